@@ -1,0 +1,36 @@
+// docker-compose.yml: Orthanc, reachable only on the compose network, behind nginx, which publishes 443 and 11112.
+import { stringify } from "yaml";
+import { DICOM_PORT, WEB_PORT } from "./nginx";
+
+export interface ComposeParams {
+    readonly orthancImage: string;
+    readonly nginxImage: string;
+    /** Host directory with nginx.conf; run/ below it holds what the start script writes (orthanc.json, tls/). */
+    readonly dir: string;
+    readonly region: string;
+}
+
+const logging = { driver: "json-file", options: { "max-size": "20m", "max-file": "5" } };
+
+export function renderCompose(p: ComposeParams): string {
+    const doc = {
+        services: {
+            orthanc: {
+                image: p.orthancImage,
+                restart: "unless-stopped",
+                environment: { AWS_REGION: p.region },
+                volumes: [`${p.dir}/run/orthanc.json:/etc/orthanc/orthanc.json:ro`],
+                logging,
+            },
+            nginx: {
+                image: p.nginxImage,
+                restart: "unless-stopped",
+                depends_on: ["orthanc"],
+                ports: [`${WEB_PORT}:${WEB_PORT}`, `${DICOM_PORT}:${DICOM_PORT}`],
+                volumes: [`${p.dir}/nginx.conf:/etc/nginx/nginx.conf:ro`, `${p.dir}/run/tls:/etc/nginx/tls:ro`],
+                logging,
+            },
+        },
+    };
+    return "# Rendered by orthweb.\n" + stringify(doc);
+}

@@ -1,0 +1,63 @@
+// orthanc.json, without secrets: the start script adds the database credentials and the admin password
+// at boot (with jq, so any character in a password stays valid JSON) before Orthanc reads it.
+import { ORTHANC_DICOM_PORT, ORTHANC_HTTP_PORT } from "./nginx";
+
+export const ADMIN_USER = "admin";
+
+export interface OrthancParams {
+    readonly name: string;
+    readonly aet: string;
+    readonly database: { readonly host: string; readonly port: number; readonly name: string };
+    readonly bucket: { readonly name: string; readonly region: string };
+}
+
+/** The keys the start script fills in from Secrets Manager (jq paths). */
+export const SECRET_PATHS = {
+    databaseUsername: ".PostgreSQL.Username",
+    databasePassword: ".PostgreSQL.Password",
+    adminPassword: `.RegisteredUsers.${ADMIN_USER}`,
+} as const;
+
+export function renderOrthancConfig(p: OrthancParams): Record<string, unknown> {
+    return {
+        Name: p.name,
+        DicomAet: p.aet,
+        DicomPort: ORTHANC_DICOM_PORT,
+        HttpPort: ORTHANC_HTTP_PORT,
+        // nginx, on the same host, is the only client; it terminates TLS.
+        RemoteAccessAllowed: true,
+        AuthenticationEnabled: true,
+        RegisteredUsers: { [ADMIN_USER]: "" },
+        DicomCheckCalledAet: false,
+        DicomAlwaysAllowEcho: true,
+        DicomAlwaysAllowStore: true,
+        StorageDirectory: "/var/lib/orthanc/db",
+        PostgreSQL: {
+            EnableIndex: true,
+            EnableStorage: false,
+            Host: p.database.host,
+            Port: p.database.port,
+            Database: p.database.name,
+            Username: "",
+            Password: "",
+            EnableSsl: true,
+            // Two Orthancs share this index: the exclusive lock would keep the second one out.
+            Lock: false,
+            IndexConnectionsCount: 5,
+            MaximumConnectionRetries: 30,
+            ConnectionRetryInterval: 5,
+        },
+        AwsS3Storage: {
+            BucketName: p.bucket.name,
+            Region: p.bucket.region,
+            // Credentials come from the instance role (IMDSv2, hop limit 2 for the container).
+            ConnectionTimeout: 30,
+            RequestTimeout: 1200,
+            StorageStructure: "flat",
+        },
+    };
+}
+
+export function renderOrthancJson(p: OrthancParams): string {
+    return JSON.stringify(renderOrthancConfig(p), null, 2) + "\n";
+}

@@ -1,0 +1,77 @@
+// The program as a function of a validated StackConfig: composes the components for the chosen traffic
+// pattern and returns the stack outputs. index.ts is a thin entry over it; tests and the offline plan
+// call it directly, several stacks in one process.
+import * as pulumi from "@pulumi/pulumi";
+import { DICOM_PORT } from "./components/bootstrap/nginx";
+import { DirectAccess } from "./components/directAccess";
+import { stackTags } from "./components/naming";
+import { OrthancPair } from "./components/orthancPair";
+import { StackConfig } from "./stacks/config";
+
+export interface DicomEndpoint {
+    readonly host: string;
+    readonly port: number;
+    readonly aet: string;
+    readonly tls: boolean;
+}
+
+export interface StackOutputs {
+    readonly frontDoor: string;
+    /** What users open in a browser. */
+    readonly webUrls: pulumi.Output<string[]>;
+    /** What modalities are configured with. */
+    readonly dicomEndpoints: pulumi.Output<DicomEndpoint[]>;
+    readonly instanceIds: pulumi.Output<string[]>;
+    readonly databaseEndpoint: pulumi.Output<string>;
+    readonly bucketName: pulumi.Output<string>;
+    /** Where the Orthanc admin password is (Secrets Manager ARN). */
+    readonly adminSecretArn: pulumi.Output<string>;
+    /** Present when the instances present a self-signed certificate: clients must be told to trust it. */
+    readonly certificateNotice?: pulumi.Output<string>;
+}
+
+/** Logical names of the components; every child's name starts with its component's. */
+export const COMPONENT_NAMES = { pair: "orthanc", direct: "direct" } as const;
+
+export function createInfrastructure(config: StackConfig): StackOutputs {
+    const tags = stackTags(pulumi.getProject(), pulumi.getStack(), config.environment);
+    const frontDoor = config.traffic.frontDoor;
+
+    const pair = new OrthancPair(COMPONENT_NAMES.pair, {
+        region: config.region,
+        environment: config.environment,
+        placement: "public",
+        vpcCidr: config.network.vpcCidr,
+        instanceType: config.orthanc.instanceType,
+        orthancImage: config.orthanc.image,
+        nginxImage: config.orthanc.nginxImage,
+        aet: config.orthanc.aet,
+        database: config.database,
+        tls: config.tls && { certificatePem: config.tls.certificatePem, privateKeyPem: pulumi.secret(config.tls.privateKeyPem) },
+        tags,
+    });
+
+    new DirectAccess(COMPONENT_NAMES.direct, {
+        securityGroupId: pair.securityGroupId,
+        webClientCidrs: config.network.webClientCidrs,
+        dicomClientCidrs: config.network.dicomClientCidrs,
+        tags,
+    });
+
+    const hosts = pulumi.all(pair.instanceAddresses).apply((addrs) => addrs.map((a) => a?.host));
+    return {
+        frontDoor,
+        webUrls: hosts.apply((hs) => hs.map((h) => `https://${h}/`)),
+        dicomEndpoints: hosts.apply((hs) => hs.map((host) => ({ host, port: DICOM_PORT, aet: config.orthanc.aet, tls: true }))),
+        instanceIds: pulumi.all(pair.instanceIds),
+        databaseEndpoint: pair.databaseEndpoint,
+        bucketName: pair.bucketName,
+        adminSecretArn: pair.adminSecretArn,
+        certificateNotice: pair.selfSignedCertificate
+            ? pulumi.output(
+                  "The instances present a self-signed certificate: browsers and modalities will not trust it until you " +
+                      "import it, or set orthweb:tlsCertificatePem and orthweb:tlsPrivateKeyPem to a certificate of your own.",
+              )
+            : undefined,
+    };
+}

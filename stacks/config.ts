@@ -1,0 +1,138 @@
+// Turns a stack's raw config (Pulumi runtime or a Pulumi.<stack>.yaml file) into a typed StackConfig,
+// or into every problem at once, each naming the key, the bad value and what is allowed.
+import { z } from "zod";
+import { stackSchema, OrthwebConfig, MAX_CLIENT_CIDR_RULES } from "./schema";
+import { CertificateFacts, inspectCertificatePair } from "./tlsMaterial";
+
+export const NAMESPACE = "orthweb";
+const SECRET_KEYS = new Set(["tlsCertificatePem", "tlsPrivateKeyPem"]);
+const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+
+export interface TlsMaterial {
+    readonly certificatePem: string;
+    readonly privateKeyPem: string;
+    /** Absent when the values could not be read (encrypted `secure:` values in an offline plan). */
+    readonly facts?: CertificateFacts;
+}
+
+export type StackConfig = Omit<OrthwebConfig, "tlsCertificatePem" | "tlsPrivateKeyPem"> & {
+    readonly region: string;
+    readonly tls?: TlsMaterial;
+};
+
+/** Raised with every problem found; its message lists them one per line. */
+export class ConfigError extends Error {
+    constructor(public readonly problems: string[]) {
+        super(`Invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` + problems.map((p) => `  - ${p}`).join("\n"));
+        this.name = "ConfigError";
+    }
+}
+
+export interface ParseOptions {
+    /** Keys whose values are opaque placeholders (encrypted secrets read offline): their content is not checked. */
+    readonly opaqueKeys?: ReadonlySet<string>;
+    readonly now?: Date;
+}
+
+function fullKey(path: ReadonlyArray<PropertyKey>): string {
+    const body = path.reduce<string>((acc, part) => (typeof part === "number" ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)), "");
+    return `${NAMESPACE}:${body}`;
+}
+
+function show(value: unknown, path: ReadonlyArray<PropertyKey>): string {
+    if (SECRET_KEYS.has(String(path[0]))) return "(secret value hidden)";
+    const text = JSON.stringify(value);
+    if (text === undefined) return String(value);
+    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function formatIssue(issue: z.core.$ZodIssue): string[] {
+    const key = fullKey(issue.path);
+    if (issue.code === "unrecognized_keys") {
+        return issue.keys.map((k) => `${fullKey([...issue.path, k])}: unknown key; ${issue.message.replace(/^unknown key; /, "")}`);
+    }
+    const input = (issue as { input?: unknown }).input;
+    if (issue.code === "invalid_type" && input === undefined) {
+        return [`${key}: required; ${issue.message}`];
+    }
+    return [`${key}: got ${show(input, issue.path)}; ${issue.message}`];
+}
+
+/** Parses config values that the Pulumi runtime hands over as JSON text. */
+function decodeSection(value: unknown): unknown {
+    if (typeof value !== "string") return value;
+    const trimmed = value.trim();
+    if (!trimmed.startsWith("{") && !trimmed.startsWith("[")) return value;
+    try {
+        return JSON.parse(trimmed);
+    } catch {
+        return value;
+    }
+}
+
+function crossFieldProblems(input: Record<string, unknown>, options: ParseOptions): { problems: string[]; tlsFacts?: CertificateFacts } {
+    const problems: string[] = [];
+    const network = (input.network ?? {}) as Record<string, unknown>;
+    const web = Array.isArray(network.webClientCidrs) ? network.webClientCidrs.length : 1;
+    const dicom = Array.isArray(network.dicomClientCidrs) ? network.dicomClientCidrs.length : 1;
+    if (web + dicom > MAX_CLIENT_CIDR_RULES) {
+        problems.push(
+            `${NAMESPACE}:network.webClientCidrs + dicomClientCidrs: got ${web} + ${dicom} blocks; allowed: ${MAX_CLIENT_CIDR_RULES} in all ` +
+                "(one security group rule each; AWS allows 60 inbound rules per group). Summarise the blocks into larger ones.",
+        );
+    }
+
+    const cert = input.tlsCertificatePem;
+    const key = input.tlsPrivateKeyPem;
+    if ((cert === undefined) !== (key === undefined)) {
+        const missing = cert === undefined ? "tlsCertificatePem" : "tlsPrivateKeyPem";
+        const given = cert === undefined ? "tlsPrivateKeyPem" : "tlsCertificatePem";
+        problems.push(`${NAMESPACE}:${missing}: required when ${NAMESPACE}:${given} is set; give both (pulumi config set --secret) or neither`);
+    }
+    const opaque = options.opaqueKeys ?? new Set<string>();
+    let tlsFacts: CertificateFacts | undefined;
+    if (typeof cert === "string" && typeof key === "string" && !opaque.has(`${NAMESPACE}:tlsCertificatePem`) && !opaque.has(`${NAMESPACE}:tlsPrivateKeyPem`)) {
+        const inspected = inspectCertificatePair(cert, key, options.now);
+        tlsFacts = inspected.facts;
+        problems.push(...inspected.problems.map((p) => `${NAMESPACE}:${p.key}: ${p.message}`));
+    }
+    return { problems, tlsFacts };
+}
+
+/**
+ * Validates a stack's config. `raw` maps full keys (`aws:region`, `orthweb:network`, ...) to values,
+ * either parsed YAML or the JSON text the Pulumi runtime gives. Other namespaces are ignored.
+ */
+export function validateStackConfig(raw: Record<string, unknown>, options: ParseOptions = {}): { config?: StackConfig; problems: string[] } {
+    const problems: string[] = [];
+    const region = raw["aws:region"];
+    if (region === undefined) {
+        problems.push("aws:region: required; allowed: an AWS region such as eu-west-1 (pulumi config set aws:region eu-west-1)");
+    } else if (typeof region !== "string" || !AWS_REGION.test(region)) {
+        problems.push(`aws:region: got ${JSON.stringify(region)}; allowed: an AWS region such as eu-west-1`);
+    }
+
+    const input: Record<string, unknown> = {};
+    for (const [fullName, value] of Object.entries(raw)) {
+        const [namespace, ...rest] = fullName.split(":");
+        if (namespace !== NAMESPACE) continue;
+        input[rest.join(":")] = decodeSection(value);
+    }
+
+    const parsed = stackSchema.safeParse(input, { reportInput: true });
+    if (!parsed.success) problems.push(...parsed.error.issues.flatMap(formatIssue));
+    const cross = crossFieldProblems(input, options);
+    problems.push(...cross.problems);
+
+    if (problems.length > 0 || !parsed.success) return { problems };
+    const { tlsCertificatePem, tlsPrivateKeyPem, ...rest } = parsed.data;
+    const tls = tlsCertificatePem !== undefined && tlsPrivateKeyPem !== undefined ? { certificatePem: tlsCertificatePem, privateKeyPem: tlsPrivateKeyPem, facts: cross.tlsFacts } : undefined;
+    return { config: { ...rest, region: region as string, tls }, problems };
+}
+
+/** Like validateStackConfig, but throws a ConfigError listing every problem. */
+export function parseStackConfig(raw: Record<string, unknown>, options: ParseOptions = {}): StackConfig {
+    const { config, problems } = validateStackConfig(raw, options);
+    if (!config) throw new ConfigError(problems);
+    return config;
+}

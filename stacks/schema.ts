@@ -1,0 +1,121 @@
+// The config contract (namespace `orthweb`), as a zod schema: keys, types, ranges and defaults.
+// Each leaf says what is allowed; that text is what a user reads when the value is wrong.
+import { z } from "zod";
+import { hostBitsSet, isPrivate, parseCidr, canonical } from "./cidr";
+
+/** The traffic patterns this build can deploy. Later front doors add themselves here. */
+export const FRONT_DOORS = ["direct"] as const;
+export type FrontDoor = (typeof FRONT_DOORS)[number];
+
+export const DEFAULT_ORTHANC_IMAGE = "orthancteam/orthanc:25.12.3";
+export const DEFAULT_NGINX_IMAGE = "nginx:1.28.0-alpine";
+
+/** AWS allows 60 inbound rules per security group by default; leave room for front doors. */
+export const MAX_CLIENT_CIDR_RULES = 40;
+
+function allowed(text: string) {
+    return { error: `allowed: ${text}` };
+}
+
+function cidrProblem(value: string, { privateOnly, minPrefix, maxPrefix }: { privateOnly: boolean; minPrefix: number; maxPrefix: number }): string | undefined {
+    const cidr = parseCidr(value);
+    if (!cidr) return "not an IPv4 CIDR block";
+    if (hostBitsSet(cidr)) return `host bits are set (did you mean ${canonical(cidr)}?)`;
+    if (cidr.prefix < minPrefix || cidr.prefix > maxPrefix) return `prefix /${cidr.prefix} is out of range`;
+    if (privateOnly && !isPrivate(cidr)) return "not in private (RFC 1918) address space";
+    return undefined;
+}
+
+function cidrSchema(opts: { privateOnly: boolean; minPrefix: number; maxPrefix: number }, allowedText: string) {
+    return z.string(allowed(allowedText)).superRefine((value, ctx) => {
+        const problem = cidrProblem(value, opts);
+        if (problem) ctx.addIssue({ code: "custom", input: value, message: `${problem}; allowed: ${allowedText}` });
+    });
+}
+
+const CLIENT_CIDR = "an IPv4 CIDR block such as 203.0.113.0/24 (0.0.0.0/0 for anywhere)";
+const clientCidrList = z
+    .array(cidrSchema({ privateOnly: false, minPrefix: 0, maxPrefix: 32 }, CLIENT_CIDR), allowed(`a list of ${CLIENT_CIDR}`))
+    .superRefine((list, ctx) => {
+        const seen = new Set<string>();
+        list.forEach((value, i) => {
+            if (seen.has(value)) {
+                ctx.addIssue({ code: "custom", path: [i], input: value, message: "listed twice; AWS rejects duplicate security group rules" });
+            }
+            seen.add(value);
+        });
+    });
+
+/** An image reference pinned to a tag or digest: `latest` or no tag would change under a running stack. */
+const pinnedImage = (example: string) =>
+    z
+        .string(allowed(`a pinned image reference such as ${example}`))
+        .regex(/^[a-z0-9]+(?:[._\/-][a-z0-9]+)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/, allowed(`an image with a tag or digest, such as ${example}`))
+        .refine((v) => !v.endsWith(":latest"), allowed(`a pinned tag, not latest, such as ${example}`));
+
+function section<T extends z.core.$ZodLooseShape>(shape: T) {
+    return z.strictObject(shape, {
+        error: (iss) => (iss.code === "unrecognized_keys" ? `unknown key; allowed keys: ${Object.keys(shape).join(", ")}` : undefined),
+    });
+}
+
+export const networkSchema = section({
+    vpcCidr: cidrSchema({ privateOnly: true, minPrefix: 16, maxPrefix: 22 }, "a private (RFC 1918) IPv4 block from /16 to /22, e.g. 172.17.0.0/16").default("172.17.0.0/16"),
+    webClientCidrs: clientCidrList.default(["0.0.0.0/0"]),
+    dicomClientCidrs: clientCidrList.default(["0.0.0.0/0"]),
+});
+
+export const orthancSchema = section({
+    instanceType: z
+        .string(allowed("an EC2 instance type such as t3.medium or m7g.large"))
+        .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, allowed("an EC2 instance type such as t3.medium or m7g.large"))
+        .default("t3.medium"),
+    image: pinnedImage(DEFAULT_ORTHANC_IMAGE).default(DEFAULT_ORTHANC_IMAGE),
+    nginxImage: pinnedImage(DEFAULT_NGINX_IMAGE).default(DEFAULT_NGINX_IMAGE),
+    aet: z
+        .string(allowed("a DICOM AE title: 1 to 16 characters of A-Z a-z 0-9 space _ - ."))
+        .regex(/^[A-Za-z0-9_.-](?:[A-Za-z0-9 _.-]{0,14}[A-Za-z0-9_.-])?$/, allowed("a DICOM AE title: 1 to 16 characters of A-Z a-z 0-9 space _ - . (no leading or trailing space)"))
+        .default("ORTHANC"),
+});
+
+const ENGINE_VERSION = 'a PostgreSQL major version 14 to 17, or major.minor, as a string: "16" or "16.4"';
+export const databaseSchema = section({
+    instanceClass: z
+        .string(allowed("an RDS instance class such as db.t4g.small"))
+        .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, allowed("an RDS instance class such as db.t4g.small"))
+        .default("db.t4g.small"),
+    // YAML reads an unquoted 16 as a number; accept it rather than make users quote it.
+    engineVersion: z
+        .preprocess((v) => (typeof v === "number" && Number.isInteger(v) ? String(v) : v), z.string(allowed(ENGINE_VERSION)))
+        .pipe(
+            z
+                .string()
+                .regex(/^(1[4-7])(\.\d+)?$/, allowed(ENGINE_VERSION)),
+        )
+        .default("16"),
+    allocatedStorageGiB: z
+        .number(allowed("a whole number of GiB from 20 to 65536"))
+        .int(allowed("a whole number of GiB from 20 to 65536"))
+        .min(20, allowed("a whole number of GiB from 20 to 65536"))
+        .max(65536, allowed("a whole number of GiB from 20 to 65536"))
+        .default(20),
+});
+
+export const trafficSchema = section({
+    frontDoor: z.enum(FRONT_DOORS, allowed(FRONT_DOORS.join(" | "))).default("direct"),
+});
+
+const PEM_TEXT = "a PEM text (set it with `pulumi config set --secret`)";
+
+/** The whole `orthweb` namespace. `traffic` is the one required key. */
+export const stackSchema = section({
+    environment: z.enum(["dev", "prod"], allowed("dev | prod")).default("dev"),
+    network: networkSchema.prefault({}),
+    orthanc: orthancSchema.prefault({}),
+    database: databaseSchema.prefault({}),
+    traffic: trafficSchema,
+    tlsCertificatePem: z.string(allowed(PEM_TEXT)).optional(),
+    tlsPrivateKeyPem: z.string(allowed(PEM_TEXT)).optional(),
+});
+
+export type OrthwebConfig = z.output<typeof stackSchema>;

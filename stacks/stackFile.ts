@@ -1,0 +1,56 @@
+// Reads Pulumi.<stack>.yaml without the Pulumi CLI, for the offline plan and the stack tests.
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+
+export interface StackFile {
+    readonly stack: string;
+    readonly file: string;
+    /** Full key -> value; encrypted values are replaced by placeholders. */
+    readonly config: Record<string, unknown>;
+    /** Keys whose value was `secure:` (encrypted) in the file. */
+    readonly encryptedKeys: ReadonlySet<string>;
+}
+
+export const SECRET_PLACEHOLDER = "(encrypted secret: not readable offline)";
+
+export function stackFilePath(stack: string, projectDir: string = path.resolve(__dirname, "..")): string {
+    return path.join(projectDir, `Pulumi.${stack}.yaml`);
+}
+
+/** Stack names that have a Pulumi.<stack>.yaml in the project directory, sorted. */
+export function listStacks(projectDir: string = path.resolve(__dirname, "..")): string[] {
+    return fs
+        .readdirSync(projectDir)
+        .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+        .filter((s): s is string => s !== undefined)
+        .sort();
+}
+
+function isSecure(value: unknown): boolean {
+    return typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value;
+}
+
+export function parseStackFileText(stack: string, file: string, text: string): StackFile {
+    const doc = (parse(text) ?? {}) as { config?: Record<string, unknown> };
+    const config: Record<string, unknown> = {};
+    const encryptedKeys = new Set<string>();
+    for (const [key, value] of Object.entries(doc.config ?? {})) {
+        if (isSecure(value)) {
+            encryptedKeys.add(key);
+            config[key] = SECRET_PLACEHOLDER;
+        } else {
+            config[key] = value;
+        }
+    }
+    return { stack, file, config, encryptedKeys };
+}
+
+export function loadStackFile(stack: string, projectDir?: string): StackFile {
+    const file = stackFilePath(stack, projectDir);
+    if (!fs.existsSync(file)) {
+        const known = listStacks(projectDir);
+        throw new Error(`No stack file ${path.basename(file)}; stacks in this project: ${known.join(", ") || "none"}`);
+    }
+    return parseStackFileText(stack, file, fs.readFileSync(file, "utf8"));
+}

@@ -1,0 +1,168 @@
+// Runs the program under Pulumi mocks, without AWS or the Pulumi CLI, and records every registration.
+// Shared by the unit tests and the offline plan. Data-source calls that are not modelled here throw, so a
+// new lookup in the program cannot pass unnoticed.
+import * as pulumi from "@pulumi/pulumi";
+
+export interface Registration {
+    readonly type: string;
+    readonly name: string;
+    readonly custom: boolean;
+    readonly inputs: Record<string, any>;
+    readonly state: Record<string, any>;
+    readonly id: string;
+}
+
+export interface Invocation {
+    readonly token: string;
+    readonly inputs: Record<string, any>;
+}
+
+export const MOCK_ACCOUNT = "123456789012";
+/** What the mocked tls.PrivateKey returns: tests search user data and plain outputs for it. */
+export const MOCK_PRIVATE_KEY_PEM = "-----BEGIN PRIVATE KEY-----\nMOCK-PRIVATE-KEY-DO-NOT-LEAK\n-----END PRIVATE KEY-----\n";
+export const MOCK_CERT_PEM = "-----BEGIN CERTIFICATE-----\nMOCK-CERTIFICATE\n-----END CERTIFICATE-----\n";
+
+interface RunContext {
+    region: string;
+    registrations: Registration[];
+    invocations: Invocation[];
+    counters: Map<string, number>;
+}
+
+let context: RunContext | undefined;
+
+function ctx(): RunContext {
+    if (!context) throw new Error("mockRuntime: no run in progress");
+    return context;
+}
+
+function next(kind: string): number {
+    const c = ctx();
+    const n = (c.counters.get(kind) ?? 0) + 1;
+    c.counters.set(kind, n);
+    return n;
+}
+
+function service(type: string): string {
+    return type.split(":")[1]?.split("/")[0] ?? "unknown";
+}
+
+/** Plausible computed outputs for the resource types the program uses; inputs echo back for the rest. */
+function computedState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+    const { region } = ctx();
+    const arn = `arn:aws:${service(type)}:${region}:${MOCK_ACCOUNT}:${name}`;
+    switch (type) {
+        case "awsx:ec2:Vpc": {
+            const [a, b] = [`${region}a`, `${region}b`];
+            const internal = [`subnet-internal-${a}`, `subnet-internal-${b}`];
+            return {
+                vpcId: "vpc-0mock",
+                publicSubnetIds: [`subnet-public-${a}`, `subnet-public-${b}`],
+                privateSubnetIds: inputs.natGateways?.strategy === "None" ? [] : internal,
+                isolatedSubnetIds: inputs.natGateways?.strategy === "None" ? internal : [],
+            };
+        }
+        case "aws:ec2/eip:Eip": {
+            const n = next("eip");
+            const ip = `203.0.113.${10 + n}`;
+            return { publicIp: ip, publicDns: `ec2-${ip.replace(/\./g, "-")}.${region}.compute.amazonaws.com`, allocationId: `eipalloc-${n}` };
+        }
+        case "aws:ec2/instance:Instance": {
+            const n = next("instance");
+            const ip = `172.17.${n * 16}.10`;
+            const subnet = String(inputs.subnetId ?? "");
+            return {
+                privateIp: ip,
+                privateDns: `ip-${ip.replace(/\./g, "-")}.${region}.compute.internal`,
+                availabilityZone: /(\w+-\w+-\d[a-z])$/.exec(subnet)?.[1] ?? `${region}a`,
+                arn,
+            };
+        }
+        case "aws:rds/instance:Instance":
+            return {
+                address: `${name}.c0mock.${region}.rds.amazonaws.com`,
+                endpoint: `${name}.c0mock.${region}.rds.amazonaws.com:${inputs.port ?? 5432}`,
+                masterUserSecrets: [{ secretArn: `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT}:secret:rds!db-mock`, secretStatus: "active", kmsKeyId: inputs.masterUserSecretKmsKeyId }],
+                arn,
+            };
+        case "aws:s3/bucket:Bucket":
+            return { bucket: inputs.bucket ?? `${name}-0mock`, arn: `arn:aws:s3:::${inputs.bucket ?? `${name}-0mock`}` };
+        case "aws:ec2/launchTemplate:LaunchTemplate":
+            return { latestVersion: 1, arn };
+        case "aws:secretsmanager/secret:Secret":
+            return { arn: `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT}:secret:${name}-mock` };
+        case "tls:index/privateKey:PrivateKey":
+            return { privateKeyPem: MOCK_PRIVATE_KEY_PEM, publicKeyPem: "-----BEGIN PUBLIC KEY-----\nMOCK\n-----END PUBLIC KEY-----\n" };
+        case "tls:index/selfSignedCert:SelfSignedCert":
+        case "tls:index/locallySignedCert:LocallySignedCert":
+            return { certPem: MOCK_CERT_PEM };
+        case "random:index/randomPassword:RandomPassword":
+            return { result: `mock-password-${name}` };
+        default:
+            return { arn };
+    }
+}
+
+const mocks: pulumi.runtime.Mocks = {
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
+        const state = { ...args.inputs, ...computedState(args.type, args.name, args.inputs) };
+        const id = args.custom === false ? "" : `${args.name}-id`;
+        ctx().registrations.push({ type: args.type, name: args.name, custom: args.custom !== false, inputs: args.inputs, state, id });
+        return { id: args.custom === false ? undefined : id, state };
+    },
+    call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+        ctx().invocations.push({ token: args.token, inputs: args.inputs });
+        throw new Error(`Mock not implemented: ${args.token}`);
+    },
+};
+
+// Resolves once every registration started so far (and any it starts) has been answered.
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> };
+
+export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => output.apply((v) => resolve(v)));
+}
+
+/** Resolves every Output in a record (one level deep), remembering which ones are secrets. */
+export async function resolveOutputs(outputs: Record<string, unknown>): Promise<{ values: Record<string, unknown>; secrets: Set<string> }> {
+    const values: Record<string, unknown> = {};
+    const secrets = new Set<string>();
+    for (const [key, value] of Object.entries(outputs)) {
+        if (pulumi.Output.isInstance(value)) {
+            values[key] = await promiseOf(value as pulumi.Output<unknown>);
+            if (await pulumi.isSecret(value as pulumi.Output<unknown>)) secrets.add(key);
+        } else if (value !== undefined) {
+            values[key] = value;
+        }
+    }
+    return { values, secrets };
+}
+
+export interface MockRun<T> {
+    readonly result: T;
+    readonly registrations: Registration[];
+    readonly invocations: Invocation[];
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Builds a program under mocks as stack `stack` and waits for every registration. Runs are serialised:
+ * the mocks are process-wide.
+ */
+export function runUnderMocks<T>(options: { stack: string; region: string; project?: string }, build: () => T): Promise<MockRun<T>> {
+    const run = queue.then(async () => {
+        context = { region: options.region, registrations: [], invocations: [], counters: new Map() };
+        await pulumi.runtime.setMocks(mocks, options.project ?? "orthweb", options.stack, false);
+        try {
+            const result = build();
+            await waitForRPCs();
+            return { result, registrations: context.registrations, invocations: context.invocations };
+        } finally {
+            await waitForRPCs().catch(() => undefined);
+        }
+    });
+    queue = run.catch(() => undefined);
+    return run;
+}
