@@ -33,6 +33,34 @@ export interface StackOutputs {
 /** Logical names of the components; every child's name starts with its component's. */
 export const COMPONENT_NAMES = { pair: "orthanc", direct: "direct" } as const;
 
+/** Where the instances live for a front door: public with Elastic IPs, or private behind it. */
+export function placementFor(frontDoor: StackConfig["traffic"]["frontDoor"]): "public" | "private" {
+    switch (frontDoor) {
+        case "direct":
+            return "public";
+    }
+}
+
+/** What clients use to reach the service, as the front door publishes it. */
+interface Entry {
+    readonly webUrls: pulumi.Output<string[]>;
+    readonly dicomEndpoints: pulumi.Output<DicomEndpoint[]>;
+}
+
+function directEntry(config: StackConfig, pair: OrthancPair, tags: Record<string, string>): Entry {
+    new DirectAccess(COMPONENT_NAMES.direct, {
+        securityGroupId: pair.securityGroupId,
+        webClientCidrs: config.network.webClientCidrs,
+        dicomClientCidrs: config.network.dicomClientCidrs,
+        tags,
+    });
+    const hosts = pulumi.all(pair.instanceAddresses).apply((addrs) => addrs.map((a) => a?.host));
+    return {
+        webUrls: hosts.apply((hs) => hs.map((h) => `https://${h}/`)),
+        dicomEndpoints: hosts.apply((hs) => hs.map((host) => ({ host, port: DICOM_PORT, aet: config.orthanc.aet, tls: true }))),
+    };
+}
+
 export function createInfrastructure(config: StackConfig): StackOutputs {
     const tags = stackTags(pulumi.getProject(), pulumi.getStack(), config.environment);
     const frontDoor = config.traffic.frontDoor;
@@ -40,7 +68,7 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
     const pair = new OrthancPair(COMPONENT_NAMES.pair, {
         region: config.region,
         environment: config.environment,
-        placement: "public",
+        placement: placementFor(frontDoor),
         vpcCidr: config.network.vpcCidr,
         instanceType: config.orthanc.instanceType,
         orthancImage: config.orthanc.image,
@@ -51,18 +79,17 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         tags,
     });
 
-    new DirectAccess(COMPONENT_NAMES.direct, {
-        securityGroupId: pair.securityGroupId,
-        webClientCidrs: config.network.webClientCidrs,
-        dicomClientCidrs: config.network.dicomClientCidrs,
-        tags,
-    });
+    let entry: Entry;
+    switch (frontDoor) {
+        case "direct":
+            entry = directEntry(config, pair, tags);
+            break;
+    }
 
-    const hosts = pulumi.all(pair.instanceAddresses).apply((addrs) => addrs.map((a) => a?.host));
     return {
         frontDoor,
-        webUrls: hosts.apply((hs) => hs.map((h) => `https://${h}/`)),
-        dicomEndpoints: hosts.apply((hs) => hs.map((host) => ({ host, port: DICOM_PORT, aet: config.orthanc.aet, tls: true }))),
+        webUrls: entry.webUrls,
+        dicomEndpoints: entry.dicomEndpoints,
         instanceIds: pulumi.all(pair.instanceIds),
         databaseEndpoint: pair.databaseEndpoint,
         bucketName: pair.bucketName,

@@ -1,7 +1,7 @@
 // npm run plan -- <stack>: what a stack would deploy, offline. Reads Pulumi.<stack>.yaml, validates it,
 // runs the program under mocks and prints the resources by component and the stack outputs.
 // Exit 1 with one line per problem on bad config; never a stack trace.
-import { createInfrastructure, StackOutputs } from "../program";
+import { createInfrastructure } from "../program";
 import { validateStackConfig } from "../stacks/config";
 import { listStacks, loadStackFile } from "../stacks/stackFile";
 import { Registration, resolveOutputs, runUnderMocks } from "./mockRuntime";

@@ -1,0 +1,81 @@
+// Builds stacks under mocks for the specs: from raw config (as a stack file would give it), through the
+// same validation as `pulumi up`, into recorded registrations and resolved outputs.
+import { createInfrastructure } from "../program";
+import { parseStackConfig, StackConfig } from "../stacks/config";
+import { Registration, resolveOutputs, runUnderMocks, Invocation } from "../tools/mockRuntime";
+
+export const REGION = "eu-west-1";
+
+/** The smallest valid config: everything else defaults. */
+export const MINIMAL: Record<string, unknown> = { "aws:region": REGION, "orthweb:traffic": { frontDoor: "direct" } };
+
+export interface Built {
+    readonly config: StackConfig;
+    readonly registrations: Registration[];
+    readonly invocations: Invocation[];
+    readonly outputs: Record<string, any>;
+    readonly secretOutputs: Set<string>;
+    /** Every registration of a type token, e.g. "aws:ec2/instance:Instance". */
+    ofType(type: string): Registration[];
+    /** The one registration of that type and name; throws when absent or ambiguous. */
+    one(type: string, name: string): Registration;
+}
+
+/** Merges `overrides` over MINIMAL (top-level keys replace; `null` removes a key). */
+export function withConfig(overrides: Record<string, unknown>): Record<string, unknown> {
+    const raw: Record<string, unknown> = { ...MINIMAL, ...overrides };
+    for (const [k, v] of Object.entries(raw)) if (v === null) delete raw[k];
+    return raw;
+}
+
+export async function build(raw: Record<string, unknown> = MINIMAL, stack = "test"): Promise<Built> {
+    const config = parseStackConfig(raw);
+    const run = await runUnderMocks({ stack, region: config.region }, () => createInfrastructure(config));
+    const { values, secrets } = await resolveOutputs(run.result as unknown as Record<string, unknown>);
+    const registrations = run.registrations;
+    return {
+        config,
+        registrations,
+        invocations: run.invocations,
+        outputs: values,
+        secretOutputs: secrets,
+        ofType: (type) => registrations.filter((r) => r.type === type),
+        one(type, name) {
+            const found = registrations.filter((r) => r.type === type && r.name === name);
+            if (found.length !== 1) throw new Error(`expected one ${type} named ${name}, found ${found.length}`);
+            return found[0];
+        },
+    };
+}
+
+/** The instance user data, decoded from the launch template. */
+export function userDataOf(built: Built): string {
+    const templates = built.ofType("aws:ec2/launchTemplate:LaunchTemplate");
+    return templates.map((t) => Buffer.from(String(t.inputs.userData), "base64").toString("utf8")).join("\n");
+}
+
+export const TYPES = {
+    vpc: "awsx:ec2:Vpc",
+    instance: "aws:ec2/instance:Instance",
+    launchTemplate: "aws:ec2/launchTemplate:LaunchTemplate",
+    securityGroup: "aws:ec2/securityGroup:SecurityGroup",
+    ingressRule: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    eip: "aws:ec2/eip:Eip",
+    eipAssociation: "aws:ec2/eipAssociation:EipAssociation",
+    rds: "aws:rds/instance:Instance",
+    subnetGroup: "aws:rds/subnetGroup:SubnetGroup",
+    kmsKey: "aws:kms/key:Key",
+    bucket: "aws:s3/bucket:Bucket",
+    bucketVersioning: "aws:s3/bucketVersioning:BucketVersioning",
+    bucketEncryption: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    bucketPublicAccess: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    bucketPolicy: "aws:s3/bucketPolicy:BucketPolicy",
+    role: "aws:iam/role:Role",
+    rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+    rolePolicyAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    instanceProfile: "aws:iam/instanceProfile:InstanceProfile",
+    secret: "aws:secretsmanager/secret:Secret",
+    secretVersion: "aws:secretsmanager/secretVersion:SecretVersion",
+    privateKey: "tls:index/privateKey:PrivateKey",
+    selfSignedCert: "tls:index/selfSignedCert:SelfSignedCert",
+} as const;
