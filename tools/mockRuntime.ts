@@ -98,6 +98,35 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
             return { certPem: MOCK_CERT_PEM };
         case "random:index/randomPassword:RandomPassword":
             return { result: `mock-password-${name}` };
+        case "aws:lb/loadBalancer:LoadBalancer":
+            return {
+                arn: `arn:aws:elasticloadbalancing:${region}:${MOCK_ACCOUNT}:loadbalancer/${inputs.loadBalancerType === "network" ? "net" : "app"}/${name}/0mock`,
+                arnSuffix: `${inputs.loadBalancerType === "network" ? "net" : "app"}/${name}/0mock`,
+                dnsName: `${name}-0mock.elb.${region}.amazonaws.com`,
+                zoneId: "Z2IFOLAFXWLO4F",
+            };
+        case "aws:lb/targetGroup:TargetGroup":
+            return { arn: `arn:aws:elasticloadbalancing:${region}:${MOCK_ACCOUNT}:targetgroup/${name}/0mock`, arnSuffix: `targetgroup/${name}/0mock` };
+        case "aws:acm/certificate:Certificate": {
+            const names = [inputs.domainName, ...(inputs.subjectAlternativeNames ?? [])].filter((n, i, all) => n && all.indexOf(n) === i);
+            return {
+                arn: `arn:aws:acm:${region}:${MOCK_ACCOUNT}:certificate/${name}-0mock`,
+                domainValidationOptions: names.map((domainName: string) => ({
+                    domainName,
+                    resourceRecordName: `_0mock.${domainName}.`,
+                    resourceRecordType: "CNAME",
+                    resourceRecordValue: `_0mock.acm-validations.aws.`,
+                })),
+            };
+        }
+        case "aws:acm/certificateValidation:CertificateValidation":
+            return { certificateArn: inputs.certificateArn };
+        case "aws:ec2clientvpn/endpoint:Endpoint":
+            return { arn, dnsName: `*.cvpn-endpoint-0mock.prod.clientvpn.${region}.amazonaws.com` };
+        case "aws:route53/record:Record":
+            return { fqdn: inputs.name };
+        case "aws:cloudwatch/logGroup:LogGroup":
+            return { arn: `arn:aws:logs:${region}:${MOCK_ACCOUNT}:log-group:${inputs.name ?? name}`, name: inputs.name ?? name };
         default:
             return { arn };
     }
@@ -111,7 +140,26 @@ const mocks: pulumi.runtime.Mocks = {
         return { id: args.custom === false ? undefined : id, state };
     },
     call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+        const { region } = ctx();
         ctx().invocations.push({ token: args.token, inputs: args.inputs });
+        switch (args.token) {
+            case "aws:route53/getZone:getZone": {
+                const zone = String(args.inputs.name ?? "example.org").replace(/\.$/, "");
+                return { id: "Z0MOCKZONE", zoneId: "Z0MOCKZONE", name: zone, privateZone: false, nameServers: ["ns-1.awsdns-00.org"] };
+            }
+            case "aws:ec2/getManagedPrefixList:getManagedPrefixList": {
+                const prefixName = String(args.inputs.name ?? "");
+                return { id: "pl-0mockr53hc", name: prefixName, maxEntries: 25, addressFamily: "IPv4", entries: [{ cidr: "15.177.0.0/18", description: "" }] };
+            }
+            case "aws:index/getCallerIdentity:getCallerIdentity":
+                return { accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/mock`, id: MOCK_ACCOUNT, userId: "AIDAMOCK" };
+            case "aws:index/getPartition:getPartition":
+                return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
+            case "aws:index/getRegion:getRegion":
+                return { name: region, region, id: region, description: region, endpoint: `ec2.${region}.amazonaws.com` };
+            case "aws:elb/getServiceAccount:getServiceAccount":
+                return { arn: "arn:aws:iam::156460612806:root", id: "156460612806" };
+        }
         throw new Error(`Mock not implemented: ${args.token}`);
     },
 };
