@@ -53,9 +53,15 @@ const pinnedImage = (example: string) =>
         .regex(/^[a-z0-9]+(?:[._\/-][a-z0-9]+)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/, allowed(`an image with a tag or digest, such as ${example}`))
         .refine((v) => !v.endsWith(":latest"), allowed(`a pinned tag, not latest, such as ${example}`));
 
+/** A strict map of keys: unknown keys, and anything that is not a map, are errors listing the allowed keys. */
 function section<T extends z.core.$ZodLooseShape>(shape: T) {
+    const keys = Object.keys(shape).join(", ");
     return z.strictObject(shape, {
-        error: (iss) => (iss.code === "unrecognized_keys" ? `unknown key; allowed keys: ${Object.keys(shape).join(", ")}` : undefined),
+        error: (iss) => {
+            if (iss.code === "unrecognized_keys") return `unknown key; allowed keys: ${keys}`;
+            if (iss.code === "invalid_type") return `allowed: a map with the keys ${keys}`;
+            return undefined;
+        },
     });
 }
 
