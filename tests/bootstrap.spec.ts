@@ -1,0 +1,175 @@
+import { expect } from "chai";
+import { parse } from "yaml";
+import { BootstrapParams, renderBootstrapFiles, renderCloudConfig, renderUserData, USER_DATA_LIMIT_BYTES } from "../components/bootstrap";
+import { renderCompose } from "../components/bootstrap/compose";
+import { HEALTH_PATH, renderNginxConf } from "../components/bootstrap/nginx";
+import { renderOrthancConfig, SECRET_PATHS } from "../components/bootstrap/orthanc";
+import { renderStartScript, shellQuote } from "../components/bootstrap/startScript";
+
+export const SAMPLE: BootstrapParams = {
+    region: "eu-west-1",
+    orthancImage: "orthancteam/orthanc:25.12.3",
+    nginxImage: "nginx:1.28.0-alpine",
+    orthanc: {
+        name: "orthanc",
+        aet: "ORTHANC",
+        database: { host: "orthanc-db.abc.eu-west-1.rds.amazonaws.com", port: 5432, name: "orthanc" },
+        bucket: { name: "orthanc-bucket-123", region: "eu-west-1" },
+    },
+    secretArns: {
+        database: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-1",
+        admin: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orthanc-admin-1",
+        tls: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orthanc-tls-1",
+    },
+};
+
+function fileOf(path: string): string {
+    const file = renderBootstrapFiles(SAMPLE).find((f) => f.path.endsWith(path));
+    if (!file) throw new Error(`no bootstrap file ${path}`);
+    return file.content;
+}
+
+describe("instance bootstrap rendering", () => {
+    describe("nginx.conf", () => {
+        const conf = renderNginxConf({ orthancHost: "orthanc", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key" });
+
+        it("terminates TLS on 443 (HTTP to Orthanc 8042) and on 11112 (stream to Orthanc DICOM 4242)", () => {
+            expect(conf).to.match(/listen 443 ssl http2;/);
+            expect(conf).to.match(/listen 11112 ssl;/);
+            expect(conf).to.include("server orthanc:8042;");
+            expect(conf).to.include("server orthanc:4242;");
+            expect(conf).to.match(/stream \{[\s\S]*proxy_pass orthanc_dicom;/);
+        });
+
+        it("offers TLS 1.2 and 1.3 only, on both ports (load balancer and Route 53 checks need 1.2)", () => {
+            expect(conf.match(/ssl_protocols TLSv1\.2 TLSv1\.3;/g)).to.have.length(2);
+            expect(conf).to.not.match(/TLSv1(\.1)?[ ;]/);
+        });
+
+        it("answers /healthz from Orthanc's /system, turning 401 into 200, without forwarding credentials", () => {
+            const health = conf.slice(conf.indexOf(`location = ${HEALTH_PATH}`));
+            expect(health).to.match(/proxy_pass http:\/\/orthanc_web\/system;/);
+            expect(health).to.match(/proxy_set_header Authorization "";/);
+            expect(health).to.match(/error_page 401 = @orthanc_answered;/);
+            expect(conf).to.match(/location @orthanc_answered \{[^}]*return 200/);
+            // Route 53 gives a target 2 s to answer.
+            expect(health).to.match(/proxy_read_timeout 2s;/);
+        });
+
+        it("binds a given address and pid file for the local twin", () => {
+            const twin = renderNginxConf({ orthancHost: "127.0.0.1", certificatePath: "/c", keyPath: "/k", listenAddress: "10.200.0.2", pidPath: "/tmp/a.pid" });
+            expect(twin).to.include("listen 10.200.0.2:443 ssl http2;");
+            expect(twin).to.include("listen 10.200.0.2:11112 ssl;");
+            expect(twin).to.include("pid /tmp/a.pid;");
+        });
+    });
+
+    describe("orthanc.json", () => {
+        const config = renderOrthancConfig(SAMPLE.orthanc) as Record<string, any>;
+
+        it("uses the shared PostgreSQL index over TLS without the single-writer lock", () => {
+            expect(config.PostgreSQL).to.include({ EnableIndex: true, EnableStorage: false, Host: SAMPLE.orthanc.database.host, Port: 5432, Database: "orthanc", EnableSsl: true, Lock: false });
+        });
+
+        it("stores DICOM files in the S3 bucket and answers with the configured AE title", () => {
+            expect(config.AwsS3Storage).to.include({ BucketName: "orthanc-bucket-123", Region: "eu-west-1" });
+            expect(config.DicomAet).to.equal("ORTHANC");
+            expect(config.DicomPort).to.equal(4242);
+            expect(config.HttpPort).to.equal(8042);
+        });
+
+        it("has authentication on, and no secret in it: passwords are blanks the start script fills", () => {
+            expect(config.AuthenticationEnabled).to.equal(true);
+            expect(config.RegisteredUsers).to.deep.equal({ admin: "" });
+            expect(config.PostgreSQL.Username).to.equal("");
+            expect(config.PostgreSQL.Password).to.equal("");
+        });
+
+        it("names, for the start script, exactly the keys that hold secrets", () => {
+            const get = (path: string) => path.slice(1).split(".").reduce((o: any, k) => o?.[k], config);
+            for (const path of Object.values(SECRET_PATHS)) expect(get(path), path).to.equal("");
+        });
+    });
+
+    describe("docker-compose.yml", () => {
+        const doc = parse(renderCompose({ orthancImage: "o:1", nginxImage: "n:1", dir: "/opt/orthweb", region: "eu-west-1" }));
+
+        it("publishes only nginx's 443 and 11112; Orthanc stays on the compose network", () => {
+            expect(doc.services.nginx.ports).to.deep.equal(["443:443", "11112:11112"]);
+            expect(doc.services.orthanc.ports).to.equal(undefined);
+        });
+
+        it("runs the pinned images, restarts them, and mounts the files the start script writes", () => {
+            expect(doc.services.orthanc.image).to.equal("o:1");
+            expect(doc.services.nginx.image).to.equal("n:1");
+            expect(doc.services.orthanc.restart).to.equal("unless-stopped");
+            expect(doc.services.orthanc.volumes).to.deep.equal(["/opt/orthweb/run/orthanc.json:/etc/orthanc/orthanc.json:ro"]);
+            expect(doc.services.nginx.volumes).to.include("/opt/orthweb/run/tls:/etc/nginx/tls:ro");
+        });
+    });
+
+    describe("start script", () => {
+        const script = renderStartScript({ region: "eu-west-1", dir: "/opt/orthweb", secretArns: SAMPLE.secretArns });
+
+        it("reads the three secrets from Secrets Manager at run time", () => {
+            for (const arn of Object.values(SAMPLE.secretArns)) expect(script).to.include(shellQuote(arn));
+            expect(script).to.match(/aws secretsmanager get-secret-value --region "\$REGION" --secret-id "\$1"/);
+        });
+
+        it("fills the secrets into orthanc.json with jq at the paths the template leaves blank", () => {
+            for (const path of Object.values(SECRET_PATHS)) expect(script).to.include(`${path} = $`);
+            expect(script).to.include("umask 077");
+        });
+
+        it("verifies the compose plugin download against its published checksum", () => {
+            expect(script).to.match(/sha256sum --check/);
+        });
+
+        it("restarts the containers whose inputs changed (rotated database password, renewed certificate)", () => {
+            expect(script).to.match(/if \[ -n "\$orthanc_changed" \]; then .* restart orthanc; fi/);
+            expect(script).to.match(/if \[ -n "\$tls_changed" \]; then .* restart nginx; fi/);
+        });
+
+        it("quotes every value so nothing in it is interpreted by bash", () => {
+            expect(shellQuote("it's $HOME")).to.equal(`'it'\\''s $HOME'`);
+        });
+    });
+
+    describe("cloud-config user data", () => {
+        const userData = renderUserData(SAMPLE);
+        const doc = parse(userData);
+
+        it("is a #cloud-config that writes every file and starts the service and its timer", () => {
+            expect(userData.startsWith("#cloud-config\n")).to.equal(true);
+            expect(doc.write_files.map((f: { path: string }) => f.path)).to.deep.equal([
+                "/opt/orthweb/docker-compose.yml",
+                "/opt/orthweb/nginx.conf",
+                "/opt/orthweb/orthanc.template.json",
+                "/opt/orthweb/start.sh",
+                "/etc/systemd/system/orthweb.service",
+                "/etc/systemd/system/orthweb.timer",
+            ]);
+            expect(doc.runcmd).to.deep.include(["systemctl", "enable", "--now", "orthweb.timer"]);
+            expect(doc.runcmd).to.deep.include(["systemctl", "start", "orthweb.service"]);
+        });
+
+        it("keeps file contents byte for byte (YAML block scalars do not eat them)", () => {
+            for (const f of renderBootstrapFiles(SAMPLE)) {
+                expect(doc.write_files.find((w: { path: string }) => w.path === f.path).content, f.path).to.equal(f.content);
+            }
+        });
+
+        it("leaves room under EC2's 16 KB user-data limit, and refuses to exceed it", () => {
+            expect(Buffer.byteLength(userData)).to.be.lessThan(USER_DATA_LIMIT_BYTES * 0.75);
+            const huge = { ...SAMPLE, orthanc: { ...SAMPLE.orthanc, name: "x".repeat(USER_DATA_LIMIT_BYTES) } };
+            expect(() => renderUserData(huge)).to.throw(/16384/);
+        });
+
+        it("makes only the start script executable and keeps the template private", () => {
+            const modes = Object.fromEntries(doc.write_files.map((f: { path: string; permissions: string }) => [f.path, f.permissions]));
+            expect(modes["/opt/orthweb/start.sh"]).to.equal("0700");
+            expect(modes["/opt/orthweb/orthanc.template.json"]).to.equal("0600");
+            expect(renderCloudConfig([])).to.match(/^#cloud-config\nwrite_files: \[\]/);
+        });
+    });
+});
