@@ -23,12 +23,6 @@ export const SAMPLE: BootstrapParams = {
     },
 };
 
-function fileOf(path: string): string {
-    const file = renderBootstrapFiles(SAMPLE).find((f) => f.path.endsWith(path));
-    if (!file) throw new Error(`no bootstrap file ${path}`);
-    return file.content;
-}
-
 describe("instance bootstrap rendering", () => {
     describe("nginx.conf", () => {
         const conf = renderNginxConf({ orthancHost: "orthanc", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key" });

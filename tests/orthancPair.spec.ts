@@ -1,0 +1,276 @@
+import { expect } from "chai";
+import { OrthancPair } from "../components/orthancPair";
+import { MOCK_CERT_PEM, MOCK_PRIVATE_KEY_PEM, runUnderMocks, Registration } from "../tools/mockRuntime";
+import { build, Built, isSecretInput, REGION, reveal, TYPES, userDataOf, withConfig } from "./harness";
+
+const PAIR_ARGS = {
+    region: REGION,
+    environment: "dev" as const,
+    vpcCidr: "172.17.0.0/16",
+    instanceType: "t3.medium",
+    orthancImage: "orthancteam/orthanc:25.12.3",
+    nginxImage: "nginx:1.28.0-alpine",
+    aet: "ORTHANC",
+    database: { instanceClass: "db.t4g.small", engineVersion: "16", allocatedStorageGiB: 20 },
+};
+
+async function pairAlone(args: Partial<ConstructorParameters<typeof OrthancPair>[1]>): Promise<Registration[]> {
+    const run = await runUnderMocks({ stack: "unit", region: REGION }, () => new OrthancPair("pair", { ...PAIR_ARGS, placement: "public", ...args }));
+    return run.registrations;
+}
+
+const of = (regs: Registration[], type: string) => regs.filter((r) => r.type === type);
+
+describe("OrthancPair", () => {
+    let dev: Built;
+    let prod: Built;
+
+    before(async () => {
+        dev = await build();
+        prod = await build(withConfig({ "orthweb:environment": "prod" }), "prod");
+    });
+
+    describe("network", () => {
+        it("spans two AZs with public subnets and an internal tier, with no NAT while instances are public", () => {
+            const [vpc] = dev.ofType(TYPES.vpc);
+            expect(vpc.inputs).to.deep.include({ cidrBlock: "172.17.0.0/16", numberOfAvailabilityZones: 2, enableDnsHostnames: true });
+            expect(vpc.inputs.subnetSpecs).to.deep.equal([
+                { type: "Public", name: "public" },
+                { type: "Isolated", name: "internal" },
+            ]);
+            expect(vpc.inputs.natGateways).to.deep.equal({ strategy: "None" });
+        });
+
+        it("puts private instances in Private subnets with one NAT in dev and one per AZ in prod", async () => {
+            for (const [environment, strategy] of [["dev", "Single"], ["prod", "OnePerAz"]] as const) {
+                const regs = await pairAlone({ placement: "private", environment });
+                const [vpc] = of(regs, TYPES.vpc);
+                expect(vpc.inputs.subnetSpecs[1], environment).to.deep.equal({ type: "Private", name: "internal" });
+                expect(vpc.inputs.natGateways, environment).to.deep.equal({ strategy });
+            }
+        });
+    });
+
+    describe("instances", () => {
+        it("runs two instances in two different public subnets (one per AZ)", () => {
+            const instances = dev.ofType(TYPES.instance);
+            expect(instances.map((i) => i.name)).to.deep.equal(["orthanc-1", "orthanc-2"]);
+            const subnets = instances.map((i) => i.inputs.subnetId);
+            expect(new Set(subnets).size).to.equal(2);
+            expect(subnets).to.deep.equal([`subnet-public-${REGION}a`, `subnet-public-${REGION}b`]);
+            expect(new Set(instances.map((i) => i.state.availabilityZone)).size).to.equal(2);
+        });
+
+        it("gives each instance an Elastic IP, associated by instance id", () => {
+            expect(dev.ofType(TYPES.eip)).to.have.length(2);
+            const associations = dev.ofType(TYPES.eipAssociation);
+            expect(associations.map((a) => a.inputs.instanceId).sort()).to.deep.equal(["orthanc-1-id", "orthanc-2-id"]);
+        });
+
+        it("gives private instances no Elastic IP", async () => {
+            const regs = await pairAlone({ placement: "private" });
+            expect(of(regs, TYPES.eip)).to.deep.equal([]);
+            expect(of(regs, TYPES.instance).map((i) => i.inputs.subnetId)).to.deep.equal([`subnet-internal-${REGION}a`, `subnet-internal-${REGION}b`]);
+        });
+
+        it("launches from one template: Amazon Linux 2023, IMDSv2 required with hop limit 2, detailed monitoring", () => {
+            const [lt] = dev.ofType(TYPES.launchTemplate);
+            expect(lt.inputs.imageId).to.equal("resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64");
+            expect(lt.inputs.metadataOptions).to.deep.equal({ httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 2 });
+            expect(lt.inputs.monitoring).to.deep.equal({ enabled: true });
+            expect(lt.inputs.iamInstanceProfile.arn).to.be.a("string");
+            for (const inst of dev.ofType(TYPES.instance)) expect(inst.inputs.launchTemplate.id).to.equal(lt.id);
+        });
+
+        it("picks the arm64 image for a Graviton instance type", async () => {
+            const regs = await pairAlone({ instanceType: "m7g.large" });
+            expect(of(regs, TYPES.launchTemplate)[0].inputs.imageId).to.match(/al2023-ami-kernel-default-arm64$/);
+        });
+
+        it("encrypts the gp3 root volume with the stack's KMS key", () => {
+            const [lt] = dev.ofType(TYPES.launchTemplate);
+            const [key] = dev.ofType(TYPES.kmsKey);
+            expect(lt.inputs.blockDeviceMappings).to.deep.equal([
+                { deviceName: "/dev/xvda", ebs: { volumeSize: 30, volumeType: "gp3", encrypted: "true", kmsKeyId: key.state.arn, deleteOnTermination: "true" } },
+            ]);
+        });
+    });
+
+    describe("data", () => {
+        it("rotates the KMS key", () => {
+            const keys = dev.ofType(TYPES.kmsKey);
+            expect(keys).to.have.length(1);
+            expect(keys[0].inputs.enableKeyRotation).to.equal(true);
+        });
+
+        it("keeps the bucket versioned, KMS-encrypted, closed to the public and TLS-only", () => {
+            const [bucket] = dev.ofType(TYPES.bucket);
+            const [key] = dev.ofType(TYPES.kmsKey);
+            expect(dev.one(TYPES.bucketVersioning, "orthanc-bucket").inputs).to.deep.include({ bucket: bucket.id, versioningConfiguration: { status: "Enabled" } });
+            expect(dev.one(TYPES.bucketEncryption, "orthanc-bucket").inputs.rules).to.deep.equal([
+                { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.state.arn }, bucketKeyEnabled: true },
+            ]);
+            expect(dev.one(TYPES.bucketPublicAccess, "orthanc-bucket").inputs).to.include({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+            const policy = JSON.parse(dev.one(TYPES.bucketPolicy, "orthanc-bucket").inputs.policy);
+            expect(policy.Statement).to.deep.include({
+                Sid: "DenyInsecureTransport",
+                Effect: "Deny",
+                Principal: "*",
+                Action: "s3:*",
+                Resource: [bucket.state.arn, `${bucket.state.arn}/*`],
+                Condition: { Bool: { "aws:SecureTransport": "false" } },
+            });
+        });
+
+        it("lets dev stacks delete a non-empty bucket and keeps prod's", () => {
+            expect(dev.ofType(TYPES.bucket)[0].inputs.forceDestroy).to.equal(true);
+            expect(prod.ofType(TYPES.bucket)[0].inputs.forceDestroy).to.equal(false);
+        });
+
+        it("runs an encrypted, private PostgreSQL whose password RDS manages (the program never sees it)", () => {
+            const db = dev.one(TYPES.rds, "orthanc-db");
+            const [key] = dev.ofType(TYPES.kmsKey);
+            expect(db.inputs).to.deep.include({ engine: "postgres", engineVersion: "16", storageEncrypted: true, kmsKeyId: key.state.arn, publiclyAccessible: false, manageMasterUserPassword: true });
+            expect(db.inputs).to.not.have.property("password");
+            expect(db.inputs.masterUserSecretKmsKeyId).to.equal(key.state.arn);
+        });
+
+        it("places the database in the internal subnets", () => {
+            const group = dev.one(TYPES.subnetGroup, "orthanc-db");
+            expect(group.inputs.subnetIds).to.deep.equal([`subnet-internal-${REGION}a`, `subnet-internal-${REGION}b`]);
+            expect(dev.one(TYPES.rds, "orthanc-db").inputs.dbSubnetGroupName).to.equal(group.state.name ?? group.inputs.name);
+        });
+
+        it("admits PostgreSQL only from the instance security group", () => {
+            const dbSg = dev.one(TYPES.securityGroup, "orthanc-db");
+            const instanceSg = dev.one(TYPES.securityGroup, "orthanc-instances");
+            expect(dev.one(TYPES.rds, "orthanc-db").inputs.vpcSecurityGroupIds).to.deep.equal([dbSg.id]);
+            const intoDb = dev.ofType(TYPES.ingressRule).filter((r) => r.inputs.securityGroupId === dbSg.id);
+            expect(intoDb).to.have.length(1);
+            expect(intoDb[0].inputs).to.deep.include({ referencedSecurityGroupId: instanceSg.id, fromPort: 5432, toPort: 5432, ipProtocol: "tcp" });
+            expect(intoDb[0].inputs).to.not.have.property("cidrIpv4");
+        });
+
+        it("is multi-AZ, deletion-protected, snapshotted on delete and backed up 7 days in prod only", () => {
+            expect(dev.one(TYPES.rds, "orthanc-db").inputs).to.deep.include({ multiAz: false, deletionProtection: false, skipFinalSnapshot: true, backupRetentionPeriod: 1 });
+            const p = prod.one(TYPES.rds, "orthanc-db").inputs;
+            expect(p).to.deep.include({ multiAz: true, deletionProtection: true, skipFinalSnapshot: false, backupRetentionPeriod: 7 });
+            expect(p.finalSnapshotIdentifier).to.be.a("string").and.not.equal("");
+        });
+    });
+
+    describe("security groups", () => {
+        it("declares egress on every security group (the provider drops AWS's default allow-all)", () => {
+            for (const built of [dev, prod]) {
+                for (const sg of built.ofType(TYPES.securityGroup)) expect(sg.inputs, sg.name).to.have.property("egress");
+            }
+        });
+
+        it("gives the instance group egress only: HTTPS out and PostgreSQL to the database group; no inline ingress", () => {
+            const sg = dev.one(TYPES.securityGroup, "orthanc-instances");
+            const dbSg = dev.one(TYPES.securityGroup, "orthanc-db");
+            expect(sg.inputs).to.not.have.property("ingress");
+            expect(sg.inputs.egress.map((e: any) => [e.fromPort, e.cidrBlocks ?? e.securityGroups])).to.deep.equal([
+                [443, ["0.0.0.0/0"]],
+                [5432, [dbSg.id]],
+            ]);
+        });
+
+        it("opens no port of its own on the instances: a pair alone has no instance ingress", async () => {
+            const regs = await pairAlone({});
+            const instanceSg = of(regs, TYPES.securityGroup).find((s) => s.name === "pair-instances")!;
+            expect(of(regs, TYPES.ingressRule).filter((r) => r.inputs.securityGroupId === instanceSg.id)).to.deep.equal([]);
+        });
+    });
+
+    describe("identity", () => {
+        it("scopes the instance role to its bucket, its three secrets and its key, plus SSM core", () => {
+            const policy = JSON.parse(dev.one(TYPES.rolePolicy, "orthanc-data").inputs.policy);
+            const [bucket] = dev.ofType(TYPES.bucket);
+            const [key] = dev.ofType(TYPES.kmsKey);
+            const secrets = dev.ofType(TYPES.secret).map((s) => s.state.arn);
+            const rdsSecret = dev.one(TYPES.rds, "orthanc-db").state.masterUserSecrets[0].secretArn;
+            const byId = Object.fromEntries(policy.Statement.map((s: any) => [s.Sid, s]));
+            expect(byId.ListBucket.Resource).to.deep.equal([bucket.state.arn]);
+            expect(byId.ReadWriteObjects.Resource).to.deep.equal([`${bucket.state.arn}/*`]);
+            expect([...byId.ReadSecrets.Resource].sort()).to.deep.equal([...secrets, rdsSecret].sort());
+            expect(byId.UseDataKey.Resource).to.deep.equal([key.state.arn]);
+            expect(JSON.stringify(policy)).to.not.match(/"Resource":"\*"|"\*"\]/);
+            expect(dev.one(TYPES.rolePolicyAttachment, "orthanc-ssm").inputs.policyArn).to.equal("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore");
+        });
+
+        it("keeps the Orthanc admin login in Secrets Manager, encrypted with the stack key", () => {
+            const admin = dev.one(TYPES.secret, "orthanc-admin");
+            const [key] = dev.ofType(TYPES.kmsKey);
+            expect(admin.inputs.kmsKeyId).to.equal(key.state.arn);
+            const secretString = dev.one(TYPES.secretVersion, "orthanc-admin").inputs.secretString;
+            expect(isSecretInput(secretString), "passed as a Pulumi secret").to.equal(true);
+            expect(JSON.parse(reveal(secretString))).to.deep.equal({ username: "admin", password: "mock-password-orthanc-admin" });
+        });
+    });
+
+    describe("TLS", () => {
+        it("self-signs an RSA 2048 server certificate naming both Elastic IPs' DNS names and addresses", () => {
+            expect(dev.one(TYPES.privateKey, "orthanc-tls").inputs).to.include({ algorithm: "RSA", rsaBits: 2048 });
+            const cert = dev.one(TYPES.selfSignedCert, "orthanc-tls").inputs;
+            const eips = dev.ofType(TYPES.eip).map((e) => e.state);
+            expect(cert.dnsNames).to.deep.equal(eips.map((e) => e.publicDns));
+            expect(cert.ipAddresses).to.deep.equal(eips.map((e) => e.publicIp));
+            expect(cert.allowedUses).to.deep.equal(["digital_signature", "key_encipherment", "server_auth"]);
+            expect(cert.subject.commonName).to.equal(eips[0].publicDns);
+        });
+
+        it("adds a front door's names to the self-signed certificate", async () => {
+            const regs = await pairAlone({ certificateNames: ["pacs.example.org"] });
+            const [cert] = of(regs, TYPES.selfSignedCert);
+            expect(cert.inputs.dnsNames[0]).to.equal("pacs.example.org");
+            expect(cert.inputs.dnsNames).to.have.length(3);
+        });
+
+        it("names private instances by their private names when they have no public one", async () => {
+            const regs = await pairAlone({ placement: "private" });
+            const [cert] = of(regs, TYPES.selfSignedCert);
+            expect(cert.inputs.dnsNames).to.have.length(2);
+            for (const n of cert.inputs.dnsNames) expect(n).to.match(/\.compute\.internal$/);
+        });
+
+        it("stores certificate and key in Secrets Manager as a Pulumi secret", () => {
+            const secretString = dev.one(TYPES.secretVersion, "orthanc-tls").inputs.secretString;
+            expect(isSecretInput(secretString), "passed as a Pulumi secret").to.equal(true);
+            expect(JSON.parse(reveal(secretString))).to.deep.equal({ certificatePem: MOCK_CERT_PEM, privateKeyPem: MOCK_PRIVATE_KEY_PEM });
+        });
+
+        it("installs a certificate of your own instead of generating one", async () => {
+            const regs = await pairAlone({ tls: { certificatePem: "-----BEGIN CERTIFICATE-----\nMINE\n-----END CERTIFICATE-----\n", privateKeyPem: "MY-KEY" } });
+            expect(of(regs, TYPES.selfSignedCert)).to.deep.equal([]);
+            expect(of(regs, TYPES.privateKey)).to.deep.equal([]);
+            const value = JSON.parse(reveal(of(regs, TYPES.secretVersion).find((s) => s.name === "pair-tls")!.inputs.secretString));
+            expect(value.certificatePem).to.include("MINE");
+            expect(value.privateKeyPem).to.equal("MY-KEY");
+        });
+    });
+
+    describe("user data", () => {
+        it("carries no private key, no password and no secret value, only where to fetch them", () => {
+            // Had any secret flowed into it, the user data itself would have become a secret.
+            expect(isSecretInput(dev.ofType(TYPES.launchTemplate)[0].inputs.userData)).to.equal(false);
+            const userData = userDataOf(dev);
+            expect(userData).to.not.include("MOCK-PRIVATE-KEY-DO-NOT-LEAK");
+            expect(userData).to.not.include("PRIVATE KEY");
+            expect(userData).to.not.include("mock-password");
+            for (const secret of dev.ofType(TYPES.secret)) expect(userData).to.include(secret.state.arn);
+            expect(userData).to.include(dev.one(TYPES.rds, "orthanc-db").state.masterUserSecrets[0].secretArn);
+        });
+
+        it("points Orthanc at this stack's database and bucket", () => {
+            const userData = userDataOf(dev);
+            expect(userData).to.include(dev.one(TYPES.rds, "orthanc-db").state.address);
+            expect(userData).to.include(dev.ofType(TYPES.bucket)[0].state.bucket);
+        });
+    });
+
+    it("names every child after the component, so two pairs never collide", async () => {
+        const regs = await pairAlone({});
+        for (const r of regs.filter((x) => x.type !== "orthweb:index:OrthancPair")) expect(r.name, r.type).to.match(/^pair-/);
+    });
+});
