@@ -44,6 +44,11 @@ function at<T>(list: T[] | undefined, index: number): T {
     return (list ?? [])[index] as T;
 }
 
+/** AWS always returns these; bare test mocks may not. Render what is known rather than fail. */
+function text(value: string | undefined): string {
+    return value ?? "";
+}
+
 function defined<T>(values: (T | undefined)[]): T[] {
     return values.filter((v): v is T => v !== undefined && v !== null && v !== "");
 }
@@ -73,9 +78,9 @@ export class OrthancPair extends pulumi.ComponentResource {
         const parent = { parent: this };
         const isPublic = args.placement === "public";
 
-        // Network: public subnets always (NAT, load balancers); the internal tier is Private (routed through
-        // NAT) when instances live there, else Isolated. Both carry the spec name "internal" so that changing
-        // pattern re-routes the subnets instead of replacing them.
+        // Network: public subnets (Elastic IPs, NAT, load balancers) and private subnets (the database; the
+        // instances when a front door hides them). Private subnets route through NAT only when instances live
+        // there, so changing pattern re-routes the same subnets instead of replacing them.
         const vpc = new awsx.ec2.Vpc(
             `${name}-vpc`,
             {
@@ -84,16 +89,12 @@ export class OrthancPair extends pulumi.ComponentResource {
                 enableDnsHostnames: true,
                 enableDnsSupport: true,
                 subnetStrategy: "Auto",
-                subnetSpecs: [
-                    { type: "Public", name: "public" },
-                    { type: isPublic ? "Isolated" : "Private", name: "internal" },
-                ],
+                subnetSpecs: [{ type: "Public" }, { type: "Private" }],
                 natGateways: { strategy: isPublic ? "None" : prod ? "OnePerAz" : "Single" },
                 tags: tagsFor(`${name}-vpc`, tags),
             },
             parent,
         );
-        const internalSubnetIds = isPublic ? vpc.isolatedSubnetIds : vpc.privateSubnetIds;
         const instanceSubnetIds = isPublic ? vpc.publicSubnetIds : vpc.privateSubnetIds;
 
         // One customer-managed key for the bucket, the database, its secret, the volumes and our secrets.
@@ -109,7 +110,7 @@ export class OrthancPair extends pulumi.ComponentResource {
         );
 
         const bucket = this.createBucket(name, key, prod, tags, args.region);
-        const { instanceSg, database } = this.createDatabase(name, args, vpc.vpcId, internalSubnetIds, key, prod, tags);
+        const { instanceSg, database } = this.createDatabase(name, args, vpc.vpcId, vpc.privateSubnetIds, key, prod, tags);
 
         // Orthanc's admin login: generated here, kept in Secrets Manager, read by the instances at boot.
         const adminPassword = new random.RandomPassword(`${name}-admin`, { length: 32, special: false }, parent);
@@ -134,10 +135,10 @@ export class OrthancPair extends pulumi.ComponentResource {
                     orthanc: {
                         name: name,
                         aet: args.aet,
-                        database: { host: dbHost, port: DATABASE_PORT, name: DATABASE_NAME },
-                        bucket: { name: bucketName, region: args.region },
+                        database: { host: text(dbHost), port: DATABASE_PORT, name: DATABASE_NAME },
+                        bucket: { name: text(bucketName), region: args.region },
                     },
-                    secretArns: { database: dbSecret, admin: adminArn, tls: tlsArn },
+                    secretArns: { database: text(dbSecret), admin: text(adminArn), tls: text(tlsArn) },
                 }),
             );
 
@@ -371,7 +372,7 @@ export class OrthancPair extends pulumi.ComponentResource {
         );
         const subnetGroup = new aws.rds.SubnetGroup(
             `${name}-db`,
-            { subnetIds, description: `${name}: PostgreSQL in the internal subnets`, tags: tagsFor(`${name}-db`, tags) },
+            { subnetIds, description: `${name}: PostgreSQL in the private subnets`, tags: tagsFor(`${name}-db`, tags) },
             parent,
         );
         const db = args.database;

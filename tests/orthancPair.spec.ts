@@ -31,21 +31,18 @@ describe("OrthancPair", () => {
     });
 
     describe("network", () => {
-        it("spans two AZs with public subnets and an internal tier, with no NAT while instances are public", () => {
+        it("spans two AZs with public and private subnets, with no NAT while instances are public", () => {
             const [vpc] = dev.ofType(TYPES.vpc);
-            expect(vpc.inputs).to.deep.include({ cidrBlock: "172.17.0.0/16", numberOfAvailabilityZones: 2, enableDnsHostnames: true });
-            expect(vpc.inputs.subnetSpecs).to.deep.equal([
-                { type: "Public", name: "public" },
-                { type: "Isolated", name: "internal" },
-            ]);
+            expect(vpc.inputs).to.deep.include({ cidrBlock: "172.17.0.0/16", numberOfAvailabilityZones: 2, enableDnsHostnames: true, subnetStrategy: "Auto" });
+            expect(vpc.inputs.subnetSpecs).to.deep.equal([{ type: "Public" }, { type: "Private" }]);
             expect(vpc.inputs.natGateways).to.deep.equal({ strategy: "None" });
         });
 
-        it("puts private instances in Private subnets with one NAT in dev and one per AZ in prod", async () => {
+        it("routes the same private subnets through one NAT in dev and one per AZ in prod when instances are private", async () => {
             for (const [environment, strategy] of [["dev", "Single"], ["prod", "OnePerAz"]] as const) {
                 const regs = await pairAlone({ placement: "private", environment });
                 const [vpc] = of(regs, TYPES.vpc);
-                expect(vpc.inputs.subnetSpecs[1], environment).to.deep.equal({ type: "Private", name: "internal" });
+                expect(vpc.inputs.subnetSpecs, environment).to.deep.equal([{ type: "Public" }, { type: "Private" }]);
                 expect(vpc.inputs.natGateways, environment).to.deep.equal({ strategy });
             }
         });
@@ -70,7 +67,7 @@ describe("OrthancPair", () => {
         it("gives private instances no Elastic IP", async () => {
             const regs = await pairAlone({ placement: "private" });
             expect(of(regs, TYPES.eip)).to.deep.equal([]);
-            expect(of(regs, TYPES.instance).map((i) => i.inputs.subnetId)).to.deep.equal([`subnet-internal-${REGION}a`, `subnet-internal-${REGION}b`]);
+            expect(of(regs, TYPES.instance).map((i) => i.inputs.subnetId)).to.deep.equal([`subnet-private-${REGION}a`, `subnet-private-${REGION}b`]);
         });
 
         it("launches from one template: Amazon Linux 2023, IMDSv2 required with hop limit 2, detailed monitoring", () => {
@@ -135,9 +132,9 @@ describe("OrthancPair", () => {
             expect(db.inputs.masterUserSecretKmsKeyId).to.equal(key.state.arn);
         });
 
-        it("places the database in the internal subnets", () => {
+        it("places the database in the private subnets", () => {
             const group = dev.one(TYPES.subnetGroup, "orthanc-db");
-            expect(group.inputs.subnetIds).to.deep.equal([`subnet-internal-${REGION}a`, `subnet-internal-${REGION}b`]);
+            expect(group.inputs.subnetIds).to.deep.equal([`subnet-private-${REGION}a`, `subnet-private-${REGION}b`]);
             expect(dev.one(TYPES.rds, "orthanc-db").inputs.dbSubnetGroupName).to.equal(group.state.name ?? group.inputs.name);
         });
 

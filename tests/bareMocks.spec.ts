@@ -1,0 +1,62 @@
+// The program under bare mocks, as someone else's test suite would run it: every resource's state is just its
+// inputs, and the awsx Vpc gives only vpcId, publicSubnetIds and privateSubnetIds. Nothing may crash, and the
+// properties the design promises must be visible from the inputs alone.
+import { expect } from "chai";
+import { createInfrastructure } from "../program";
+import { parseStackConfig } from "../stacks/config";
+import { Registration, resolveOutputs, runUnderMocks } from "../tools/mockRuntime";
+import { REGION, TYPES, withConfig } from "./harness";
+
+describe("under bare mocks (inputs echoed as state)", () => {
+    let regs: Registration[];
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+
+    before(async () => {
+        process.on("unhandledRejection", onUnhandled);
+        const config = parseStackConfig(withConfig({ "orthweb:network": { webClientCidrs: ["198.51.100.0/24"], dicomClientCidrs: ["203.0.113.0/24"] } }));
+        const run = await runUnderMocks({ stack: "bare", region: REGION, minimal: true }, () => createInfrastructure(config));
+        await resolveOutputs(run.result as unknown as Record<string, unknown>);
+        regs = run.registrations;
+    });
+
+    after(() => process.off("unhandledRejection", onUnhandled));
+
+    const of = (type: string) => regs.filter((r) => r.type === type);
+
+    it("completes without an error anywhere in the program", () => {
+        expect(unhandled.map((e) => (e as Error).message)).to.deep.equal([]);
+    });
+
+    it("still places two instances in two different subnets with IMDSv2 and encrypted root volumes", () => {
+        const instances = of(TYPES.instance);
+        expect(instances).to.have.length(2);
+        expect(new Set(instances.map((i) => i.inputs.subnetId)).size).to.equal(2);
+        const [lt] = of(TYPES.launchTemplate);
+        expect(lt.inputs.metadataOptions.httpTokens).to.equal("required");
+        expect(lt.inputs.blockDeviceMappings[0].ebs.encrypted).to.equal("true");
+    });
+
+    it("still renders user data with no private key in it", () => {
+        const userData = Buffer.from(String(of(TYPES.launchTemplate)[0].inputs.userData), "base64").toString("utf8");
+        expect(userData).to.match(/^#cloud-config/);
+        expect(userData).to.not.include("PRIVATE KEY");
+    });
+
+    it("still shows an encrypted private database with a managed password and a locked-down bucket", () => {
+        const [db] = of(TYPES.rds);
+        expect(db.inputs).to.deep.include({ storageEncrypted: true, publiclyAccessible: false, manageMasterUserPassword: true });
+        expect(db.inputs).to.not.have.property("password");
+        expect(of(TYPES.bucketPublicAccess)[0].inputs).to.include({ blockPublicAcls: true, restrictPublicBuckets: true });
+        expect(of(TYPES.bucketEncryption)[0].inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm).to.equal("aws:kms");
+    });
+
+    it("still admits only 443 from the web blocks and 11112 from the DICOM blocks to the instances", () => {
+        const sg = regs.find((r) => r.type === TYPES.securityGroup && r.name === "orthanc-instances")!;
+        const rules = of(TYPES.ingressRule).filter((r) => r.inputs.securityGroupId === sg.id);
+        expect(rules.map((r) => [r.inputs.fromPort, r.inputs.cidrIpv4])).to.have.deep.members([
+            [443, "198.51.100.0/24"],
+            [11112, "203.0.113.0/24"],
+        ]);
+    });
+});
