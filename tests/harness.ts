@@ -78,4 +78,6 @@ export const TYPES = {
     secretVersion: "aws:secretsmanager/secretVersion:SecretVersion",
     privateKey: "tls:index/privateKey:PrivateKey",
     selfSignedCert: "tls:index/selfSignedCert:SelfSignedCert",
+    healthCheck: "aws:route53/healthCheck:HealthCheck",
+    record: "aws:route53/record:Record",
 } as const;
