@@ -31,3 +31,4 @@ export const databaseEndpoint = outputs.databaseEndpoint;
 export const bucketName = outputs.bucketName;
 export const adminSecretArn = outputs.adminSecretArn;
 export const certificateNotice = outputs.certificateNotice;
+export const failover = outputs.failover;

@@ -4,9 +4,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DICOM_PORT } from "./components/bootstrap/nginx";
 import { DirectAccess } from "./components/directAccess";
+import { DnsFrontDoor } from "./components/dnsFrontDoor";
 import { stackTags } from "./components/naming";
 import { OrthancPair } from "./components/orthancPair";
-import { StackConfig } from "./stacks/config";
+import { configWarnings, StackConfig } from "./stacks/config";
+import { frontDoorName } from "./stacks/dnsName";
 
 export interface DicomEndpoint {
     readonly host: string;
@@ -28,16 +30,37 @@ export interface StackOutputs {
     readonly adminSecretArn: pulumi.Output<string>;
     /** Present when the instances present a self-signed certificate: clients must be told to trust it. */
     readonly certificateNotice?: pulumi.Output<string>;
+    /** Front doors that fail over by themselves: the worst case, how it is made up, and what it leaves out. */
+    readonly failover?: pulumi.Output<FailoverSummary>;
+}
+
+export interface FailoverSummary {
+    readonly worstCaseSeconds: number;
+    readonly breakdown: string;
+    readonly note: string;
 }
 
 /** Logical names of the components; every child's name starts with its component's. */
-export const COMPONENT_NAMES = { pair: "orthanc", direct: "direct" } as const;
+export const COMPONENT_NAMES = { pair: "orthanc", direct: "direct", dns: "dns" } as const;
 
 /** Where the instances live for a front door: public with Elastic IPs, or private behind it. */
 export function placementFor(frontDoor: StackConfig["traffic"]["frontDoor"]): "public" | "private" {
     switch (frontDoor) {
         case "direct":
             return "public";
+        case "dns":
+            // Route 53 health checks reach only public addresses: each instance keeps its Elastic IP.
+            return "public";
+    }
+}
+
+/** Names the self-signed certificate must carry besides the instances' own: the name clients type. */
+export function certificateNamesFor(config: StackConfig): string[] {
+    switch (config.traffic.frontDoor) {
+        case "dns":
+            return config.traffic.dns ? [frontDoorName(config.traffic.dns)] : [];
+        default:
+            return [];
     }
 }
 
@@ -45,6 +68,7 @@ export function placementFor(frontDoor: StackConfig["traffic"]["frontDoor"]): "p
 interface Entry {
     readonly webUrls: pulumi.Output<string[]>;
     readonly dicomEndpoints: pulumi.Output<DicomEndpoint[]>;
+    readonly failover?: pulumi.Output<FailoverSummary>;
 }
 
 function directEntry(config: StackConfig, pair: OrthancPair, tags: Record<string, string>): Entry {
@@ -61,7 +85,31 @@ function directEntry(config: StackConfig, pair: OrthancPair, tags: Record<string
     };
 }
 
+function dnsEntry(config: StackConfig, pair: OrthancPair, tags: Record<string, string>): Entry {
+    const dns = config.traffic.dns;
+    if (!dns) throw new Error("frontDoor dns needs traffic.dns (validateStackConfig reports this)");
+    const door = new DnsFrontDoor(COMPONENT_NAMES.dns, {
+        region: config.region,
+        zoneName: dns.zoneName,
+        recordName: dns.recordName,
+        routing: dns.routing,
+        ttlSeconds: dns.ttl,
+        healthCheck: dns.healthCheck,
+        securityGroupId: pair.securityGroupId,
+        instanceIps: pair.instanceAddresses.map((address) => address.apply((a) => a?.ip)),
+        webClientCidrs: config.network.webClientCidrs,
+        dicomClientCidrs: config.network.dicomClientCidrs,
+        tags,
+    });
+    return {
+        webUrls: pulumi.output([`https://${door.fqdn}/`]),
+        dicomEndpoints: pulumi.output([{ host: door.fqdn, port: DICOM_PORT, aet: config.orthanc.aet, tls: true }]),
+        failover: pulumi.output(door.failover),
+    };
+}
+
 export function createInfrastructure(config: StackConfig): StackOutputs {
+    for (const warning of configWarnings(config)) pulumi.log.warn(warning);
     const tags = stackTags(pulumi.getProject(), pulumi.getStack(), config.environment);
     const frontDoor = config.traffic.frontDoor;
 
@@ -76,6 +124,7 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         aet: config.orthanc.aet,
         database: config.database,
         tls: config.tls && { certificatePem: config.tls.certificatePem, privateKeyPem: pulumi.secret(config.tls.privateKeyPem) },
+        certificateNames: certificateNamesFor(config),
         tags,
     });
 
@@ -83,6 +132,9 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
     switch (frontDoor) {
         case "direct":
             entry = directEntry(config, pair, tags);
+            break;
+        case "dns":
+            entry = dnsEntry(config, pair, tags);
             break;
     }
 
@@ -100,5 +152,6 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
                       "import it, or set orthweb:tlsCertificatePem and orthweb:tlsPrivateKeyPem to a certificate of your own.",
               )
             : undefined,
+        failover: entry.failover,
     };
 }

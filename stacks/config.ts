@@ -1,8 +1,10 @@
 // Turns a stack's raw config (Pulumi runtime or a Pulumi.<stack>.yaml file) into a typed StackConfig,
 // or into every problem at once, each naming the key, the bad value and what is allowed.
 import { z } from "zod";
-import { stackSchema, OrthwebConfig, MAX_CLIENT_CIDR_RULES } from "./schema";
-import { CertificateFacts, inspectCertificatePair } from "./tlsMaterial";
+import { stackSchema, OrthwebConfig, MAX_CLIENT_CIDR_RULES, DNS_MAX_CLIENT_CIDR_RULES, DNS_RECOMMENDED_MAX_TTL } from "./schema";
+import { CertificateFacts, certificateCovers, inspectCertificatePair } from "./tlsMaterial";
+import { frontDoorName, isDnsName, relativeNameMeant } from "./dnsName";
+import { dnsFailoverSeconds } from "../components/failover";
 
 export const NAMESPACE = "orthweb";
 const SECRET_KEYS = new Set(["tlsCertificatePem", "tlsPrivateKeyPem"]);
@@ -96,7 +98,69 @@ function crossFieldProblems(input: Record<string, unknown>, options: ParseOption
         tlsFacts = inspected.facts;
         problems.push(...inspected.problems.map((p) => `${NAMESPACE}:${p.key}: ${p.message}`));
     }
+    problems.push(...dnsProblems(input, web + dicom, tlsFacts));
     return { problems, tlsFacts };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The front-door name of a raw `dns` section, when its names are valid (else the schema reports them). */
+function rawFrontDoorName(dns: unknown): string | undefined {
+    if (!isRecord(dns) || typeof dns.zoneName !== "string" || typeof dns.recordName !== "string") return undefined;
+    const names = { zoneName: dns.zoneName, recordName: dns.recordName };
+    if (!isDnsName(names.zoneName, 2) || !isDnsName(names.recordName) || relativeNameMeant(names.zoneName, names.recordName) !== undefined) return undefined;
+    return frontDoorName(names);
+}
+
+/** Rules of the `dns` front door that span keys: its section, the rule quota, and the certificate's names. */
+function dnsProblems(input: Record<string, unknown>, clientBlocks: number, tlsFacts: CertificateFacts | undefined): string[] {
+    const traffic = isRecord(input.traffic) ? input.traffic : {};
+    if (traffic.frontDoor !== "dns") return [];
+    const problems: string[] = [];
+    const dns = traffic.dns;
+    if (dns === undefined) {
+        problems.push(
+            `${NAMESPACE}:traffic.dns: required when ${NAMESPACE}:traffic.frontDoor is dns; allowed: a map with zoneName (your public hosted zone, ` +
+                "e.g. example.org) and recordName (e.g. pacs), optionally routing, ttl and healthCheck",
+        );
+    }
+    if (clientBlocks > DNS_MAX_CLIENT_CIDR_RULES && clientBlocks <= MAX_CLIENT_CIDR_RULES) {
+        problems.push(
+            `${NAMESPACE}:network.webClientCidrs + dicomClientCidrs: got ${clientBlocks} blocks; allowed: ${DNS_MAX_CLIENT_CIDR_RULES} in all with ` +
+                "frontDoor dns (the Route 53 health checkers' prefix list counts as 25 of the group's 60 inbound rules on each of 443 and 11112). " +
+                "Summarise the blocks into larger ones.",
+        );
+    }
+    const name = rawFrontDoorName(dns);
+    if (tlsFacts && name) {
+        if (!certificateCovers(tlsFacts, name)) {
+            const found = tlsFacts.dnsNames.length > 0 ? tlsFacts.dnsNames.join(", ") : `none (subject ${tlsFacts.subject.replace(/\n/g, ", ")})`;
+            problems.push(
+                `${NAMESPACE}:tlsCertificatePem: does not name the front-door name ${name} (traffic.dns.recordName.zoneName); ` +
+                    `its subjectAltName DNS names: ${found}; allowed: a certificate whose subjectAltName lists ${name} or *.${name.slice(name.indexOf(".") + 1)}`,
+            );
+        }
+    }
+    return problems;
+}
+
+/**
+ * What is allowed but probably not meant, one line each, naming the key: shown by `pulumi preview`/`up`
+ * (pulumi.log.warn) and the offline plan. Pure.
+ */
+export function configWarnings(config: StackConfig): string[] {
+    const warnings: string[] = [];
+    const dns = config.traffic.frontDoor === "dns" ? config.traffic.dns : undefined;
+    if (dns && dns.ttl > DNS_RECOMMENDED_MAX_TTL) {
+        const worst = dnsFailoverSeconds({ ...dns.healthCheck, ttlSeconds: dns.ttl });
+        warnings.push(
+            `${NAMESPACE}:traffic.dns.ttl: ${dns.ttl} s is above the ${DNS_RECOMMENDED_MAX_TTL} s AWS recommends for health-checked records: ` +
+                `resolvers keep a failed instance's address that long, so failover takes up to ${worst} s. Set ${DNS_RECOMMENDED_MAX_TTL} or less to fail over faster.`,
+        );
+    }
+    return warnings;
 }
 
 /**

@@ -2,9 +2,10 @@
 // Each leaf says what is allowed; that text is what a user reads when the value is wrong.
 import { z } from "zod";
 import { hostBitsSet, isPrivate, parseCidr, canonical } from "./cidr";
+import { frontDoorName, isDnsName, MAX_DNS_NAME_LENGTH, normalizeDnsName, relativeNameMeant } from "./dnsName";
 
 /** The traffic patterns this build can deploy. Later front doors add themselves here. */
-export const FRONT_DOORS = ["direct"] as const;
+export const FRONT_DOORS = ["direct", "dns"] as const;
 export type FrontDoor = (typeof FRONT_DOORS)[number];
 
 export const DEFAULT_ORTHANC_IMAGE = "orthancteam/orthanc:25.12.3";
@@ -107,8 +108,64 @@ export const databaseSchema = section({
         .default(20),
 });
 
+/** How Route 53 answers for the front-door name; all three attach a health check to every record. */
+export const DNS_ROUTINGS = ["multivalue", "weighted", "failover"] as const;
+/** AWS recommends a TTL of 60 s or less on health-checked records; up to 300 s is accepted with a warning. */
+export const DNS_RECOMMENDED_MAX_TTL = 60;
+export const DNS_MAX_TTL = 300;
+/**
+ * A rule naming an AWS-managed prefix list counts as the list's max entries against the 60 inbound rules of a
+ * security group; the Route 53 health checkers' list weighs 25 and is named twice (443 and 11112).
+ */
+export const ROUTE53_HEALTH_CHECKERS_RULE_WEIGHT = 25;
+export const DNS_MAX_CLIENT_CIDR_RULES = 60 - 2 * ROUTE53_HEALTH_CHECKERS_RULE_WEIGHT;
+
+const ZONE_NAME = "the name of an existing public hosted zone in Route 53, such as example.org";
+const RECORD_NAME = "a name relative to the zone, such as pacs (for pacs.example.org): labels of a-z 0-9 and inner -";
+const TTL = `a whole number of seconds from 1 to ${DNS_MAX_TTL} (${DNS_RECOMMENDED_MAX_TTL} or less recommended with health checks)`;
+const INTERVAL = "10 | 30 (seconds between checks; 10 costs $1 more per check and month; fixed once created)";
+const THRESHOLD = "a whole number of failed checks from 1 to 10";
+
+export const dnsSchema = section({
+    zoneName: z
+        .string(allowed(ZONE_NAME))
+        .refine((v) => isDnsName(v, 2), allowed(ZONE_NAME))
+        .transform(normalizeDnsName),
+    recordName: z
+        .string(allowed(RECORD_NAME))
+        .refine((v) => !v.endsWith(".") && isDnsName(v, 1), allowed(RECORD_NAME))
+        .transform(normalizeDnsName),
+    routing: z.enum(DNS_ROUTINGS, allowed(DNS_ROUTINGS.join(" | "))).default("multivalue"),
+    ttl: z.number(allowed(TTL)).int(allowed(TTL)).min(1, allowed(TTL)).max(DNS_MAX_TTL, allowed(TTL)).default(DNS_RECOMMENDED_MAX_TTL),
+    healthCheck: section({
+        intervalSeconds: z.literal([10, 30], allowed(INTERVAL)).default(10),
+        failureThreshold: z.number(allowed(THRESHOLD)).int(allowed(THRESHOLD)).min(1, allowed(THRESHOLD)).max(10, allowed(THRESHOLD)).default(2),
+    }).prefault({}),
+}).superRefine((dns, ctx) => {
+    // Runs even when a field failed: look only at fields that are valid names.
+    if (typeof dns.zoneName !== "string" || typeof dns.recordName !== "string") return;
+    if (!isDnsName(dns.zoneName, 2) || !isDnsName(dns.recordName, 1)) return;
+    const meant = relativeNameMeant(dns.zoneName, dns.recordName);
+    if (meant !== undefined) {
+        const hint = meant ? `did you mean ${meant}?` : "the front door needs a name under the zone, such as pacs";
+        ctx.addIssue({ code: "custom", path: ["recordName"], input: dns.recordName, message: `already ends with the zone ${dns.zoneName} (${hint}); allowed: ${RECORD_NAME}` });
+        return;
+    }
+    const name = frontDoorName(dns);
+    if (name.length > MAX_DNS_NAME_LENGTH) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["recordName"],
+            input: dns.recordName,
+            message: `makes ${name.length} characters with the zone; allowed: at most ${MAX_DNS_NAME_LENGTH} in all (recordName.zoneName)`,
+        });
+    }
+});
+
 export const trafficSchema = section({
     frontDoor: z.enum(FRONT_DOORS, allowed(FRONT_DOORS.join(" | "))).default("direct"),
+    /** Required when frontDoor is dns (checked in stacks/config.ts, which sees the raw input). */
+    dns: dnsSchema.optional(),
 });
 
 const PEM_TEXT = "a PEM text (set it with `pulumi config set --secret`)";

@@ -78,6 +78,8 @@ export const TYPES = {
     secretVersion: "aws:secretsmanager/secretVersion:SecretVersion",
     privateKey: "tls:index/privateKey:PrivateKey",
     selfSignedCert: "tls:index/selfSignedCert:SelfSignedCert",
+    healthCheck: "aws:route53/healthCheck:HealthCheck",
+    record: "aws:route53/record:Record",
 } as const;
 
 /** Pulumi's wire marker for a secret value: what a registration's inputs hold where the program passed a secret. */
