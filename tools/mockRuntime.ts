@@ -207,12 +207,17 @@ export function runUnderMocks<T>(options: { stack: string; region: string; proje
     const run = queue.then(async () => {
         context = { region: options.region, minimal: options.minimal ?? false, registrations: [], invocations: [], counters: new Map() };
         await pulumi.runtime.setMocks(mocks, options.project ?? "orthweb", options.stack, false);
+        // The SDK records a stack trace for every promise it makes (leak diagnostics); under ts-node each one is
+        // source-mapped, which is most of a mocked build's time. Nothing reads them here.
+        const stackTraceLimit = Error.stackTraceLimit;
+        Error.stackTraceLimit = 0;
         try {
             const result = build();
             await waitForRPCs();
             return { result, registrations: context.registrations, invocations: context.invocations };
         } finally {
             await waitForRPCs().catch(() => undefined);
+            Error.stackTraceLimit = stackTraceLimit;
         }
     });
     queue = run.catch(() => undefined);
