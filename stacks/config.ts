@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { stackSchema, OrthwebConfig, MAX_CLIENT_CIDR_RULES } from "./schema";
 import { CertificateFacts, inspectCertificatePair } from "./tlsMaterial";
+import { loadBalancerProblems } from "./loadBalancerRules";
 
 export const NAMESPACE = "orthweb";
 const SECRET_KEYS = new Set(["tlsCertificatePem", "tlsPrivateKeyPem"]);
@@ -123,6 +124,7 @@ export function validateStackConfig(raw: Record<string, unknown>, options: Parse
     if (!parsed.success) problems.push(...parsed.error.issues.flatMap(formatIssue));
     const cross = crossFieldProblems(input, options);
     problems.push(...cross.problems);
+    problems.push(...loadBalancerProblems(input, region, cross.tlsFacts));
 
     if (problems.length > 0 || !parsed.success) return { problems };
     const { tlsCertificatePem, tlsPrivateKeyPem, ...rest } = parsed.data;

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { hostBitsSet, isPrivate, parseCidr, canonical } from "./cidr";
 
 /** The traffic patterns this build can deploy. Later front doors add themselves here. */
-export const FRONT_DOORS = ["direct"] as const;
+export const FRONT_DOORS = ["direct", "loadBalancer"] as const;
 export type FrontDoor = (typeof FRONT_DOORS)[number];
 
 export const DEFAULT_ORTHANC_IMAGE = "orthancteam/orthanc:25.12.3";
@@ -101,8 +101,50 @@ export const databaseSchema = section({
         .default(20),
 });
 
+function wholeNumber(min: number, max: number, text: string) {
+    return z.number(allowed(text)).int(allowed(text)).min(min, allowed(text)).max(max, allowed(text));
+}
+
+const DNS_LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
+const ZONE_NAME = "a public hosted zone's domain name in lowercase, without the trailing dot, such as example.org";
+const RECORD_NAME = "a record name in the zone: lowercase letters, digits and hyphens, such as pacs";
+const CERTIFICATE_ARN = "an ACM certificate ARN such as arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-...";
+const recordNameSchema = () => z.string(allowed(RECORD_NAME)).regex(new RegExp(`^${DNS_LABEL}(?:\\.${DNS_LABEL})*$`), allowed(RECORD_NAME));
+const LB_INTERVAL = "a whole number of seconds from 5 to 300";
+const LB_THRESHOLD = "a whole number of consecutive checks from 2 to 10";
+
+export const loadBalancerHealthCheckSchema = section({
+    intervalSeconds: wholeNumber(5, 300, LB_INTERVAL).default(10),
+    healthyThreshold: wholeNumber(2, 10, LB_THRESHOLD).default(3),
+    unhealthyThreshold: wholeNumber(2, 10, LB_THRESHOLD).default(2),
+});
+
+/** `traffic.loadBalancer`: used when frontDoor is loadBalancer. Cross-field rules: stacks/loadBalancerRules.ts. */
+export const loadBalancerSchema = section({
+    type: z
+        .enum(["network", "application"], allowed("network (DICOM and HTTPS on one NLB) | application (HTTPS on an ALB with WAF, DICOM on a companion NLB)"))
+        .default("network"),
+    scheme: z.enum(["internet-facing", "internal"], allowed("internet-facing | internal")).default("internet-facing"),
+    zoneName: z
+        .string(allowed(ZONE_NAME))
+        .regex(new RegExp(`^(?=.{1,253}$)${DNS_LABEL}(?:\\.${DNS_LABEL})+$`), allowed(ZONE_NAME))
+        .optional(),
+    recordName: recordNameSchema().default("pacs"),
+    certificateArn: z
+        .string(allowed(CERTIFICATE_ARN))
+        .regex(/^arn:aws(?:-cn|-us-gov)?:acm:[a-z]{2}(?:-gov)?-[a-z]+-\d:\d{12}:certificate\/[A-Za-z0-9-]+$/, allowed(CERTIFICATE_ARN))
+        .optional(),
+    waf: z.boolean(allowed("true | false (application only)")).default(true),
+    dicomTls: z
+        .enum(["terminate", "passthrough"], allowed("terminate (TLS ends at the load balancer, with its certificate) | passthrough (TCP to the instances' own TLS; keeps DICOM mutual TLS possible)"))
+        .default("terminate"),
+    dicomRecordName: recordNameSchema().optional(),
+    healthCheck: loadBalancerHealthCheckSchema.prefault({}),
+});
+
 export const trafficSchema = section({
     frontDoor: z.enum(FRONT_DOORS, allowed(FRONT_DOORS.join(" | "))).default("direct"),
+    loadBalancer: loadBalancerSchema.prefault({}),
 });
 
 const PEM_TEXT = "a PEM text (set it with `pulumi config set --secret`)";
