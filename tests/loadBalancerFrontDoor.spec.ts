@@ -1,5 +1,10 @@
 import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
+import { loadBalancerFailoverSeconds } from "../components/failover";
+import { DEFAULT_HEALTH_CHECK } from "../components/loadBalancerFrontDoor";
 import { TLS_SSL_POLICY } from "../components/loadBalancerLayout";
+import { loadStackFile } from "../stacks/stackFile";
 import { MOCK_ACCOUNT, Registration } from "../tools/mockRuntime";
 import { build, Built, REGION, TYPES, withConfig } from "./harness";
 
@@ -454,6 +459,26 @@ describe("LoadBalancerFrontDoor", () => {
                 expect(lb.inputs.internal, lb.name).to.equal(true);
                 expect(lb.inputs.subnets, lb.name).to.deep.equal([`subnet-internal-${REGION}a`, `subnet-internal-${REGION}b`]);
             }
+        });
+    });
+
+    describe("stack files and docs", () => {
+        it("Pulumi.prod.yaml deploys a network load balancer with an alias in its zone", async () => {
+            const file = loadStackFile("prod");
+            const b = await build(file.config, "prod");
+            expect(b.config.traffic.frontDoor).to.equal("loadBalancer");
+            expect(b.config.traffic.loadBalancer.type).to.equal("network");
+            expect(b.ofType(TYPES.loadBalancer).map((l) => l.inputs.loadBalancerType)).to.deep.equal(["network"]);
+            const zone = b.config.traffic.loadBalancer.zoneName!;
+            expect(b.outputs.webUrls).to.deep.equal([`https://${b.config.traffic.loadBalancer.recordName}.${zone}/`]);
+            expect(fs.readFileSync(file.file, "utf8"), "the file tells the user to replace the example zone").to.match(new RegExp(`replace[^\\n]*${zone.replace(/\./g, "\\.")}|${zone.replace(/\./g, "\\.")}[^\\n]*replace`, "i"));
+        });
+
+        it("docs/load-balancer.md states the default failover time the model computes", () => {
+            const doc = fs.readFileSync(path.resolve(__dirname, "../docs/load-balancer.md"), "utf8");
+            const seconds = loadBalancerFailoverSeconds(DEFAULT_HEALTH_CHECK);
+            expect(seconds).to.equal(20);
+            expect(doc).to.include(`${DEFAULT_HEALTH_CHECK.intervalSeconds} s x ${DEFAULT_HEALTH_CHECK.unhealthyThreshold} = ${seconds} s`);
         });
     });
 });
