@@ -6,7 +6,6 @@
 // without one they pass TCP through and clients see the instances' own certificate.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { loadBalancerFailoverSeconds } from "./failover";
 import { createCidrIngress } from "./ingress";
 import {
     ACCESS_LOG_PREFIX,
@@ -23,6 +22,8 @@ import {
     instancePorts,
     ListenerSpec,
     listenerLayout,
+    LoadBalancerFailover,
+    loadBalancerFailover,
     LoadBalancerRole,
     loadBalancersOf,
     LoadBalancerType,
@@ -81,8 +82,8 @@ export class LoadBalancerFrontDoor extends pulumi.ComponentResource {
     public readonly accessLogBucket?: pulumi.Output<string>;
     /** Whether TLS ends at the load balancer, per traffic kind (else clients see the instances' certificate). */
     public readonly terminatesTls: { readonly web: boolean; readonly dicom: boolean };
-    /** Worst case from an instance failing to the load balancer no longer sending it traffic. */
-    public readonly failoverSeconds: number;
+    /** Worst case from an instance failing to the load balancer no longer sending it traffic, explained. */
+    public readonly failover: LoadBalancerFailover;
 
     constructor(name: string, args: LoadBalancerFrontDoorArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("orthweb:index:LoadBalancerFrontDoor", name, {}, opts);
@@ -182,7 +183,7 @@ export class LoadBalancerFrontDoor extends pulumi.ComponentResource {
             web: certificateArn !== undefined,
             dicom: effectiveDicomTls(certificateArn !== undefined, dicomTls) === "terminate",
         };
-        this.failoverSeconds = loadBalancerFailoverSeconds(healthCheck);
+        this.failover = loadBalancerFailover(healthCheck);
         this.registerOutputs({
             webHost: this.webHost,
             dicomHost: this.dicomHost,

@@ -2,6 +2,7 @@
 // health checks, WAF rules and the access-log bucket policy. No Pulumi here: the component and the config
 // validation both read it, and its tests need no mocks.
 import { DICOM_PORT, HEALTH_PATH, WEB_PORT } from "./bootstrap/nginx";
+import { loadBalancerFailoverSeconds } from "./failover";
 
 export type LoadBalancerType = "network" | "application";
 export type DicomTls = "terminate" | "passthrough";
@@ -150,6 +151,26 @@ export function targetHealthCheck(hc: HealthCheckSettings) {
         timeout: healthCheckTimeoutSeconds(hc.intervalSeconds),
         healthyThreshold: hc.healthyThreshold,
         unhealthyThreshold: hc.unhealthyThreshold,
+    };
+}
+
+export interface LoadBalancerFailover {
+    readonly worstCaseSeconds: number;
+    readonly breakdown: string;
+    readonly note: string;
+}
+
+/** The failover estimate for the stack outputs, with what it leaves out. */
+export function loadBalancerFailover(hc: HealthCheckSettings): LoadBalancerFailover {
+    const worstCaseSeconds = loadBalancerFailoverSeconds(hc);
+    return {
+        worstCaseSeconds,
+        breakdown:
+            `${hc.intervalSeconds} s x ${hc.unhealthyThreshold} failed checks = ${worstCaseSeconds} s. The load balancer then sends new ` +
+            `connections to the other instance only, and back after ${hc.healthyThreshold} good checks (${hc.intervalSeconds * hc.healthyThreshold} s).`,
+        note:
+            "No DNS change is involved, so clients that cache addresses are not affected. Connections open to the failed instance " +
+            "break: browsers retry, modalities resend the association; transfers in flight must be repeated.",
     };
 }
 

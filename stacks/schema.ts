@@ -105,11 +105,11 @@ function wholeNumber(min: number, max: number, text: string) {
     return z.number(allowed(text)).int(allowed(text)).min(min, allowed(text)).max(max, allowed(text));
 }
 
-const DNS_LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
-const ZONE_NAME = "a public hosted zone's domain name in lowercase, without the trailing dot, such as example.org";
-const RECORD_NAME = "a record name in the zone: lowercase letters, digits and hyphens, such as pacs";
-const CERTIFICATE_ARN = "an ACM certificate ARN such as arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-...";
-const recordNameSchema = () => z.string(allowed(RECORD_NAME)).regex(new RegExp(`^${DNS_LABEL}(?:\\.${DNS_LABEL})*$`), allowed(RECORD_NAME));
+const LB_DNS_LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
+const LB_ZONE_NAME = "a public hosted zone's domain name in lowercase, without the trailing dot, such as example.org";
+const LB_RECORD_NAME = "a record name in the zone: lowercase letters, digits and hyphens, such as pacs";
+const LB_CERTIFICATE_ARN = "an ACM certificate ARN such as arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-...";
+const lbRecordNameSchema = () => z.string(allowed(LB_RECORD_NAME)).regex(new RegExp(`^${LB_DNS_LABEL}(?:\\.${LB_DNS_LABEL})*$`), allowed(LB_RECORD_NAME));
 const LB_INTERVAL = "a whole number of seconds from 5 to 300";
 const LB_THRESHOLD = "a whole number of consecutive checks from 2 to 10";
 
@@ -126,19 +126,19 @@ export const loadBalancerSchema = section({
         .default("network"),
     scheme: z.enum(["internet-facing", "internal"], allowed("internet-facing | internal")).default("internet-facing"),
     zoneName: z
-        .string(allowed(ZONE_NAME))
-        .regex(new RegExp(`^(?=.{1,253}$)${DNS_LABEL}(?:\\.${DNS_LABEL})+$`), allowed(ZONE_NAME))
+        .string(allowed(LB_ZONE_NAME))
+        .regex(new RegExp(`^(?=.{1,253}$)${LB_DNS_LABEL}(?:\\.${LB_DNS_LABEL})+$`), allowed(LB_ZONE_NAME))
         .optional(),
-    recordName: recordNameSchema().default("pacs"),
+    recordName: lbRecordNameSchema().default("pacs"),
     certificateArn: z
-        .string(allowed(CERTIFICATE_ARN))
-        .regex(/^arn:aws(?:-cn|-us-gov)?:acm:[a-z]{2}(?:-gov)?-[a-z]+-\d:\d{12}:certificate\/[A-Za-z0-9-]+$/, allowed(CERTIFICATE_ARN))
+        .string(allowed(LB_CERTIFICATE_ARN))
+        .regex(/^arn:aws(?:-cn|-us-gov)?:acm:[a-z]{2}(?:-gov)?-[a-z]+-\d:\d{12}:certificate\/[A-Za-z0-9-]+$/, allowed(LB_CERTIFICATE_ARN))
         .optional(),
     waf: z.boolean(allowed("true | false (application only)")).default(true),
     dicomTls: z
         .enum(["terminate", "passthrough"], allowed("terminate (TLS ends at the load balancer, with its certificate) | passthrough (TCP to the instances' own TLS; keeps DICOM mutual TLS possible)"))
         .default("terminate"),
-    dicomRecordName: recordNameSchema().optional(),
+    dicomRecordName: lbRecordNameSchema().optional(),
     healthCheck: loadBalancerHealthCheckSchema.prefault({}),
 });
 

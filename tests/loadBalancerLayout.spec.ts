@@ -9,6 +9,7 @@ import {
     healthCheckTimeoutSeconds,
     instancePorts,
     listenerLayout,
+    loadBalancerFailover,
     LOG_DELIVERY_SERVICE,
     passThroughNames,
     targetHealthCheck,
@@ -121,6 +122,17 @@ describe("load balancer layout (pure)", () => {
                 expect(timeout, `interval ${interval}`).to.be.lessThan(interval);
                 expect(timeout).to.be.within(2, 120);
             }
+        });
+    });
+
+    describe("failover estimate", () => {
+        it("is interval x unhealthy threshold, explained, with no DNS caching to add", () => {
+            const f = loadBalancerFailover({ intervalSeconds: 10, healthyThreshold: 3, unhealthyThreshold: 2 });
+            expect(f.worstCaseSeconds).to.equal(20);
+            expect(f.breakdown).to.match(/^10 s x 2 failed checks = 20 s\./);
+            expect(f.breakdown).to.include("after 3 good checks (30 s)");
+            expect(f.note).to.include("No DNS change");
+            expect(loadBalancerFailover({ intervalSeconds: 30, healthyThreshold: 5, unhealthyThreshold: 3 }).worstCaseSeconds).to.equal(90);
         });
     });
 
