@@ -4,6 +4,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DICOM_PORT } from "./components/bootstrap/nginx";
 import { DirectAccess } from "./components/directAccess";
+import { LoadBalancerFrontDoor } from "./components/loadBalancerFrontDoor";
+import { passThroughNames } from "./components/loadBalancerLayout";
 import { DnsFrontDoor } from "./components/dnsFrontDoor";
 import { stackTags } from "./components/naming";
 import { OrthancPair } from "./components/orthancPair";
@@ -41,13 +43,15 @@ export interface FailoverSummary {
 }
 
 /** Logical names of the components; every child's name starts with its component's. */
-export const COMPONENT_NAMES = { pair: "orthanc", direct: "direct", dns: "dns" } as const;
+export const COMPONENT_NAMES = { pair: "orthanc", direct: "direct", dns: "dns", loadBalancer: "lb" } as const;
 
 /** Where the instances live for a front door: public with Elastic IPs, or private behind it. */
 export function placementFor(frontDoor: StackConfig["traffic"]["frontDoor"]): "public" | "private" {
     switch (frontDoor) {
         case "direct":
             return "public";
+        case "loadBalancer":
+            return "private";
         case "dns":
             // Route 53 health checks reach only public addresses: each instance keeps its Elastic IP.
             return "public";
@@ -59,6 +63,10 @@ export function certificateNamesFor(config: StackConfig): string[] {
     switch (config.traffic.frontDoor) {
         case "dns":
             return config.traffic.dns ? [frontDoorName(config.traffic.dns)] : [];
+        case "loadBalancer": {
+            const lb = config.traffic.loadBalancer;
+            return passThroughNames({ ...lb, hasCertificate: lb.zoneName !== undefined || lb.certificateArn !== undefined });
+        }
         default:
             return [];
     }
@@ -69,6 +77,8 @@ interface Entry {
     readonly webUrls: pulumi.Output<string[]>;
     readonly dicomEndpoints: pulumi.Output<DicomEndpoint[]>;
     readonly failover?: pulumi.Output<FailoverSummary>;
+    /** False when the front door terminates all client TLS itself: no client sees the instances' certificate. */
+    readonly clientsSeeInstanceCertificate?: boolean;
 }
 
 function directEntry(config: StackConfig, pair: OrthancPair, tags: Record<string, string>): Entry {
@@ -82,6 +92,30 @@ function directEntry(config: StackConfig, pair: OrthancPair, tags: Record<string
     return {
         webUrls: hosts.apply((hs) => hs.map((h) => `https://${h}/`)),
         dicomEndpoints: hosts.apply((hs) => hs.map((host) => ({ host, port: DICOM_PORT, aet: config.orthanc.aet, tls: true }))),
+    };
+}
+
+function loadBalancerEntry(config: StackConfig, pair: OrthancPair, tags: Record<string, string>): Entry {
+    const lb = config.traffic.loadBalancer;
+    const frontDoor = new LoadBalancerFrontDoor(COMPONENT_NAMES.loadBalancer, {
+        ...lb,
+        environment: config.environment,
+        region: config.region,
+        vpcId: pair.vpcId,
+        publicSubnetIds: pair.publicSubnetIds,
+        privateSubnetIds: pair.privateSubnetIds,
+        instanceSecurityGroupId: pair.securityGroupId,
+        instanceIds: pair.instanceIds,
+        webClientCidrs: config.network.webClientCidrs,
+        dicomClientCidrs: config.network.dicomClientCidrs,
+        tags,
+    });
+    return {
+        webUrls: frontDoor.webHost.apply((host) => [`https://${host}/`]),
+        // TLS either way: at the load balancer, or passed through to nginx on the instances.
+        dicomEndpoints: frontDoor.dicomHost.apply((host) => [{ host, port: DICOM_PORT, aet: config.orthanc.aet, tls: true }]),
+        clientsSeeInstanceCertificate: !(frontDoor.terminatesTls.web && frontDoor.terminatesTls.dicom),
+        failover: pulumi.output(frontDoor.failover),
     };
 }
 
@@ -133,6 +167,9 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         case "direct":
             entry = directEntry(config, pair, tags);
             break;
+        case "loadBalancer":
+            entry = loadBalancerEntry(config, pair, tags);
+            break;
         case "dns":
             entry = dnsEntry(config, pair, tags);
             break;
@@ -146,7 +183,7 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         databaseEndpoint: pair.databaseEndpoint,
         bucketName: pair.bucketName,
         adminSecretArn: pair.adminSecretArn,
-        certificateNotice: pair.selfSignedCertificate
+        certificateNotice: pair.selfSignedCertificate && entry.clientsSeeInstanceCertificate !== false
             ? pulumi.output(
                   "The instances present a self-signed certificate: browsers and modalities will not trust it until you " +
                       "import it, or set orthweb:tlsCertificatePem and orthweb:tlsPrivateKeyPem to a certificate of your own.",

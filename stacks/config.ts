@@ -1,6 +1,7 @@
 // Turns a stack's raw config (Pulumi runtime or a Pulumi.<stack>.yaml file) into a typed StackConfig,
 // or into every problem at once, each naming the key, the bad value and what is allowed.
 import { z } from "zod";
+import { loadBalancerProblems } from "./loadBalancerRules";
 import { stackSchema, OrthwebConfig, MAX_CLIENT_CIDR_RULES, DNS_MAX_CLIENT_CIDR_RULES, DNS_RECOMMENDED_MAX_TTL } from "./schema";
 import { CertificateFacts, certificateCovers, inspectCertificatePair } from "./tlsMaterial";
 import { frontDoorName, isDnsName, relativeNameMeant } from "./dnsName";
@@ -187,6 +188,7 @@ export function validateStackConfig(raw: Record<string, unknown>, options: Parse
     if (!parsed.success) problems.push(...parsed.error.issues.flatMap(formatIssue));
     const cross = crossFieldProblems(input, options);
     problems.push(...cross.problems);
+    problems.push(...loadBalancerProblems(input, region, cross.tlsFacts));
 
     if (problems.length > 0 || !parsed.success) return { problems };
     const { tlsCertificatePem, tlsPrivateKeyPem, ...rest } = parsed.data;

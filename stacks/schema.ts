@@ -5,7 +5,7 @@ import { hostBitsSet, isPrivate, parseCidr, canonical } from "./cidr";
 import { frontDoorName, isDnsName, MAX_DNS_NAME_LENGTH, normalizeDnsName, relativeNameMeant } from "./dnsName";
 
 /** The traffic patterns this build can deploy. Later front doors add themselves here. */
-export const FRONT_DOORS = ["direct", "dns"] as const;
+export const FRONT_DOORS = ["direct", "dns", "loadBalancer"] as const;
 export type FrontDoor = (typeof FRONT_DOORS)[number];
 
 export const DEFAULT_ORTHANC_IMAGE = "orthancteam/orthanc:25.12.3";
@@ -108,6 +108,47 @@ export const databaseSchema = section({
         .default(20),
 });
 
+function wholeNumber(min: number, max: number, text: string) {
+    return z.number(allowed(text)).int(allowed(text)).min(min, allowed(text)).max(max, allowed(text));
+}
+
+const LB_DNS_LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
+const LB_ZONE_NAME = "a public hosted zone's domain name in lowercase, without the trailing dot, such as example.org";
+const LB_RECORD_NAME = "a record name in the zone: lowercase letters, digits and hyphens, such as pacs";
+const LB_CERTIFICATE_ARN = "an ACM certificate ARN such as arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-...";
+const lbRecordNameSchema = () => z.string(allowed(LB_RECORD_NAME)).regex(new RegExp(`^${LB_DNS_LABEL}(?:\\.${LB_DNS_LABEL})*$`), allowed(LB_RECORD_NAME));
+const LB_INTERVAL = "a whole number of seconds from 5 to 300";
+const LB_THRESHOLD = "a whole number of consecutive checks from 2 to 10";
+
+export const loadBalancerHealthCheckSchema = section({
+    intervalSeconds: wholeNumber(5, 300, LB_INTERVAL).default(10),
+    healthyThreshold: wholeNumber(2, 10, LB_THRESHOLD).default(3),
+    unhealthyThreshold: wholeNumber(2, 10, LB_THRESHOLD).default(2),
+});
+
+/** `traffic.loadBalancer`: used when frontDoor is loadBalancer. Cross-field rules: stacks/loadBalancerRules.ts. */
+export const loadBalancerSchema = section({
+    type: z
+        .enum(["network", "application"], allowed("network (DICOM and HTTPS on one NLB) | application (HTTPS on an ALB with WAF, DICOM on a companion NLB)"))
+        .default("network"),
+    scheme: z.enum(["internet-facing", "internal"], allowed("internet-facing | internal")).default("internet-facing"),
+    zoneName: z
+        .string(allowed(LB_ZONE_NAME))
+        .regex(new RegExp(`^(?=.{1,253}$)${LB_DNS_LABEL}(?:\\.${LB_DNS_LABEL})+$`), allowed(LB_ZONE_NAME))
+        .optional(),
+    recordName: lbRecordNameSchema().default("pacs"),
+    certificateArn: z
+        .string(allowed(LB_CERTIFICATE_ARN))
+        .regex(/^arn:aws(?:-cn|-us-gov)?:acm:[a-z]{2}(?:-gov)?-[a-z]+-\d:\d{12}:certificate\/[A-Za-z0-9-]+$/, allowed(LB_CERTIFICATE_ARN))
+        .optional(),
+    waf: z.boolean(allowed("true | false (application only)")).default(true),
+    dicomTls: z
+        .enum(["terminate", "passthrough"], allowed("terminate (TLS ends at the load balancer, with its certificate) | passthrough (TCP to the instances' own TLS; keeps DICOM mutual TLS possible)"))
+        .default("terminate"),
+    dicomRecordName: lbRecordNameSchema().optional(),
+    healthCheck: loadBalancerHealthCheckSchema.prefault({}),
+});
+
 /** How Route 53 answers for the front-door name; all three attach a health check to every record. */
 export const DNS_ROUTINGS = ["multivalue", "weighted", "failover"] as const;
 /** AWS recommends a TTL of 60 s or less on health-checked records; up to 300 s is accepted with a warning. */
@@ -164,6 +205,7 @@ export const dnsSchema = section({
 
 export const trafficSchema = section({
     frontDoor: z.enum(FRONT_DOORS, allowed(FRONT_DOORS.join(" | "))).default("direct"),
+    loadBalancer: loadBalancerSchema.prefault({}),
     /** Required when frontDoor is dns (checked in stacks/config.ts, which sees the raw input). */
     dns: dnsSchema.optional(),
 });

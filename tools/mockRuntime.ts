@@ -10,6 +10,10 @@ export interface Registration {
     readonly inputs: Record<string, any>;
     readonly state: Record<string, any>;
     readonly id: string;
+    /** URNs this resource depends on: explicit dependsOn and every input's source. */
+    readonly dependencies?: string[];
+    /** Input name -> URNs of the resources its value came from. */
+    readonly propertyDependencies?: Record<string, string[]>;
 }
 
 export interface Invocation {
@@ -29,6 +33,8 @@ interface RunContext {
     registrations: Registration[];
     invocations: Invocation[];
     counters: Map<string, number>;
+    /** type::name -> the dependencies its register request carried (the Mocks interface does not pass them). */
+    dependencies: Map<string, Pick<Registration, "dependencies" | "propertyDependencies">>;
 }
 
 let context: RunContext | undefined;
@@ -140,7 +146,8 @@ const mocks: pulumi.runtime.Mocks = {
         if (ctx().minimal && args.type === "awsx:ec2:Vpc") delete computed.isolatedSubnetIds;
         const state = { ...args.inputs, ...computed };
         const id = args.custom === false ? "" : `${args.name}-id`;
-        ctx().registrations.push({ type: args.type, name: args.name, custom: args.custom !== false, inputs: args.inputs, state, id });
+        const dependencies = ctx().dependencies.get(`${args.type}::${args.name}`);
+        ctx().registrations.push({ type: args.type, name: args.name, custom: args.custom !== false, inputs: args.inputs, state, id, ...dependencies });
         return { id: args.custom === false ? undefined : id, state };
     },
     call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
@@ -170,7 +177,19 @@ const mocks: pulumi.runtime.Mocks = {
 
 // Resolves once every registration started so far (and any it starts) has been answered.
 // eslint-disable-next-line @typescript-eslint/no-var-requires
-const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> };
+const { waitForRPCs, getMonitor } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void>; getMonitor: () => any };
+
+/** Wraps the mock monitor so that each registration also records the dependencies of its request. */
+function recordDependencies(): void {
+    const monitor = getMonitor();
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: unknown) => {
+        const propertyDependencies: Record<string, string[]> = {};
+        req.getPropertydependenciesMap().forEach((deps: any, key: string) => (propertyDependencies[key] = deps.getUrnsList()));
+        ctx().dependencies.set(`${req.getType()}::${req.getName()}`, { dependencies: req.getDependenciesList(), propertyDependencies });
+        return register(req, callback);
+    };
+}
 
 export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => output.apply((v) => resolve(v)));
@@ -205,8 +224,9 @@ let queue: Promise<unknown> = Promise.resolve();
  */
 export function runUnderMocks<T>(options: { stack: string; region: string; project?: string; minimal?: boolean }, build: () => T): Promise<MockRun<T>> {
     const run = queue.then(async () => {
-        context = { region: options.region, minimal: options.minimal ?? false, registrations: [], invocations: [], counters: new Map() };
+        context = { region: options.region, minimal: options.minimal ?? false, registrations: [], invocations: [], counters: new Map(), dependencies: new Map() };
         await pulumi.runtime.setMocks(mocks, options.project ?? "orthweb", options.stack, false);
+        recordDependencies();
         // The SDK records a stack trace for every promise it makes (leak diagnostics); under ts-node each one is
         // source-mapped, which is most of a mocked build's time. Nothing reads them here.
         const stackTraceLimit = Error.stackTraceLimit;

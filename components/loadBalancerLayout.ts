@@ -1,0 +1,247 @@
+// What the load balancer front door is made of, as pure data: names, listeners, who may reach which port,
+// health checks, WAF rules and the access-log bucket policy. No Pulumi here: the component and the config
+// validation both read it, and its tests need no mocks.
+import { DICOM_PORT, HEALTH_PATH, WEB_PORT } from "./bootstrap/nginx";
+import { loadBalancerFailoverSeconds } from "./failover";
+
+export type LoadBalancerType = "network" | "application";
+export type DicomTls = "terminate" | "passthrough";
+/** nlb carries DICOM (and HTTPS for type network); alb carries HTTPS for type application. */
+export type LoadBalancerRole = "nlb" | "alb";
+
+/** TLS 1.3 and 1.2 only. The API default (ELBSecurityPolicy-2016-08) still accepts TLS 1.0 and 1.1. */
+export const TLS_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+export const HTTP_PORT = 80;
+/** TCP listeners only (TLS listeners are fixed at 350 s): as long as nginx waits behind them (proxy_read_timeout). */
+export const WEB_TCP_IDLE_SECONDS = 600;
+/** Long, quiet DICOM associations: as long as nginx's stream proxy_timeout. */
+export const DICOM_TCP_IDLE_SECONDS = 3600;
+/** Large study downloads stall between chunks; the ALB default of 60 s cuts them. */
+export const ALB_IDLE_TIMEOUT_SECONDS = 600;
+/** Time in-flight requests get to finish when an instance is replaced. */
+export const WEB_DEREGISTRATION_DELAY_SECONDS = 120;
+/** A C-STORE of a large study can take minutes; the association gets AWS's full default to finish. */
+export const DICOM_DEREGISTRATION_DELAY_SECONDS = 300;
+/** Where the ALB writes its access logs in the log bucket. */
+export const ACCESS_LOG_PREFIX = "alb";
+export const ACCESS_LOG_RETENTION_DAYS = { dev: 30, prod: 365 } as const;
+
+export interface HealthCheckSettings {
+    readonly intervalSeconds: number;
+    readonly healthyThreshold: number;
+    readonly unhealthyThreshold: number;
+}
+
+export interface NameSettings {
+    readonly type: LoadBalancerType;
+    readonly zoneName?: string;
+    readonly recordName: string;
+    readonly dicomRecordName?: string;
+}
+
+/** The names published in the zone: web and DICOM (the same name on one NLB). Empty without a zone. */
+export function frontDoorNames(s: NameSettings): { web?: string; dicom?: string } {
+    if (!s.zoneName) return {};
+    const web = `${s.recordName}.${s.zoneName}`;
+    const dicom = s.type === "application" ? `${s.dicomRecordName ?? `${s.recordName}-dicom`}.${s.zoneName}` : web;
+    return { web, dicom };
+}
+
+/** The names an ACM certificate requested for the front door must carry, web name first, each once. */
+export function certificateDomains(names: { web?: string; dicom?: string }): string[] {
+    return [...new Set([names.web, names.dicom].filter((n): n is string => !!n).map((n) => n.toLowerCase()))];
+}
+
+/** Without a certificate at the load balancer, TLS can only pass through to the instances. */
+export function effectiveDicomTls(hasCertificate: boolean, dicomTls: DicomTls): DicomTls {
+    return hasCertificate ? dicomTls : "passthrough";
+}
+
+/**
+ * The name clients type where TLS passes through the load balancer to the instances (DICOM with
+ * dicomTls passthrough): the instances' own certificate must carry it. Only a name in the zone is known
+ * in advance; without a zone there is no certificate at the load balancer and no name either.
+ */
+export function passThroughNames(s: NameSettings & { hasCertificate: boolean; dicomTls: DicomTls }): string[] {
+    const { dicom } = frontDoorNames(s);
+    return dicom && effectiveDicomTls(s.hasCertificate, s.dicomTls) === "passthrough" ? [dicom] : [];
+}
+
+export interface ListenerSpec {
+    readonly role: "web" | "dicom" | "http";
+    readonly loadBalancer: LoadBalancerRole;
+    readonly port: number;
+    readonly protocol: "TCP" | "TLS" | "HTTPS" | "HTTP";
+    /** Where the listener forwards to; absent for the HTTP -> HTTPS redirect. */
+    readonly target?: { readonly protocol: "TCP" | "TLS" | "HTTPS"; readonly port: number };
+    /** TCP listeners only. */
+    readonly tcpIdleTimeoutSeconds?: number;
+}
+
+/**
+ * The listeners of the front door. network: 443 and 11112 on one NLB, TLS-terminated with a certificate
+ * (DICOM passes through when asked), TCP pass-through without one. application: HTTPS 443 and the 80
+ * redirect on the ALB; DICOM 11112 on a companion NLB.
+ */
+export function listenerLayout(type: LoadBalancerType, hasCertificate: boolean, dicomTls: DicomTls): ListenerSpec[] {
+    const dicom: ListenerSpec =
+        effectiveDicomTls(hasCertificate, dicomTls) === "terminate"
+            ? { role: "dicom", loadBalancer: "nlb", port: DICOM_PORT, protocol: "TLS", target: { protocol: "TLS", port: DICOM_PORT } }
+            : { role: "dicom", loadBalancer: "nlb", port: DICOM_PORT, protocol: "TCP", target: { protocol: "TCP", port: DICOM_PORT }, tcpIdleTimeoutSeconds: DICOM_TCP_IDLE_SECONDS };
+    if (type === "application") {
+        return [
+            { role: "web", loadBalancer: "alb", port: WEB_PORT, protocol: "HTTPS", target: { protocol: "HTTPS", port: WEB_PORT } },
+            { role: "http", loadBalancer: "alb", port: HTTP_PORT, protocol: "HTTP" },
+            dicom,
+        ];
+    }
+    const web: ListenerSpec = hasCertificate
+        ? { role: "web", loadBalancer: "nlb", port: WEB_PORT, protocol: "TLS", target: { protocol: "TLS", port: WEB_PORT } }
+        : { role: "web", loadBalancer: "nlb", port: WEB_PORT, protocol: "TCP", target: { protocol: "TCP", port: WEB_PORT }, tcpIdleTimeoutSeconds: WEB_TCP_IDLE_SECONDS };
+    return [web, dicom];
+}
+
+export function loadBalancersOf(layout: readonly ListenerSpec[]): LoadBalancerRole[] {
+    return [...new Set(layout.map((l) => l.loadBalancer))];
+}
+
+export interface ClientRule {
+    readonly loadBalancer: LoadBalancerRole;
+    readonly port: number;
+    readonly cidr: string;
+    readonly description: string;
+}
+
+/** Ingress on the load balancers' security groups: each listener port from its clients' blocks. */
+export function clientIngress(layout: readonly ListenerSpec[], webClientCidrs: readonly string[], dicomClientCidrs: readonly string[]): ClientRule[] {
+    return layout.flatMap((l) => {
+        const dicom = l.role === "dicom";
+        const cidrs = dicom ? dicomClientCidrs : webClientCidrs;
+        const what = dicom ? "DICOM from modalities" : l.role === "http" ? "HTTP (redirected to HTTPS) from web clients" : "HTTPS from web clients";
+        return cidrs.map((cidr) => ({ loadBalancer: l.loadBalancer, port: l.port, cidr, description: `${what} ${cidr}` }));
+    });
+}
+
+/**
+ * Ports a load balancer must reach on the instances: its targets' ports plus the health-check port.
+ * They are both its security group's egress and the instance group's ingress from it.
+ */
+export function instancePorts(layout: readonly ListenerSpec[], loadBalancer: LoadBalancerRole): number[] {
+    const ports = layout.filter((l) => l.loadBalancer === loadBalancer && l.target).map((l) => l.target!.port);
+    return [...new Set([WEB_PORT, ...ports])].sort((a, b) => a - b);
+}
+
+/** Seconds a health check may take: below the interval (AWS requires it), and above nginx's 2 s + 2 s to ask Orthanc. */
+export function healthCheckTimeoutSeconds(intervalSeconds: number): number {
+    return Math.min(5, intervalSeconds - 1);
+}
+
+/**
+ * Every target group, DICOM included, is checked by HTTPS GET /healthz on 443: a DICOM target is only as
+ * healthy as its Orthanc. Both thresholds are explicit (the provider's and AWS's defaults differ).
+ */
+export function targetHealthCheck(hc: HealthCheckSettings) {
+    return {
+        enabled: true,
+        protocol: "HTTPS",
+        port: String(WEB_PORT),
+        path: HEALTH_PATH,
+        matcher: "200",
+        interval: hc.intervalSeconds,
+        timeout: healthCheckTimeoutSeconds(hc.intervalSeconds),
+        healthyThreshold: hc.healthyThreshold,
+        unhealthyThreshold: hc.unhealthyThreshold,
+    };
+}
+
+export interface LoadBalancerFailover {
+    readonly worstCaseSeconds: number;
+    readonly breakdown: string;
+    readonly note: string;
+}
+
+/** The failover estimate for the stack outputs, with what it leaves out. */
+export function loadBalancerFailover(hc: HealthCheckSettings): LoadBalancerFailover {
+    const worstCaseSeconds = loadBalancerFailoverSeconds(hc);
+    return {
+        worstCaseSeconds,
+        breakdown:
+            `${hc.intervalSeconds} s x ${hc.unhealthyThreshold} failed checks = ${worstCaseSeconds} s. The load balancer then sends new ` +
+            `connections to the other instance only, and back after ${hc.healthyThreshold} good checks (${hc.intervalSeconds * hc.healthyThreshold} s).`,
+        note:
+            "No DNS change is involved, so clients that cache addresses are not affected. Connections open to the failed instance " +
+            "break: browsers retry, modalities resend the association; transfers in flight must be repeated.",
+    };
+}
+
+/** AWS managed rule groups on the ALB's web ACL. */
+export const MANAGED_RULE_GROUPS = ["AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList"] as const;
+/**
+ * Rules counted instead of blocking. SizeRestrictions_BODY blocks bodies over 8 KB: every DICOMweb STOW-RS
+ * and every upload through the Orthanc UI.
+ */
+export const COUNTED_RULES: Readonly<Record<string, readonly string[]>> = { AWSManagedRulesCommonRuleSet: ["SizeRestrictions_BODY"] };
+
+export function webAclRules(metricPrefix: string) {
+    return MANAGED_RULE_GROUPS.map((group, priority) => ({
+        name: group,
+        priority,
+        overrideAction: { none: {} },
+        statement: {
+            managedRuleGroupStatement: {
+                vendorName: "AWS",
+                name: group,
+                ruleActionOverrides: (COUNTED_RULES[group] ?? []).map((rule) => ({ name: rule, actionToUse: { count: {} } })),
+            },
+        },
+        visibilityConfig: { cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: `${metricPrefix}-${group}` },
+    }));
+}
+
+/**
+ * Regions opened before August 2022 deliver ALB access logs from a regional ELB account
+ * (aws.elb.getServiceAccount); later ones from the logdelivery.elasticloadbalancing service principal.
+ */
+export const ELB_ACCOUNT_REGIONS: readonly string[] = [
+    "af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-southeast-1",
+    "ap-southeast-2", "ap-southeast-3", "ca-central-1", "cn-north-1", "cn-northwest-1", "eu-central-1", "eu-north-1",
+    "eu-south-1", "eu-west-1", "eu-west-2", "eu-west-3", "me-south-1", "sa-east-1", "us-east-1", "us-east-2",
+    "us-gov-east-1", "us-gov-west-1", "us-west-1", "us-west-2",
+];
+export const LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com";
+
+export function usesElbAccount(region: string): boolean {
+    return ELB_ACCOUNT_REGIONS.includes(region);
+}
+
+export interface AccessLogPolicyParams {
+    readonly bucketArn: string;
+    readonly prefix: string;
+    readonly accountId: string;
+    /** The regional ELB account's ARN, or undefined where the service principal delivers. */
+    readonly elbAccountArn?: string;
+}
+
+/** The log bucket's policy: the ALB may put objects under <prefix>/AWSLogs/<account>/, nothing travels without TLS. */
+export function accessLogBucketPolicy(p: AccessLogPolicyParams) {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "LoadBalancerLogDelivery",
+                Effect: "Allow",
+                Principal: p.elbAccountArn ? { AWS: p.elbAccountArn } : { Service: LOG_DELIVERY_SERVICE },
+                Action: "s3:PutObject",
+                Resource: `${p.bucketArn}/${p.prefix}/AWSLogs/${p.accountId}/*`,
+            },
+            {
+                Sid: "DenyInsecureTransport",
+                Effect: "Deny",
+                Principal: "*",
+                Action: "s3:*",
+                Resource: [p.bucketArn, `${p.bucketArn}/*`],
+                Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
+        ],
+    };
+}

@@ -1,0 +1,173 @@
+import { expect } from "chai";
+import {
+    accessLogBucketPolicy,
+    certificateDomains,
+    clientIngress,
+    DICOM_TCP_IDLE_SECONDS,
+    effectiveDicomTls,
+    frontDoorNames,
+    healthCheckTimeoutSeconds,
+    instancePorts,
+    listenerLayout,
+    loadBalancerFailover,
+    LOG_DELIVERY_SERVICE,
+    passThroughNames,
+    targetHealthCheck,
+    usesElbAccount,
+    WEB_TCP_IDLE_SECONDS,
+    webAclRules,
+} from "../components/loadBalancerLayout";
+
+describe("load balancer layout (pure)", () => {
+    describe("names", () => {
+        it("publishes one name for both kinds of traffic on a network load balancer", () => {
+            expect(frontDoorNames({ type: "network", zoneName: "example.org", recordName: "pacs" })).to.deep.equal({ web: "pacs.example.org", dicom: "pacs.example.org" });
+        });
+
+        it("names the companion DICOM load balancer <recordName>-dicom unless dicomRecordName is given", () => {
+            expect(frontDoorNames({ type: "application", zoneName: "example.org", recordName: "pacs" }).dicom).to.equal("pacs-dicom.example.org");
+            expect(frontDoorNames({ type: "application", zoneName: "example.org", recordName: "pacs", dicomRecordName: "modalities" }).dicom).to.equal("modalities.example.org");
+        });
+
+        it("publishes no name without a zone", () => {
+            expect(frontDoorNames({ type: "application", recordName: "pacs" })).to.deep.equal({});
+        });
+
+        it("asks ACM for each name once, web name first", () => {
+            expect(certificateDomains({ web: "pacs.example.org", dicom: "pacs.example.org" })).to.deep.equal(["pacs.example.org"]);
+            expect(certificateDomains({ web: "pacs.example.org", dicom: "pacs-dicom.example.org" })).to.deep.equal(["pacs.example.org", "pacs-dicom.example.org"]);
+            expect(certificateDomains({})).to.deep.equal([]);
+        });
+
+        it("tells the instances' certificate which name modalities reach it by when DICOM TLS passes through", () => {
+            const base = { zoneName: "example.org", recordName: "pacs", hasCertificate: true };
+            expect(passThroughNames({ ...base, type: "network", dicomTls: "passthrough" })).to.deep.equal(["pacs.example.org"]);
+            expect(passThroughNames({ ...base, type: "application", dicomTls: "passthrough" })).to.deep.equal(["pacs-dicom.example.org"]);
+            expect(passThroughNames({ ...base, type: "network", dicomTls: "terminate" })).to.deep.equal([]);
+        });
+    });
+
+    describe("listeners", () => {
+        it("terminates both ports with TLS on a network load balancer with a certificate", () => {
+            const layout = listenerLayout("network", true, "terminate");
+            expect(layout.map((l) => [l.loadBalancer, l.port, l.protocol, l.target?.protocol])).to.deep.equal([
+                ["nlb", 443, "TLS", "TLS"],
+                ["nlb", 11112, "TLS", "TLS"],
+            ]);
+            expect(layout.every((l) => l.tcpIdleTimeoutSeconds === undefined), "TLS listeners have a fixed idle timeout").to.equal(true);
+        });
+
+        it("passes DICOM through as TCP with a long idle timeout when dicomTls is passthrough", () => {
+            const dicom = listenerLayout("network", true, "passthrough").find((l) => l.role === "dicom")!;
+            expect(dicom).to.include({ protocol: "TCP", tcpIdleTimeoutSeconds: DICOM_TCP_IDLE_SECONDS });
+            expect(dicom.target).to.deep.equal({ protocol: "TCP", port: 11112 });
+        });
+
+        it("passes both ports through as TCP without a certificate, whatever dicomTls says", () => {
+            expect(effectiveDicomTls(false, "terminate")).to.equal("passthrough");
+            const layout = listenerLayout("network", false, "terminate");
+            expect(layout.map((l) => [l.port, l.protocol, l.target?.protocol, l.tcpIdleTimeoutSeconds])).to.deep.equal([
+                [443, "TCP", "TCP", WEB_TCP_IDLE_SECONDS],
+                [11112, "TCP", "TCP", DICOM_TCP_IDLE_SECONDS],
+            ]);
+        });
+
+        it("puts HTTPS and the HTTP redirect on the ALB and DICOM on the companion NLB", () => {
+            const layout = listenerLayout("application", true, "terminate");
+            expect(layout.map((l) => [l.role, l.loadBalancer, l.port, l.protocol, l.target?.protocol])).to.deep.equal([
+                ["web", "alb", 443, "HTTPS", "HTTPS"],
+                ["http", "alb", 80, "HTTP", undefined],
+                ["dicom", "nlb", 11112, "TLS", "TLS"],
+            ]);
+        });
+    });
+
+    describe("security group rules", () => {
+        it("opens each listener port to its own clients' blocks only", () => {
+            const rules = clientIngress(listenerLayout("application", true, "terminate"), ["198.51.100.0/24"], ["203.0.113.64/27", "192.0.2.0/24"]);
+            expect(rules.map((r) => [r.loadBalancer, r.port, r.cidr])).to.deep.equal([
+                ["alb", 443, "198.51.100.0/24"],
+                ["alb", 80, "198.51.100.0/24"],
+                ["nlb", 11112, "203.0.113.64/27"],
+                ["nlb", 11112, "192.0.2.0/24"],
+            ]);
+        });
+
+        it("lets each load balancer reach the instances on its target ports plus the health-check port", () => {
+            expect(instancePorts(listenerLayout("network", false, "terminate"), "nlb")).to.deep.equal([443, 11112]);
+            const app = listenerLayout("application", true, "passthrough");
+            expect(instancePorts(app, "alb")).to.deep.equal([443]);
+            expect(instancePorts(app, "nlb"), "the DICOM NLB checks /healthz on 443").to.deep.equal([443, 11112]);
+        });
+    });
+
+    describe("health checks", () => {
+        it("checks HTTPS /healthz on 443 with both thresholds explicit", () => {
+            expect(targetHealthCheck({ intervalSeconds: 10, healthyThreshold: 3, unhealthyThreshold: 2 })).to.deep.equal({
+                enabled: true,
+                protocol: "HTTPS",
+                port: "443",
+                path: "/healthz",
+                matcher: "200",
+                interval: 10,
+                timeout: 5,
+                healthyThreshold: 3,
+                unhealthyThreshold: 2,
+            });
+        });
+
+        it("keeps the timeout below the interval and within AWS's 2..120 s", () => {
+            for (const interval of [5, 6, 10, 30, 300]) {
+                const timeout = healthCheckTimeoutSeconds(interval);
+                expect(timeout, `interval ${interval}`).to.be.lessThan(interval);
+                expect(timeout).to.be.within(2, 120);
+            }
+        });
+    });
+
+    describe("failover estimate", () => {
+        it("is interval x unhealthy threshold, explained, with no DNS caching to add", () => {
+            const f = loadBalancerFailover({ intervalSeconds: 10, healthyThreshold: 3, unhealthyThreshold: 2 });
+            expect(f.worstCaseSeconds).to.equal(20);
+            expect(f.breakdown).to.match(/^10 s x 2 failed checks = 20 s\./);
+            expect(f.breakdown).to.include("after 3 good checks (30 s)");
+            expect(f.note).to.include("No DNS change");
+            expect(loadBalancerFailover({ intervalSeconds: 30, healthyThreshold: 5, unhealthyThreshold: 3 }).worstCaseSeconds).to.equal(90);
+        });
+    });
+
+    describe("WAF", () => {
+        it("uses the three AWS managed groups without overriding their own actions", () => {
+            const rules = webAclRules("lb-waf");
+            expect(rules.map((r) => r.statement.managedRuleGroupStatement.name)).to.deep.equal([
+                "AWSManagedRulesCommonRuleSet",
+                "AWSManagedRulesKnownBadInputsRuleSet",
+                "AWSManagedRulesAmazonIpReputationList",
+            ]);
+            expect(rules.map((r) => r.priority)).to.deep.equal([0, 1, 2]);
+            expect(rules.every((r) => r.statement.managedRuleGroupStatement.vendorName === "AWS" && "none" in r.overrideAction)).to.equal(true);
+        });
+
+        it("counts SizeRestrictions_BODY instead of blocking uploads over 8 KB, and nothing else", () => {
+            const overrides = webAclRules("lb-waf").flatMap((r) => r.statement.managedRuleGroupStatement.ruleActionOverrides.map((o) => [r.name, o.name, Object.keys(o.actionToUse)]));
+            expect(overrides).to.deep.equal([["AWSManagedRulesCommonRuleSet", "SizeRestrictions_BODY", ["count"]]]);
+        });
+    });
+
+    describe("access logs", () => {
+        it("lets the regional ELB account deliver in regions older than August 2022, the service principal elsewhere", () => {
+            expect(usesElbAccount("eu-west-1")).to.equal(true);
+            expect(usesElbAccount("us-east-1")).to.equal(true);
+            expect(usesElbAccount("ap-southeast-4")).to.equal(false);
+            expect(usesElbAccount("eu-central-2")).to.equal(false);
+        });
+
+        it("grants s3:PutObject under <prefix>/AWSLogs/<account>/ only, and denies transport without TLS", () => {
+            const base = { bucketArn: "arn:aws:s3:::logs", prefix: "alb", accountId: "123456789012" };
+            const legacy = accessLogBucketPolicy({ ...base, elbAccountArn: "arn:aws:iam::156460612806:root" });
+            expect(legacy.Statement[0]).to.deep.include({ Effect: "Allow", Principal: { AWS: "arn:aws:iam::156460612806:root" }, Action: "s3:PutObject", Resource: "arn:aws:s3:::logs/alb/AWSLogs/123456789012/*" });
+            expect(accessLogBucketPolicy(base).Statement[0].Principal).to.deep.equal({ Service: LOG_DELIVERY_SERVICE });
+            expect(legacy.Statement[1]).to.deep.include({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } });
+        });
+    });
+});
