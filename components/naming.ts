@@ -31,3 +31,8 @@ export function partitionOf(region: string): string {
     if (region.startsWith("us-gov-")) return "aws-us-gov";
     return "aws";
 }
+
+/** The S3 service name for VPC endpoints: China regions carry a `cn.` prefix. */
+export function s3ServiceName(region: string): string {
+    return `${region.startsWith("cn-") ? "cn." : ""}com.amazonaws.${region}.s3`;
+}

@@ -7,7 +7,7 @@ import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { renderUserData } from "./bootstrap";
 import { ADMIN_USER } from "./bootstrap/orthanc";
-import { amazonLinuxParameter, partitionOf, Tags, tagsFor } from "./naming";
+import { amazonLinuxParameter, partitionOf, s3ServiceName, Tags, tagsFor } from "./naming";
 
 export const DATABASE_NAME = "orthanc";
 export const DATABASE_USER = "orthanc";
@@ -96,6 +96,21 @@ export class OrthancPair extends pulumi.ComponentResource {
             parent,
         );
         const instanceSubnetIds = isPublic ? vpc.publicSubnetIds : vpc.privateSubnetIds;
+
+        // S3 through a gateway endpoint, not NAT: studies are large, and NAT charges per GB. A gateway endpoint
+        // only works for the route tables it lists, so it lists every route table of the VPC.
+        const routeTableIds = vpc.routeTables.apply((tables) => pulumi.all((tables ?? []).map((table) => table.id)));
+        new aws.ec2.VpcEndpoint(
+            `${name}-s3`,
+            {
+                vpcId: vpc.vpcId,
+                serviceName: s3ServiceName(args.region),
+                vpcEndpointType: "Gateway",
+                routeTableIds,
+                tags: tagsFor(`${name}-s3`, tags),
+            },
+            parent,
+        );
 
         // One customer-managed key for the bucket, the database, its secret, the volumes and our secrets.
         const key = new aws.kms.Key(

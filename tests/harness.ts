@@ -56,6 +56,7 @@ export function userDataOf(built: Built): string {
 
 export const TYPES = {
     vpc: "awsx:ec2:Vpc",
+    vpcEndpoint: "aws:ec2/vpcEndpoint:VpcEndpoint",
     instance: "aws:ec2/instance:Instance",
     launchTemplate: "aws:ec2/launchTemplate:LaunchTemplate",
     securityGroup: "aws:ec2/securityGroup:SecurityGroup",

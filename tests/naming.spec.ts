@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { amazonLinuxParameter, architectureOf, partitionOf, tagsFor } from "../components/naming";
+import { amazonLinuxParameter, architectureOf, partitionOf, s3ServiceName, tagsFor } from "../components/naming";
 
 describe("naming helpers", () => {
     it("picks arm64 for Graviton families and x86_64 for the rest", () => {
@@ -20,6 +20,11 @@ describe("naming helpers", () => {
         expect(partitionOf("eu-west-1")).to.equal("aws");
         expect(partitionOf("cn-north-1")).to.equal("aws-cn");
         expect(partitionOf("us-gov-west-1")).to.equal("aws-us-gov");
+    });
+
+    it("names the S3 endpoint service, with China's cn. prefix", () => {
+        expect(s3ServiceName("eu-west-1")).to.equal("com.amazonaws.eu-west-1.s3");
+        expect(s3ServiceName("cn-north-1")).to.equal("cn.com.amazonaws.cn-north-1.s3");
     });
 
     it("puts the Name tag over any inherited one", () => {

@@ -38,6 +38,20 @@ describe("OrthancPair", () => {
             expect(vpc.inputs.natGateways).to.deep.equal({ strategy: "None" });
         });
 
+        it("sends S3 traffic through a gateway endpoint on every route table of the VPC, not through NAT", async () => {
+            for (const regs of [dev.registrations, await pairAlone({ placement: "private" })]) {
+                const endpoints = of(regs, TYPES.vpcEndpoint);
+                expect(endpoints).to.have.length(1);
+                expect(endpoints[0].inputs).to.deep.include({ serviceName: "com.amazonaws.eu-west-1.s3", vpcEndpointType: "Gateway", vpcId: "vpc-0mock" });
+                expect(endpoints[0].inputs.routeTableIds).to.deep.equal([
+                    `rtb-public-${REGION}a`,
+                    `rtb-public-${REGION}b`,
+                    `rtb-private-${REGION}a`,
+                    `rtb-private-${REGION}b`,
+                ]);
+            }
+        });
+
         it("routes the same private subnets through one NAT in dev and one per AZ in prod when instances are private", async () => {
             for (const [environment, strategy] of [["dev", "Single"], ["prod", "OnePerAz"]] as const) {
                 const regs = await pairAlone({ placement: "private", environment });

@@ -68,6 +68,8 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
                 publicSubnetIds: ofType("Public") ? azs.map((az) => `subnet-public-${az}`) : [],
                 privateSubnetIds: ofType("Private") ? azs.map((az) => `subnet-private-${az}`) : [],
                 isolatedSubnetIds: ofType("Isolated") ? azs.map((az) => `subnet-isolated-${az}`) : [],
+                // One route table per subnet, as awsx makes them (ids only: enough for what the program reads).
+                routeTables: ["Public", "Private", "Isolated"].filter(ofType).flatMap((type) => azs.map((az) => ({ id: `rtb-${type.toLowerCase()}-${az}` }))),
             };
         }
         case "aws:ec2/eip:Eip": {
@@ -143,7 +145,10 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
 const mocks: pulumi.runtime.Mocks = {
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
         const computed = ctx().minimal && args.type !== "awsx:ec2:Vpc" ? {} : computedState(args.type, args.name, args.inputs);
-        if (ctx().minimal && args.type === "awsx:ec2:Vpc") delete computed.isolatedSubnetIds;
+        if (ctx().minimal && args.type === "awsx:ec2:Vpc") {
+            delete computed.isolatedSubnetIds;
+            delete computed.routeTables;
+        }
         const state = { ...args.inputs, ...computed };
         const id = args.custom === false ? "" : `${args.name}-id`;
         const dependencies = ctx().dependencies.get(`${args.type}::${args.name}`);
