@@ -31,3 +31,5 @@ export const databaseEndpoint = outputs.databaseEndpoint;
 export const bucketName = outputs.bucketName;
 export const adminSecretArn = outputs.adminSecretArn;
 export const certificateNotice = outputs.certificateNotice;
+export const vpnEndpointId = outputs.vpnEndpointId;
+export const vpnProfiles = outputs.vpnProfiles;

@@ -3,6 +3,7 @@
 // call it directly, several stacks in one process.
 import * as pulumi from "@pulumi/pulumi";
 import { DICOM_PORT } from "./components/bootstrap/nginx";
+import { ClientVpnAccess } from "./components/clientVpnAccess";
 import { DirectAccess } from "./components/directAccess";
 import { stackTags } from "./components/naming";
 import { OrthancPair } from "./components/orthancPair";
@@ -28,16 +29,22 @@ export interface StackOutputs {
     readonly adminSecretArn: pulumi.Output<string>;
     /** Present when the instances present a self-signed certificate: clients must be told to trust it. */
     readonly certificateNotice?: pulumi.Output<string>;
+    /** With a client VPN: its endpoint id. */
+    readonly vpnEndpointId?: pulumi.Output<string>;
+    /** With a client VPN: client name -> complete .ovpn profile. A secret. */
+    readonly vpnProfiles?: pulumi.Output<Record<string, string>>;
 }
 
 /** Logical names of the components; every child's name starts with its component's. */
-export const COMPONENT_NAMES = { pair: "orthanc", direct: "direct" } as const;
+export const COMPONENT_NAMES = { pair: "orthanc", direct: "direct", vpn: "vpn" } as const;
 
 /** Where the instances live for a front door: public with Elastic IPs, or private behind it. */
 export function placementFor(frontDoor: StackConfig["traffic"]["frontDoor"]): "public" | "private" {
     switch (frontDoor) {
         case "direct":
             return "public";
+        case "none":
+            return "private";
     }
 }
 
@@ -54,6 +61,11 @@ function directEntry(config: StackConfig, pair: OrthancPair, tags: Record<string
         dicomClientCidrs: config.network.dicomClientCidrs,
         tags,
     });
+    return instanceEntry(config, pair);
+}
+
+/** Each instance by its own name: public names (direct), private names (none: reached over the client VPN). */
+function instanceEntry(config: StackConfig, pair: OrthancPair): Entry {
     const hosts = pulumi.all(pair.instanceAddresses).apply((addrs) => addrs.map((a) => a?.host));
     return {
         webUrls: hosts.apply((hs) => hs.map((h) => `https://${h}/`)),
@@ -84,7 +96,23 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         case "direct":
             entry = directEntry(config, pair, tags);
             break;
+        case "none":
+            // No ingress besides the client VPN's (added below; the config requires it).
+            entry = instanceEntry(config, pair);
+            break;
     }
+
+    const vpnConfig = config.traffic.clientVpn;
+    const vpn =
+        vpnConfig &&
+        new ClientVpnAccess(COMPONENT_NAMES.vpn, {
+            vpcId: pair.vpcId,
+            vpcCidr: config.network.vpcCidr,
+            subnetIds: pair.instanceIds.map((_, i) => pair.internalSubnetIds.apply((ids) => ids[i])),
+            instanceSecurityGroupId: pair.securityGroupId,
+            ...vpnConfig,
+            tags,
+        });
 
     return {
         frontDoor,
@@ -100,5 +128,7 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
                       "import it, or set orthweb:tlsCertificatePem and orthweb:tlsPrivateKeyPem to a certificate of your own.",
               )
             : undefined,
+        vpnEndpointId: vpn?.endpointId,
+        vpnProfiles: vpn?.profiles,
     };
 }

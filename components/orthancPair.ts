@@ -52,6 +52,8 @@ export class OrthancPair extends pulumi.ComponentResource {
     public readonly vpcId: pulumi.Output<string>;
     public readonly publicSubnetIds: pulumi.Output<string[]>;
     public readonly privateSubnetIds: pulumi.Output<string[]>;
+    /** The private tier, one subnet per AZ, whatever the placement: the database's, and the instances' when private. */
+    public readonly internalSubnetIds: pulumi.Output<string[]>;
     public readonly securityGroupId: pulumi.Output<string>;
     public readonly instanceIds: pulumi.Output<string>[];
     /** What clients reach each instance by: the Elastic IP's name (public) or the private name. */
@@ -202,6 +204,7 @@ export class OrthancPair extends pulumi.ComponentResource {
         this.vpcId = vpc.vpcId;
         this.publicSubnetIds = vpc.publicSubnetIds;
         this.privateSubnetIds = instanceSubnetIds;
+        this.internalSubnetIds = internalSubnetIds;
         this.securityGroupId = instanceSg.id;
         this.instanceIds = instances.map((inst) => inst.id);
         this.instanceAddresses = instanceAddresses;

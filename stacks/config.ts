@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { stackSchema, OrthwebConfig, MAX_CLIENT_CIDR_RULES } from "./schema";
 import { CertificateFacts, inspectCertificatePair } from "./tlsMaterial";
+import { clientVpnProblems } from "./clientVpnRules";
 
 export const NAMESPACE = "orthweb";
 const SECRET_KEYS = new Set(["tlsCertificatePem", "tlsPrivateKeyPem"]);
@@ -96,6 +97,7 @@ function crossFieldProblems(input: Record<string, unknown>, options: ParseOption
         tlsFacts = inspected.facts;
         problems.push(...inspected.problems.map((p) => `${NAMESPACE}:${p.key}: ${p.message}`));
     }
+    problems.push(...clientVpnProblems(input));
     return { problems, tlsFacts };
 }
 

@@ -10,6 +10,19 @@ export interface Registration {
     readonly inputs: Record<string, any>;
     readonly state: Record<string, any>;
     readonly id: string;
+    /** Resource options and input dependencies as the engine would receive them (see recordOptions). */
+    readonly options?: RegistrationOptions;
+}
+
+export interface RegistrationOptions {
+    readonly customTimeouts?: { create: string; update: string; delete: string };
+    readonly protect: boolean;
+    readonly retainOnDelete: boolean;
+    readonly deleteBeforeReplace: boolean;
+    readonly ignoreChanges: string[];
+    readonly replaceOnChanges: string[];
+    /** Input property -> the resources its value came from, as `<type>::<name>`. */
+    readonly propertyDependencies: Record<string, string[]>;
 }
 
 export interface Invocation {
@@ -27,6 +40,7 @@ interface RunContext {
     registrations: Registration[];
     invocations: Invocation[];
     counters: Map<string, number>;
+    options: Map<string, RegistrationOptions>;
 }
 
 let context: RunContext | undefined;
@@ -98,6 +112,8 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
             return { certPem: MOCK_CERT_PEM };
         case "random:index/randomPassword:RandomPassword":
             return { result: `mock-password-${name}` };
+        case "random:index/randomString:RandomString":
+            return { result: "mock".padEnd(inputs.length ?? 8, "0") };
         case "aws:lb/loadBalancer:LoadBalancer":
             return {
                 arn: `arn:aws:elasticloadbalancing:${region}:${MOCK_ACCOUNT}:loadbalancer/${inputs.loadBalancerType === "network" ? "net" : "app"}/${name}/0mock`,
@@ -136,7 +152,8 @@ const mocks: pulumi.runtime.Mocks = {
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
         const state = { ...args.inputs, ...computedState(args.type, args.name, args.inputs) };
         const id = args.custom === false ? "" : `${args.name}-id`;
-        ctx().registrations.push({ type: args.type, name: args.name, custom: args.custom !== false, inputs: args.inputs, state, id });
+        const options = ctx().options.get(`${args.type}::${args.name}`);
+        ctx().registrations.push({ type: args.type, name: args.name, custom: args.custom !== false, inputs: args.inputs, state, id, options });
         return { id: args.custom === false ? undefined : id, state };
     },
     call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
@@ -166,7 +183,37 @@ const mocks: pulumi.runtime.Mocks = {
 
 // Resolves once every registration started so far (and any it starts) has been answered.
 // eslint-disable-next-line @typescript-eslint/no-var-requires
-const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> };
+const { waitForRPCs, getMonitor } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void>; getMonitor: () => any };
+
+// The mocks see only type, name and inputs; the monitor's request also carries the resource options and which
+// resources each input came from. Record those, keyed like the registrations.
+function recordOptions(): void {
+    const monitor = getMonitor();
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: unknown) => {
+        const timeouts = req.getCustomtimeouts();
+        const propertyDependencies: Record<string, string[]> = {};
+        req.getPropertydependenciesMap().forEach((deps: any, property: string) => {
+            // urn:pulumi:<stack>::<project>::<parent types>$<type>::<name>
+            propertyDependencies[property] = deps.getUrnsList().map((urn: string) => {
+                const [types, name] = urn.split("::").slice(-2);
+                return `${types.split("$").pop()}::${name}`;
+            });
+        });
+        ctx().options.set(`${req.getType()}::${req.getName()}`, {
+            customTimeouts: timeouts && (timeouts.getCreate() || timeouts.getUpdate() || timeouts.getDelete())
+                ? { create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() }
+                : undefined,
+            protect: req.getProtect() ?? false,
+            retainOnDelete: req.getRetainondelete() ?? false,
+            deleteBeforeReplace: req.getDeletebeforereplace(),
+            ignoreChanges: req.getIgnorechangesList(),
+            replaceOnChanges: req.getReplaceonchangesList(),
+            propertyDependencies,
+        });
+        return register(req, callback);
+    };
+}
 
 export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => output.apply((v) => resolve(v)));
@@ -201,8 +248,9 @@ let queue: Promise<unknown> = Promise.resolve();
  */
 export function runUnderMocks<T>(options: { stack: string; region: string; project?: string }, build: () => T): Promise<MockRun<T>> {
     const run = queue.then(async () => {
-        context = { region: options.region, registrations: [], invocations: [], counters: new Map() };
+        context = { region: options.region, registrations: [], invocations: [], counters: new Map(), options: new Map() };
         await pulumi.runtime.setMocks(mocks, options.project ?? "orthweb", options.stack, false);
+        recordOptions();
         try {
             const result = build();
             await waitForRPCs();
