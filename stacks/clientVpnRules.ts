@@ -1,6 +1,6 @@
 // Cross-field rules of `traffic.clientVpn`, on the raw config (before defaults), guarded against wrong types so
 // that they add to the schema's problems instead of hiding behind them.
-import { allCertificates, MAX_COMMON_NAME_LENGTH, RESERVED_LABELS, vpnCertificatePlan } from "../components/vpnCertificates";
+import { MAX_COMMON_NAME_LENGTH, RESERVED_LABELS, vpnCertificatePlan } from "../components/vpnCertificates";
 import { overlaps, parseCidr } from "./cidr";
 import { networkSchema, VPN_DEFAULTS } from "./schema";
 
@@ -49,18 +49,25 @@ export function clientVpnProblems(input: Record<string, unknown>): string[] {
             );
         }
     });
-    const clients = listed.filter((c): c is string => typeof c === "string");
     if (typeof domain === "string") {
-        const plan = vpnCertificatePlan(domain, clients, VPN_DEFAULTS.certificateValidityDays);
-        for (const cert of allCertificates(plan)) {
-            if (cert.commonName.length > MAX_COMMON_NAME_LENGTH) {
-                const key = cert.role === "client" ? "clients + certificateDomain" : "certificateDomain";
+        const plan = vpnCertificatePlan(domain, [], VPN_DEFAULTS.certificateValidityDays);
+        const longestOwn = [plan.ca, plan.server, plan.chain].reduce((a, b) => (b.commonName.length > a.commonName.length ? b : a));
+        if (longestOwn.commonName.length > MAX_COMMON_NAME_LENGTH) {
+            problems.push(
+                `${NS}:traffic.clientVpn.certificateDomain: got ${JSON.stringify(domain)}; allowed: a domain of at most ` +
+                    `${MAX_COMMON_NAME_LENGTH - (longestOwn.commonName.length - domain.length)} characters (the ${longestOwn.role} certificate's CN ` +
+                    `${longestOwn.commonName} has ${longestOwn.commonName.length}; X.509 allows ${MAX_COMMON_NAME_LENGTH})`,
+            );
+        }
+        listed.forEach((client, i) => {
+            const cn = typeof client === "string" ? `${client}.${domain}` : "";
+            if (cn.length > MAX_COMMON_NAME_LENGTH) {
                 problems.push(
-                    `${NS}:traffic.clientVpn.${key}: the ${cert.role} certificate's CN ${JSON.stringify(cert.commonName)} has ${cert.commonName.length} characters; ` +
-                        `allowed: at most ${MAX_COMMON_NAME_LENGTH} (X.509). Use a shorter domain or name.`,
+                    `${NS}:traffic.clientVpn.clients[${i}]: got ${JSON.stringify(client)}; allowed: a name that keeps the CN ${cn} ` +
+                        `(${cn.length} characters) within ${MAX_COMMON_NAME_LENGTH}; use a shorter name or certificateDomain`,
                 );
             }
-        }
+        });
     }
     return problems;
 }
