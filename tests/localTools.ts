@@ -11,7 +11,7 @@ export function needTool(context: Mocha.Context, command: string, debianPackage:
     if (hasTool(command)) return;
     const reason = `${command} is not installed (apt-get install -y ${debianPackage})`;
     if (process.env.REQUIRE_TOOLS === "1") throw new Error(`REQUIRE_TOOLS=1: ${reason}`);
-    context.skip();
-    // Mocha prints the title only; say why.
+    // Mocha prints the title only; say why. (skip() throws, so this comes first.)
     console.warn(`  pending: ${reason}`);
+    context.skip();
 }

@@ -135,14 +135,13 @@ describe(".ovpn profile, used for real by OpenVPN against a local stand-in for t
     // client certificates from the same CA with clientAuth (as Client VPN does) and offering AES-256-GCM.
     // `dev null` on both sides: the TLS handshake, certificate checks and data-channel negotiation all run, no
     // interface is created. The profile is used as rendered except for its `remote` line (no network here).
-    const plan = vpnCertificatePlan("vpn.example.org", ["reading-room-1"], 825);
     let chain: IssuedChain;
     let running: Watched[] = [];
 
     before(function () {
         needTool(this, "openssl");
         needTool(this, "openvpn");
-        chain = issueChain(plan);
+        chain = issueChain(vpnCertificatePlan("vpn.example.org", ["reading-room-1"], 825));
     });
     afterEach(() => {
         running.forEach(stop);

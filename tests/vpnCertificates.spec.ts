@@ -68,12 +68,11 @@ describe("client VPN certificates (plan)", () => {
 
 describe("client VPN certificates, issued for real with openssl", function () {
     this.timeout(60_000);
-    const plan = vpnCertificatePlan(DOMAIN, ["reading-room-1", "reading-room-2"], 825);
     let chain: IssuedChain;
 
     before(function () {
         needTool(this, "openssl");
-        chain = issueChain(plan);
+        chain = issueChain(vpnCertificatePlan(DOMAIN, ["reading-room-1", "reading-room-2"], 825));
     });
     after(() => chain?.cleanup());
 
