@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { validateStackConfig } from "../stacks/config";
 import { FRONT_DOORS } from "../stacks/schema";
+import { loadStackFile } from "../stacks/stackFile";
 import { withConfig } from "./harness";
 
 function problemsOf(traffic: Record<string, unknown>, extra: Record<string, unknown> = {}): string[] {
@@ -137,5 +138,13 @@ describe("config: traffic.clientVpn and frontDoor none", () => {
             "traffic.clientVpn.clients[1]",
             "traffic.clientVpn.port",
         ]);
+    });
+
+    it("Pulumi.prod.yaml adds a client VPN for two reading rooms beside its front door", () => {
+        const file = loadStackFile("prod");
+        const { config, problems } = validateStackConfig(file.config, { opaqueKeys: file.encryptedKeys });
+        expect(problems).to.deep.equal([]);
+        expect(config!.traffic.clientVpn).to.include({ clientCidr: "10.200.0.0/22", transport: "udp", port: 443, splitTunnel: true });
+        expect(config!.traffic.clientVpn!.clients).to.deep.equal(["reading-room-1", "reading-room-2"]);
     });
 });
