@@ -53,7 +53,6 @@ export class ClientVpnAccess extends pulumi.ComponentResource {
     /** `*.cvpn-endpoint-...amazonaws.com` */
     public readonly dnsName: pulumi.Output<string>;
     public readonly securityGroupId: pulumi.Output<string>;
-    public readonly caCertificatePem: pulumi.Output<string>;
     /** Client name -> complete .ovpn text. A secret: each holds a private key. */
     public readonly profiles: pulumi.Output<Record<string, string>>;
 
@@ -103,17 +102,17 @@ export class ClientVpnAccess extends pulumi.ComponentResource {
             },
             parent,
         );
-        for (const [port, what] of [[WEB_PORT, "HTTPS"], [DICOM_PORT, "DICOM TLS"]] as const) {
+        for (const [instancePort, what] of [[WEB_PORT, "HTTPS"], [DICOM_PORT, "DICOM TLS"]] as const) {
             new aws.vpc.SecurityGroupIngressRule(
-                `${name}-${port}`,
+                `${name}-${instancePort}`,
                 {
                     securityGroupId: args.instanceSecurityGroupId,
                     referencedSecurityGroupId: endpointSg.id,
                     ipProtocol: "tcp",
-                    fromPort: port,
-                    toPort: port,
+                    fromPort: instancePort,
+                    toPort: instancePort,
                     description: `${what} from Client VPN workstations`,
-                    tags: tagsFor(`${name}-${port}`, tags),
+                    tags: tagsFor(`${name}-${instancePort}`, tags),
                 },
                 parent,
             );
@@ -170,7 +169,6 @@ export class ClientVpnAccess extends pulumi.ComponentResource {
         this.endpointId = endpoint.id;
         this.dnsName = endpoint.dnsName;
         this.securityGroupId = endpointSg.id;
-        this.caCertificatePem = ca.certPem;
         this.registerOutputs({ endpointId: this.endpointId, dnsName: this.dnsName, securityGroupId: this.securityGroupId });
     }
 

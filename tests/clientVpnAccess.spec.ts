@@ -212,8 +212,11 @@ describe("ClientVpnAccess", () => {
         expect(ingress.filter((r) => r.inputs.cidrIpv4 === "0.0.0.0/0").map((r) => r.inputs.fromPort)).to.have.members([443, 11112]);
         expect(ingress.filter((r) => r.inputs.referencedSecurityGroupId === sgIdOf(b, "vpn-endpoint")).map((r) => r.inputs.fromPort)).to.have.members([443, 11112]);
         expect(b.ofType(TYPES.eip)).to.have.length(2);
-        const vpc = b.one(TYPES.vpc, "orthanc-vpc");
-        expect(b.ofType(TYPES.vpnAssociation).map((a) => a.inputs.subnetId)).to.deep.equal(vpc.state.isolatedSubnetIds);
+        // The instances are public here; the VPN still lands in the VPC's private (internal) tier.
+        const vpc = b.one(TYPES.vpc, "orthanc-vpc").state;
+        const associated = b.ofType(TYPES.vpnAssociation).map((a) => a.inputs.subnetId);
+        expect(associated).to.have.length(2).and.to.have.members([...(vpc.privateSubnetIds ?? []), ...(vpc.isolatedSubnetIds ?? [])]);
+        expect(associated.filter((id: string) => vpc.publicSubnetIds.includes(id))).to.deep.equal([]);
         expect(b.outputs.frontDoor).to.equal("direct");
         expect(Object.keys(b.outputs.vpnProfiles)).to.deep.equal(["ws"]);
     });
