@@ -32,3 +32,5 @@ export const bucketName = outputs.bucketName;
 export const adminSecretArn = outputs.adminSecretArn;
 export const certificateNotice = outputs.certificateNotice;
 export const failover = outputs.failover;
+export const vpnEndpointId = outputs.vpnEndpointId;
+export const vpnProfiles = outputs.vpnProfiles;

@@ -3,6 +3,7 @@
 // call it directly, several stacks in one process.
 import * as pulumi from "@pulumi/pulumi";
 import { DICOM_PORT } from "./components/bootstrap/nginx";
+import { ClientVpnAccess } from "./components/clientVpnAccess";
 import { DirectAccess } from "./components/directAccess";
 import { LoadBalancerFrontDoor } from "./components/loadBalancerFrontDoor";
 import { passThroughNames } from "./components/loadBalancerLayout";
@@ -34,6 +35,10 @@ export interface StackOutputs {
     readonly certificateNotice?: pulumi.Output<string>;
     /** Front doors that fail over by themselves: the worst case, how it is made up, and what it leaves out. */
     readonly failover?: pulumi.Output<FailoverSummary>;
+    /** With a client VPN: its endpoint id. */
+    readonly vpnEndpointId?: pulumi.Output<string>;
+    /** With a client VPN: client name -> complete .ovpn profile. A secret. */
+    readonly vpnProfiles?: pulumi.Output<Record<string, string>>;
 }
 
 export interface FailoverSummary {
@@ -43,7 +48,7 @@ export interface FailoverSummary {
 }
 
 /** Logical names of the components; every child's name starts with its component's. */
-export const COMPONENT_NAMES = { pair: "orthanc", direct: "direct", dns: "dns", loadBalancer: "lb" } as const;
+export const COMPONENT_NAMES = { pair: "orthanc", direct: "direct", dns: "dns", loadBalancer: "lb", vpn: "vpn" } as const;
 
 /** Where the instances live for a front door: public with Elastic IPs, or private behind it. */
 export function placementFor(frontDoor: StackConfig["traffic"]["frontDoor"]): "public" | "private" {
@@ -55,6 +60,8 @@ export function placementFor(frontDoor: StackConfig["traffic"]["frontDoor"]): "p
         case "dns":
             // Route 53 health checks reach only public addresses: each instance keeps its Elastic IP.
             return "public";
+        case "none":
+            return "private";
     }
 }
 
@@ -88,6 +95,11 @@ function directEntry(config: StackConfig, pair: OrthancPair, tags: Record<string
         dicomClientCidrs: config.network.dicomClientCidrs,
         tags,
     });
+    return instanceEntry(config, pair);
+}
+
+/** Each instance by its own name: public names (direct), private names (none: reached over the client VPN). */
+function instanceEntry(config: StackConfig, pair: OrthancPair): Entry {
     const hosts = pulumi.all(pair.instanceAddresses).apply((addrs) => addrs.map((a) => a?.host));
     return {
         webUrls: hosts.apply((hs) => hs.map((h) => `https://${h}/`)),
@@ -173,7 +185,23 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         case "dns":
             entry = dnsEntry(config, pair, tags);
             break;
+        case "none":
+            // No ingress besides the client VPN's (added below; the config requires it).
+            entry = instanceEntry(config, pair);
+            break;
     }
+
+    const vpnConfig = config.traffic.clientVpn;
+    const vpn =
+        vpnConfig &&
+        new ClientVpnAccess(COMPONENT_NAMES.vpn, {
+            vpcId: pair.vpcId,
+            vpcCidr: config.network.vpcCidr,
+            subnetIds: pair.instanceIds.map((_, i) => pair.privateSubnetIds.apply((ids) => ids?.[i])),
+            instanceSecurityGroupId: pair.securityGroupId,
+            ...vpnConfig,
+            tags,
+        });
 
     return {
         frontDoor,
@@ -190,5 +218,7 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
               )
             : undefined,
         failover: entry.failover,
+        vpnEndpointId: vpn?.endpointId,
+        vpnProfiles: vpn?.profiles,
     };
 }

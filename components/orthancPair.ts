@@ -56,7 +56,10 @@ function defined<T>(values: (T | undefined)[]): T[] {
 export class OrthancPair extends pulumi.ComponentResource {
     public readonly vpcId: pulumi.Output<string>;
     public readonly publicSubnetIds: pulumi.Output<string[]>;
+    /** The private tier, one subnet per AZ, whatever the placement: the database's, the client VPN's, internal load balancers'. */
     public readonly privateSubnetIds: pulumi.Output<string[]>;
+    /** Where the instances run: the public subnets (public placement) or the private ones. */
+    public readonly instanceSubnetIds: pulumi.Output<string[]>;
     public readonly securityGroupId: pulumi.Output<string>;
     public readonly instanceIds: pulumi.Output<string>[];
     /** What clients reach each instance by: the Elastic IP's name (public) or the private name. */
@@ -217,7 +220,8 @@ export class OrthancPair extends pulumi.ComponentResource {
 
         this.vpcId = vpc.vpcId;
         this.publicSubnetIds = vpc.publicSubnetIds;
-        this.privateSubnetIds = instanceSubnetIds;
+        this.privateSubnetIds = vpc.privateSubnetIds;
+        this.instanceSubnetIds = instanceSubnetIds;
         this.securityGroupId = instanceSg.id;
         this.instanceIds = instances.map((inst) => inst.id);
         this.instanceAddresses = instanceAddresses;

@@ -6,6 +6,7 @@ import { stackSchema, OrthwebConfig, MAX_CLIENT_CIDR_RULES, DNS_MAX_CLIENT_CIDR_
 import { CertificateFacts, certificateCovers, inspectCertificatePair } from "./tlsMaterial";
 import { frontDoorName, isDnsName, relativeNameMeant } from "./dnsName";
 import { dnsFailoverSeconds } from "../components/failover";
+import { clientVpnProblems } from "./clientVpnRules";
 
 export const NAMESPACE = "orthweb";
 const SECRET_KEYS = new Set(["tlsCertificatePem", "tlsPrivateKeyPem"]);
@@ -100,6 +101,7 @@ function crossFieldProblems(input: Record<string, unknown>, options: ParseOption
         problems.push(...inspected.problems.map((p) => `${NAMESPACE}:${p.key}: ${p.message}`));
     }
     problems.push(...dnsProblems(input, web + dicom, tlsFacts));
+    problems.push(...clientVpnProblems(input));
     return { problems, tlsFacts };
 }
 
@@ -127,11 +129,15 @@ function dnsProblems(input: Record<string, unknown>, clientBlocks: number, tlsFa
                 "e.g. example.org) and recordName (e.g. pacs), optionally routing, ttl and healthCheck",
         );
     }
-    if (clientBlocks > DNS_MAX_CLIENT_CIDR_RULES && clientBlocks <= MAX_CLIENT_CIDR_RULES) {
+    // A client VPN beside the DNS name takes two more inbound rules (443 and 11112 from its endpoint's group).
+    const vpnRules = traffic.clientVpn !== undefined ? 2 : 0;
+    const limit = DNS_MAX_CLIENT_CIDR_RULES - vpnRules;
+    if (clientBlocks > limit && clientBlocks <= MAX_CLIENT_CIDR_RULES) {
         problems.push(
-            `${NAMESPACE}:network.webClientCidrs + dicomClientCidrs: got ${clientBlocks} blocks; allowed: ${DNS_MAX_CLIENT_CIDR_RULES} in all with ` +
-                "frontDoor dns (the Route 53 health checkers' prefix list counts as 25 of the group's 60 inbound rules on each of 443 and 11112). " +
-                "Summarise the blocks into larger ones.",
+            `${NAMESPACE}:network.webClientCidrs + dicomClientCidrs: got ${clientBlocks} blocks; allowed: ${limit} in all with ` +
+                "frontDoor dns (the Route 53 health checkers' prefix list counts as 25 of the group's 60 inbound rules on each of 443 and 11112" +
+                (vpnRules ? ", and the client VPN takes 2" : "") +
+                "). Summarise the blocks into larger ones.",
         );
     }
     const name = rawFrontDoorName(dns);

@@ -5,7 +5,7 @@ import { hostBitsSet, isPrivate, parseCidr, canonical } from "./cidr";
 import { frontDoorName, isDnsName, MAX_DNS_NAME_LENGTH, normalizeDnsName, relativeNameMeant } from "./dnsName";
 
 /** The traffic patterns this build can deploy. Later front doors add themselves here. */
-export const FRONT_DOORS = ["direct", "dns", "loadBalancer"] as const;
+export const FRONT_DOORS = ["direct", "dns", "loadBalancer", "none"] as const;
 export type FrontDoor = (typeof FRONT_DOORS)[number];
 
 export const DEFAULT_ORTHANC_IMAGE = "orthancteam/orthanc:25.12.3";
@@ -34,18 +34,21 @@ function cidrSchema(opts: { privateOnly: boolean; minPrefix: number; maxPrefix: 
     });
 }
 
+/** A list refinement that reports each repeated entry, at its index. */
+function rejectDuplicates(message: string) {
+    return (list: readonly unknown[], ctx: z.RefinementCtx) => {
+        const seen = new Set<unknown>();
+        list.forEach((value, i) => {
+            if (seen.has(value)) ctx.addIssue({ code: "custom", path: [i], input: value, message });
+            seen.add(value);
+        });
+    };
+}
+
 const CLIENT_CIDR = "an IPv4 CIDR block such as 203.0.113.0/24 (0.0.0.0/0 for anywhere)";
 const clientCidrList = z
     .array(cidrSchema({ privateOnly: false, minPrefix: 0, maxPrefix: 32 }, CLIENT_CIDR), allowed(`a list of ${CLIENT_CIDR}`))
-    .superRefine((list, ctx) => {
-        const seen = new Set<string>();
-        list.forEach((value, i) => {
-            if (seen.has(value)) {
-                ctx.addIssue({ code: "custom", path: [i], input: value, message: "listed twice; AWS rejects duplicate security group rules" });
-            }
-            seen.add(value);
-        });
-    });
+    .superRefine(rejectDuplicates("listed twice; AWS rejects duplicate security group rules"));
 
 /** An image reference pinned to a tag or digest: `latest` or no tag would change under a running stack. */
 const pinnedImage = (example: string) =>
@@ -203,11 +206,35 @@ export const dnsSchema = section({
     }
 });
 
+export const MAX_VPN_CLIENTS = 100;
+export const VPN_DEFAULTS = { clientCidr: "192.168.0.0/22", certificateDomain: "vpn.orthweb.internal", certificateValidityDays: 825 } as const;
+const DNS_NAME = "a DNS name such as vpn.example.org (lowercase labels of a-z 0-9 -, at least two)";
+const VPN_CLIENT = "a workstation name usable in a certificate CN: 1 to 63 of a-z 0-9 -, not starting or ending with -";
+const VPN_VALIDITY = "a whole number of days from 90 to 3650";
+
+export const clientVpnSchema = section({
+    clientCidr: cidrSchema({ privateOnly: false, minPrefix: 12, maxPrefix: 22 }, "an IPv4 block from /12 to /22, e.g. 192.168.0.0/22, not overlapping orthweb:network.vpcCidr").default(VPN_DEFAULTS.clientCidr),
+    certificateDomain: z
+        .string(allowed(DNS_NAME))
+        .regex(/^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/, allowed(DNS_NAME))
+        .default(VPN_DEFAULTS.certificateDomain),
+    certificateValidityDays: z.number(allowed(VPN_VALIDITY)).int(allowed(VPN_VALIDITY)).min(90, allowed(VPN_VALIDITY)).max(3650, allowed(VPN_VALIDITY)).default(VPN_DEFAULTS.certificateValidityDays),
+    clients: z
+        .array(z.string(allowed(VPN_CLIENT)).regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, allowed(VPN_CLIENT)), allowed(`a list of 1 to ${MAX_VPN_CLIENTS} names, each ${VPN_CLIENT}`))
+        .min(1, allowed(`a list of 1 to ${MAX_VPN_CLIENTS} names (one certificate and .ovpn profile each)`))
+        .max(MAX_VPN_CLIENTS, allowed(`a list of 1 to ${MAX_VPN_CLIENTS} names`))
+        .superRefine(rejectDuplicates("listed twice; allowed: unique names (each gets its own certificate)")),
+    transport: z.enum(["udp", "tcp"], allowed("udp | tcp (tcp on 443 passes firewalls that block UDP)")).default("udp"),
+    port: z.literal([443, 1194], allowed("443 | 1194")).default(443),
+    splitTunnel: z.boolean(allowed("true | false (true: only VPC traffic goes through the VPN)")).default(true),
+});
+
 export const trafficSchema = section({
     frontDoor: z.enum(FRONT_DOORS, allowed(FRONT_DOORS.join(" | "))).default("direct"),
     loadBalancer: loadBalancerSchema.prefault({}),
     /** Required when frontDoor is dns (checked in stacks/config.ts, which sees the raw input). */
     dns: dnsSchema.optional(),
+    clientVpn: clientVpnSchema.optional(),
 });
 
 const PEM_TEXT = "a PEM text (set it with `pulumi config set --secret`)";

@@ -186,6 +186,17 @@ describe("DnsFrontDoor", () => {
             expect(problemsOf(direct), "direct has no health checkers").to.deep.equal([]);
         });
 
+        it("counts the client VPN's two rules into that room when one sits beside the DNS name", () => {
+            const blocks = (n: number, third: number) => Array.from({ length: n }, (_, i) => `198.${third}.${i}.0/24`);
+            const withVpn = (web: number, dicom: number) => {
+                const raw = dnsConfig({}, { "orthweb:network": { webClientCidrs: blocks(web, 51), dicomClientCidrs: blocks(dicom, 52) } });
+                const traffic = raw["orthweb:traffic"] as Record<string, unknown>;
+                return { ...raw, "orthweb:traffic": { ...traffic, clientVpn: { clients: ["reading-room-1"] } } };
+            };
+            expect(problemsOf(withVpn(4, 4))).to.deep.equal([]);
+            expectOneProblem(withVpn(5, 4), "orthweb:network.webClientCidrs + dicomClientCidrs", /got 9 blocks/, /allowed: 8 in all/, /client VPN takes 2/);
+        });
+
         it("ignores a dns section when another front door is chosen", () => {
             const raw = withConfig({ "orthweb:traffic": { frontDoor: "direct", dns: { zoneName: ZONE, recordName: "pacs" } } });
             expect(problemsOf(raw)).to.deep.equal([]);

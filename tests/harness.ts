@@ -90,6 +90,15 @@ export const TYPES = {
     bucketLifecycle: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
     healthCheck: "aws:route53/healthCheck:HealthCheck",
     record: "aws:route53/record:Record",
+    certRequest: "tls:index/certRequest:CertRequest",
+    locallySignedCert: "tls:index/locallySignedCert:LocallySignedCert",
+    vpnEndpoint: "aws:ec2clientvpn/endpoint:Endpoint",
+    vpnAssociation: "aws:ec2clientvpn/networkAssociation:NetworkAssociation",
+    vpnAuthorization: "aws:ec2clientvpn/authorizationRule:AuthorizationRule",
+    vpnRoute: "aws:ec2clientvpn/route:Route",
+    logGroup: "aws:cloudwatch/logGroup:LogGroup",
+    logStream: "aws:cloudwatch/logStream:LogStream",
+    randomString: "random:index/randomString:RandomString",
 } as const;
 
 /** Pulumi's wire marker for a secret value: what a registration's inputs hold where the program passed a secret. */

@@ -10,10 +10,21 @@ export interface Registration {
     readonly inputs: Record<string, any>;
     readonly state: Record<string, any>;
     readonly id: string;
-    /** URNs this resource depends on: explicit dependsOn and every input's source. */
-    readonly dependencies?: string[];
-    /** Input name -> URNs of the resources its value came from. */
-    readonly propertyDependencies?: Record<string, string[]>;
+    /** Resource options and input dependencies as the engine would receive them (see recordOptions). */
+    readonly options?: RegistrationOptions;
+}
+
+export interface RegistrationOptions {
+    readonly customTimeouts?: { create: string; update: string; delete: string };
+    readonly protect: boolean;
+    readonly retainOnDelete: boolean;
+    readonly deleteBeforeReplace: boolean;
+    readonly ignoreChanges: string[];
+    readonly replaceOnChanges: string[];
+    /** Every resource this one depends on (dependsOn and every input's source), as `<type>::<name>`. */
+    readonly dependencies: string[];
+    /** Input property -> the resources its value came from, as `<type>::<name>`. */
+    readonly propertyDependencies: Record<string, string[]>;
 }
 
 export interface Invocation {
@@ -33,8 +44,7 @@ interface RunContext {
     registrations: Registration[];
     invocations: Invocation[];
     counters: Map<string, number>;
-    /** type::name -> the dependencies its register request carried (the Mocks interface does not pass them). */
-    dependencies: Map<string, Pick<Registration, "dependencies" | "propertyDependencies">>;
+    options: Map<string, RegistrationOptions>;
 }
 
 let context: RunContext | undefined;
@@ -108,6 +118,8 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
             return { certPem: MOCK_CERT_PEM };
         case "random:index/randomPassword:RandomPassword":
             return { result: `mock-password-${name}` };
+        case "random:index/randomString:RandomString":
+            return { result: "mock".padEnd(inputs.length ?? 8, "0") };
         case "aws:lb/loadBalancer:LoadBalancer":
             return {
                 arn: `arn:aws:elasticloadbalancing:${region}:${MOCK_ACCOUNT}:loadbalancer/${inputs.loadBalancerType === "network" ? "net" : "app"}/${name}/0mock`,
@@ -151,8 +163,8 @@ const mocks: pulumi.runtime.Mocks = {
         }
         const state = { ...args.inputs, ...computed };
         const id = args.custom === false ? "" : `${args.name}-id`;
-        const dependencies = ctx().dependencies.get(`${args.type}::${args.name}`);
-        ctx().registrations.push({ type: args.type, name: args.name, custom: args.custom !== false, inputs: args.inputs, state, id, ...dependencies });
+        const options = ctx().options.get(`${args.type}::${args.name}`);
+        ctx().registrations.push({ type: args.type, name: args.name, custom: args.custom !== false, inputs: args.inputs, state, id, options });
         return { id: args.custom === false ? undefined : id, state };
     },
     call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
@@ -184,14 +196,35 @@ const mocks: pulumi.runtime.Mocks = {
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { waitForRPCs, getMonitor } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void>; getMonitor: () => any };
 
-/** Wraps the mock monitor so that each registration also records the dependencies of its request. */
-function recordDependencies(): void {
+/** urn:pulumi:<stack>::<project>::<parent types>$<type>::<name> -> `<type>::<name>`. */
+function typeAndName(urn: string): string {
+    const [types, name] = urn.split("::").slice(-2);
+    return `${types.split("$").pop()}::${name}`;
+}
+
+// The mocks see only type, name and inputs; the monitor's request also carries the resource options and which
+// resources each input came from. Record those, keyed like the registrations.
+function recordOptions(): void {
     const monitor = getMonitor();
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: unknown) => {
+        const timeouts = req.getCustomtimeouts();
         const propertyDependencies: Record<string, string[]> = {};
-        req.getPropertydependenciesMap().forEach((deps: any, key: string) => (propertyDependencies[key] = deps.getUrnsList()));
-        ctx().dependencies.set(`${req.getType()}::${req.getName()}`, { dependencies: req.getDependenciesList(), propertyDependencies });
+        req.getPropertydependenciesMap().forEach((deps: any, property: string) => {
+            propertyDependencies[property] = deps.getUrnsList().map(typeAndName);
+        });
+        ctx().options.set(`${req.getType()}::${req.getName()}`, {
+            customTimeouts: timeouts && (timeouts.getCreate() || timeouts.getUpdate() || timeouts.getDelete())
+                ? { create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() }
+                : undefined,
+            protect: req.getProtect() ?? false,
+            retainOnDelete: req.getRetainondelete() ?? false,
+            deleteBeforeReplace: req.getDeletebeforereplace(),
+            ignoreChanges: req.getIgnorechangesList(),
+            replaceOnChanges: req.getReplaceonchangesList(),
+            dependencies: req.getDependenciesList().map(typeAndName),
+            propertyDependencies,
+        });
         return register(req, callback);
     };
 }
@@ -229,9 +262,9 @@ let queue: Promise<unknown> = Promise.resolve();
  */
 export function runUnderMocks<T>(options: { stack: string; region: string; project?: string; minimal?: boolean }, build: () => T): Promise<MockRun<T>> {
     const run = queue.then(async () => {
-        context = { region: options.region, minimal: options.minimal ?? false, registrations: [], invocations: [], counters: new Map(), dependencies: new Map() };
+        context = { region: options.region, minimal: options.minimal ?? false, registrations: [], invocations: [], counters: new Map(), options: new Map() };
         await pulumi.runtime.setMocks(mocks, options.project ?? "orthweb", options.stack, false);
-        recordDependencies();
+        recordOptions();
         // The SDK records a stack trace for every promise it makes (leak diagnostics); under ts-node each one is
         // source-mapped, which is most of a mocked build's time. Nothing reads them here.
         const stackTraceLimit = Error.stackTraceLimit;

@@ -1,0 +1,142 @@
+import { expect } from "chai";
+import { execFileSync, spawnSync } from "child_process";
+import { X509Certificate } from "crypto";
+import {
+    allCertificates,
+    certificateLifetimes,
+    chainProblems,
+    CLIENT_USES,
+    lifetimeProblems,
+    RESERVED_LABELS,
+    SERVER_USES,
+    vpnCertificatePlan,
+} from "../components/vpnCertificates";
+import { needTool } from "./localTools";
+import { IssuedChain, issueChain } from "./opensslChain";
+
+const DOMAIN = "vpn.example.org";
+
+describe("client VPN certificates (plan)", () => {
+    it("a CA lives twice as long as its leaves and is renewed once a leaf would outlive it", () => {
+        expect(certificateLifetimes(825)).to.deep.equal({
+            caValidityHours: 2 * 825 * 24,
+            caEarlyRenewalHours: 825 * 24,
+            leafValidityHours: 825 * 24,
+            leafEarlyRenewalHours: 30 * 24,
+        });
+    });
+
+    it("the lifetime rule holds across the whole allowed range of certificateValidityDays", () => {
+        for (const days of [90, 91, 365, 825, 3650]) expect(lifetimeProblems(certificateLifetimes(days)), String(days)).to.deep.equal([]);
+    });
+
+    it("the lifetime rule catches orthweb's CA that expires before its leaves (days passed as hours)", () => {
+        const problems = lifetimeProblems({ caValidityHours: 3650, caEarlyRenewalHours: 0, leafValidityHours: 3650 * 24, leafEarlyRenewalHours: 0 });
+        expect(problems.join("\n")).to.match(/would outlive it/);
+    });
+
+    it("the lifetime rule rejects renewal windows as long as the certificate (replaced on every run)", () => {
+        expect(lifetimeProblems({ caValidityHours: 100, caEarlyRenewalHours: 100, leafValidityHours: 50, leafEarlyRenewalHours: 10 }).join()).to.match(/CA's validity/);
+        expect(lifetimeProblems({ caValidityHours: 200, caEarlyRenewalHours: 100, leafValidityHours: 50, leafEarlyRenewalHours: 50 }).join()).to.match(/leaf's validity/);
+    });
+
+    it("names every certificate <label>.<domain>: ca, server (also in the SAN), chain, one per client", () => {
+        const plan = vpnCertificatePlan(DOMAIN, ["reading-room-1", "modality-ct"], 825);
+        expect(allCertificates(plan).map((c) => c.commonName)).to.deep.equal([
+            "ca.vpn.example.org",
+            "server.vpn.example.org",
+            "chain.vpn.example.org",
+            "reading-room-1.vpn.example.org",
+            "modality-ct.vpn.example.org",
+        ]);
+        expect(plan.server.dnsNames).to.deep.equal(["server.vpn.example.org"]);
+        expect(plan.clients.map((c) => c.resourceSuffix)).to.deep.equal(["client-reading-room-1", "client-modality-ct"]);
+        expect(RESERVED_LABELS).to.have.members(["ca", "server", "chain"]);
+    });
+
+    it("gives the CA cert and CRL signing only, the server serverAuth, the clients and the chain clientAuth", () => {
+        const plan = vpnCertificatePlan(DOMAIN, ["ws"], 825);
+        expect(plan.ca.isCa).to.equal(true);
+        expect([...plan.ca.allowedUses]).to.have.members(["cert_signing", "crl_signing"]);
+        expect([...plan.server.allowedUses]).to.deep.equal([...SERVER_USES]).and.include("server_auth").and.not.include("client_auth");
+        for (const spec of [plan.chain, ...plan.clients]) {
+            expect([...spec.allowedUses]).to.deep.equal([...CLIENT_USES]).and.include("client_auth").and.not.include("server_auth");
+            expect(spec.isCa).to.equal(false);
+        }
+    });
+});
+
+describe("client VPN certificates, issued for real with openssl", function () {
+    this.timeout(60_000);
+    let chain: IssuedChain;
+
+    before(function () {
+        needTool(this, "openssl");
+        chain = issueChain(vpnCertificatePlan(DOMAIN, ["reading-room-1", "reading-room-2"], 825));
+    });
+    after(() => chain?.cleanup());
+
+    function verify(purpose: "sslserver" | "sslclient", resource: string) {
+        return spawnSync("openssl", ["verify", "-x509_strict", "-CAfile", chain.ca.certFile, "-purpose", purpose, chain.byResource[resource].certFile], { encoding: "utf8" });
+    }
+
+    it("the server certificate verifies against the CA for TLS server use, and not for client use", () => {
+        expect(verify("sslserver", "server").status, verify("sslserver", "server").stderr).to.equal(0);
+        expect(verify("sslclient", "server").stdout + verify("sslclient", "server").stderr).to.match(/unsuitable certificate purpose/);
+    });
+
+    it("each client certificate (and the chain certificate) verifies for TLS client use, and not as a server", () => {
+        for (const resource of ["client-reading-room-1", "client-reading-room-2", "chain"]) {
+            const ok = verify("sslclient", resource);
+            expect(ok.status, `${resource}: ${ok.stdout}${ok.stderr}`).to.equal(0);
+            expect(verify("sslserver", resource).status, resource).to.not.equal(0);
+        }
+    });
+
+    it("the CA is a CA with RSA 2048 keys throughout, and the server names server.<domain> in CN and SAN", () => {
+        const ca = new X509Certificate(chain.ca.certPem);
+        expect(ca.ca).to.equal(true);
+        const server = new X509Certificate(chain.byResource.server.certPem);
+        expect(server.subject).to.include("CN=server.vpn.example.org");
+        expect(server.subjectAltName).to.equal("DNS:server.vpn.example.org");
+        for (const issued of Object.values(chain.byResource)) {
+            expect(new X509Certificate(issued.certPem).publicKey.asymmetricKeyDetails?.modulusLength, issued.spec.resourceSuffix).to.equal(2048);
+        }
+        const text = execFileSync("openssl", ["x509", "-in", chain.ca.certFile, "-noout", "-ext", "keyUsage,basicConstraints"], { encoding: "utf8" });
+        expect(text).to.match(/Certificate Sign, CRL Sign/).and.match(/CA:TRUE/);
+    });
+
+    it("ACM can take the keys: unencrypted PEM well under its 5 KB limit", () => {
+        for (const issued of Object.values(chain.byResource)) {
+            expect(issued.keyPem).to.match(/^-----BEGIN (RSA )?PRIVATE KEY-----/);
+            expect(Buffer.byteLength(issued.keyPem)).to.be.below(5 * 1024);
+        }
+    });
+
+    it("the CA outlives every leaf it signed, and every leaf is signed by it", () => {
+        const leaves = Object.fromEntries(Object.entries(chain.byResource).filter(([k]) => k !== "ca").map(([k, v]) => [k, v.certPem]));
+        expect(Object.keys(leaves)).to.have.length(4);
+        expect(chainProblems(chain.ca.certPem, leaves)).to.deep.equal([]);
+    });
+
+    it("the validity rule catches a CA that expires before its leaves", () => {
+        // orthweb's mistake: the CA's validity in hours set to the number of days.
+        const broken = issueChain(vpnCertificatePlan(DOMAIN, ["ws"], 825), { caValidityHours: 825 });
+        try {
+            const problems = chainProblems(broken.ca.certPem, { server: broken.byResource.server.certPem, "client-ws": broken.byResource["client-ws"].certPem });
+            expect(problems).to.have.length(2);
+            expect(problems[0]).to.match(/^server: valid until .* after its CA expires/);
+        } finally {
+            broken.cleanup();
+        }
+    });
+
+    it("chainProblems notices a leaf from another CA", () => {
+        const other = issueChain(vpnCertificatePlan(DOMAIN, ["ws"], 90));
+        try {
+            expect(chainProblems(chain.ca.certPem, { stranger: other.byResource["client-ws"].certPem }).join()).to.match(/^stranger: not issued by/);
+        } finally {
+            other.cleanup();
+        }
+    });
+});
