@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -20,6 +19,7 @@ import { frontDoorName, isDnsName, relativeNameMeant } from "../stacks/dnsName";
 import { DNS_MAX_CLIENT_CIDR_RULES, ROUTE53_HEALTH_CHECKERS_RULE_WEIGHT } from "../stacks/schema";
 import { runUnderMocks } from "../tools/mockRuntime";
 import { build, Built, REGION, TYPES, withConfig } from "./harness";
+import { makeSelfSignedCertificate, needTool } from "./localTools";
 
 const ZONE = "example.org";
 const FQDN = "pacs.example.org";
@@ -53,16 +53,6 @@ function records(built: Built) {
 
 function healthChecks(built: Built, type: string) {
     return built.ofType(TYPES.healthCheck).filter((c) => c.inputs.type === type);
-}
-
-/** A real self-signed certificate and key made by openssl for the given subjectAltName. */
-function makeCertificate(dir: string, label: string, san: string): { cert: string; key: string } {
-    const keyFile = path.join(dir, `${label}.key`);
-    const certFile = path.join(dir, `${label}.crt`);
-    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", keyFile, "-out", certFile, "-days", "30", "-subj", `/CN=${label}`, "-addext", `subjectAltName=${san}`], {
-        stdio: "ignore",
-    });
-    return { cert: fs.readFileSync(certFile, "utf8"), key: fs.readFileSync(keyFile, "utf8") };
 }
 
 function withCertificate(pair: { cert: string; key: string }, dns: Record<string, unknown> = {}) {
@@ -210,16 +200,11 @@ describe("DnsFrontDoor", () => {
         let wildcard: { cert: string; key: string };
 
         before(function () {
-            try {
-                execFileSync("openssl", ["version"], { stdio: "ignore" });
-            } catch {
-                if (process.env.REQUIRE_TOOLS === "1") throw new Error("openssl is required (REQUIRE_TOOLS=1)");
-                this.skip();
-            }
+            needTool(this, "openssl");
             dir = fs.mkdtempSync(path.join(os.tmpdir(), "orthweb-dns-tls-"));
-            right = makeCertificate(dir, "right", `DNS:${FQDN},DNS:pacs-admin.example.org`);
-            wrong = makeCertificate(dir, "wrong", "DNS:other.example.org,DNS:pacs.example.com");
-            wildcard = makeCertificate(dir, "wildcard", "DNS:*.example.org");
+            right = makeSelfSignedCertificate(dir, "right", `DNS:${FQDN},DNS:pacs-admin.example.org`);
+            wrong = makeSelfSignedCertificate(dir, "wrong", "DNS:other.example.org,DNS:pacs.example.com");
+            wildcard = makeSelfSignedCertificate(dir, "wildcard", "DNS:*.example.org");
         });
 
         after(() => dir && fs.rmSync(dir, { recursive: true, force: true }));

@@ -1,19 +1,11 @@
 import { expect } from "chai";
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { validateStackConfig } from "../stacks/config";
 import { certificateCovers, inspectCertificatePair, nameMatches, splitPemChain } from "../stacks/tlsMaterial";
 import { withConfig } from "./harness";
-
-/** A real self-signed certificate and key from openssl, valid for `days` (negative: already expired via -not_after). */
-function makeCertificate(dir: string, label: string, san: string, days = 30): { cert: string; key: string } {
-    const keyFile = path.join(dir, `${label}.key`);
-    const certFile = path.join(dir, `${label}.crt`);
-    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", keyFile, "-out", certFile, "-days", String(days), "-subj", `/CN=${label}`, "-addext", `subjectAltName=${san}`], { stdio: "ignore" });
-    return { cert: fs.readFileSync(certFile, "utf8"), key: fs.readFileSync(keyFile, "utf8") };
-}
+import { makeSelfSignedCertificate, needTool } from "./localTools";
 
 describe("bring-your-own certificate checks", function () {
     let dir: string;
@@ -21,15 +13,10 @@ describe("bring-your-own certificate checks", function () {
     let other: { cert: string; key: string };
 
     before(function () {
-        try {
-            execFileSync("openssl", ["version"], { stdio: "ignore" });
-        } catch {
-            if (process.env.REQUIRE_TOOLS === "1") throw new Error("openssl is required (REQUIRE_TOOLS=1)");
-            this.skip();
-        }
+        needTool(this, "openssl");
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "orthweb-tls-"));
-        good = makeCertificate(dir, "pacs", "DNS:pacs.example.org,DNS:*.imaging.example.org,IP:203.0.113.10");
-        other = makeCertificate(dir, "other", "DNS:other.example.org");
+        good = makeSelfSignedCertificate(dir, "pacs", "DNS:pacs.example.org,DNS:*.imaging.example.org,IP:203.0.113.10");
+        other = makeSelfSignedCertificate(dir, "other", "DNS:other.example.org");
     });
 
     after(() => dir && fs.rmSync(dir, { recursive: true, force: true }));

@@ -8,15 +8,9 @@ import * as path from "path";
 import { renderBootstrapFiles, renderUserData } from "../components/bootstrap";
 import { renderNginxConf } from "../components/bootstrap/nginx";
 import { SAMPLE } from "./bootstrap.spec";
+import { needFile, needTool } from "./localTools";
 
 const DEBIAN_STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so";
-
-function requireTool(ctx: Mocha.Context, tool: string, check: () => boolean = () => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0) {
-    if (check()) return;
-    if (process.env.REQUIRE_TOOLS === "1") throw new Error(`${tool} is required (REQUIRE_TOOLS=1); .ci/run installs it from Debian`);
-    ctx.test!.title += ` (pending: ${tool} not installed)`;
-    ctx.skip();
-}
 
 function run(cmd: string, args: string[]): { status: number | null; output: string } {
     const r = spawnSync(cmd, args, { encoding: "utf8" });
@@ -48,23 +42,23 @@ describe("rendered bootstrap files pass the real validators", function () {
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
     it("cloud-init accepts the user data as a valid cloud-config", function () {
-        requireTool(this, "cloud-init");
+        needTool(this, "cloud-init");
         const r = run("cloud-init", ["schema", "--config-file", file("user-data")]);
         expect(r.status, r.output).to.equal(0);
         expect(r.output).to.match(/Valid cloud-config/);
     });
 
     it("docker-compose accepts the compose file", function () {
-        requireTool(this, "docker-compose");
+        needTool(this, "docker-compose");
         const r = run("docker-compose", ["-f", file("docker-compose.yml"), "config", "-q"]);
         expect(r.status, r.output).to.equal(0);
         expect(r.output).to.equal("");
     });
 
     it("nginx accepts nginx.conf with a throwaway certificate and upstreams on 127.0.0.1", function () {
-        requireTool(this, "nginx");
-        requireTool(this, "libnginx-mod-stream", () => fs.existsSync(DEBIAN_STREAM_MODULE));
-        requireTool(this, "openssl");
+        needTool(this, "nginx");
+        needFile(this, DEBIAN_STREAM_MODULE, "libnginx-mod-stream");
+        needTool(this, "openssl");
         execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", file("tls.key"), "-out", file("tls.crt"), "-days", "1", "-subj", "/CN=test"], { stdio: "ignore" });
         const conf = renderNginxConf({ orthancHost: "127.0.0.1", certificatePath: file("tls.crt"), keyPath: file("tls.key"), pidPath: file("nginx.pid") });
         // Debian builds the stream module separately; the pinned image has it built in.
@@ -74,8 +68,8 @@ describe("rendered bootstrap files pass the real validators", function () {
     });
 
     it("nginx rejects a broken variant of the same file (the check can fail)", function () {
-        requireTool(this, "nginx");
-        requireTool(this, "libnginx-mod-stream", () => fs.existsSync(DEBIAN_STREAM_MODULE));
+        needTool(this, "nginx");
+        needFile(this, DEBIAN_STREAM_MODULE, "libnginx-mod-stream");
         const broken = renderNginxConf({ orthancHost: "127.0.0.1", certificatePath: file("missing.crt"), keyPath: file("missing.key"), pidPath: file("nginx.pid") });
         fs.writeFileSync(file("nginx-broken.conf"), `load_module ${DEBIAN_STREAM_MODULE};\n${broken}`);
         const r = runNginxTest(dir, file("nginx-broken.conf"));
@@ -84,14 +78,14 @@ describe("rendered bootstrap files pass the real validators", function () {
     });
 
     it("shellcheck finds nothing in the start script", function () {
-        requireTool(this, "shellcheck");
+        needTool(this, "shellcheck");
         const r = run("shellcheck", ["--shell=bash", "--severity=style", file("start.sh")]);
         expect(r.status, r.output).to.equal(0);
     });
 
     it("orthanc.json parses and systemd accepts the service and its timer", function () {
         expect(() => JSON.parse(fs.readFileSync(file("orthanc.template.json"), "utf8"))).to.not.throw();
-        requireTool(this, "systemd-analyze");
+        needTool(this, "systemd-analyze", "systemd");
         const r = run("systemd-analyze", ["verify", "--man=no", file("orthweb.timer"), file("orthweb.service")]);
         // The one complaint expected here: the start script lives on the instance, not on this machine.
         const complaints = r.output.split("\n").filter((l) => l && !/Command \/opt\/orthweb\/start\.sh is not executable/.test(l));
