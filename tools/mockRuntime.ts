@@ -15,6 +15,8 @@ export interface Registration {
 export interface Invocation {
     readonly token: string;
     readonly inputs: Record<string, any>;
+    /** What the mock answered (absent when the call threw). */
+    outputs?: Record<string, any>;
 }
 
 export const MOCK_ACCOUNT = "123456789012";
@@ -162,6 +164,15 @@ const mocks: pulumi.runtime.Mocks = {
         }
         throw new Error(`Mock not implemented: ${args.token}`);
     },
+};
+
+// Remember each call's answer: the offline plan names looked-up things (prefix lists) by what the lookup returned.
+const answer = mocks.call.bind(mocks);
+mocks.call = (args: pulumi.runtime.MockCallArgs) => {
+    const outputs = answer(args);
+    const invocations = ctx().invocations;
+    invocations[invocations.length - 1].outputs = outputs;
+    return outputs;
 };
 
 // Resolves once every registration started so far (and any it starts) has been answered.
