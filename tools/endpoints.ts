@@ -91,7 +91,9 @@ function dnsEndpoints(model: PlanModel, ctx: EndpointContext): Endpoint[] {
     for (const name of names) {
         const records = model.dnsRecords.filter((r) => r.name === name && r.values.length > 0);
         const targets = model.instances.filter((i) => i.publicIp && records.some((r) => r.values.includes(i.publicIp!)));
-        const open = new Set(targets.flatMap((t) => [...ingressPorts(t, model, "cidr")]));
+        // The ports the name serves: those open to client blocks, and those its health checks probe.
+        const checked = records.flatMap((r) => (r.healthCheck ? [r.healthCheck, ...r.healthCheck.children] : [])).map((c) => c.port);
+        const open = new Set([...targets.flatMap((t) => [...ingressPorts(t, model, "cidr")]), ...checked]);
         const ttl = records.find((r) => r.ttl !== undefined)?.ttl;
         const servedBy = `${records[0].routing} records ${records.map((r) => r.resource).join(", ")} -> ${targets.map((t) => t.name).join(", ") || "no instance"}${ttl === undefined ? "" : `, TTL ${ttl} s`}`;
         for (const kind of ["web", "dicom"] as const) {
