@@ -152,6 +152,8 @@ describe("plan report sections (hand-made plans)", () => {
 
         it("wraps long cells at spaces and narrows the widest column first", () => {
             expect(wrap("one two three four", 9)).to.deep.equal(["one two", "three", "four"]);
+            expect(wrap("abcd,efgh,ijkl", 9)).to.deep.equal(["abcd,", "efgh,ijkl"]);
+            expect(wrap("x".repeat(20), 8)).to.deep.equal(["xxxxxxxx", "xxxxxxxx", "xxxx"]);
             const t = fitTable([["a", "x".repeat(30), "b ".repeat(20).trim()]], { maxWidth: 60, keep: [1] });
             expect(t.split("\n").every((l) => l.length <= 60)).to.equal(true);
             expect(t.split("\n")).to.have.length(2);

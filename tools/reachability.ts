@@ -178,8 +178,14 @@ function groupNames(ids: readonly string[], model: PlanModel): string {
     return ids.length === 0 ? "(no security group)" : ids.map((id) => model.securityGroupName(id)).join(", ");
 }
 
+/** A host's private address as a /32, when it lies in the plan's VPC (mocked addresses may not); else the VPC. */
 function hostAddress(host: Host, model: PlanModel): string[] {
-    return host.privateIp ? [`${host.privateIp}/32`] : model.vpcCidrs;
+    const ip = host.privateIp ? parseCidr(`${host.privateIp}/32`) : undefined;
+    const inVpc = ip && model.vpcCidrs.some((c) => {
+        const vpc = parseCidr(c);
+        return vpc !== undefined && contains(vpc, ip);
+    });
+    return inVpc ? [`${host.privateIp}/32`] : model.vpcCidrs;
 }
 
 /** Can `sender` open a TCP connection to `host` on `port`? */
@@ -338,7 +344,7 @@ function buildSources(model: PlanModel, ctx: ReachabilityContext): Source[] {
                 .map((i) => ({
                     label: i.name,
                     origin: "vpc" as const,
-                    cidrs: i.privateIp ? [`${i.privateIp}/32`] : model.vpcCidrs,
+                    cidrs: hostAddress(i, model),
                     securityGroupIds: i.securityGroupIds,
                     prefixListIds: [],
                     hostId: i.id,

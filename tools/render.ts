@@ -240,9 +240,9 @@ function failoverSummary(s: StackSummary, traffic: string): string {
         .join("; ");
 }
 
-function summaryRows(summaries: StackSummary[]): string[][] {
+function summaryRows(summaries: StackSummary[], separator: string): string[][] {
     const attr = (name: string, value: (s: StackSummary) => string) => [name, ...summaries.map((s) => (s.problems ? (name === "pattern" ? `invalid config: ${s.problems.length} problem(s)` : "") : value(s)))];
-    const addresses = (kind: string) => (s: StackSummary) => (s.endpoints ?? []).filter((e) => e.kind === kind).map((e) => e.address).join(", ") || "-";
+    const addresses = (kind: string) => (s: StackSummary) => (s.endpoints ?? []).filter((e) => e.kind === kind).map((e) => e.address).join(separator) || "-";
     return [
         attr("pattern", (s) => s.pattern ?? "?"),
         attr("region", (s) => s.region ?? "?"),
@@ -262,7 +262,7 @@ export function renderAll(summaries: StackSummary[], format: Format): string {
     const header = ["", ...summaries.map((s) => s.stack)];
     if (format === "markdown") {
         const problems = summaries.filter((s) => s.problems).flatMap((s) => s.problems!.map((p) => `- \`${s.stack}\`: ${p}`));
-        return ["## Offline plan: every stack", "", ...mdTable(header, summaryRows(summaries)), "", ...problems, ""].join("\n");
+        return ["## Offline plan: every stack", "", ...mdTable(header, summaryRows(summaries, "<br>")), "", ...problems, ""].join("\n");
     }
-    return `Offline plan of every stack (Pulumi mocks, no AWS account)\n\n${fitTable(summaryRows(summaries), { header, maxWidth: WIDTH })}\n`;
+    return `Offline plan of every stack (Pulumi mocks, no AWS account)\n\n${fitTable(summaryRows(summaries, "\n"), { header, maxWidth: WIDTH })}\n`;
 }

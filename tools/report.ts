@@ -55,7 +55,10 @@ export function wrap(text: string, width: number): string[] {
     let rest = text;
     while (rest.length > width) {
         const window = rest.slice(0, width + 1);
-        let cut = Math.max(window.lastIndexOf(" "), window.lastIndexOf(",") + 1, window.lastIndexOf("/") + 1);
+        // Break at a space (dropped) in the second half of the line, else after a comma, slash or dot (kept),
+        // else anywhere; never past `width`.
+        let cut = window.lastIndexOf(" ");
+        if (cut <= width / 2) cut = Math.max(cut, ...[",", "/", "."].map((c) => window.lastIndexOf(c, width - 1) + 1));
         if (cut <= width / 3) cut = width;
         out.push(rest.slice(0, cut).trimEnd());
         rest = rest.slice(cut).trimStart();
@@ -73,7 +76,7 @@ export function fitTable(rows: string[][], options: { header?: string[]; maxWidt
     const maxWidth = options.maxWidth ?? 100;
     const all = options.header ? [options.header, ...rows] : rows;
     const cols = Math.max(0, ...all.map((r) => r.length));
-    const widths = Array.from({ length: cols }, (_, i) => Math.max(1, ...all.map((r) => (r[i] ?? "").length)));
+    const widths = Array.from({ length: cols }, (_, i) => Math.max(1, ...all.flatMap((r) => (r[i] ?? "").split("\n").map((l) => l.length))));
     const budget = maxWidth - indent.length - 2 * (cols - 1);
     // Narrow the widest column that may be narrowed (not in `keep`), then the kept ones if still too wide.
     const narrowable = (i: number, floor: number) => widths[i] > floor && !(options.keep ?? []).includes(i);
@@ -86,7 +89,7 @@ export function fitTable(rows: string[][], options: { header?: string[]; maxWidt
     }
     const lines: string[] = [];
     const emit = (row: string[]) => {
-        const cells = widths.map((w, i) => wrap(row[i] ?? "", w));
+        const cells = widths.map((w, i) => (row[i] ?? "").split("\n").flatMap((part) => wrap(part, w)));
         const height = Math.max(...cells.map((c) => c.length));
         for (let l = 0; l < height; l++) {
             const parts = cells.map((c, i) => (i === cols - 1 ? (c[l] ?? "") : (c[l] ?? "").padEnd(widths[i])));
