@@ -29,7 +29,7 @@ describe("cost estimate", () => {
         expect(line(cost, "Public IPv4 addresses")).to.deep.include({ detail: "2 Elastic IPs x $0.005/h", monthlyUsd: 7.3 });
         expect(line(cost, "KMS keys").monthlyUsd).to.equal(1);
         // Two of ours plus the one RDS keeps the master password in.
-        expect(line(cost, "Secrets Manager")).to.deep.include({ detail: "3 secrets (1 managed by RDS) x $0.4", monthlyUsd: 1.2 });
+        expect(line(cost, "Secrets Manager")).to.deep.include({ detail: "3 secrets (1 managed by RDS) x $0.40", monthlyUsd: 1.2 });
         expect(cost.lines.map((l) => l.item)).to.not.include.members(["NAT gateways", "Network Load Balancer"]);
     });
 
@@ -66,7 +66,7 @@ describe("cost estimate", () => {
     it("prices an application load balancer and its WAF web ACL by rule count", () => {
         const cost = costOf(buildModel(loadBalancerPlan({ type: "application" })));
         expect(line(cost, "Application Load Balancer").monthlyUsd).to.equal(Math.round((PRICES.albHour + PRICES.albLcuHour) * H * 100) / 100);
-        expect(line(cost, "WAF web ACL")).to.deep.include({ detail: "lb-waf: $5 + 3 rules x $1", monthlyUsd: 8 });
+        expect(line(cost, "WAF web ACL")).to.deep.include({ detail: "lb-waf: $5.00 + 3 rules x $1.00", monthlyUsd: 8 });
         expect(cost.notIncluded.some((n) => n.startsWith("WAF requests"))).to.equal(true);
     });
 

@@ -44,8 +44,9 @@ function money(n: number): number {
     return Math.round(n * 100) / 100;
 }
 
+/** A unit price as listed: at least cents, up to four decimals ($1.00, $0.40, $0.115, $0.0416). */
 function fmt(n: number): string {
-    return `$${n.toFixed(n < 0.1 ? 4 : 3).replace(/0+$/, "").replace(/\.$/, "")}`;
+    return `$${n.toFixed(4).replace(/(\.\d\d\d*?)0+$/, "$1")}`;
 }
 
 function countBy<T>(items: T[], key: (t: T) => string): Map<string, number> {
