@@ -106,6 +106,7 @@ describe("plan report sections (hand-made plans)", () => {
             expect(d).to.include("lb_lb -->|443, 11112| i_orthanc_1");
             expect(d).to.include("i_orthanc_2 -->|5432| db_orthanc_db");
             expect(d).to.not.match(/web -->\|443\| i_/);
+            expect(d).to.not.include("checkers");
         });
 
         it("draws the health checkers and the DNS name's answers with DNS", () => {

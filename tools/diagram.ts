@@ -38,8 +38,9 @@ export function diagramOf(model: PlanModel, endpoints: Endpoint[], reach: Reacha
     lines.push(`    web([${label("Web clients", ctx.webClientCidrs.join(", "))}])`);
     lines.push(`    dicom([${label("DICOM modalities", ctx.dicomClientCidrs.join(", "))}])`);
     for (const ep of model.vpnEndpoints) lines.push(`    ${id("vpnc", ep.name)}([${label("VPN clients", ep.clientCidrBlock)}])`);
-    const checkersUsed = allowed("route53HealthCheckers", "instance:443") || allowed("route53HealthCheckers", "instance:11112");
-    if (model.dnsHealthChecks.length > 0 || checkersUsed) lines.push(`    checkers([${label("Route 53 health checkers")}])`);
+    // The health checkers matter only to a plan with Route 53 health checks.
+    const checkers = model.dnsHealthChecks.length > 0;
+    if (checkers) lines.push(`    checkers([${label("Route 53 health checkers")}])`);
 
     for (const lb of model.loadBalancers) {
         lines.push(`    ${id("lb", lb.name)}[${label(`${lb.type === "network" ? "NLB" : lb.type === "application" ? "ALB" : "LB"} ${lb.name}`, lb.internal ? "internal" : "internet-facing", lb.aliasNames[0], lb.webAcls.length > 0 ? `WAF ${lb.webAcls.join(", ")}` : undefined)}]`);
@@ -83,7 +84,7 @@ export function diagramOf(model: PlanModel, endpoints: Endpoint[], reach: Reacha
         model.vpnEndpoints.forEach((ep, _i, all) => {
             if (allowed(all.length === 1 ? "vpnClients" : `vpnClients:${ep.name}`, dest)) instanceNodes.forEach((n) => edge(id("vpn", ep.name), n, port));
         });
-        if (allowed("route53HealthCheckers", dest)) instanceNodes.forEach((n) => edge("checkers", n, `check ${port}`, true));
+        if (checkers && allowed("route53HealthCheckers", dest)) instanceNodes.forEach((n) => edge("checkers", n, `check ${port}`, true));
         if (port === 22 && allowed("internet", dest)) {
             lines.push(`    internet([${label("Internet")}])`);
             instanceNodes.forEach((n) => edge("internet", n, port));
