@@ -144,6 +144,11 @@ describe("plan report sections (hand-made plans)", () => {
             expect(md).to.match(/```mermaid\nflowchart LR\n[\s\S]+?\n```/);
         });
 
+        it("marks an instance port reached only through a load balancer 'via' that listener", () => {
+            const text = renderText(buildReport(loadBalancerPlan(), context()));
+            expect(text).to.match(/^\s+internet at large\s+via lb:443\s+via lb:11112\s+no\s+no$/m);
+        });
+
         it("writes JSON with the six sections and the monthly total", () => {
             const json = JSON.parse(renderJson(buildReport(loadBalancerPlan({ type: "application" }), context())));
             expect(json).to.include.all.keys("resources", "endpoints", "reachability", "failover", "cost", "diagram");

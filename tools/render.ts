@@ -9,8 +9,10 @@ export const WIDTH = 100;
 
 const VERDICT: Record<Verdict, string> = { allowed: "yes", partial: "partly", denied: "no", "n/a": "-" };
 
+/** A matrix cell: the verdict, or "via <lb>:<port>" when only a load balancer's listener gets there. */
 function verdictText(cell: ReachCell | undefined): string {
     if (!cell) return "?";
+    if (cell.verdict === "denied" && cell.via.length > 0) return `via ${cell.via.join(", ")}`;
     return VERDICT[cell.verdict] + (cell.via.length > 0 ? ` (via ${cell.via.join(", ")})` : "");
 }
 
