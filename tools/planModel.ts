@@ -99,8 +99,6 @@ export type SubnetKind = "public" | "private" | "isolated";
 export interface SubnetInfo {
     readonly id: string;
     readonly kind: SubnetKind;
-    /** Position in its VPC's list of that kind: the same position is the same AZ. */
-    readonly index: number;
 }
 
 export type Peer =
@@ -305,7 +303,7 @@ export function buildModel(registrations: readonly Registration[], prefixLists: 
             ["private", vpc.state.privateSubnetIds],
             ["isolated", vpc.state.isolatedSubnetIds],
         ];
-        for (const [kind, ids] of lists) list(ids).forEach((id, index) => subnets.set(String(id), { id: String(id), kind, index }));
+        for (const [kind, ids] of lists) list(ids).forEach((id) => subnets.set(String(id), { id: String(id), kind }));
         // awsx defaults: three AZs, one NAT gateway per AZ.
         const azs = num(vpc.inputs.numberOfAvailabilityZones) ?? (list(vpc.inputs.availabilityZoneNames).length || 3);
         const strategy = str(plain(vpc.inputs.natGateways)?.strategy) ?? "OnePerAz";
@@ -313,7 +311,7 @@ export function buildModel(registrations: readonly Registration[], prefixLists: 
     }
     for (const s of ofType(TYPES.subnet)) {
         const kind: SubnetKind = bool(s.inputs.mapPublicIpOnLaunch) ? "public" : "private";
-        subnets.set(s.id, { id: s.id, kind, index: [...subnets.values()].filter((x) => x.kind === kind).length });
+        subnets.set(s.id, { id: s.id, kind });
         const cidr = str(s.inputs.cidrBlock);
         if (cidr && vpcCidrs.length === 0) vpcCidrs.push(cidr);
     }
