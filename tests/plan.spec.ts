@@ -18,8 +18,12 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
     return { code, out, err };
 }
 
+const scratch: string[] = [];
+after(() => scratch.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
 function projectWith(files: Record<string, string>): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "orthweb-plan-"));
+    scratch.push(dir);
     for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
     return dir;
 }
