@@ -31,11 +31,35 @@ function isSecure(value: unknown): boolean {
     return typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value;
 }
 
+/** A stack file that is not YAML, or whose shape is not `config: {key: value}`. */
+export class StackFileError extends Error {
+    constructor(public readonly file: string, public readonly problem: string) {
+        super(`${file}: ${problem}`);
+        this.name = "StackFileError";
+    }
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function readYaml(file: string, text: string): unknown {
+    try {
+        return parse(text);
+    } catch (e) {
+        throw new StackFileError(file, `not valid YAML: ${(e as Error).message.split("\n")[0]}`);
+    }
+}
+
 export function parseStackFileText(stack: string, file: string, text: string): StackFile {
-    const doc = (parse(text) ?? {}) as { config?: Record<string, unknown> };
+    const doc = readYaml(file, text) ?? {};
+    if (!isMapping(doc)) throw new StackFileError(file, `got ${JSON.stringify(doc)}; allowed: a YAML mapping with a config: section`);
+    if (doc.config !== undefined && doc.config !== null && !isMapping(doc.config)) {
+        throw new StackFileError(file, `config: got ${JSON.stringify(doc.config)}; allowed: a mapping of keys such as orthweb:traffic`);
+    }
     const config: Record<string, unknown> = {};
     const encryptedKeys = new Set<string>();
-    for (const [key, value] of Object.entries(doc.config ?? {})) {
+    for (const [key, value] of Object.entries((doc.config ?? {}) as Record<string, unknown>)) {
         if (isSecure(value)) {
             encryptedKeys.add(key);
             config[key] = SECRET_PLACEHOLDER;

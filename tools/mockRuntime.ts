@@ -30,6 +30,8 @@ export interface RegistrationOptions {
 export interface Invocation {
     readonly token: string;
     readonly inputs: Record<string, any>;
+    /** What the mock answered (absent when the call threw). */
+    outputs?: Record<string, any>;
 }
 
 export const MOCK_ACCOUNT = "123456789012";
@@ -41,6 +43,8 @@ interface RunContext {
     region: string;
     /** Echo inputs only (plus the awsx Vpc ids): how a third party's bare mocks behave. */
     minimal: boolean;
+    /** The VPC's block, once the awsx Vpc has registered: instances get addresses inside it. */
+    vpcCidr?: string;
     registrations: Registration[];
     invocations: Invocation[];
     counters: Map<string, number>;
@@ -71,6 +75,7 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
     const arn = `arn:aws:${service(type)}:${region}:${MOCK_ACCOUNT}:${name}`;
     switch (type) {
         case "awsx:ec2:Vpc": {
+            ctx().vpcCidr = inputs.cidrBlock;
             const azs = [`${region}a`, `${region}b`];
             const ofType = (type: string) => ((inputs.subnetSpecs ?? []) as { type: string }[]).some((spec) => spec.type === type);
             return {
@@ -89,7 +94,9 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
         }
         case "aws:ec2/instance:Instance": {
             const n = next("instance");
-            const ip = `172.17.${n * 16}.10`;
+            // An address inside the stack's VPC (the awsx Vpc registers first), one /20 apart per instance.
+            const [a, b] = (ctx().vpcCidr ?? "172.17.0.0/16").split(".");
+            const ip = `${a}.${b}.${n * 16}.10`;
             const subnet = String(inputs.subnetId ?? "");
             return {
                 privateIp: ip,
@@ -190,6 +197,15 @@ const mocks: pulumi.runtime.Mocks = {
         }
         throw new Error(`Mock not implemented: ${args.token}`);
     },
+};
+
+// Remember each call's answer: the offline plan names looked-up things (prefix lists) by what the lookup returned.
+const answer = mocks.call.bind(mocks);
+mocks.call = (args: pulumi.runtime.MockCallArgs) => {
+    const outputs = answer(args);
+    const invocations = ctx().invocations;
+    invocations[invocations.length - 1].outputs = outputs;
+    return outputs;
 };
 
 // Resolves once every registration started so far (and any it starts) has been answered.

@@ -1,15 +1,20 @@
-// npm run plan -- <stack>: what a stack would deploy, offline. Reads Pulumi.<stack>.yaml, validates it,
-// runs the program under mocks and prints the resources by component and the stack outputs.
-// Exit 1 with one line per problem on bad config; never a stack trace.
+// npm run plan -- <stack> [--format text|markdown|json]   |   npm run plan -- --all [--format ...]
+// What a stack would deploy, offline: reads Pulumi.<stack>.yaml, validates it, runs the program under Pulumi mocks
+// and reports from the registered resources: resources by component, endpoints, reachability, failover, cost and
+// a Mermaid diagram. Bad config: exit 1 with one line per problem, each naming its key; never a stack trace.
 import { createInfrastructure } from "../program";
-import { validateStackConfig } from "../stacks/config";
-import { listStacks, loadStackFile } from "../stacks/stackFile";
-import { Registration, resolveOutputs, runUnderMocks } from "./mockRuntime";
-import { groupByComponent, shortType, table } from "./report";
+import { StackConfig, validateStackConfig } from "../stacks/config";
+import { listStacks, loadStackFile, StackFileError } from "../stacks/stackFile";
+import { DEFAULT_USAGE } from "./cost";
+import { Invocation, Registration, resolveOutputs, runUnderMocks } from "./mockRuntime";
+import { Format, FORMATS, render, renderAll, StackSummary, summaryOf } from "./render";
+import { buildReport, PlanReport, prefixListsOf } from "./report";
 
 export interface PlanResult {
     readonly stack: string;
+    readonly config: StackConfig;
     readonly registrations: Registration[];
+    readonly invocations: Invocation[];
     readonly outputs: Record<string, unknown>;
     readonly secretOutputs: Set<string>;
 }
@@ -17,68 +22,128 @@ export interface PlanResult {
 export class PlanConfigError extends Error {
     constructor(public readonly stack: string, public readonly file: string, public readonly problems: string[]) {
         super(`${file}: ${problems.length} problem${problems.length === 1 ? "" : "s"}\n` + problems.map((p) => `  - ${p}`).join("\n"));
+        this.name = "PlanConfigError";
     }
 }
 
-/** Validates a stack file and builds it under mocks. Throws PlanConfigError on bad config. */
+/** Validates a stack file and builds it under mocks. Throws PlanConfigError on a bad or unreadable stack file. */
 export async function planStack(stack: string, projectDir?: string): Promise<PlanResult> {
-    const file = loadStackFile(stack, projectDir);
+    let file;
+    try {
+        file = loadStackFile(stack, projectDir);
+    } catch (e) {
+        if (e instanceof StackFileError) throw new PlanConfigError(stack, e.file, [e.problem]);
+        throw e;
+    }
     const { config, problems } = validateStackConfig(file.config, { opaqueKeys: file.encryptedKeys });
     if (!config) throw new PlanConfigError(stack, file.file, problems);
     const run = await runUnderMocks({ stack, region: config.region }, () => createInfrastructure(config));
     const { values, secrets } = await resolveOutputs(run.result as unknown as Record<string, unknown>);
-    return { stack, registrations: run.registrations, outputs: values, secretOutputs: secrets };
+    return { stack, config, registrations: run.registrations, invocations: run.invocations, outputs: values, secretOutputs: secrets };
 }
 
-function showOutput(value: unknown): string {
-    return typeof value === "string" ? value : JSON.stringify(value);
+/** How many VPN users the config names, when the stack has a client VPN (the cost of their connection hours). */
+function vpnClientsOf(config: StackConfig): number {
+    const vpn = (config.traffic as Record<string, unknown>).clientVpn as { clients?: unknown } | undefined;
+    return Array.isArray(vpn?.clients) ? vpn!.clients.length : 0;
 }
 
-export function renderText(plan: PlanResult): string {
-    const groups = groupByComponent(plan.registrations);
-    const total = groups.reduce((n, g) => n + g.resources.length, 0);
-    const lines = [`Stack ${plan.stack}: ${total} resources in ${groups.length} components (offline plan, Pulumi mocks)`, ""];
-    for (const g of groups) {
-        lines.push(`${g.component} (${g.componentType || "no component"}): ${g.resources.length} resources`);
-        const rows = Object.entries(g.counts)
-            .sort(([a], [b]) => a.localeCompare(b))
-            .map(([type, n]) => [String(n).padStart(3), shortType(type), g.resources.filter((r) => r.type === type).map((r) => r.name).join(", ")]);
-        lines.push(table(rows), "");
-    }
-    lines.push("Outputs:");
-    lines.push(
-        table(
-            Object.entries(plan.outputs).map(([k, v]) => [k, plan.secretOutputs.has(k) ? "[secret]" : showOutput(v)]),
-        ),
+export function reportOf(plan: PlanResult): PlanReport {
+    const { config } = plan;
+    return buildReport(
+        plan.registrations,
+        {
+            stack: plan.stack,
+            region: config.region,
+            webClientCidrs: config.network.webClientCidrs,
+            dicomClientCidrs: config.network.dicomClientCidrs,
+            aet: config.orthanc.aet,
+            prefixLists: prefixListsOf(plan.invocations),
+            usage: { ...DEFAULT_USAGE, vpnClients: vpnClientsOf(config) },
+        },
+        plan.outputs,
+        plan.secretOutputs,
     );
-    return lines.join("\n") + "\n";
 }
 
-async function main(argv: string[]): Promise<number> {
-    const args = argv.filter((a) => !a.startsWith("--"));
-    const stacks = argv.includes("--all") ? listStacks() : args;
-    if (stacks.length === 0) {
-        process.stderr.write(`usage: npm run plan -- <stack>   (stacks: ${listStacks().join(", ")})\n`);
+export interface CliOptions {
+    readonly stacks: string[];
+    readonly all: boolean;
+    readonly format: Format;
+    readonly projectDir?: string;
+}
+
+const USAGE = "usage: npm run plan -- <stack>... [--format text|markdown|json] [--project-dir DIR]\n       npm run plan -- --all [--format ...]";
+
+/** Parses the command line; returns a usage message instead when it cannot. */
+export function parseArgs(argv: string[]): CliOptions | string {
+    const stacks: string[] = [];
+    let all = false;
+    let format: Format = "text";
+    let projectDir: string | undefined;
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        const [flag, inline] = arg.startsWith("--") ? arg.split(/=(.*)/s, 2) : [arg, undefined];
+        const value = () => inline ?? argv[++i];
+        if (flag === "--all") all = true;
+        else if (flag === "--format") {
+            const f = value();
+            if (!FORMATS.includes(f as Format)) return `--format: got ${JSON.stringify(f ?? null)}; allowed: ${FORMATS.join(" | ")}`;
+            format = f as Format;
+        } else if (flag === "--project-dir") {
+            projectDir = value();
+            if (!projectDir) return "--project-dir: a directory is required";
+        } else if (flag.startsWith("-")) return `unknown option ${flag}; allowed: --all, --format, --project-dir`;
+        else stacks.push(arg);
+    }
+    if (!all && stacks.length === 0) return "name a stack, or --all";
+    return { stacks, all, format, projectDir };
+}
+
+export async function main(argv: string[], io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
+    const options = parseArgs(argv);
+    if (typeof options === "string") {
+        io.err(`${options}\n${USAGE}\n`);
         return 2;
     }
+    const stacks = options.all ? listStacks(options.projectDir) : options.stacks;
+    if (stacks.length === 0) {
+        io.err(`no Pulumi.<stack>.yaml in ${options.projectDir ?? "the project"}\n`);
+        return 1;
+    }
     let failed = false;
+    const summaries: StackSummary[] = [];
     for (const stack of stacks) {
         try {
-            process.stdout.write(renderText(await planStack(stack)));
+            const report = reportOf(await planStack(stack, options.projectDir));
+            if (options.all) summaries.push(summaryOf(report));
+            else io.out(render(report, options.format));
         } catch (e) {
             failed = true;
-            process.stderr.write(`${(e as Error).message}\n`);
+            if (e instanceof PlanConfigError) {
+                io.err(`${e.message}\n`);
+                summaries.push({ stack, problems: e.problems });
+            } else {
+                const message = (e as Error)?.message ?? String(e);
+                io.err(`${stack}: ${message.split("\n")[0]}\n`);
+                summaries.push({ stack, problems: [message.split("\n")[0]] });
+            }
         }
     }
+    if (options.all) io.out(renderAll(summaries, options.format));
     return failed ? 1 : 0;
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => process.exit(code),
-        (e) => {
-            process.stderr.write(`plan failed: ${(e as Error).message}\n`);
-            process.exit(1);
-        },
+    // A failure inside a Pulumi callback surfaces here, not as a stack trace.
+    const fail = (e: unknown) => {
+        process.stderr.write(`plan failed: ${(e as Error)?.message ?? String(e)}\n`);
+        process.exit(1);
+    };
+    process.on("unhandledRejection", fail);
+    process.on("uncaughtException", fail);
+    main(process.argv.slice(2), { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }).then(
+        (code) => process.stdout.write("", () => process.exit(code)),
+        fail,
     );
 }
