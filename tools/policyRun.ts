@@ -29,7 +29,7 @@ export interface Violation {
     readonly urn?: string;
 }
 
-/** One resource as the analyzer receives it. */
+/** One resource as the engine sends it to an analyzer: secret values still wrapped. */
 export interface Subject {
     readonly type: string;
     readonly name: string;
@@ -134,16 +134,16 @@ export function unwrapSecrets(value: unknown): unknown {
     return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined).map(([k, v]) => [k, unwrapSecrets(v)]));
 }
 
-/** The resources of a mock run, as the analyzer would see them after `pulumi up`. */
+/** The resources of a mock run, as the engine would send them to the pack after `pulumi up`. */
 export function subjectsOf(registrations: readonly Registration[], stack: string): Subject[] {
     return registrations.map((r) => ({
         type: r.type,
         name: r.name,
         urn: urnOf(stack, r.type, r.name),
         custom: r.custom,
-        inputs: unwrapSecrets(r.inputs) as Record<string, unknown>,
+        inputs: r.inputs,
         // Bridged providers report a resource's id among its outputs.
-        outputs: { ...(unwrapSecrets(r.state) as Record<string, unknown>), ...(r.custom ? { id: r.id } : {}) },
+        outputs: { ...r.state, ...(r.custom ? { id: r.id } : {}) },
     }));
 }
 
@@ -173,11 +173,14 @@ export async function evaluate(pack: readonly Policy[], subjects: readonly Subje
             for (const s of subjects.filter((x) => x.custom)) {
                 const report = (message: string) => violations.push({ policy: policy.name, enforcementLevel, message, urn: s.urn });
                 for (const validation of validations) {
-                    await run(() => validation(resourceArgs({ type: s.type, name: s.name, props: s.inputs, urn: s.urn }, configOf(config, policy.name)), report), s.urn);
+                    const props = unwrapSecrets(s.inputs) as Record<string, unknown>;
+                    await run(() => validation(resourceArgs({ type: s.type, name: s.name, props, urn: s.urn }, configOf(config, policy.name)), report), s.urn);
                 }
             }
         } else {
-            const resources = policyResources(subjects.map((s) => ({ type: s.type, name: s.name, urn: s.urn, props: s.outputs, propertyDependencies: s.propertyDependencies })));
+            const resources = policyResources(
+                subjects.map((s) => ({ type: s.type, name: s.name, urn: s.urn, props: unwrapSecrets(s.outputs) as Record<string, unknown>, propertyDependencies: s.propertyDependencies })),
+            );
             const report = (message: string, urn?: string) => violations.push({ policy: policy.name, enforcementLevel, message, urn });
             await run(() => policy.validateStack(stackArgs(resources, configOf(config, policy.name)), report));
         }
