@@ -9,6 +9,7 @@ import { DATABASE_PORT } from "../components/orthancPair";
 import * as rules from "../policy/rules";
 import { FRONT_DOORS, trafficSchema } from "../stacks/schema";
 import { listStacks } from "../stacks/stackFile";
+import { MOCK_PRIVATE_KEY_PEM } from "../tools/mockRuntime";
 import { planStack } from "../tools/plan";
 import { enforcementOf, evaluate, NotApplicableError, Policy, POLICY_DIR, policyConfigFor, policyResources, resourceArgs, stackArgs, subjectsOf, Violation } from "../tools/policyRun";
 import { build, REGION, TYPES, withConfig } from "./harness";
@@ -67,6 +68,19 @@ async function stackViolations(policy: StackValidationPolicy, resources: Hand[],
 
 const mandatory = (violations: Violation[]) => violations.filter((v) => v.enforcementLevel === "mandatory");
 
+/**
+ * Stack outputs that hold a private key or a generated password without being Pulumi secrets. The pack cannot
+ * tell (the policy SDK unwraps secrets before rules see them); a mock run can.
+ */
+function plainCredentialOutputs(built: { registrations: { type: string; state: Record<string, any> }[]; outputs: Record<string, unknown>; secretOutputs: Set<string> }): string[] {
+    const passwords = built.registrations.filter((r) => r.type === T.randomPassword).map((r) => String(r.state.result));
+    const holds = (value: unknown) => {
+        const text = JSON.stringify(value ?? "");
+        return /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/.test(text) || passwords.some((p) => text.includes(p));
+    };
+    return Object.entries(built.outputs).filter(([key, value]) => holds(value) && !built.secretOutputs.has(key)).map(([key]) => key);
+}
+
 describe("policy pack: shape", () => {
     it("has at least 12 rules, each with a unique kebab-case name and a description", () => {
         expect(rules.policies.length).to.be.at.least(12);
@@ -83,6 +97,12 @@ describe("policy pack: shape", () => {
         expect(advisory).to.deep.equal(["instance-ingress-not-open-to-internet"]);
         expect(enforcementOf(rules.instanceIngressNotOpenToInternet, policyConfigFor("dev"))).to.equal("advisory");
         expect(enforcementOf(rules.instanceIngressNotOpenToInternet, policyConfigFor("prod"))).to.equal("mandatory");
+    });
+
+    it("is listed in docs/guardrails.md, one row per rule with its default level", () => {
+        const doc = fs.readFileSync(path.resolve(__dirname, "..", "docs", "guardrails.md"), "utf8");
+        const rows = [...doc.matchAll(/^\| `([a-z0-9-]+)` \| (advisory|mandatory)\b/gm)].map((m) => [m[1], m[2]]);
+        expect(rows).to.deep.equal(rules.policies.map((p) => [p.name, enforcementOf(p, {})]));
     });
 
     it("guards the ports the program actually serves", () => {
@@ -487,6 +507,7 @@ describe("policy pack over the program (mocks)", () => {
             const violations = await evaluate(rules.policies, subjectsOf(plan.registrations, stack), policyConfigFor(stack));
             expect(mandatory(violations)).to.deep.equal([]);
             expect(violations.filter((v) => /can't run/.test(v.message))).to.deep.equal([]);
+            expect(plainCredentialOutputs(plan), "outputs holding keys or passwords must be secrets").to.deep.equal([]);
         });
     }
 
@@ -529,10 +550,17 @@ describe("policy pack over the program (mocks)", () => {
                     const built = await build(withConfig({ "aws:region": REGION, "orthweb:environment": environment, "orthweb:network": CLIENTS, "orthweb:traffic": traffic }), environment);
                     const violations = await evaluate(rules.policies, subjectsOf(built.registrations, environment), policyConfigFor(environment));
                     expect(mandatory(violations)).to.deep.equal([]);
+                    expect(plainCredentialOutputs(built), "outputs holding keys or passwords must be secrets").to.deep.equal([]);
                 });
             }
         }
     }
+
+    it("finds an output holding a private key that is not a secret", () => {
+        const registrations = [{ type: T.randomPassword, state: { result: "generated-password-1" } }];
+        const outputs = { profile: `<key>\n${MOCK_PRIVATE_KEY_PEM}</key>`, note: "pw generated-password-1", url: "https://pacs" };
+        expect(plainCredentialOutputs({ registrations, outputs, secretOutputs: new Set(["note"]) })).to.deep.equal(["profile"]);
+    });
 
     it("would stop a prod stack that opens the instances to the internet", async () => {
         const built = await build(withConfig({ "orthweb:environment": "prod", "orthweb:traffic": { frontDoor: "direct" } }), "prod");
