@@ -229,32 +229,26 @@ export const ebsEncrypted: ResourceValidationPolicy = {
     ],
 };
 
+function checkStorageEncrypted(db: { storageEncrypted?: boolean }, _args: ResourceValidationArgs, report: ReportViolation) {
+    if (db.storageEncrypted !== true) report("storageEncrypted is not true; it cannot be turned on later without a snapshot restore.");
+}
+
+function checkNotPublic(db: { publiclyAccessible?: boolean }, _args: ResourceValidationArgs, report: ReportViolation) {
+    if (db.publiclyAccessible === true) report("publiclyAccessible is true; set it to false.");
+}
+
 export const rdsStorageEncrypted: ResourceValidationPolicy = {
     name: "rds-storage-encrypted",
     description: "The Orthanc index database (RDS instance or Aurora cluster) encrypts its storage, snapshots and backups.",
     enforcementLevel: "mandatory",
-    validateResource: [
-        validateResourceOfType(aws.rds.Instance, (db, _args, report) => {
-            if (db.storageEncrypted !== true) report("storageEncrypted is not true; it cannot be turned on later without a snapshot restore.");
-        }),
-        validateResourceOfType(aws.rds.Cluster, (cluster, _args, report) => {
-            if (cluster.storageEncrypted !== true) report("storageEncrypted is not true; it cannot be turned on later without a snapshot restore.");
-        }),
-    ],
+    validateResource: [validateResourceOfType(aws.rds.Instance, checkStorageEncrypted), validateResourceOfType(aws.rds.Cluster, checkStorageEncrypted)],
 };
 
 export const rdsNotPublic: ResourceValidationPolicy = {
     name: "rds-not-publicly-accessible",
     description: "No database instance gets a public address: the index is reached from the instances' security group only.",
     enforcementLevel: "mandatory",
-    validateResource: [
-        validateResourceOfType(aws.rds.Instance, (db, _args, report) => {
-            if (db.publiclyAccessible === true) report("publiclyAccessible is true; set it to false.");
-        }),
-        validateResourceOfType(aws.rds.ClusterInstance, (db, _args, report) => {
-            if (db.publiclyAccessible === true) report("publiclyAccessible is true; set it to false.");
-        }),
-    ],
+    validateResource: [validateResourceOfType(aws.rds.Instance, checkNotPublic), validateResourceOfType(aws.rds.ClusterInstance, checkNotPublic)],
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -384,7 +378,7 @@ export const s3TlsOnly: StackValidationPolicy = {
 export const TLS12_POLICY = /^ELBSecurityPolicy-(TLS13-1-2|TLS13-1-3|TLS-1-2|FS-1-2)(-[A-Za-z0-9-]+)?$/;
 export const RECOMMENDED_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
-function checkListenerTls(listener: { protocol?: string; sslPolicy?: string }, report: ReportViolation) {
+function checkListenerTls(listener: { protocol?: string; sslPolicy?: string }, _args: ResourceValidationArgs, report: ReportViolation) {
     const protocol = String(listener.protocol ?? "").toUpperCase();
     if (protocol !== "HTTPS" && protocol !== "TLS") return;
     if (listener.sslPolicy === undefined) {
@@ -400,10 +394,7 @@ export const listenerTlsPolicy: ResourceValidationPolicy = {
         "Every HTTPS and TLS listener names an ELB security policy whose minimum is TLS 1.2, e.g. " +
         `${RECOMMENDED_SSL_POLICY} (the API default accepts TLS 1.0 and 1.1).`,
     enforcementLevel: "mandatory",
-    validateResource: [
-        validateResourceOfType(aws.lb.Listener, (listener, _args, report) => checkListenerTls(listener, report)),
-        validateResourceOfType(aws.alb.Listener, (listener, _args, report) => checkListenerTls(listener, report)),
-    ],
+    validateResource: [validateResourceOfType(aws.lb.Listener, checkListenerTls), validateResourceOfType(aws.alb.Listener, checkListenerTls)],
 };
 
 function redirectsToHttps(action: unknown): boolean {
@@ -419,8 +410,15 @@ export const albHttpRedirectsOnly: StackValidationPolicy = {
     enforcementLevel: "mandatory",
     validateStack: (args, report) => {
         const listeners = args.resources.filter((r) => r.isType(aws.lb.Listener) || r.isType(aws.alb.Listener));
-        // An ALB listener without a protocol is HTTP; NLB listeners must name theirs.
-        const http = listeners.filter((l) => String(known(() => l.props.protocol) ?? "HTTP").toUpperCase() === "HTTP");
+        const balancers = args.resources.filter((r) => r.isType(aws.lb.LoadBalancer) || r.isType(aws.alb.LoadBalancer));
+        // A listener without a protocol is HTTP on an application load balancer (gateway listeners have none).
+        const isHttp = (l: PolicyResource) => {
+            const protocol = known(() => l.props.protocol);
+            if (protocol !== undefined) return String(protocol).toUpperCase() === "HTTP";
+            const [lb] = references(l, "loadBalancerArn", balancers);
+            return (lb ? known(() => lb.props.loadBalancerType) ?? "application" : "application") === "application";
+        };
+        const http = listeners.filter(isHttp);
         for (const listener of http) {
             const actions = items(known(() => listener.props.defaultActions));
             if (actions.length === 0 || !actions.every(redirectsToHttps)) {
@@ -436,7 +434,7 @@ export const albHttpRedirectsOnly: StackValidationPolicy = {
     },
 };
 
-function checkNlbSecurityGroups(lb: { loadBalancerType?: string; securityGroups?: string[] }, report: ReportViolation) {
+function checkNlbSecurityGroups(lb: { loadBalancerType?: string; securityGroups?: string[] }, _args: ResourceValidationArgs, report: ReportViolation) {
     if (lb.loadBalancerType !== "network") return;
     if (!Array.isArray(lb.securityGroups) || lb.securityGroups.length === 0) {
         report(
@@ -452,10 +450,7 @@ export const nlbSecurityGroups: ResourceValidationPolicy = {
         "Network load balancers are created with security groups, so the instances' ingress can reference the load " +
         "balancer's group (an NLB created without one can never get one without being replaced).",
     enforcementLevel: "mandatory",
-    validateResource: [
-        validateResourceOfType(aws.lb.LoadBalancer, (lb, _args, report) => checkNlbSecurityGroups(lb, report)),
-        validateResourceOfType(aws.alb.LoadBalancer, (lb, _args, report) => checkNlbSecurityGroups(lb, report)),
-    ],
+    validateResource: [validateResourceOfType(aws.lb.LoadBalancer, checkNlbSecurityGroups), validateResourceOfType(aws.alb.LoadBalancer, checkNlbSecurityGroups)],
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -602,6 +597,20 @@ function isProd(args: ResourceValidationArgs): boolean {
     return environment !== undefined ? environment === "prod" : environmentTag(args.props) === "prod";
 }
 
+function protectDatabase(db: { deletionProtection?: boolean; skipFinalSnapshot?: boolean }, args: ResourceValidationArgs, report: ReportViolation) {
+    if (!isProd(args)) return;
+    if (db.deletionProtection !== true) report("deletionProtection is not true in prod.");
+    if (db.skipFinalSnapshot === true) report("skipFinalSnapshot is true in prod; a deletion would lose the index without a snapshot.");
+}
+
+function protectBucket(bucket: { forceDestroy?: boolean }, args: ResourceValidationArgs, report: ReportViolation) {
+    if (isProd(args) && bucket.forceDestroy === true) report("forceDestroy is true in prod: deleting the stack would delete every image.");
+}
+
+function protectLoadBalancer(lb: { enableDeletionProtection?: boolean }, args: ResourceValidationArgs, report: ReportViolation) {
+    if (isProd(args) && lb.enableDeletionProtection !== true) report("enableDeletionProtection is not true in prod.");
+}
+
 export const deletionProtectionInProd: ResourceValidationPolicy = {
     name: "deletion-protection-in-prod",
     description:
@@ -615,28 +624,12 @@ export const deletionProtectionInProd: ResourceValidationPolicy = {
         },
     },
     validateResource: [
-        validateResourceOfType(aws.rds.Instance, (db, args, report) => {
-            if (!isProd(args)) return;
-            if (db.deletionProtection !== true) report("deletionProtection is not true in prod.");
-            if (db.skipFinalSnapshot === true) report("skipFinalSnapshot is true in prod; a deletion would lose the index without a snapshot.");
-        }),
-        validateResourceOfType(aws.rds.Cluster, (cluster, args, report) => {
-            if (!isProd(args)) return;
-            if (cluster.deletionProtection !== true) report("deletionProtection is not true in prod.");
-            if (cluster.skipFinalSnapshot === true) report("skipFinalSnapshot is true in prod; a deletion would lose the index without a snapshot.");
-        }),
-        validateResourceOfType(aws.s3.Bucket, (bucket, args, report) => {
-            if (isProd(args) && bucket.forceDestroy === true) report("forceDestroy is true in prod: deleting the stack would delete every image.");
-        }),
-        validateResourceOfType(aws.s3.BucketV2, (bucket, args, report) => {
-            if (isProd(args) && bucket.forceDestroy === true) report("forceDestroy is true in prod: deleting the stack would delete every image.");
-        }),
-        validateResourceOfType(aws.lb.LoadBalancer, (lb, args, report) => {
-            if (isProd(args) && lb.enableDeletionProtection !== true) report("enableDeletionProtection is not true in prod.");
-        }),
-        validateResourceOfType(aws.alb.LoadBalancer, (lb, args, report) => {
-            if (isProd(args) && lb.enableDeletionProtection !== true) report("enableDeletionProtection is not true in prod.");
-        }),
+        validateResourceOfType(aws.rds.Instance, protectDatabase),
+        validateResourceOfType(aws.rds.Cluster, protectDatabase),
+        validateResourceOfType(aws.s3.Bucket, protectBucket),
+        validateResourceOfType(aws.s3.BucketV2, protectBucket),
+        validateResourceOfType(aws.lb.LoadBalancer, protectLoadBalancer),
+        validateResourceOfType(aws.alb.LoadBalancer, protectLoadBalancer),
     ],
 };
 

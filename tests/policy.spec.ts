@@ -347,6 +347,13 @@ describe("policy: alb-http-redirects-only", () => {
         expect(await check([listener("http", "HTTP", [redirect]), listener("https", "HTTPS", [forward])])).to.deep.equal([]);
     });
 
+    it("reads a listener without protocol as HTTP on an application load balancer, not on a gateway one", async () => {
+        const lb = (type: string): Hand => ({ type: T.loadBalancer, name: type, props: { arn: `arn:lb/${type}`, loadBalancerType: type } });
+        const bare = (on: string): Hand => ({ type: T.listener, name: `on-${on}`, props: { loadBalancerArn: `arn:lb/${on}`, defaultActions: [forward] } });
+        const found = await check([lb("application"), lb("gateway"), bare("application"), bare("gateway")]);
+        expect(found.map((f) => f.urn)).to.deep.equal([urn(T.listener, "on-application")]);
+    });
+
     it("reports an HTTP listener that forwards, and a rule on an HTTP listener that serves traffic", async () => {
         expect((await check([listener("http", "HTTP", [forward])]))[0].urn).to.equal(urn(T.listener, "http"));
         const rule: Hand = { type: T.listenerRule, name: "api", props: { listenerArn: "arn:listener/http", actions: [forward] } };
