@@ -7,6 +7,7 @@ import * as path from "path";
 import {
     EnforcementLevel,
     PolicyResource,
+    PolicyResourceOptions,
     ResourceValidationArgs,
     ResourceValidationPolicy,
     StackValidationArgs,
@@ -78,6 +79,11 @@ export function enforcementOf(policy: Policy, config: PolicyConfig): Enforcement
     return fromConfig ?? policy.enforcementLevel ?? PACK_ENFORCEMENT;
 }
 
+/** The resource options of a resource declared without any. */
+function defaultOptions(): PolicyResourceOptions {
+    return { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] };
+}
+
 /** Resource validation args built by hand, as the SDK's server builds them. */
 export function resourceArgs(subject: { type: string; name: string; props: Record<string, unknown>; urn?: string }, config: Record<string, unknown> = {}): ResourceValidationArgs {
     const props = unknownCheckingProxy(subject.props) as Record<string, any>;
@@ -86,7 +92,7 @@ export function resourceArgs(subject: { type: string; name: string; props: Recor
         name: subject.name,
         urn: subject.urn ?? urnOf("test", subject.type, subject.name),
         props,
-        opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
+        opts: defaultOptions(),
         stackTags: new Map(),
         isType: isTypeFor(subject.type),
         asType: ((resourceClass: unknown) => (isTypeFor(subject.type)(resourceClass) ? props : undefined)) as ResourceValidationArgs["asType"],
@@ -104,7 +110,7 @@ export function policyResources(subjects: readonly { type: string; name: string;
             name: s.name,
             urn: s.urn ?? urnOf("test", s.type, s.name),
             props,
-            opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
+            opts: defaultOptions(),
             dependencies: [],
             propertyDependencies: {},
             isType: isTypeFor(s.type),
