@@ -1,0 +1,655 @@
+// The guardrails of a medical-imaging deployment, as CrossGuard policies. This module only defines them;
+// policy/index.ts hands them to `new PolicyPack(...)`, which starts a gRPC server and must never be
+// imported by tests. Resource rules read a resource's inputs; stack rules read every resource's outputs
+// and relate them (which security group the instances use, which CA signed a certificate).
+import * as aws from "@pulumi/aws";
+import {
+    EnforcementLevel,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
+    validateResourceOfType,
+} from "@pulumi/policy";
+import * as tls from "@pulumi/tls";
+import { environmentTag, has, isProviderResource, items, known, references, strings } from "./graph";
+import { admitsTcpPort, insideAny, isWorld, PortRange, PRIVATE_IPV4 } from "./net";
+
+export const PACK_NAME = "orthweb-guardrails";
+/** What a rule that names no level of its own gets. */
+export const PACK_ENFORCEMENT: EnforcementLevel = "mandatory";
+
+/** The ports the program serves and must keep to itself (the tests hold these equal to the program's). */
+export const WEB_PORT = 443;
+export const DICOM_PORT = 11112;
+export const POSTGRES_PORT = 5432;
+export const SSH_PORT = 22;
+
+type Validation = ResourceValidationPolicy | StackValidationPolicy;
+const portsSchema = (defaults: number[], description: string) => ({
+    type: "array" as const,
+    items: { type: "integer" as const, minimum: 0, maximum: 65535 },
+    default: defaults,
+    description,
+});
+
+function configuredPorts(args: { getConfig<T extends object>(): T }, defaults: number[]): number[] {
+    return args.getConfig<{ ports?: number[] }>().ports ?? defaults;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Security groups: who may reach which port.
+
+/** One ingress permission, from any of the three ways to write one, and the groups it opens. */
+interface Ingress extends PortRange {
+    readonly declaredBy: PolicyResource;
+    readonly targets: PolicyResource[];
+    readonly cidrs: string[];
+}
+
+function isSecurityGroup(r: PolicyResource): boolean {
+    return r.isType(aws.ec2.SecurityGroup);
+}
+
+/** Every ingress permission in the stack: inline `ingress` blocks, ec2.SecurityGroupRule, vpc.SecurityGroupIngressRule. */
+export function ingressPermissions(resources: readonly PolicyResource[]): Ingress[] {
+    const groups = resources.filter(isSecurityGroup);
+    const out: Ingress[] = [];
+    for (const r of resources) {
+        if (isSecurityGroup(r)) {
+            for (const block of items(known(() => r.props.ingress))) {
+                const b = block as Record<string, unknown>;
+                out.push({
+                    declaredBy: r,
+                    targets: [r],
+                    protocol: known(() => b.protocol as string),
+                    fromPort: known(() => b.fromPort as number),
+                    toPort: known(() => b.toPort as number),
+                    cidrs: [...strings(known(() => b.cidrBlocks)), ...strings(known(() => b.ipv6CidrBlocks))],
+                });
+            }
+        } else if (r.isType(aws.vpc.SecurityGroupIngressRule)) {
+            out.push({
+                declaredBy: r,
+                targets: references(r, "securityGroupId", groups),
+                protocol: known(() => r.props.ipProtocol),
+                fromPort: known(() => r.props.fromPort),
+                toPort: known(() => r.props.toPort),
+                cidrs: [...strings(known(() => r.props.cidrIpv4)), ...strings(known(() => r.props.cidrIpv6))],
+            });
+        } else if (r.isType(aws.ec2.SecurityGroupRule) && known(() => r.props.type) === "ingress") {
+            out.push({
+                declaredBy: r,
+                targets: references(r, "securityGroupId", groups),
+                protocol: known(() => r.props.protocol),
+                fromPort: known(() => r.props.fromPort),
+                toPort: known(() => r.props.toPort),
+                cidrs: [...strings(known(() => r.props.cidrBlocks)), ...strings(known(() => r.props.ipv6CidrBlocks))],
+            });
+        }
+    }
+    return out;
+}
+
+/** The security groups EC2 instances run in: named by launch templates and instances. */
+export function instanceSecurityGroups(resources: readonly PolicyResource[]): PolicyResource[] {
+    const groups = resources.filter(isSecurityGroup);
+    const found = new Set<PolicyResource>();
+    for (const r of resources) {
+        if (!r.isType(aws.ec2.LaunchTemplate) && !r.isType(aws.ec2.Instance)) continue;
+        references(r, "vpcSecurityGroupIds", groups).forEach((g) => found.add(g));
+        if (r.isType(aws.ec2.LaunchTemplate)) {
+            // A template may name its groups per network interface instead.
+            const named = items(known(() => r.props.networkInterfaces)).flatMap((ni) => strings(known(() => (ni as Record<string, unknown>).securityGroups)));
+            references(r, "networkInterfaces", groups, { values: named }).forEach((g) => found.add(g));
+        }
+    }
+    return [...found];
+}
+
+function label(r: PolicyResource): string {
+    return `${r.type.split(":").pop()} ${r.name}`;
+}
+
+export const instanceIngressNotOpenToInternet: StackValidationPolicy = {
+    name: "instance-ingress-not-open-to-internet",
+    description:
+        "The Orthanc instances' security group does not accept HTTPS (443) or DICOM TLS (11112) from 0.0.0.0/0 or ::/0. " +
+        "Advisory by default (a dev stack may be open for a trial); mandatory for prod through policy/config/prod.json.",
+    enforcementLevel: "advisory",
+    configSchema: { properties: { ports: portsSchema([WEB_PORT, DICOM_PORT], "Instance ports that must not be open to the whole internet.") } },
+    validateStack: (args, report) => {
+        const ports = configuredPorts(args, [WEB_PORT, DICOM_PORT]);
+        const instanceGroups = instanceSecurityGroups(args.resources);
+        for (const ingress of ingressPermissions(args.resources)) {
+            const groups = ingress.targets.filter((t) => instanceGroups.includes(t));
+            const open = ingress.cidrs.filter(isWorld);
+            const hit = ports.filter((p) => admitsTcpPort(ingress, p));
+            if (groups.length === 0 || open.length === 0 || hit.length === 0) continue;
+            report(
+                `${label(ingress.declaredBy)} opens port ${hit.join(", ")} of the instances' security group ${groups.map((g) => g.name).join(", ")} ` +
+                    `to ${open.join(", ")}. Set orthweb:network.webClientCidrs / dicomClientCidrs to your clients' blocks, ` +
+                    `or put a load balancer or the client VPN in front of the instances.`,
+                ingress.declaredBy.urn,
+            );
+        }
+    },
+};
+
+/** The stack's VPC CIDR blocks (aws.ec2.Vpc, secondary blocks, and awsx's VPC component). */
+export function vpcCidrBlocks(resources: readonly PolicyResource[]): string[] {
+    return resources.flatMap((r) =>
+        r.isType(aws.ec2.Vpc) || r.isType(aws.ec2.VpcIpv4CidrBlockAssociation) || r.type === "awsx:ec2:Vpc"
+            ? strings(known(() => r.props.cidrBlock))
+            : [],
+    );
+}
+
+export const adminPortsOnlyFromVpc: StackValidationPolicy = {
+    name: "admin-ports-only-from-vpc",
+    description:
+        "No security group accepts SSH (22) or PostgreSQL (5432) from an address block outside the VPC: the database is " +
+        "reached from the instances' security group only, and the instances are administered through SSM Session Manager.",
+    enforcementLevel: "mandatory",
+    configSchema: { properties: { ports: portsSchema([SSH_PORT, POSTGRES_PORT], "Ports reachable from inside the VPC only.") } },
+    validateStack: (args, report) => {
+        const ports = configuredPorts(args, [SSH_PORT, POSTGRES_PORT]);
+        const declared = vpcCidrBlocks(args.resources);
+        const inside = declared.length > 0 ? declared : PRIVATE_IPV4;
+        for (const ingress of ingressPermissions(args.resources)) {
+            const hit = ports.filter((p) => admitsTcpPort(ingress, p));
+            const outside = ingress.cidrs.filter((c) => !insideAny(c, inside));
+            if (hit.length === 0 || outside.length === 0) continue;
+            report(
+                `${label(ingress.declaredBy)} opens port ${hit.join(", ")} to ${outside.join(", ")}, outside the VPC (${inside.join(", ")}). ` +
+                    `Reference the client's security group instead, and use SSM Session Manager rather than SSH.`,
+                ingress.declaredBy.urn,
+            );
+        }
+    },
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Instances and data at rest.
+
+export const imdsv2Required: ResourceValidationPolicy = {
+    name: "imdsv2-required",
+    description:
+        "Launch templates and instances require IMDSv2 session tokens (metadataOptions.httpTokens = required), so a " +
+        "request forgery in Orthanc or nginx cannot read the instance role's credentials from the metadata service.",
+    enforcementLevel: "mandatory",
+    validateResource: [
+        validateResourceOfType(aws.ec2.LaunchTemplate, (template, _args, report) => {
+            const options = template.metadataOptions;
+            if (options?.httpTokens !== "required" && options?.httpEndpoint !== "disabled") {
+                report(`metadataOptions.httpTokens is ${JSON.stringify(options?.httpTokens ?? "unset")}; set it to "required".`);
+            }
+        }),
+        validateResourceOfType(aws.ec2.Instance, (instance, _args, report) => {
+            const options = instance.metadataOptions;
+            // An instance from a launch template inherits its metadata options; the template is checked itself.
+            if (options === undefined && instance.launchTemplate !== undefined) return;
+            if (options?.httpTokens !== "required" && options?.httpEndpoint !== "disabled") {
+                report(`metadataOptions.httpTokens is ${JSON.stringify(options?.httpTokens ?? "unset")}; set it to "required" (or launch from a template that does).`);
+            }
+        }),
+    ],
+};
+
+export const ebsEncrypted: ResourceValidationPolicy = {
+    name: "ebs-encrypted",
+    description:
+        "Every EBS volume is encrypted: launch template block devices, instance root and data volumes, standalone volumes. " +
+        "Orthanc caches studies and logs on the root volume.",
+    enforcementLevel: "mandatory",
+    validateResource: [
+        validateResourceOfType(aws.ec2.LaunchTemplate, (template, _args, report) => {
+            const mappings = (template.blockDeviceMappings ?? []).filter((m) => m.ebs !== undefined);
+            if (mappings.length === 0) {
+                report("declares no EBS block device: the root volume would be whatever the image says. Declare it with ebs.encrypted = \"true\".");
+            }
+            for (const m of mappings) {
+                if (String(m.ebs?.encrypted) !== "true") report(`block device ${m.deviceName ?? "?"} is not encrypted; set ebs.encrypted = "true".`);
+            }
+        }),
+        validateResourceOfType(aws.ec2.Instance, (instance, _args, report) => {
+            if (instance.rootBlockDevice === undefined && instance.launchTemplate !== undefined) {
+                // Root volume from the launch template, which is checked itself.
+            } else if (instance.rootBlockDevice?.encrypted !== true) {
+                report("the root volume is not encrypted; set rootBlockDevice.encrypted = true.");
+            }
+            for (const d of instance.ebsBlockDevices ?? []) {
+                if (d.encrypted !== true) report(`EBS device ${d.deviceName} is not encrypted; set encrypted = true.`);
+            }
+        }),
+        validateResourceOfType(aws.ebs.Volume, (volume, _args, report) => {
+            if (volume.encrypted !== true) report("the volume is not encrypted; set encrypted = true.");
+        }),
+    ],
+};
+
+function checkStorageEncrypted(db: { storageEncrypted?: boolean }, _args: ResourceValidationArgs, report: ReportViolation) {
+    if (db.storageEncrypted !== true) report("storageEncrypted is not true; it cannot be turned on later without a snapshot restore.");
+}
+
+function checkNotPublic(db: { publiclyAccessible?: boolean }, _args: ResourceValidationArgs, report: ReportViolation) {
+    if (db.publiclyAccessible === true) report("publiclyAccessible is true; set it to false.");
+}
+
+export const rdsStorageEncrypted: ResourceValidationPolicy = {
+    name: "rds-storage-encrypted",
+    description: "The Orthanc index database (RDS instance or Aurora cluster) encrypts its storage, snapshots and backups.",
+    enforcementLevel: "mandatory",
+    validateResource: [validateResourceOfType(aws.rds.Instance, checkStorageEncrypted), validateResourceOfType(aws.rds.Cluster, checkStorageEncrypted)],
+};
+
+export const rdsNotPublic: ResourceValidationPolicy = {
+    name: "rds-not-publicly-accessible",
+    description: "No database instance gets a public address: the index is reached from the instances' security group only.",
+    enforcementLevel: "mandatory",
+    validateResource: [validateResourceOfType(aws.rds.Instance, checkNotPublic), validateResourceOfType(aws.rds.ClusterInstance, checkNotPublic)],
+};
+
+// ---------------------------------------------------------------------------------------------------
+// S3: the image store.
+
+function buckets(resources: readonly PolicyResource[]): PolicyResource[] {
+    return resources.filter((r) => r.isType(aws.s3.Bucket) || r.isType(aws.s3.BucketV2));
+}
+
+const SSE_ALGORITHMS = ["aws:kms", "aws:kms:dsse", "AES256"];
+
+function sseAlgorithms(rules: unknown): string[] {
+    type Rule = { applyServerSideEncryptionByDefault?: { sseAlgorithm?: unknown } };
+    return items(rules).flatMap((rule) => strings(known(() => (rule as Rule).applyServerSideEncryptionByDefault?.sseAlgorithm)));
+}
+
+export const s3DefaultEncryption: StackValidationPolicy = {
+    name: "s3-default-encryption",
+    description:
+        "Every bucket declares default server-side encryption (SSE-KMS, DSSE-KMS or SSE-S3), inline or with a " +
+        "BucketServerSideEncryptionConfiguration, so that what protects the images is written in the program.",
+    enforcementLevel: "mandatory",
+    validateStack: (args, report) => {
+        const configs = args.resources.filter(
+            (r) => r.isType(aws.s3.BucketServerSideEncryptionConfiguration) || r.isType(aws.s3.BucketServerSideEncryptionConfigurationV2),
+        );
+        for (const bucket of buckets(args.resources)) {
+            const inline = sseAlgorithms(known(() => bucket.props.serverSideEncryptionConfiguration?.rule));
+            const separate = configs.filter((c) => references(c, "bucket", [bucket]).length > 0).flatMap((c) => sseAlgorithms(known(() => c.props.rules)));
+            const algorithms = [...inline, ...separate];
+            if (algorithms.length === 0) {
+                report(`bucket ${bucket.name} declares no default encryption; add an aws.s3.BucketServerSideEncryptionConfiguration (aws:kms).`, bucket.urn);
+            } else if (algorithms.some((a) => !SSE_ALGORITHMS.includes(a))) {
+                report(`bucket ${bucket.name} uses encryption ${algorithms.join(", ")}; allowed: ${SSE_ALGORITHMS.join(", ")}.`, bucket.urn);
+            }
+        }
+    },
+};
+
+const PUBLIC_ACCESS_FLAGS = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"];
+
+function blocksAll(r: PolicyResource): boolean {
+    return PUBLIC_ACCESS_FLAGS.every((flag) => known(() => r.props[flag]) === true);
+}
+
+export const s3PublicAccessBlocked: StackValidationPolicy = {
+    name: "s3-public-access-blocked",
+    description:
+        "Every bucket has a public access block with all four settings on (or the account has one), so no ACL or " +
+        "policy can ever publish patient images.",
+    enforcementLevel: "mandatory",
+    validateStack: (args, report) => {
+        if (args.resources.some((r) => r.isType(aws.s3.AccountPublicAccessBlock) && blocksAll(r))) return;
+        const blocks = args.resources.filter((r) => r.isType(aws.s3.BucketPublicAccessBlock));
+        for (const bucket of buckets(args.resources)) {
+            const mine = blocks.filter((b) => references(b, "bucket", [bucket]).length > 0);
+            if (mine.length === 0) {
+                report(`bucket ${bucket.name} has no aws.s3.BucketPublicAccessBlock.`, bucket.urn);
+            } else if (!mine.some(blocksAll)) {
+                const off = PUBLIC_ACCESS_FLAGS.filter((flag) => !mine.some((b) => known(() => b.props[flag]) === true));
+                report(`bucket ${bucket.name}'s public access block leaves ${off.join(", ")} off; set all four to true.`, bucket.urn);
+            }
+        }
+    },
+};
+
+/** The statements of a bucket policy given as JSON text or as an object; undefined when unreadable. */
+function statementsOf(policy: unknown): Record<string, any>[] | undefined {
+    let doc: unknown = policy;
+    if (typeof policy === "string") {
+        try {
+            doc = JSON.parse(policy);
+        } catch {
+            return undefined;
+        }
+    }
+    const statements = (doc as { Statement?: unknown } | undefined)?.Statement;
+    if (Array.isArray(statements)) return statements as Record<string, any>[];
+    return statements && typeof statements === "object" ? [statements as Record<string, any>] : [];
+}
+
+/** Deny s3:* (or *) to everyone on the bucket and its objects when aws:SecureTransport is false. */
+export function deniesInsecureTransport(statement: Record<string, any>): boolean {
+    const principal = statement.Principal;
+    const everyone = principal === "*" || items(principal?.AWS).includes("*");
+    const actions = items(statement.Action);
+    const resources = items(statement.Resource).map(String);
+    const secure = statement.Condition?.Bool?.["aws:SecureTransport"];
+    return (
+        statement.Effect === "Deny" &&
+        everyone &&
+        (actions.includes("s3:*") || actions.includes("*")) &&
+        (resources.includes("*") || (resources.some((r) => r.endsWith("/*")) && resources.some((r) => !r.endsWith("/*")))) &&
+        String(secure) === "false"
+    );
+}
+
+export const s3TlsOnly: StackValidationPolicy = {
+    name: "s3-tls-only",
+    description:
+        "Every bucket's policy denies all S3 actions over plain HTTP (aws:SecureTransport false), on the bucket and its objects.",
+    enforcementLevel: "mandatory",
+    validateStack: (args, report) => {
+        const policies = args.resources.filter((r) => r.isType(aws.s3.BucketPolicy));
+        for (const bucket of buckets(args.resources)) {
+            const documents = [
+                ...(has(bucket.props, "policy") ? [known(() => bucket.props.policy)] : []),
+                ...policies.filter((p) => references(p, "bucket", [bucket]).length > 0).map((p) => known(() => p.props.policy)),
+            ];
+            if (documents.some((d) => d === undefined)) continue; // not known until the update
+            const ok = documents.some((d) => (statementsOf(d) ?? []).some(deniesInsecureTransport));
+            if (!ok) {
+                report(
+                    `bucket ${bucket.name} has no policy statement denying s3:* when aws:SecureTransport is false; ` +
+                        `add one to its aws.s3.BucketPolicy (Resource: the bucket ARN and ARN/*).`,
+                    bucket.urn,
+                );
+            }
+        }
+    },
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Load balancers.
+
+/** ELB security policies whose minimum protocol is TLS 1.2 (or 1.3). The API default, 2016-08, allows 1.0. */
+export const TLS12_POLICY = /^ELBSecurityPolicy-(TLS13-1-2|TLS13-1-3|TLS-1-2|FS-1-2)(-[A-Za-z0-9-]+)?$/;
+export const RECOMMENDED_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
+function checkListenerTls(listener: { protocol?: string; sslPolicy?: string }, _args: ResourceValidationArgs, report: ReportViolation) {
+    const protocol = String(listener.protocol ?? "").toUpperCase();
+    if (protocol !== "HTTPS" && protocol !== "TLS") return;
+    if (listener.sslPolicy === undefined) {
+        report(`${protocol} listener without sslPolicy: the default (ELBSecurityPolicy-2016-08) accepts TLS 1.0 and 1.1. Set ${RECOMMENDED_SSL_POLICY}.`);
+    } else if (!TLS12_POLICY.test(listener.sslPolicy)) {
+        report(`sslPolicy ${listener.sslPolicy} accepts TLS older than 1.2; use ${RECOMMENDED_SSL_POLICY} or another TLS 1.2+ policy.`);
+    }
+}
+
+export const listenerTlsPolicy: ResourceValidationPolicy = {
+    name: "listener-tls-1-2-minimum",
+    description:
+        "Every HTTPS and TLS listener names an ELB security policy whose minimum is TLS 1.2, e.g. " +
+        `${RECOMMENDED_SSL_POLICY} (the API default accepts TLS 1.0 and 1.1).`,
+    enforcementLevel: "mandatory",
+    validateResource: [validateResourceOfType(aws.lb.Listener, checkListenerTls), validateResourceOfType(aws.alb.Listener, checkListenerTls)],
+};
+
+function redirectsToHttps(action: unknown): boolean {
+    const a = action as { type?: unknown; redirect?: { protocol?: unknown } } | undefined;
+    return known(() => a?.type) === "redirect" && String(known(() => a?.redirect?.protocol)).toUpperCase() === "HTTPS";
+}
+
+export const albHttpRedirectsOnly: StackValidationPolicy = {
+    name: "alb-http-redirects-only",
+    description:
+        "A plain-HTTP listener only redirects to HTTPS: its default actions and every listener rule attached to it are " +
+        "redirects with protocol HTTPS, so no study or login ever travels unencrypted.",
+    enforcementLevel: "mandatory",
+    validateStack: (args, report) => {
+        const listeners = args.resources.filter((r) => r.isType(aws.lb.Listener) || r.isType(aws.alb.Listener));
+        const balancers = args.resources.filter((r) => r.isType(aws.lb.LoadBalancer) || r.isType(aws.alb.LoadBalancer));
+        // A listener without a protocol is HTTP on an application load balancer (gateway listeners have none).
+        const isHttp = (l: PolicyResource) => {
+            const protocol = known(() => l.props.protocol);
+            if (protocol !== undefined) return String(protocol).toUpperCase() === "HTTP";
+            const [lb] = references(l, "loadBalancerArn", balancers);
+            return (lb ? known(() => lb.props.loadBalancerType) ?? "application" : "application") === "application";
+        };
+        const http = listeners.filter(isHttp);
+        for (const listener of http) {
+            const actions = items(known(() => listener.props.defaultActions));
+            if (actions.length === 0 || !actions.every(redirectsToHttps)) {
+                report(`HTTP listener ${listener.name} does more than redirect: make its default action a redirect to HTTPS (HTTP_301).`, listener.urn);
+            }
+        }
+        for (const rule of args.resources.filter((r) => r.isType(aws.lb.ListenerRule) || r.isType(aws.alb.ListenerRule))) {
+            const on = references(rule, "listenerArn", http);
+            if (on.length > 0 && !items(known(() => rule.props.actions)).every(redirectsToHttps)) {
+                report(`listener rule ${rule.name} on HTTP listener ${on[0].name} serves traffic over plain HTTP; make it a redirect to HTTPS.`, rule.urn);
+            }
+        }
+    },
+};
+
+function checkNlbSecurityGroups(lb: { loadBalancerType?: string; securityGroups?: string[] }, _args: ResourceValidationArgs, report: ReportViolation) {
+    if (lb.loadBalancerType !== "network") return;
+    if (!Array.isArray(lb.securityGroups) || lb.securityGroups.length === 0) {
+        report(
+            "network load balancer without securityGroups: they can only be given at creation (adding them later replaces the " +
+                "load balancer and its DNS name), and without them the instances cannot tell its traffic from anyone's.",
+        );
+    }
+}
+
+export const nlbSecurityGroups: ResourceValidationPolicy = {
+    name: "nlb-security-groups-at-creation",
+    description:
+        "Network load balancers are created with security groups, so the instances' ingress can reference the load " +
+        "balancer's group (an NLB created without one can never get one without being replaced).",
+    enforcementLevel: "mandatory",
+    validateResource: [validateResourceOfType(aws.lb.LoadBalancer, checkNlbSecurityGroups), validateResourceOfType(aws.alb.LoadBalancer, checkNlbSecurityGroups)],
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Client VPN.
+
+export const clientVpnSplitTunnel: ResourceValidationPolicy = {
+    name: "client-vpn-split-tunnel",
+    description:
+        "Client VPN endpoints use split tunnel: only VPC traffic enters the tunnel, a workstation's internet traffic does " +
+        "not hairpin through AWS (which it cannot reach anyway: the endpoint has no internet route).",
+    enforcementLevel: "mandatory",
+    validateResource: validateResourceOfType(aws.ec2clientvpn.Endpoint, (endpoint, _args, report) => {
+        if (endpoint.splitTunnel !== true) report("splitTunnel is not true; set it to true.");
+    }),
+};
+
+export const clientVpnConnectionLogging: ResourceValidationPolicy = {
+    name: "client-vpn-connection-logging",
+    description:
+        "Client VPN endpoints log every connection attempt to CloudWatch Logs (who connected to the imaging network, when, from where).",
+    enforcementLevel: "mandatory",
+    validateResource: validateResourceOfType(aws.ec2clientvpn.Endpoint, (endpoint, _args, report) => {
+        const options = endpoint.connectionLogOptions;
+        if (options?.enabled !== true) {
+            report("connectionLogOptions.enabled is not true; enable connection logging to a CloudWatch log group.");
+        } else if (!has(options, "cloudwatchLogGroup")) {
+            report("connection logging is enabled without connectionLogOptions.cloudwatchLogGroup; name the log group.");
+        }
+    }),
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Certificates and secrets.
+
+function isCertificate(r: PolicyResource): boolean {
+    return r.isType(tls.SelfSignedCert) || r.isType(tls.LocallySignedCert);
+}
+
+/** The CA certificates that signed `leaf`: by dependency, else by PEM; several by PEM narrow to real CAs. */
+export function issuersOf(leaf: PolicyResource, certificates: readonly PolicyResource[]): PolicyResource[] {
+    const byDependency = references(leaf, "caCertPem", certificates, { handles: () => [] });
+    if (byDependency.length > 0) return byDependency;
+    const byPem = references(leaf, "caCertPem", certificates, { handles: (c) => strings(known(() => c.props.certPem)) });
+    return byPem.length > 1 ? byPem.filter((c) => known(() => c.props.isCaCertificate) === true) : byPem;
+}
+
+export const caOutlivesLeaves: StackValidationPolicy = {
+    name: "ca-outlives-leaf-certificates",
+    description:
+        "A certificate authority made with @pulumi/tls is valid at least as long as every certificate it signs " +
+        "(validityPeriodHours is in hours: a CA given days-as-hours expires long before its leaves).",
+    enforcementLevel: "mandatory",
+    validateStack: (args, report) => {
+        const certificates = args.resources.filter(isCertificate);
+        for (const leaf of args.resources.filter((r) => r.isType(tls.LocallySignedCert))) {
+            const leafHours = known(() => leaf.props.validityPeriodHours);
+            if (typeof leafHours !== "number") continue;
+            for (const ca of issuersOf(leaf, certificates)) {
+                const caHours = known(() => ca.props.validityPeriodHours);
+                if (typeof caHours === "number" && caHours < leafHours) {
+                    report(
+                        `${leaf.name} is valid for ${leafHours} h (${Math.round(leafHours / 24)} days) but its CA ${ca.name} only for ` +
+                            `${caHours} h (${Math.round(caHours / 24)} days); raise the CA's validityPeriodHours.`,
+                        leaf.urn,
+                    );
+                }
+            }
+        }
+    },
+};
+
+const PRIVATE_KEY_PEM = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/;
+
+/** Where a private key or password may be: properties the provider stores as Pulumi secrets, in a secret store. */
+const SECRET_PROPERTIES: Record<string, (props: Record<string, any>) => string[]> = {
+    "tls:index/privateKey:PrivateKey": () => ["privateKeyPem", "privateKeyOpenssh", "privateKeyPemPkcs8"],
+    "tls:index/selfSignedCert:SelfSignedCert": () => ["privateKeyPem"],
+    "tls:index/certRequest:CertRequest": () => ["privateKeyPem"],
+    "tls:index/locallySignedCert:LocallySignedCert": () => ["caPrivateKeyPem"],
+    "random:index/randomPassword:RandomPassword": () => ["result", "bcryptHash"],
+    "aws:secretsmanager/secretVersion:SecretVersion": () => ["secretString", "secretBinary"],
+    "aws:acm/certificate:Certificate": () => ["privateKey"],
+    "aws:iam/serverCertificate:ServerCertificate": () => ["privateKey"],
+    "aws:rds/instance:Instance": () => ["password"],
+    "aws:rds/cluster:Cluster": () => ["masterPassword"],
+    // A String parameter is readable by anyone with ssm:GetParameter; only SecureString is encrypted.
+    "aws:ssm/parameter:Parameter": (props) => (known(() => props.type) === "SecureString" ? ["value", "insecureValue"] : []),
+};
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** Every string in a value, with its path; user data is also read base64-decoded. */
+function* texts(value: unknown, path: string, depth = 0): Generator<{ path: string; text: string }> {
+    if (depth > 20) return;
+    if (typeof value === "string") {
+        yield { path, text: value };
+        if (/userData(Base64)?$/.test(path) && value.length % 4 === 0 && BASE64.test(value)) {
+            yield { path: `${path} (base64-decoded)`, text: Buffer.from(value, "base64").toString("utf8") };
+        }
+        return;
+    }
+    if (typeof value !== "object" || value === null) return;
+    for (const key of Object.keys(value)) {
+        yield* texts(known(() => (value as Record<string, unknown>)[key]), Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`, depth + 1);
+    }
+}
+
+export const credentialsOnlyInSecrets: StackValidationPolicy = {
+    name: "credentials-only-in-secret-properties",
+    description:
+        "Private keys (PEM) and generated passwords appear only in properties Pulumi keeps as secrets and AWS keeps " +
+        "encrypted (tls/random outputs, Secrets Manager versions, ACM imports, SSM SecureString, RDS passwords): never " +
+        "in user data, tags, plain parameters or any other property.",
+    enforcementLevel: "mandatory",
+    validateStack: (args, report) => {
+        const passwords = args.resources
+            .filter((r) => r.type === "random:index/randomPassword:RandomPassword")
+            .flatMap((r) => strings(known(() => r.props.result)))
+            .filter((p) => p.length >= 8);
+        for (const r of args.resources) {
+            // Component outputs only repackage their children's, and stack outputs are checked by the unit tests
+            // (the policy SDK hands policies secret values already unwrapped).
+            if (!isProviderResource(r.type)) continue;
+            const allowed = new Set((SECRET_PROPERTIES[r.type] ?? (() => []))(r.props));
+            for (const key of Object.keys(r.props)) {
+                if (allowed.has(key)) continue;
+                for (const { path, text } of texts(known(() => r.props[key]), key)) {
+                    const what = PRIVATE_KEY_PEM.test(text) ? "a private key" : passwords.some((p) => text.includes(p)) ? "a generated password" : undefined;
+                    if (what) {
+                        // Never echo the value: the message ends up in CI logs and PR comments.
+                        report(`${label(r)}: ${path} holds ${what}. Keep it in a Secrets Manager secret or an SSM SecureString and pass its ARN.`, r.urn);
+                    }
+                }
+            }
+        }
+    },
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Production.
+
+function isProd(args: ResourceValidationArgs): boolean {
+    const environment = args.getConfig<{ environment?: string }>().environment;
+    return environment !== undefined ? environment === "prod" : environmentTag(args.props) === "prod";
+}
+
+function protectDatabase(db: { deletionProtection?: boolean; skipFinalSnapshot?: boolean }, args: ResourceValidationArgs, report: ReportViolation) {
+    if (!isProd(args)) return;
+    if (db.deletionProtection !== true) report("deletionProtection is not true in prod.");
+    if (db.skipFinalSnapshot === true) report("skipFinalSnapshot is true in prod; a deletion would lose the index without a snapshot.");
+}
+
+function protectBucket(bucket: { forceDestroy?: boolean }, args: ResourceValidationArgs, report: ReportViolation) {
+    if (isProd(args) && bucket.forceDestroy === true) report("forceDestroy is true in prod: deleting the stack would delete every image.");
+}
+
+function protectLoadBalancer(lb: { enableDeletionProtection?: boolean }, args: ResourceValidationArgs, report: ReportViolation) {
+    if (isProd(args) && lb.enableDeletionProtection !== true) report("enableDeletionProtection is not true in prod.");
+}
+
+export const deletionProtectionInProd: ResourceValidationPolicy = {
+    name: "deletion-protection-in-prod",
+    description:
+        "In prod, databases have deletion protection and take a final snapshot, buckets cannot be force-destroyed with " +
+        "their images, and load balancers (whose DNS names modalities are configured with) have deletion protection. " +
+        "Prod is the policy config's `environment`, else the resource's Environment tag.",
+    enforcementLevel: "mandatory",
+    configSchema: {
+        properties: {
+            environment: { type: "string", enum: ["dev", "prod"], description: "The stack's environment; unset: read each resource's Environment tag." },
+        },
+    },
+    validateResource: [
+        validateResourceOfType(aws.rds.Instance, protectDatabase),
+        validateResourceOfType(aws.rds.Cluster, protectDatabase),
+        validateResourceOfType(aws.s3.Bucket, protectBucket),
+        validateResourceOfType(aws.s3.BucketV2, protectBucket),
+        validateResourceOfType(aws.lb.LoadBalancer, protectLoadBalancer),
+        validateResourceOfType(aws.alb.LoadBalancer, protectLoadBalancer),
+    ],
+};
+
+/** The whole pack, in the order the docs list it. */
+export const policies: Validation[] = [
+    instanceIngressNotOpenToInternet,
+    adminPortsOnlyFromVpc,
+    imdsv2Required,
+    ebsEncrypted,
+    rdsStorageEncrypted,
+    rdsNotPublic,
+    s3DefaultEncryption,
+    s3PublicAccessBlocked,
+    s3TlsOnly,
+    listenerTlsPolicy,
+    albHttpRedirectsOnly,
+    nlbSecurityGroups,
+    clientVpnSplitTunnel,
+    clientVpnConnectionLogging,
+    caOutlivesLeaves,
+    credentialsOnlyInSecrets,
+    deletionProtectionInProd,
+];

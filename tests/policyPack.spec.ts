@@ -1,0 +1,95 @@
+// The pack as Pulumi runs it: a separate process started from policy/ and spoken to over gRPC. Slow
+// (ts-node type-checks the pack against @pulumi/aws, ~15 s), so it starts once for the whole file.
+import { expect } from "chai";
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
+import * as rules from "../policy/rules";
+import { listStacks } from "../stacks/stackFile";
+import { planStack } from "../tools/plan";
+import { enforcementOf, evaluate, PolicyConfig, policyConfigFor, Subject, subjectsOf, urnOf, Violation } from "../tools/policyRun";
+import { build, withConfig } from "./harness";
+import { RunningPack } from "./packProcess";
+
+/** The config the CLI sends for a --policy-pack-config file: each named policy with its effective level. */
+function engineConfig(config: PolicyConfig) {
+    return Object.fromEntries(
+        rules.policies
+            .filter((p) => config[p.name] !== undefined)
+            .map((p) => {
+                const entry = config[p.name];
+                const { enforcementLevel: _level, ...properties } = typeof entry === "object" ? entry : {};
+                return [p.name, { enforcementLevel: enforcementOf(p, config), properties }];
+            }),
+    );
+}
+
+const sorted = (violations: Violation[]) => violations.map((v) => `${v.enforcementLevel} ${v.policy} ${v.urn ?? ""} ${v.message}`).sort();
+
+function subject(type: string, name: string, inputs: Record<string, unknown>, outputs: Record<string, unknown> = {}): Subject {
+    return { type, name, urn: urnOf("test", type, name), custom: true, inputs, outputs: { ...inputs, id: `${name}-id`, ...outputs } };
+}
+
+describe("policy pack process (as `pulumi preview --policy-pack policy` runs it)", function () {
+    this.timeout(300_000);
+    let pack: RunningPack;
+
+    before(async () => {
+        pack = await RunningPack.start();
+    });
+
+    after(() => pack?.stop());
+
+    it("starts from policy/ and announces every rule with its name, description and default level", async () => {
+        const info = await pack.info();
+        expect(info.name).to.equal(rules.PACK_NAME);
+        expect(info.policies.map((p) => [p.name, p.description, p.enforcementLevel])).to.deep.equal(
+            rules.policies.map((p) => [p.name, p.description, enforcementOf(p, {})]),
+        );
+        const ingress = info.policies.find((p) => p.name === "instance-ingress-not-open-to-internet");
+        expect(ingress?.configSchema).to.have.nested.property("ports.default").that.deep.equals([443, 11112]);
+    });
+
+    for (const stack of listStacks()) {
+        it(`reports for stack file ${stack}, under its policy config, what the in-process run reports`, async () => {
+            const subjects = subjectsOf((await planStack(stack)).registrations, stack);
+            await pack.configure(engineConfig(policyConfigFor(stack)));
+            const overGrpc = await pack.analyze(subjects);
+            expect(sorted(overGrpc)).to.deep.equal(sorted(await evaluate(rules.policies, subjects, policyConfigFor(stack))));
+            expect(overGrpc.filter((v) => v.enforcementLevel === "mandatory")).to.deep.equal([]);
+        });
+    }
+
+    it("stops a prod stack whose instances are open to the internet, as the in-process run does", async () => {
+        const built = await build(withConfig({ "orthweb:environment": "prod", "orthweb:traffic": { frontDoor: "direct" } }), "prod");
+        const subjects = subjectsOf(built.registrations, "prod");
+        await pack.configure(engineConfig(policyConfigFor("prod")));
+        const overGrpc = await pack.analyze(subjects);
+        expect(overGrpc.filter((v) => v.enforcementLevel === "mandatory").map((v) => v.policy)).to.deep.equal([
+            "instance-ingress-not-open-to-internet",
+            "instance-ingress-not-open-to-internet",
+        ]);
+        expect(sorted(overGrpc)).to.deep.equal(sorted(await evaluate(rules.policies, subjects, policyConfigFor("prod"))));
+    });
+
+    it("finds every kind of violation the unit tests find, with the real resource classes and secrets wrapped as the engine sends them", async () => {
+        const secret = (value: unknown) => ({ [specialSigKey]: specialSecretSig, value });
+        const subjects = [
+            subject("aws:ec2/launchTemplate:LaunchTemplate", "lt", { metadataOptions: { httpTokens: "optional" }, tags: { Key: secret("-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----") } }),
+            subject("aws:rds/instance:Instance", "db", { storageEncrypted: false, publiclyAccessible: true, deletionProtection: false }),
+            subject("aws:s3/bucket:Bucket", "images", { forceDestroy: true }),
+            subject("aws:lb/loadBalancer:LoadBalancer", "nlb", { loadBalancerType: "network" }),
+            subject("aws:lb/listener:Listener", "http", { protocol: "HTTP", defaultActions: [{ type: "forward", targetGroupArn: "arn:tg" }] }),
+            subject("aws:lb/listener:Listener", "dicom", { protocol: "TLS", sslPolicy: "ELBSecurityPolicy-2016-08", defaultActions: [] }),
+            subject("aws:ec2clientvpn/endpoint:Endpoint", "vpn", { splitTunnel: false, connectionLogOptions: { enabled: false } }),
+            subject("tls:index/selfSignedCert:SelfSignedCert", "ca", { isCaCertificate: true, validityPeriodHours: 3650 }, { certPem: "CA" }),
+            subject("tls:index/locallySignedCert:LocallySignedCert", "leaf", { caCertPem: "CA", validityPeriodHours: 19800 }),
+            subject("aws:ec2/securityGroup:SecurityGroup", "db", { ingress: [{ protocol: "tcp", fromPort: 5432, toPort: 5432, cidrBlocks: ["0.0.0.0/0"] }] }),
+        ];
+        const config: PolicyConfig = { "deletion-protection-in-prod": { environment: "prod" } };
+        await pack.configure(engineConfig(config));
+        const overGrpc = await pack.analyze(subjects);
+        expect(sorted(overGrpc)).to.deep.equal(sorted(await evaluate(rules.policies, subjects, config)));
+        const names = new Set(overGrpc.map((v) => v.policy));
+        const expected = rules.policies.map((p) => p.name).filter((n) => n !== "instance-ingress-not-open-to-internet");
+        expect([...names].sort()).to.deep.equal(expected.sort());
+    });
+});
