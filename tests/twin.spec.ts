@@ -15,7 +15,7 @@ import { DEBIAN_PLUGINS, DEBIAN_STREAM_MODULE, debianNginxConf, debianOrthancCon
 import { newUid, SECONDARY_CAPTURE, secondaryCapture } from "../tools/twin/dicom";
 import { bootstrapFromUserData } from "../tools/twin/fromProgram";
 import { renderHaproxyConfig, statusRegex } from "../tools/twin/haproxy";
-import { addressPlan, pickSubnetNumber } from "../tools/twin/lab";
+import { addressPlan, pickSubnetNumber, TWIN_PACKAGES } from "../tools/twin/lab";
 import { Attempt, ceilTenth, failoverGap, Outcome, summaryLine, verdict } from "../tools/twin/summary";
 import { matcherCodes, modeledFailoverSeconds, NLB_CONTRACT_HEALTH_CHECK, networkLoadBalancerStack, TARGET_GROUP_TYPE, TargetGroupError, targetGroupsFrom } from "../tools/twin/targetGroups";
 import { build } from "./harness";
@@ -133,8 +133,8 @@ describe("local twin: HAProxy standing in for the network load balancer", () => 
     it("listens on each target group's port at the front door and sends to both instances on the same port", () => {
         expect(cfg).to.contain("frontend lb-dicom\n    bind 10.251.9.2:11112\n    default_backend lb-dicom");
         expect(cfg).to.contain("frontend lb-web\n    bind 10.251.9.2:443\n");
-        expect(backend("lb-dicom")).to.contain("server orthanc-1 10.251.9.6:11112 check");
-        expect(backend("lb-dicom")).to.contain("server orthanc-2 10.251.9.10:11112 check");
+        expect(backend("lb-dicom")).to.contain("server orthanc-1 10.251.9.6:11112 weight 256 check");
+        expect(backend("lb-dicom")).to.contain("server orthanc-2 10.251.9.10:11112 weight 256 check");
     });
 
     it("copies the health check: path, port, interval in every state, rise, fall, timeout, accepted codes", () => {
@@ -150,10 +150,11 @@ describe("local twin: HAProxy standing in for the network load balancer", () => 
         expect(backend("lb-web")).to.contain("check-ssl verify none ssl-max-ver TLSv1.2");
     });
 
-    it("passes TCP through (nginx keeps TLS) and places each new connection at random, like the NLB's flow hash", () => {
+    it("passes TCP through (nginx keeps TLS) and places each new connection at random, evenly, like the NLB's flow hash", () => {
         expect(cfg).to.contain("    mode tcp");
         expect(cfg).not.to.match(/bind .* ssl/);
         expect(backend("lb-dicom")).to.contain("balance random(1)");
+        expect(backend("lb-dicom").match(/ weight 256 /g)).to.have.length(2);
     });
 
     it("terminates a TLS target group with the listener's certificate and re-encrypts to the targets", () => {
@@ -327,6 +328,15 @@ describe("local twin: its own network", () => {
         expect(pickSubnetNumber(["0.0.0.0/0", "192.0.2.0/24", "10.251.5.0/24", "10.251.6.1"], 5)).to.equal(7);
         expect(pickSubnetNumber([], 254)).to.equal(254);
         expect(() => pickSubnetNumber(["10.0.0.0/8"], 1)).to.throw(/no free \/24/);
+    });
+
+    it("leaves alone a subnet number whose namespaces exist (a run that is still going, or was not cleaned up)", () => {
+        expect(pickSubnetNumber([], 5, ["otw5-lb", "other"])).to.equal(6);
+    });
+
+    it("lists every Debian package it installs for CI too", () => {
+        const ci = fs.readFileSync(path.join(__dirname, "..", ".ci", "debian-packages.txt"), "utf8").split("\n").map((l) => l.trim());
+        expect(TWIN_PACKAGES.filter((p) => !ci.includes(p))).to.deep.equal([]);
     });
 });
 

@@ -123,7 +123,11 @@ export class DicomClient {
         if (item.tries > 1) this.retried++;
         this.inFlight++;
         const startMs = now();
-        runStorescu([], this.o.target, item.file, (c) => this.children.add(c)).then(({ ok, detail }) => {
+        const track = (c: ChildProcess) => {
+            this.children.add(c);
+            c.once("exit", () => this.children.delete(c));
+        };
+        runStorescu([], this.o.target, item.file, track).then(({ ok, detail }) => {
             const endMs = now();
             this.inFlight--;
             this.attempts.push({ uid: item.uid, attempt: item.tries, startMs, endMs, ok, detail });

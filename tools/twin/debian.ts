@@ -37,7 +37,7 @@ export interface TwinOrthancParams {
 
 const WHY: Record<string, string> = {
     ".Plugins": "Debian's Orthanc loads only the plugins listed; the orthancteam image enables them from their config sections",
-    ".PostgreSQL.EnableStorage": "S3 stand-in: Debian ships no S3 plugin, so the shared PostgreSQL holds the files (both instances still share one store)",
+    ".PostgreSQL.EnableStorage": "S3 stand-in: Debian ships no S3 plugin, so the shared PostgreSQL holds the files; both instances still share one store",
     ".PostgreSQL.Host": "RDS stand-in: the twin's PostgreSQL, as this instance's namespace reaches it",
     ".PostgreSQL.Port": "RDS stand-in: the twin's PostgreSQL port",
     ".StorageDirectory": "Debian's own Orthanc service owns the rendered directory; unused with storage in PostgreSQL",

@@ -45,6 +45,9 @@ function checkLines(hc: HealthCheckSpec): string[] {
 function serverOptions(tg: TargetGroupSpec): string {
     const hc = tg.healthCheck;
     const opts = [
+        // Equal weights at the maximum: random placement walks a consistent-hash ring whose split between two
+        // servers is uneven at the default weight (measured 42/58 over 2000 connections; 50/50 at 256).
+        "weight 256",
         "check",
         // The NLB checks at the same interval whatever the target's state.
         `inter ${hc.intervalSeconds}s fastinter ${hc.intervalSeconds}s downinter ${hc.intervalSeconds}s`,

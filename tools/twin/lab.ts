@@ -5,6 +5,9 @@ import { ChildProcess, execFile, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import { Ipv4Cidr, overlaps, parseCidr } from "../../stacks/cidr";
 
+/** Debian packages the twin runs (also in .ci/debian-packages.txt). */
+export const TWIN_PACKAGES = ["orthanc", "orthanc-postgresql", "postgresql", "nginx", "libnginx-mod-stream", "haproxy", "dcmtk", "openssl", "iproute2", "jq", "curl"];
+
 /** The twin takes one /24 of this block, chosen to overlap no route or address of the machine. */
 export const TWIN_BLOCK = "10.251";
 
@@ -58,12 +61,13 @@ export function addressPlan(n: number): AddressPlan {
     };
 }
 
-/** The first subnet number from `preferred` on whose /24 no existing route or address lies. */
-export function pickSubnetNumber(usedCidrs: readonly string[], preferred: number): number {
+/** The first subnet number from `preferred` on whose /24 no route or address lies and whose namespace names are free. */
+export function pickSubnetNumber(usedCidrs: readonly string[], preferred: number, namespaces: readonly string[] = []): number {
     const used = usedCidrs.map((c) => parseCidr(c.includes("/") ? c : `${c}/32`)).filter((c): c is Ipv4Cidr & { address: number } => c !== undefined);
     for (let k = 0; k < 254; k++) {
         const n = ((preferred - 1 + k) % 254) + 1;
         const mine = parseCidr(`${TWIN_BLOCK}.${n}.0/24`)!;
+        if (namespaces.some((ns) => ns.startsWith(`otw${n}-`))) continue;
         if (!used.some((u) => u.prefix > 0 && overlaps(u, mine))) return n;
     }
     throw new Error(`no free /24 in ${TWIN_BLOCK}.0.0/16: every one overlaps a route or address of this machine`);
