@@ -1,0 +1,382 @@
+// The local twin's pure parts (tools/twin/): what it takes from the program, how it turns target groups into
+// HAProxy, what it changes for Debian, the DICOM it sends, and how it measures and reports. The run itself is
+// `npm run test:twin` (root). Tests that need a real tool are pending without it; with REQUIRE_TOOLS=1 they fail.
+import { expect } from "chai";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { renderUserData } from "../components/bootstrap";
+import { renderNginxConf } from "../components/bootstrap/nginx";
+import { renderOrthancConfig, SECRET_PATHS } from "../components/bootstrap/orthanc";
+import { renderStartScript } from "../components/bootstrap/startScript";
+import { acknowledged, parseStatsCsv, routed, storescuArgs } from "../tools/twin/clients";
+import { DEBIAN_PLUGINS, DEBIAN_STREAM_MODULE, debianNginxConf, debianOrthancConfig, jsonChanges, lineChanges, secretsFilter } from "../tools/twin/debian";
+import { newUid, SECONDARY_CAPTURE, secondaryCapture } from "../tools/twin/dicom";
+import { bootstrapFromUserData } from "../tools/twin/fromProgram";
+import { renderHaproxyConfig, statusRegex } from "../tools/twin/haproxy";
+import { addressPlan, pickSubnetNumber, TWIN_PACKAGES } from "../tools/twin/lab";
+import { Attempt, ceilTenth, failoverGap, Outcome, summaryLine, verdict } from "../tools/twin/summary";
+import { matcherCodes, modeledFailoverSeconds, NLB_CONTRACT_HEALTH_CHECK, networkLoadBalancerStack, TARGET_GROUP_TYPE, TargetGroupError, targetGroupsFrom } from "../tools/twin/targetGroups";
+import { build } from "./harness";
+
+const FIXTURE = path.join(__dirname, "..", "tools", "twin", "fixtures", "nlb-target-groups.json");
+
+function requireTool(ctx: Mocha.Context, tool: string): void {
+    if (spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0) return;
+    if (process.env.REQUIRE_TOOLS === "1") throw new Error(`${tool} is required (REQUIRE_TOOLS=1); .ci/run installs it from Debian`);
+    ctx.test!.title += ` (pending: ${tool} not installed)`;
+    ctx.skip();
+}
+
+function tgRegistration(name: string, inputs: Record<string, unknown>) {
+    return { type: TARGET_GROUP_TYPE, name, inputs };
+}
+
+const HTTPS_CHECK = { protocol: "HTTPS", path: "/healthz", port: "443", interval: 10, healthyThreshold: 3, unhealthyThreshold: 2, timeout: 5 };
+
+const ORTHANC_PARAMS = {
+    name: "orthanc",
+    aet: "ORTHANC",
+    database: { host: "orthanc-db.c0mock.eu-west-1.rds.amazonaws.com", port: 5432, name: "orthanc" },
+    bucket: { name: "orthanc-bucket-0mock", region: "eu-west-1" },
+};
+
+const TARGETS = [
+    { name: "orthanc-1", address: "10.251.9.6" },
+    { name: "orthanc-2", address: "10.251.9.10" },
+];
+
+describe("local twin: target groups from the program", () => {
+    it("reads each target group's port, protocol and every health-check setting", () => {
+        const [tg] = targetGroupsFrom([tgRegistration("lb-dicom", { port: 11112, protocol: "TCP", healthCheck: HTTPS_CHECK })]);
+        expect(tg).to.deep.equal({
+            name: "lb-dicom",
+            port: 11112,
+            protocol: "TCP",
+            healthCheck: { protocol: "HTTPS", path: "/healthz", port: 443, intervalSeconds: 10, healthyThreshold: 3, unhealthyThreshold: 2, timeoutSeconds: 5, timeoutFrom: "program", matcher: "200-399" },
+        });
+    });
+
+    it("takes AWS's documented defaults only for the check port (traffic-port) and timeout, and says so", () => {
+        const { port, timeout, ...rest } = HTTPS_CHECK;
+        void port;
+        void timeout;
+        const [tg] = targetGroupsFrom([tgRegistration("lb-web", { port: 443, protocol: "TCP", healthCheck: rest })]);
+        expect(tg.healthCheck.port).to.equal("traffic-port");
+        expect(tg.healthCheck.timeoutSeconds).to.equal(10);
+        expect(tg.healthCheck.timeoutFrom).to.equal("AWS default");
+    });
+
+    it("fails loudly, naming the resource type, when the program registers no target group", async () => {
+        const direct = await build();
+        expect(() => targetGroupsFrom(direct.registrations)).to.throw(TargetGroupError, `registered no ${TARGET_GROUP_TYPE}`);
+    });
+
+    it("invents no interval or threshold: each missing one is named, all at once", () => {
+        const err = (() => {
+            try {
+                targetGroupsFrom([tgRegistration("lb-web", { port: 443, protocol: "TCP", healthCheck: { protocol: "HTTPS", path: "/healthz" } })]);
+            } catch (e) {
+                return e as TargetGroupError;
+            }
+            throw new Error("expected a TargetGroupError");
+        })();
+        expect(err.problems).to.have.length(3);
+        for (const field of ["interval", "healthyThreshold", "unhealthyThreshold"]) {
+            expect(err.problems.some((p) => p.startsWith(`target group lb-web: healthCheck.${field}: not set`)), field).to.equal(true);
+        }
+    });
+
+    it("rejects what a network load balancer cannot be: an HTTP target group, a path on a TCP check, a threshold out of range", () => {
+        expect(() => targetGroupsFrom([tgRegistration("alb", { port: 443, protocol: "HTTPS", healthCheck: HTTPS_CHECK })])).to.throw(/alb: protocol: got "HTTPS"; .*TCP or TLS/);
+        expect(() => targetGroupsFrom([tgRegistration("t", { port: 11112, protocol: "TCP", healthCheck: { ...HTTPS_CHECK, protocol: "TCP" } })])).to.throw(/path\/matcher set on a TCP check/);
+        expect(() => targetGroupsFrom([tgRegistration("t", { port: 11112, protocol: "TCP", healthCheck: { ...HTTPS_CHECK, unhealthyThreshold: 1 } })])).to.throw(/unhealthyThreshold: got 1; AWS allows 2 to 10/);
+    });
+
+    it("parses matchers as codes and ranges, and refuses malformed ones", () => {
+        expect(matcherCodes("200,401")).to.deep.equal([200, 401]);
+        expect(matcherCodes("200-202")).to.deep.equal([200, 201, 202]);
+        expect(matcherCodes("2xx")).to.equal(undefined);
+        expect(matcherCodes("399-200")).to.equal(undefined);
+    });
+
+    it("models failover as interval x unhealthy threshold: 20 s with the contract's defaults", () => {
+        const [tg] = targetGroupsFrom([tgRegistration("t", { port: 443, protocol: "TCP", healthCheck: { ...HTTPS_CHECK, interval: NLB_CONTRACT_HEALTH_CHECK.intervalSeconds, unhealthyThreshold: NLB_CONTRACT_HEALTH_CHECK.unhealthyThreshold } })]);
+        expect(modeledFailoverSeconds(tg)).to.equal(20);
+    });
+
+    it("asks the program for a network load balancer with the contract's health check, keeping a client VPN", () => {
+        const raw = { "aws:region": "eu-west-1", "orthweb:traffic": { frontDoor: "direct", clientVpn: { clientCidr: "192.168.0.0/22" } } };
+        const { raw: nlb, note } = networkLoadBalancerStack(raw);
+        expect(nlb["orthweb:traffic"]).to.deep.equal({
+            frontDoor: "loadBalancer",
+            loadBalancer: { type: "network", healthCheck: { intervalSeconds: 10, healthyThreshold: 3, unhealthyThreshold: 2 } },
+            clientVpn: { clientCidr: "192.168.0.0/22" },
+        });
+        expect(note).to.match(/"direct" replaced by loadBalancer type network/);
+        const already = { "aws:region": "eu-west-1", "orthweb:traffic": { frontDoor: "loadBalancer", loadBalancer: { type: "network", healthCheck: { intervalSeconds: 30, healthyThreshold: 5, unhealthyThreshold: 3 } } } };
+        expect(networkLoadBalancerStack(already).raw).to.equal(already);
+    });
+
+    it("keeps its fixture (used until the load balancer front door is merged) valid", () => {
+        const tgs = targetGroupsFrom(JSON.parse(fs.readFileSync(FIXTURE, "utf8")));
+        expect(tgs.map((t) => t.port).sort((x, y) => x - y)).to.deep.equal([443, 11112]);
+    });
+});
+
+describe("local twin: HAProxy standing in for the network load balancer", () => {
+    const tgs = targetGroupsFrom(JSON.parse(fs.readFileSync(FIXTURE, "utf8")));
+    const cfg = renderHaproxyConfig({ frontDoorAddress: "10.251.9.2", targets: TARGETS, targetGroups: tgs, stats: { address: "10.251.9.2", port: 8404 } });
+    const backend = (name: string) => cfg.split(`\nbackend ${name}\n`)[1].split("\n\n")[0];
+
+    it("listens on each target group's port at the front door and sends to both instances on the same port", () => {
+        expect(cfg).to.contain("frontend lb-dicom\n    bind 10.251.9.2:11112\n    default_backend lb-dicom");
+        expect(cfg).to.contain("frontend lb-web\n    bind 10.251.9.2:443\n");
+        expect(backend("lb-dicom")).to.contain("server orthanc-1 10.251.9.6:11112 weight 256 check");
+        expect(backend("lb-dicom")).to.contain("server orthanc-2 10.251.9.10:11112 weight 256 check");
+    });
+
+    it("copies the health check: path, port, interval in every state, rise, fall, timeout, accepted codes", () => {
+        const dicom = backend("lb-dicom");
+        expect(dicom).to.contain("option httpchk GET /healthz");
+        expect(dicom).to.contain("timeout check 5s");
+        expect(dicom).to.contain("http-check expect rstatus ^(2[0-9][0-9]|3[0-9][0-9])$");
+        expect(dicom).to.contain("inter 10s fastinter 10s downinter 10s rise 3 fall 2 port 443");
+        expect(backend("lb-web")).not.to.match(/ port \d/);
+    });
+
+    it("checks HTTPS like the NLB: certificate not validated, TLS 1.2 at most", () => {
+        expect(backend("lb-web")).to.contain("check-ssl verify none ssl-max-ver TLSv1.2");
+    });
+
+    it("passes TCP through (nginx keeps TLS) and places each new connection at random, evenly, like the NLB's flow hash", () => {
+        expect(cfg).to.contain("    mode tcp");
+        expect(cfg).not.to.match(/bind .* ssl/);
+        expect(backend("lb-dicom")).to.contain("balance random(1)");
+        expect(backend("lb-dicom").match(/ weight 256 /g)).to.have.length(2);
+    });
+
+    it("terminates a TLS target group with the listener's certificate and re-encrypts to the targets", () => {
+        const tls = targetGroupsFrom([tgRegistration("tls-dicom", { port: 11112, protocol: "TLS", healthCheck: HTTPS_CHECK })]);
+        const out = renderHaproxyConfig({ frontDoorAddress: "10.251.9.2", targets: TARGETS, targetGroups: tls, stats: { address: "10.251.9.2", port: 8404 }, tlsListenerPemPath: "/tmp/l.pem" });
+        expect(out).to.contain("bind 10.251.9.2:11112 ssl crt /tmp/l.pem");
+        expect(out).to.match(/server orthanc-1 .* ssl verify none$/m);
+        expect(() => renderHaproxyConfig({ frontDoorAddress: "10.251.9.2", targets: TARGETS, targetGroups: tls, stats: { address: "10.251.9.2", port: 8404 } })).to.throw(/tlsListenerPemPath/);
+    });
+
+    it("writes accepted status codes as a compact regex", () => {
+        expect(statusRegex(matcherCodes("200-399")!)).to.equal("^(2[0-9][0-9]|3[0-9][0-9])$");
+        expect(statusRegex(matcherCodes("200,401")!)).to.equal("^(200|401)$");
+    });
+
+    it("haproxy -c accepts the rendered configuration and rejects a broken one", function () {
+        requireTool(this, "haproxy");
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "twin-haproxy-"));
+        try {
+            fs.writeFileSync(path.join(dir, "ok.cfg"), cfg);
+            fs.writeFileSync(path.join(dir, "broken.cfg"), cfg.replace("inter 10s", "inter ten"));
+            const ok = spawnSync("haproxy", ["-c", "-f", path.join(dir, "ok.cfg")], { encoding: "utf8" });
+            expect(ok.status, ok.stdout + ok.stderr).to.equal(0);
+            expect(spawnSync("haproxy", ["-c", "-f", path.join(dir, "broken.cfg")]).status).not.to.equal(0);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
+
+describe("local twin: Debian deviations", () => {
+    const rendered = renderOrthancConfig(ORTHANC_PARAMS);
+    const twin = { databaseHost: "10.251.9.13", databasePort: 5432, storageDirectory: "/tmp/twin/orthanc-1/storage" };
+
+    it("lists every change to the rendered orthanc.json, each with its reason, and changes nothing else", () => {
+        const { config, deviations } = debianOrthancConfig(rendered, twin);
+        expect(deviations.map((d) => d.path).sort()).to.deep.equal([".Plugins", ".PostgreSQL.EnableStorage", ".PostgreSQL.Host", ".StorageDirectory"]);
+        expect(deviations.every((d) => !d.why.includes("no reason"))).to.equal(true);
+        expect(jsonChanges(rendered, config).length).to.equal(deviations.length);
+        expect(config.Plugins).to.deep.equal(DEBIAN_PLUGINS);
+        const pg = config.PostgreSQL as Record<string, unknown>;
+        expect([pg.EnableSsl, pg.Lock, pg.EnableIndex, pg.EnableStorage]).to.deep.equal([true, false, true, true]);
+        expect(config.AwsS3Storage).to.deep.equal(rendered.AwsS3Storage);
+    });
+
+    it("does not touch the rendered object it adapts", () => {
+        const before = JSON.stringify(rendered);
+        debianOrthancConfig(rendered, twin);
+        expect(JSON.stringify(rendered)).to.equal(before);
+    });
+
+    it("refuses a config without the shared PostgreSQL index", () => {
+        expect(() => debianOrthancConfig({ ...rendered, PostgreSQL: { EnableIndex: false } }, twin)).to.throw(/PostgreSQL.EnableIndex/);
+    });
+
+    it("fills the secrets with the start script's own jq filter, at SECRET_PATHS", () => {
+        const script = renderStartScript({ region: "eu-west-1", dir: "/opt/orthweb", secretArns: { database: "a", admin: "b", tls: "c" } });
+        expect(script).to.contain(`'${secretsFilter()}'`);
+        expect(secretsFilter()).to.contain(`${SECRET_PATHS.databasePassword} = $password`);
+    });
+
+    it("jq puts passwords with quotes and backslashes in verbatim, still valid JSON", function () {
+        requireTool(this, "jq");
+        const password = `p"a\\s's $w{o}rd`;
+        const r = spawnSync("jq", ["--arg", "user", "orthanc", "--arg", "password", password, "--arg", "admin", "adm\"in", secretsFilter()], { input: JSON.stringify(rendered), encoding: "utf8" });
+        expect(r.status, r.stderr).to.equal(0);
+        const filled = JSON.parse(r.stdout);
+        expect([filled.PostgreSQL.Username, filled.PostgreSQL.Password, filled.RegisteredUsers.admin]).to.deep.equal(["orthanc", password, "adm\"in"]);
+    });
+
+    it("adds Debian's stream module to nginx.conf; the rest differs from the instance's file only in the twin's parameters", () => {
+        const instance = renderNginxConf({ orthancHost: "orthanc", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key" });
+        const twinConf = debianNginxConf(renderNginxConf({ orthancHost: "127.0.0.1", certificatePath: "/t/server.crt", keyPath: "/t/server.key", pidPath: "/t/nginx.pid", listenAddress: "10.251.9.6" }));
+        expect(twinConf.startsWith(`load_module ${DEBIAN_STREAM_MODULE};\n`)).to.equal(true);
+        const changed = lineChanges(instance, twinConf);
+        const text = changed.map((c) => c.added ?? c.removed ?? "");
+        expect(text.every((l) => /^(load_module|pid|server |listen|ssl_certificate)/.test(l)), text.join("\n")).to.equal(true);
+        expect(changed).to.deep.include({ removed: "listen 11112 ssl;" });
+        expect(changed).to.deep.include({ added: "listen 10.251.9.6:11112 ssl;" });
+    });
+
+    it("finds orthanc.json and nginx.conf in the instance user data exactly as rendered", () => {
+        const userData = renderUserData({ region: "eu-west-1", orthancImage: "orthancteam/orthanc:25.12.3", nginxImage: "nginx:1.28.0-alpine", orthanc: ORTHANC_PARAMS, secretArns: { database: "a", admin: "b", tls: "c" } });
+        const files = bootstrapFromUserData(userData);
+        expect(files.orthancTemplate).to.deep.equal(rendered);
+        expect(files.nginxConf).to.equal(renderNginxConf({ orthancHost: "orthanc", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key" }));
+    });
+});
+
+describe("local twin: DICOM it sends", () => {
+    const ids = { patientId: "TWIN-1", studyUid: newUid(), seriesUid: newUid(), sopInstanceUid: newUid(), instanceNumber: 7 };
+
+    it("makes valid, unique UIDs under the 2.25 root", () => {
+        const uids = new Set(Array.from({ length: 200 }, newUid));
+        expect(uids.size).to.equal(200);
+        for (const uid of uids) expect(uid).to.match(/^2\.25\.[1-9]\d*$/).and.have.length.at.most(64);
+    });
+
+    it("writes a Part 10 file: preamble, DICM, a meta group whose length is right, even-length elements", () => {
+        const file = secondaryCapture(ids);
+        expect(file.subarray(128, 132).toString("ascii")).to.equal("DICM");
+        expect(file.subarray(132, 136)).to.deep.equal(Buffer.from([0x02, 0x00, 0x00, 0x00]));
+        const groupLength = file.readUInt32LE(140);
+        const firstDatasetTag = file.readUInt16LE(144 + groupLength);
+        expect(firstDatasetTag).to.equal(0x0008);
+        expect(file.length % 2).to.equal(0);
+    });
+
+    it("dcmdump reads it back with its SOP class and instance UID", function () {
+        requireTool(this, "dcmdump");
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "twin-dicom-"));
+        try {
+            const f = path.join(dir, "x.dcm");
+            fs.writeFileSync(f, secondaryCapture(ids));
+            const r = spawnSync("dcmdump", ["-E", f], { encoding: "utf8" });
+            expect(r.status, r.stdout + r.stderr).to.equal(0);
+            expect(r.stdout).to.contain(`[${ids.sopInstanceUid}]`);
+            expect(r.stdout).to.contain(`=SecondaryCaptureImageStorage`);
+            expect(r.stdout).to.match(/\(7fe0,0010\) OB/);
+            expect(SECONDARY_CAPTURE).to.equal("1.2.840.10008.5.1.4.1.1.7");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
+
+describe("local twin: clients and HAProxy states", () => {
+    it("sends with anonymous TLS, verifying the server's certificate, to the program's AE title", () => {
+        const args = storescuArgs({ host: "10.251.9.2", port: 11112, calledAet: "ORTHANC", caPath: "/t/ca.pem" }, "/t/1.dcm");
+        expect(args.slice(0, 3)).to.deep.equal(["+tla", "+cf", "/t/ca.pem"]);
+        expect(args).not.to.include("-ic");
+        expect(args.join(" ")).to.contain("-aec ORTHANC 10.251.9.2 11112 /t/1.dcm");
+    });
+
+    it("counts a C-STORE as acknowledged only on exit 0 with a Success response", () => {
+        expect(acknowledged(0, "I: Received Store Response (Success)\n")).to.equal(true);
+        expect(acknowledged(0, "E: Association Request Failed\n")).to.equal(false);
+        expect(acknowledged(1, "I: Received Store Response (Success)\n")).to.equal(false);
+    });
+
+    it("reads server states from HAProxy's stats CSV; a server with one failed check still takes connections", () => {
+        const csv = [
+            "# pxname,svname,qcur,status,check_status,stot,",
+            "lb-dicom,FRONTEND,,OPEN,,12,",
+            "lb-dicom,orthanc-1,0,UP 1/2,L7STS,5,",
+            "lb-dicom,orthanc-2,0,DOWN 1/3,L7OK,7,",
+            "lb-dicom,BACKEND,0,UP,,12,",
+            "twin-stats,FRONTEND,,OPEN,,1,",
+        ].join("\n");
+        const states = parseStatsCsv(csv);
+        expect(states).to.deep.equal([
+            { backend: "lb-dicom", server: "orthanc-1", status: "UP 1/2", checkStatus: "L7STS", sessions: 5 },
+            { backend: "lb-dicom", server: "orthanc-2", status: "DOWN 1/3", checkStatus: "L7OK", sessions: 7 },
+        ]);
+        expect(states.map(routed)).to.deep.equal([true, false]);
+    });
+});
+
+describe("local twin: its own network", () => {
+    it("gives every namespace end its own address on /30 links of one /24, with device names Linux accepts", () => {
+        const plan = addressPlan(77);
+        const addresses = plan.links.flatMap((l) => [l.a.address, l.b.address]);
+        expect(new Set(addresses).size).to.equal(addresses.length);
+        expect(addresses.every((a) => a.startsWith("10.251.77.") && a.endsWith("/30"))).to.equal(true);
+        expect(plan.links.flatMap((l) => [l.a.dev, l.b.dev]).every((d) => d.length <= 15)).to.equal(true);
+        expect(plan.instances.map((i) => i.address)).to.deep.equal(["10.251.77.6", "10.251.77.10"]);
+        expect(plan.links.filter((l) => l.a.ns === "host" || l.b.ns === "host")).to.have.length(1);
+    });
+
+    it("picks a /24 no route or address of the machine overlaps, and gives up when the whole block is taken", () => {
+        expect(pickSubnetNumber(["0.0.0.0/0", "192.0.2.0/24", "10.251.5.0/24", "10.251.6.1"], 5)).to.equal(7);
+        expect(pickSubnetNumber([], 254)).to.equal(254);
+        expect(() => pickSubnetNumber(["10.0.0.0/8"], 1)).to.throw(/no free \/24/);
+    });
+
+    it("leaves alone a subnet number whose namespaces exist (a run that is still going, or was not cleaned up)", () => {
+        expect(pickSubnetNumber([], 5, ["otw5-lb", "other"])).to.equal(6);
+    });
+
+    it("lists every Debian package it installs for CI too", () => {
+        const ci = fs.readFileSync(path.join(__dirname, "..", ".ci", "debian-packages.txt"), "utf8").split("\n").map((l) => l.trim());
+        expect(TWIN_PACKAGES.filter((p) => !ci.includes(p))).to.deep.equal([]);
+    });
+});
+
+describe("local twin: measurements and the summary line", () => {
+    const a = (startS: number, ok: boolean): Attempt => ({ startMs: startS * 1000, endMs: startS * 1000 + 200, ok });
+
+    it("measures the gap from the first failure to the first success after the last failure", () => {
+        const attempts = [a(9, true), a(10.5, false), a(10.75, true), a(20, false), a(20.25, true), a(21, true)];
+        const gap = failoverGap(attempts, 10_000, 60_000);
+        expect(gap.seconds).to.be.closeTo(9.75, 1e-9);
+        expect(gap.failures).to.equal(2);
+        expect(gap.recovered).to.equal(true);
+    });
+
+    it("reports 0 when nothing failed, and a lower bound, not recovered, when nothing got through again", () => {
+        expect(failoverGap([a(11, true)], 10_000, 60_000)).to.deep.equal({ failures: 0, seconds: 0, recovered: true });
+        const stuck = failoverGap([a(11, false), a(15, false), a(16, false)], 10_000, 60_000);
+        expect(stuck.recovered).to.equal(false);
+        expect(stuck.seconds).to.equal(5);
+    });
+
+    it("only looks at attempts started inside the window", () => {
+        expect(failoverGap([a(5, false), a(70, false), a(11, true)], 10_000, 60_000).failures).to.equal(0);
+    });
+
+    const outcome = (over: Partial<Outcome>): Outcome => ({ stored: 271, lost: 0, retried: 38, gap: { failures: 3, seconds: 19.3, recovered: true }, modeledSeconds: 20, otherFailures: [], ...over });
+
+    it("prints the summary line in the agreed format, the gap rounded up to a tenth", () => {
+        expect(summaryLine(outcome({}))).to.equal("twin: 271 stored, 0 lost, 38 retried, failover gap 19.3s (modeled 20s)");
+        expect(summaryLine(outcome({ gap: { failures: 1, seconds: 20.01, recovered: true } }))).to.contain("failover gap 20.1s");
+        expect(summaryLine(outcome({ gap: { failures: 1, seconds: 45.2, recovered: false } }))).to.contain("failover gap >45.2s");
+        expect(ceilTenth(19.96)).to.equal(20);
+    });
+
+    it("passes only with nothing lost and a gap within the model", () => {
+        expect(verdict(outcome({}))).to.deep.equal([]);
+        expect(verdict(outcome({ lost: 1 }))[0]).to.match(/1 acknowledged or abandoned/);
+        expect(verdict(outcome({ gap: { failures: 1, seconds: 20.04, recovered: true } }))[0]).to.match(/exceeds the modeled 20s/);
+        expect(verdict(outcome({ gap: { failures: 1, seconds: 19.96, recovered: true } }))).to.deep.equal([]);
+        expect(verdict(outcome({ gap: { failures: 1, seconds: 3, recovered: false } }))[0]).to.match(/never got through/);
+        expect(verdict(outcome({ otherFailures: ["orthanc-1 did not rejoin"] }))).to.deep.equal(["orthanc-1 did not rejoin"]);
+    });
+});

@@ -1,0 +1,94 @@
+// What the twin takes from the program itself, by running it under Pulumi mocks: the load balancer's target
+// groups and the files an instance boots from (orthanc.json template and nginx.conf, out of the user data).
+import * as fs from "fs";
+import { parse } from "yaml";
+import { createInfrastructure } from "../../program";
+import { validateStackConfig } from "../../stacks/config";
+import { loadStackFile } from "../../stacks/stackFile";
+import { Registration, runUnderMocks } from "../mockRuntime";
+import { networkLoadBalancerStack, TargetGroupError, targetGroupsFrom, TargetGroupSpec } from "./targetGroups";
+
+export const LAUNCH_TEMPLATE_TYPE = "aws:ec2/launchTemplate:LaunchTemplate";
+export const FIXTURE_ENV = "TWIN_TARGET_GROUPS";
+
+export interface BootstrapFromProgram {
+    /** orthanc.template.json as written to the instance: no secrets yet. */
+    readonly orthancTemplate: Record<string, unknown>;
+    /** nginx.conf as written to the instance. */
+    readonly nginxConf: string;
+}
+
+/** The orthanc.json template and nginx.conf inside a cloud-config user data. */
+export function bootstrapFromUserData(userData: string): BootstrapFromProgram {
+    const doc = (parse(userData) ?? {}) as { write_files?: { path: string; content: string }[] };
+    const file = (suffix: string) => {
+        const found = (doc.write_files ?? []).filter((f) => f.path.endsWith(suffix));
+        if (found.length !== 1) throw new Error(`the user data writes ${found.length} files named *${suffix}; expected one`);
+        return found[0].content;
+    };
+    return { orthancTemplate: JSON.parse(file("/orthanc.template.json")) as Record<string, unknown>, nginxConf: file("/nginx.conf") };
+}
+
+export function bootstrapFromRegistrations(registrations: readonly Registration[]): BootstrapFromProgram {
+    const templates = registrations.filter((r) => r.type === LAUNCH_TEMPLATE_TYPE);
+    if (templates.length !== 1) throw new Error(`the program registered ${templates.length} launch templates; the twin expects the pair's one`);
+    return bootstrapFromUserData(Buffer.from(String(templates[0].inputs.userData), "base64").toString("utf8"));
+}
+
+export interface ProgramInputs {
+    readonly targetGroups: TargetGroupSpec[];
+    /** Where the target groups came from: the program, or a fixture file (until the load balancer is merged). */
+    readonly source: string;
+    readonly stackNote: string;
+    readonly bootstrap: BootstrapFromProgram;
+    /** Loud notes for the output (fixture in use, fixture ignored). */
+    readonly warnings: string[];
+}
+
+export class ProgramInputError extends Error {}
+
+async function registrationsOf(raw: Record<string, unknown>, encryptedKeys: ReadonlySet<string>): Promise<{ registrations?: Registration[]; problems: string[] }> {
+    const { config, problems } = validateStackConfig(raw, { opaqueKeys: encryptedKeys });
+    if (!config) return { problems };
+    const run = await runUnderMocks({ stack: "prod", region: config.region }, () => createInfrastructure(config));
+    return { registrations: run.registrations, problems: [] };
+}
+
+/**
+ * The prod stack with a network load balancer front door, under mocks. Without target groups from the program
+ * this fails, naming why, unless `fixturePath` names a JSON file of target group registrations ({type, name, inputs}).
+ */
+export async function fromProgram(fixturePath?: string): Promise<ProgramInputs> {
+    const prod = loadStackFile("prod");
+    const nlb = networkLoadBalancerStack(prod.config);
+    const built = await registrationsOf(nlb.raw, prod.encryptedKeys);
+    const problems = built.problems.map((p) => `stack config: ${p}`);
+    let targetGroups: TargetGroupSpec[] | undefined;
+    if (built.registrations) {
+        try {
+            targetGroups = targetGroupsFrom(built.registrations);
+        } catch (e) {
+            if (!(e instanceof TargetGroupError)) throw e;
+            problems.push(...e.problems);
+        }
+    }
+    const warnings: string[] = [];
+    if (targetGroups) {
+        if (fixturePath) warnings.push(`${FIXTURE_ENV}=${fixturePath} ignored: the program registers its own target groups`);
+        return { targetGroups, source: "the program (prod stack under mocks)", stackNote: nlb.note, bootstrap: bootstrapFromRegistrations(built.registrations!), warnings };
+    }
+
+    const why = [`the program gives the twin no load balancer to stand in for (prod stack; ${nlb.note}):`, ...problems.map((p) => `  ${p}`)];
+    if (!fixturePath) {
+        throw new ProgramInputError(
+            [...why, `Until the load-balancer front door is merged, run against fixture target groups: ${FIXTURE_ENV}=tools/twin/fixtures/nlb-target-groups.json npm run test:twin`].join("\n"),
+        );
+    }
+    const fixture = JSON.parse(fs.readFileSync(fixturePath, "utf8")) as unknown;
+    if (!Array.isArray(fixture)) throw new ProgramInputError(`${fixturePath}: expected a JSON array of {type, name, inputs}`);
+    warnings.push(...why, `TARGET GROUPS FROM THE FIXTURE ${fixturePath}, NOT FROM THE PROGRAM (${FIXTURE_ENV})`);
+    // The instances' files do not depend on the front door: take them from the prod stack as it is.
+    const asIs = built.registrations ? built : await registrationsOf(prod.config, prod.encryptedKeys);
+    if (!asIs.registrations) throw new ProgramInputError(`the prod stack itself does not validate:\n${asIs.problems.join("\n")}`);
+    return { targetGroups: targetGroupsFrom(fixture), source: `fixture ${fixturePath}`, stackNote: nlb.note, bootstrap: bootstrapFromRegistrations(asIs.registrations), warnings };
+}
