@@ -1,27 +1,12 @@
 import { expect } from "chai";
 import { parse } from "yaml";
-import { BootstrapParams, renderBootstrapFiles, renderCloudConfig, renderUserData, USER_DATA_LIMIT_BYTES } from "../components/bootstrap";
+import { renderBootstrapFiles, renderCloudConfig, renderUserData, USER_DATA_LIMIT_BYTES } from "../components/bootstrap";
 import { renderCompose } from "../components/bootstrap/compose";
 import { HEALTH_PATH, renderNginxConf } from "../components/bootstrap/nginx";
 import { renderOrthancConfig, SECRET_PATHS } from "../components/bootstrap/orthanc";
 import { renderStartScript, shellQuote } from "../components/bootstrap/startScript";
+import { SAMPLE } from "./fixtures";
 
-export const SAMPLE: BootstrapParams = {
-    region: "eu-west-1",
-    orthancImage: "orthancteam/orthanc:25.12.3",
-    nginxImage: "nginx:1.28.0-alpine",
-    orthanc: {
-        name: "orthanc",
-        aet: "ORTHANC",
-        database: { host: "orthanc-db.abc.eu-west-1.rds.amazonaws.com", port: 5432, name: "orthanc" },
-        bucket: { name: "orthanc-bucket-123", region: "eu-west-1" },
-    },
-    secretArns: {
-        database: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-1",
-        admin: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orthanc-admin-1",
-        tls: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orthanc-tls-1",
-    },
-};
 
 describe("instance bootstrap rendering", () => {
     describe("nginx.conf", () => {

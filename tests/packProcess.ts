@@ -147,3 +147,21 @@ export class RunningPack {
         this.child.kill();
     }
 }
+
+let shared: Promise<RunningPack> | undefined;
+
+/**
+ * One pack process for the whole run. Starting it takes seconds of type-checking in the child, so the root hook
+ * (tests/rootHooks.ts) starts it when mocha begins and the other specs run meanwhile on the other core.
+ */
+export function sharedPack(): Promise<RunningPack> {
+    shared ??= RunningPack.start();
+    return shared;
+}
+
+export async function stopSharedPack(): Promise<void> {
+    if (!shared) return;
+    const started = shared;
+    shared = undefined;
+    (await started.catch(() => undefined))?.stop();
+}

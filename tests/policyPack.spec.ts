@@ -1,5 +1,5 @@
-// The pack as Pulumi runs it: a separate process started from policy/ and spoken to over gRPC. Slow
-// (ts-node type-checks the pack against @pulumi/aws, ~15 s), so it starts once for the whole file.
+// The pack as Pulumi runs it: a separate process started from policy/ and spoken to over gRPC. Slow to start
+// (ts-node type-checks the pack against @pulumi/aws), so it starts once, in the background, when mocha begins.
 import { expect } from "chai";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import * as rules from "../policy/rules";
@@ -7,7 +7,7 @@ import { listStacks } from "../stacks/stackFile";
 import { planStack } from "../tools/plan";
 import { enforcementOf, evaluate, PolicyConfig, policyConfigFor, Subject, subjectsOf, urnOf, Violation } from "../tools/policyRun";
 import { build, withConfig } from "./harness";
-import { RunningPack } from "./packProcess";
+import { RunningPack, sharedPack } from "./packProcess";
 
 /** The config the CLI sends for a --policy-pack-config file: each named policy with its effective level. */
 function engineConfig(config: PolicyConfig) {
@@ -33,10 +33,9 @@ describe("policy pack process (as `pulumi preview --policy-pack policy` runs it)
     let pack: RunningPack;
 
     before(async () => {
-        pack = await RunningPack.start();
+        // Started when mocha began (tests/rootHooks.ts); stopped when the run ends.
+        pack = await sharedPack();
     });
-
-    after(() => pack?.stop());
 
     it("starts from policy/ and announces every rule with its name, description and default level", async () => {
         const info = await pack.info();

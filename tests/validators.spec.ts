@@ -7,7 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import { renderBootstrapFiles, renderUserData } from "../components/bootstrap";
 import { renderNginxConf } from "../components/bootstrap/nginx";
-import { SAMPLE } from "./bootstrap.spec";
+import { SAMPLE } from "./fixtures";
 import { needFile, needTool } from "./localTools";
 
 const DEBIAN_STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so";
