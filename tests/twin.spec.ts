@@ -13,7 +13,7 @@ import { renderStartScript } from "../components/bootstrap/startScript";
 import { acknowledged, parseStatsCsv, routed, storescuArgs } from "../tools/twin/clients";
 import { DEBIAN_PLUGINS, DEBIAN_STREAM_MODULE, debianNginxConf, debianOrthancConfig, jsonChanges, lineChanges, secretsFilter } from "../tools/twin/debian";
 import { newUid, SECONDARY_CAPTURE, secondaryCapture } from "../tools/twin/dicom";
-import { bootstrapFromUserData } from "../tools/twin/fromProgram";
+import { bootstrapFromUserData, fromProgram } from "../tools/twin/fromProgram";
 import { renderHaproxyConfig, statusRegex } from "../tools/twin/haproxy";
 import { addressPlan, pickSubnetNumber, TWIN_PACKAGES } from "../tools/twin/lab";
 import { Attempt, ceilTenth, failoverGap, Outcome, summaryLine, verdict } from "../tools/twin/summary";
@@ -119,9 +119,17 @@ describe("local twin: target groups from the program", () => {
         expect(networkLoadBalancerStack(already).raw).to.equal(already);
     });
 
-    it("keeps its fixture (used until the load balancer front door is merged) valid", () => {
+    it("keeps its fixture (the HAProxy tests' fixed input) shaped like the program's target groups", () => {
         const tgs = targetGroupsFrom(JSON.parse(fs.readFileSync(FIXTURE, "utf8")));
         expect(tgs.map((t) => t.port).sort((x, y) => x - y)).to.deep.equal([443, 11112]);
+    });
+
+    it("reads the program's own prod target groups: 443 and 11112, both checked on /healthz via 443, 10 s / 3 / 2", async () => {
+        const { targetGroups } = await fromProgram();
+        expect(targetGroups.map((t) => t.port).sort((x, y) => x - y)).to.deep.equal([443, 11112]);
+        for (const tg of targetGroups) {
+            expect(tg.healthCheck, tg.name).to.deep.include({ protocol: "HTTPS", path: "/healthz", port: 443, intervalSeconds: 10, healthyThreshold: 3, unhealthyThreshold: 2 });
+        }
     });
 });
 

@@ -1,6 +1,5 @@
 // What the twin takes from the program itself, by running it under Pulumi mocks: the load balancer's target
 // groups and the files an instance boots from (orthanc.json template and nginx.conf, out of the user data).
-import * as fs from "fs";
 import { parse } from "yaml";
 import { createInfrastructure } from "../../program";
 import { validateStackConfig } from "../../stacks/config";
@@ -9,7 +8,6 @@ import { Registration, runUnderMocks } from "../mockRuntime";
 import { networkLoadBalancerStack, TargetGroupError, targetGroupsFrom, TargetGroupSpec } from "./targetGroups";
 
 export const LAUNCH_TEMPLATE_TYPE = "aws:ec2/launchTemplate:LaunchTemplate";
-export const FIXTURE_ENV = "TWIN_TARGET_GROUPS";
 
 export interface BootstrapFromProgram {
     /** orthanc.template.json as written to the instance: no secrets yet. */
@@ -37,12 +35,10 @@ export function bootstrapFromRegistrations(registrations: readonly Registration[
 
 export interface ProgramInputs {
     readonly targetGroups: TargetGroupSpec[];
-    /** Where the target groups came from: the program, or a fixture file (until the load balancer is merged). */
+    /** Where the target groups came from. */
     readonly source: string;
     readonly stackNote: string;
     readonly bootstrap: BootstrapFromProgram;
-    /** Loud notes for the output (fixture in use, fixture ignored). */
-    readonly warnings: string[];
 }
 
 export class ProgramInputError extends Error {}
@@ -55,40 +51,22 @@ async function registrationsOf(raw: Record<string, unknown>, encryptedKeys: Read
 }
 
 /**
- * The prod stack with a network load balancer front door, under mocks. Without target groups from the program
- * this fails, naming why, unless `fixturePath` names a JSON file of target group registrations ({type, name, inputs}).
+ * The prod stack with a network load balancer front door, under mocks: its target groups and the instances' files.
+ * Fails, naming why, when the program registers no usable target group: the twin never invents settings.
  */
-export async function fromProgram(fixturePath?: string): Promise<ProgramInputs> {
+export async function fromProgram(): Promise<ProgramInputs> {
     const prod = loadStackFile("prod");
     const nlb = networkLoadBalancerStack(prod.config);
     const built = await registrationsOf(nlb.raw, prod.encryptedKeys);
     const problems = built.problems.map((p) => `stack config: ${p}`);
-    let targetGroups: TargetGroupSpec[] | undefined;
     if (built.registrations) {
         try {
-            targetGroups = targetGroupsFrom(built.registrations);
+            const targetGroups = targetGroupsFrom(built.registrations);
+            return { targetGroups, source: "the program (prod stack under mocks)", stackNote: nlb.note, bootstrap: bootstrapFromRegistrations(built.registrations) };
         } catch (e) {
             if (!(e instanceof TargetGroupError)) throw e;
             problems.push(...e.problems);
         }
     }
-    const warnings: string[] = [];
-    if (targetGroups) {
-        if (fixturePath) warnings.push(`${FIXTURE_ENV}=${fixturePath} ignored: the program registers its own target groups`);
-        return { targetGroups, source: "the program (prod stack under mocks)", stackNote: nlb.note, bootstrap: bootstrapFromRegistrations(built.registrations!), warnings };
-    }
-
-    const why = [`the program gives the twin no load balancer to stand in for (prod stack; ${nlb.note}):`, ...problems.map((p) => `  ${p}`)];
-    if (!fixturePath) {
-        throw new ProgramInputError(
-            [...why, `Until the load-balancer front door is merged, run against fixture target groups: ${FIXTURE_ENV}=tools/twin/fixtures/nlb-target-groups.json npm run test:twin`].join("\n"),
-        );
-    }
-    const fixture = JSON.parse(fs.readFileSync(fixturePath, "utf8")) as unknown;
-    if (!Array.isArray(fixture)) throw new ProgramInputError(`${fixturePath}: expected a JSON array of {type, name, inputs}`);
-    warnings.push(...why, `TARGET GROUPS FROM THE FIXTURE ${fixturePath}, NOT FROM THE PROGRAM (${FIXTURE_ENV})`);
-    // The instances' files do not depend on the front door: take them from the prod stack as it is.
-    const asIs = built.registrations ? built : await registrationsOf(prod.config, prod.encryptedKeys);
-    if (!asIs.registrations) throw new ProgramInputError(`the prod stack itself does not validate:\n${asIs.problems.join("\n")}`);
-    return { targetGroups: targetGroupsFrom(fixture), source: `fixture ${fixturePath}`, stackNote: nlb.note, bootstrap: bootstrapFromRegistrations(asIs.registrations), warnings };
+    throw new ProgramInputError([`the program gives the twin no load balancer to stand in for (prod stack; ${nlb.note}):`, ...problems.map((p) => `  ${p}`)].join("\n"));
 }

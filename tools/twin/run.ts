@@ -13,7 +13,7 @@ import { DATABASE_NAME, DATABASE_PORT, DATABASE_USER } from "../../components/or
 import { DicomClient, now, routed, runStorescu, ServerState, sleep, StatsWatcher, WebPoller, waitFor } from "./clients";
 import { debianNginxConf, debianOrthancConfig, INERT_ON_DEBIAN, lineChanges, secretsFilter } from "./debian";
 import { newUid, secondaryCapture } from "./dicom";
-import { FIXTURE_ENV, fromProgram, ProgramInputError, ProgramInputs } from "./fromProgram";
+import { fromProgram, ProgramInputError, ProgramInputs } from "./fromProgram";
 import { renderHaproxyConfig } from "./haproxy";
 import { addressPlan, AddressPlan, inNs, Lab, must, pickSubnetNumber, run, TWIN_PACKAGES } from "./lab";
 import { Attempt, ceilTenth, failoverGap, Gap, summaryLine, verdict } from "./summary";
@@ -406,14 +406,13 @@ async function main(): Promise<number> {
     t0 = now();
     let program: ProgramInputs;
     try {
-        program = await fromProgram(process.env[FIXTURE_ENV]);
+        program = await fromProgram();
     } catch (e) {
         if (!(e instanceof ProgramInputError)) throw e;
         process.stdout.write(`${e.message}\n`);
         process.stdout.write("twin: not run: no target groups from the program\n");
         return 1;
     }
-    for (const w of program.warnings) say(`WARNING: ${w}`);
     say(`stack: prod, ${program.stackNote}`);
 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "orthweb-twin-"));
