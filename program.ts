@@ -3,6 +3,7 @@
 // call it directly, several stacks in one process.
 import * as pulumi from "@pulumi/pulumi";
 import { DICOM_PORT } from "./components/bootstrap/nginx";
+import { FailoverSummary } from "./components/failover";
 import { ClientVpnAccess } from "./components/clientVpnAccess";
 import { DirectAccess } from "./components/directAccess";
 import { LoadBalancerFrontDoor } from "./components/loadBalancerFrontDoor";
@@ -39,12 +40,6 @@ export interface StackOutputs {
     readonly vpnEndpointId?: pulumi.Output<string>;
     /** With a client VPN: client name -> complete .ovpn profile. A secret. */
     readonly vpnProfiles?: pulumi.Output<Record<string, string>>;
-}
-
-export interface FailoverSummary {
-    readonly worstCaseSeconds: number;
-    readonly breakdown: string;
-    readonly note: string;
 }
 
 /** Logical names of the components; every child's name starts with its component's. */

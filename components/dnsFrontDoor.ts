@@ -5,7 +5,7 @@
 // without that every check fails, Route 53 fails open, and failover never happens.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { dnsFailoverSeconds } from "./failover";
+import { dnsFailoverSeconds, FailoverSummary } from "./failover";
 import { DICOM_PORT, HEALTH_PATH, WEB_PORT } from "./bootstrap/nginx";
 import { clientCidrIngress, createCidrIngress } from "./ingress";
 import { Tags, tagsFor } from "./naming";
@@ -113,17 +113,8 @@ export function dnsFrontDoorProblems(args: Pick<DnsFrontDoorArgs, "routing" | "t
     return problems;
 }
 
-export interface DnsFailover {
-    /** Worst case until clients that honour the TTL reach the other instance. */
-    readonly worstCaseSeconds: number;
-    /** How the figure is made up. */
-    readonly breakdown: string;
-    /** What the figure leaves out. */
-    readonly note: string;
-}
-
 /** The failover estimate the stack outputs, with what it leaves out. Pure. */
-export function dnsFailover(routing: DnsRouting, hc: DnsHealthCheckSettings, ttlSeconds: number): DnsFailover {
+export function dnsFailover(routing: DnsRouting, hc: DnsHealthCheckSettings, ttlSeconds: number): FailoverSummary {
     const worstCaseSeconds = dnsFailoverSeconds({ ...hc, ttlSeconds });
     const moves =
         routing === "failover"
@@ -150,7 +141,7 @@ export class DnsFrontDoor extends pulumi.ComponentResource {
     /** Per instance: the calculated check that the record uses (healthy when both web and DICOM answer). */
     public readonly healthCheckIds: pulumi.Output<string>[];
     public readonly recordFqdns: pulumi.Output<string>[];
-    public readonly failover: DnsFailover;
+    public readonly failover: FailoverSummary;
     public readonly ruleIds: pulumi.Output<string>[];
 
     constructor(name: string, args: DnsFrontDoorArgs, opts: pulumi.ComponentResourceOptions = {}) {

@@ -1,6 +1,16 @@
 // Worst-case failover estimates: how long after an instance fails until clients are served by the other one.
 // Pure; used by the stack outputs, the offline plan and the local twin (which measures the real thing).
 
+/** A front door's failover estimate, as the stack output `failover` carries it. */
+export interface FailoverSummary {
+    /** Worst case until clients reach the other instance. */
+    readonly worstCaseSeconds: number;
+    /** How the figure is made up. */
+    readonly breakdown: string;
+    /** What the figure leaves out. */
+    readonly note: string;
+}
+
 export interface LoadBalancerHealthCheck {
     readonly intervalSeconds: number;
     readonly unhealthyThreshold: number;

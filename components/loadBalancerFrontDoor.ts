@@ -4,6 +4,7 @@
 //   application: an ALB (HTTPS 443, 80 -> 443, WAF, access logs) and a companion NLB for DICOM 11112.
 // With a certificate (ACM, validated in the user's zone, or given by ARN) the listeners terminate TLS;
 // without one they pass TCP through and clients see the instances' own certificate.
+import { FailoverSummary } from "./failover";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createCidrIngress } from "./ingress";
@@ -22,7 +23,6 @@ import {
     instancePorts,
     ListenerSpec,
     listenerLayout,
-    LoadBalancerFailover,
     loadBalancerFailover,
     LoadBalancerRole,
     loadBalancersOf,
@@ -83,7 +83,7 @@ export class LoadBalancerFrontDoor extends pulumi.ComponentResource {
     /** Whether TLS ends at the load balancer, per traffic kind (else clients see the instances' certificate). */
     public readonly terminatesTls: { readonly web: boolean; readonly dicom: boolean };
     /** Worst case from an instance failing to the load balancer no longer sending it traffic, explained. */
-    public readonly failover: LoadBalancerFailover;
+    public readonly failover: FailoverSummary;
 
     constructor(name: string, args: LoadBalancerFrontDoorArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("orthweb:index:LoadBalancerFrontDoor", name, {}, opts);

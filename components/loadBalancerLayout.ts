@@ -2,7 +2,7 @@
 // health checks, WAF rules and the access-log bucket policy. No Pulumi here: the component and the config
 // validation both read it, and its tests need no mocks.
 import { DICOM_PORT, HEALTH_PATH, WEB_PORT } from "./bootstrap/nginx";
-import { loadBalancerFailoverSeconds } from "./failover";
+import { FailoverSummary, loadBalancerFailoverSeconds } from "./failover";
 
 export type LoadBalancerType = "network" | "application";
 export type DicomTls = "terminate" | "passthrough";
@@ -154,14 +154,8 @@ export function targetHealthCheck(hc: HealthCheckSettings) {
     };
 }
 
-export interface LoadBalancerFailover {
-    readonly worstCaseSeconds: number;
-    readonly breakdown: string;
-    readonly note: string;
-}
-
 /** The failover estimate for the stack outputs, with what it leaves out. */
-export function loadBalancerFailover(hc: HealthCheckSettings): LoadBalancerFailover {
+export function loadBalancerFailover(hc: HealthCheckSettings): FailoverSummary {
     const worstCaseSeconds = loadBalancerFailoverSeconds(hc);
     return {
         worstCaseSeconds,

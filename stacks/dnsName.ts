@@ -5,6 +5,12 @@ const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 /** RFC 1035: a full name, without the root dot, has at most 253 characters. */
 export const MAX_DNS_NAME_LENGTH = 253;
 
+const LOWERCASE_LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
+/** A full lowercase name of two labels or more, without the root dot, at most 253 characters: example.org. */
+export const LOWERCASE_DNS_NAME = new RegExp(`^(?=.{1,${MAX_DNS_NAME_LENGTH}}$)${LOWERCASE_LABEL}(?:\\.${LOWERCASE_LABEL})+$`);
+/** A lowercase name relative to a zone, one label or more: pacs, or pacs.imaging. */
+export const LOWERCASE_RELATIVE_NAME = new RegExp(`^${LOWERCASE_LABEL}(?:\\.${LOWERCASE_LABEL})*$`);
+
 /** Lower case and no trailing root dot: `Example.ORG.` -> `example.org`. */
 export function normalizeDnsName(name: string): string {
     return name.replace(/\.$/, "").toLowerCase();

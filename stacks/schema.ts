@@ -2,7 +2,7 @@
 // Each leaf says what is allowed; that text is what a user reads when the value is wrong.
 import { z } from "zod";
 import { hostBitsSet, isPrivate, parseCidr, canonical } from "./cidr";
-import { frontDoorName, isDnsName, MAX_DNS_NAME_LENGTH, normalizeDnsName, relativeNameMeant } from "./dnsName";
+import { frontDoorName, isDnsName, LOWERCASE_DNS_NAME, LOWERCASE_RELATIVE_NAME, MAX_DNS_NAME_LENGTH, normalizeDnsName, relativeNameMeant } from "./dnsName";
 
 /** The traffic patterns this build can deploy. Later front doors add themselves here. */
 export const FRONT_DOORS = ["direct", "dns", "loadBalancer", "none"] as const;
@@ -16,6 +16,11 @@ export const MAX_CLIENT_CIDR_RULES = 40;
 
 function allowed(text: string) {
     return { error: `allowed: ${text}` };
+}
+
+/** A whole number from `min` to `max`; every way of missing says the same `allowed:` text. */
+function wholeNumber(min: number, max: number, text: string) {
+    return z.number(allowed(text)).int(allowed(text)).min(min, allowed(text)).max(max, allowed(text));
 }
 
 function cidrProblem(value: string, { privateOnly, minPrefix, maxPrefix }: { privateOnly: boolean; minPrefix: number; maxPrefix: number }): string | undefined {
@@ -103,23 +108,13 @@ export const databaseSchema = section({
                 .regex(/^(1[4-7])(\.\d+)?$/, allowed(ENGINE_VERSION)),
         )
         .default("16"),
-    allocatedStorageGiB: z
-        .number(allowed("a whole number of GiB from 20 to 65536"))
-        .int(allowed("a whole number of GiB from 20 to 65536"))
-        .min(20, allowed("a whole number of GiB from 20 to 65536"))
-        .max(65536, allowed("a whole number of GiB from 20 to 65536"))
-        .default(20),
+    allocatedStorageGiB: wholeNumber(20, 65536, "a whole number of GiB from 20 to 65536").default(20),
 });
 
-function wholeNumber(min: number, max: number, text: string) {
-    return z.number(allowed(text)).int(allowed(text)).min(min, allowed(text)).max(max, allowed(text));
-}
-
-const LB_DNS_LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
 const LB_ZONE_NAME = "a public hosted zone's domain name in lowercase, without the trailing dot, such as example.org";
 const LB_RECORD_NAME = "a record name in the zone: lowercase letters, digits and hyphens, such as pacs";
 const LB_CERTIFICATE_ARN = "an ACM certificate ARN such as arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-...";
-const lbRecordNameSchema = () => z.string(allowed(LB_RECORD_NAME)).regex(new RegExp(`^${LB_DNS_LABEL}(?:\\.${LB_DNS_LABEL})*$`), allowed(LB_RECORD_NAME));
+const lbRecordNameSchema = () => z.string(allowed(LB_RECORD_NAME)).regex(LOWERCASE_RELATIVE_NAME, allowed(LB_RECORD_NAME));
 const LB_INTERVAL = "a whole number of seconds from 5 to 300";
 const LB_THRESHOLD = "a whole number of consecutive checks from 2 to 10";
 
@@ -137,7 +132,7 @@ export const loadBalancerSchema = section({
     scheme: z.enum(["internet-facing", "internal"], allowed("internet-facing | internal")).default("internet-facing"),
     zoneName: z
         .string(allowed(LB_ZONE_NAME))
-        .regex(new RegExp(`^(?=.{1,253}$)${LB_DNS_LABEL}(?:\\.${LB_DNS_LABEL})+$`), allowed(LB_ZONE_NAME))
+        .regex(LOWERCASE_DNS_NAME, allowed(LB_ZONE_NAME))
         .optional(),
     recordName: lbRecordNameSchema().default("pacs"),
     certificateArn: z
@@ -180,10 +175,10 @@ export const dnsSchema = section({
         .refine((v) => !v.endsWith(".") && isDnsName(v, 1), allowed(RECORD_NAME))
         .transform(normalizeDnsName),
     routing: z.enum(DNS_ROUTINGS, allowed(DNS_ROUTINGS.join(" | "))).default("multivalue"),
-    ttl: z.number(allowed(TTL)).int(allowed(TTL)).min(1, allowed(TTL)).max(DNS_MAX_TTL, allowed(TTL)).default(DNS_RECOMMENDED_MAX_TTL),
+    ttl: wholeNumber(1, DNS_MAX_TTL, TTL).default(DNS_RECOMMENDED_MAX_TTL),
     healthCheck: section({
         intervalSeconds: z.literal([10, 30], allowed(INTERVAL)).default(10),
-        failureThreshold: z.number(allowed(THRESHOLD)).int(allowed(THRESHOLD)).min(1, allowed(THRESHOLD)).max(10, allowed(THRESHOLD)).default(2),
+        failureThreshold: wholeNumber(1, 10, THRESHOLD).default(2),
     }).prefault({}),
 }).superRefine((dns, ctx) => {
     // Runs even when a field failed: look only at fields that are valid names.
@@ -216,9 +211,9 @@ export const clientVpnSchema = section({
     clientCidr: cidrSchema({ privateOnly: false, minPrefix: 12, maxPrefix: 22 }, "an IPv4 block from /12 to /22, e.g. 192.168.0.0/22, not overlapping orthweb:network.vpcCidr").default(VPN_DEFAULTS.clientCidr),
     certificateDomain: z
         .string(allowed(DNS_NAME))
-        .regex(/^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/, allowed(DNS_NAME))
+        .regex(LOWERCASE_DNS_NAME, allowed(DNS_NAME))
         .default(VPN_DEFAULTS.certificateDomain),
-    certificateValidityDays: z.number(allowed(VPN_VALIDITY)).int(allowed(VPN_VALIDITY)).min(90, allowed(VPN_VALIDITY)).max(3650, allowed(VPN_VALIDITY)).default(VPN_DEFAULTS.certificateValidityDays),
+    certificateValidityDays: wholeNumber(90, 3650, VPN_VALIDITY).default(VPN_DEFAULTS.certificateValidityDays),
     clients: z
         .array(z.string(allowed(VPN_CLIENT)).regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, allowed(VPN_CLIENT)), allowed(`a list of 1 to ${MAX_VPN_CLIENTS} names, each ${VPN_CLIENT}`))
         .min(1, allowed(`a list of 1 to ${MAX_VPN_CLIENTS} names (one certificate and .ovpn profile each)`))
