@@ -2,17 +2,17 @@
 // pattern and returns the stack outputs. index.ts is a thin entry over it; tests and the offline plan
 // call it directly, several stacks in one process.
 import * as pulumi from "@pulumi/pulumi";
-import { DICOM_PORT } from "./components/bootstrap/nginx";
-import { FailoverSummary } from "./components/failover";
+import { FailoverSummary } from "./rules/failover";
 import { ClientVpnAccess } from "./components/clientVpnAccess";
 import { DirectAccess } from "./components/directAccess";
 import { LoadBalancerFrontDoor } from "./components/loadBalancerFrontDoor";
-import { passThroughNames } from "./components/loadBalancerLayout";
+import { passThroughNames } from "./rules/loadBalancerLayout";
 import { DnsFrontDoor } from "./components/dnsFrontDoor";
 import { stackTags } from "./components/naming";
 import { OrthancPair } from "./components/orthancPair";
 import { configWarnings, StackConfig } from "./stacks/config";
-import { frontDoorName } from "./stacks/dnsName";
+import { frontDoorName } from "./rules/dnsName";
+import { DICOM_PORT } from "./rules/ports";
 
 export interface DicomEndpoint {
     readonly host: string;

@@ -11,11 +11,11 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
-import { vpcResolver } from "../stacks/cidr";
-import { DICOM_PORT, WEB_PORT } from "./bootstrap/nginx";
+import { vpcResolver } from "../rules/cidr";
 import { Tags, tagsFor } from "./naming";
 import { renderOvpnProfiles, VpnTransport } from "./ovpn";
-import { CertificateSpec, ORGANIZATION, RSA_BITS, vpnCertificatePlan } from "./vpnCertificates";
+import { CertificateSpec, ORGANIZATION, RSA_BITS, vpnCertificatePlan } from "../rules/certificates";
+import { DICOM_PORT, WEB_PORT } from "../rules/ports";
 
 /** AWS takes minutes per association and sometimes far longer (terraform-provider-aws #15680, #18542). */
 export const ASSOCIATION_TIMEOUT = "30m";

@@ -5,12 +5,11 @@
 // without that every check fails, Route 53 fails open, and failover never happens.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { dnsFailoverSeconds, FailoverSummary } from "./failover";
-import { DICOM_PORT, HEALTH_PATH, WEB_PORT } from "./bootstrap/nginx";
+import { dnsFailoverSeconds, FailoverSummary } from "../rules/failover";
 import { clientCidrIngress, createCidrIngress } from "./ingress";
 import { Tags, tagsFor } from "./naming";
-import { frontDoorName } from "../stacks/dnsName";
-import { DNS_RECOMMENDED_MAX_TTL } from "../stacks/schema";
+import { frontDoorName, DNS_RECOMMENDED_MAX_TTL } from "../rules/dnsName";
+import { DICOM_PORT, HEALTH_PATH, WEB_PORT } from "../rules/ports";
 
 export type DnsRouting = "multivalue" | "weighted" | "failover";
 

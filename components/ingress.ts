@@ -2,8 +2,8 @@
 // so that "who can reach port X" is a property of the plan.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { DICOM_PORT, WEB_PORT } from "./bootstrap/nginx";
 import { Tags, tagsFor } from "./naming";
+import { DICOM_PORT, WEB_PORT } from "../rules/ports";
 
 export interface CidrIngress {
     readonly port: number;

@@ -4,7 +4,7 @@
 //   application: an ALB (HTTPS 443, 80 -> 443, WAF, access logs) and a companion NLB for DICOM 11112.
 // With a certificate (ACM, validated in the user's zone, or given by ARN) the listeners terminate TLS;
 // without one they pass TCP through and clients see the instances' own certificate.
-import { FailoverSummary } from "./failover";
+import { FailoverSummary } from "../rules/failover";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createCidrIngress } from "./ingress";
@@ -32,7 +32,7 @@ import {
     usesElbAccount,
     WEB_DEREGISTRATION_DELAY_SECONDS,
     webAclRules,
-} from "./loadBalancerLayout";
+} from "../rules/loadBalancerLayout";
 import { Tags, tagsFor } from "./naming";
 
 export const DEFAULT_HEALTH_CHECK: HealthCheckSettings = { intervalSeconds: 10, healthyThreshold: 3, unhealthyThreshold: 2 };

@@ -7,11 +7,11 @@ import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { renderUserData } from "./bootstrap";
 import { ADMIN_USER } from "./bootstrap/orthanc";
+import { DATABASE_PORT } from "../rules/ports";
 import { amazonLinuxParameter, partitionOf, s3ServiceName, Tags, tagsFor } from "./naming";
 
 export const DATABASE_NAME = "orthanc";
 export const DATABASE_USER = "orthanc";
-export const DATABASE_PORT = 5432;
 export const ROOT_VOLUME_GIB = 30;
 /** The self-signed certificate's lifetime; `pulumi up` renews it within the last 30 days. */
 export const SELF_SIGNED_VALIDITY_HOURS = 397 * 24;

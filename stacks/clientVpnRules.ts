@@ -1,7 +1,7 @@
 // Cross-field rules of `traffic.clientVpn`, on the raw config (before defaults), guarded against wrong types so
 // that they add to the schema's problems instead of hiding behind them.
-import { MAX_COMMON_NAME_LENGTH, RESERVED_LABELS, vpnCertificatePlan } from "../components/vpnCertificates";
-import { overlaps, parseCidr } from "./cidr";
+import { MAX_COMMON_NAME_LENGTH, RESERVED_LABELS, vpnCertificatePlan } from "../rules/certificates";
+import { overlaps, parseCidr } from "../rules/cidr";
 import { networkSchema, VPN_DEFAULTS } from "./schema";
 
 const NS = "orthweb";

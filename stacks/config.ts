@@ -2,10 +2,10 @@
 // or into every problem at once, each naming the key, the bad value and what is allowed.
 import { z } from "zod";
 import { loadBalancerProblems } from "./loadBalancerRules";
-import { stackSchema, OrthwebConfig, MAX_CLIENT_CIDR_RULES, DNS_MAX_CLIENT_CIDR_RULES, DNS_RECOMMENDED_MAX_TTL } from "./schema";
+import { stackSchema, OrthwebConfig, MAX_CLIENT_CIDR_RULES, DNS_MAX_CLIENT_CIDR_RULES } from "./schema";
 import { CertificateFacts, certificateCovers, inspectCertificatePair } from "./tlsMaterial";
-import { frontDoorName, isDnsName, relativeNameMeant } from "./dnsName";
-import { dnsFailoverSeconds } from "../components/failover";
+import { frontDoorName, isDnsName, relativeNameMeant, DNS_RECOMMENDED_MAX_TTL } from "../rules/dnsName";
+import { dnsFailoverSeconds } from "../rules/failover";
 import { clientVpnProblems } from "./clientVpnRules";
 
 export const NAMESPACE = "orthweb";

@@ -1,6 +1,6 @@
 // Cross-field rules of `traffic.loadBalancer`. They read the RAW input (wrong types are the schema's to
 // report), so that every problem is reported at once.
-import { passThroughNames } from "../components/loadBalancerLayout";
+import { passThroughNames } from "../rules/loadBalancerLayout";
 import { FRONT_DOORS } from "./schema";
 import { CertificateFacts, certificateCovers } from "./tlsMaterial";
 

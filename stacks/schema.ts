@@ -1,8 +1,8 @@
 // The config contract (namespace `orthweb`), as a zod schema: keys, types, ranges and defaults.
 // Each leaf says what is allowed; that text is what a user reads when the value is wrong.
 import { z } from "zod";
-import { hostBitsSet, isPrivate, parseCidr, canonical } from "./cidr";
-import { frontDoorName, isDnsName, LOWERCASE_DNS_NAME, LOWERCASE_RELATIVE_NAME, MAX_DNS_NAME_LENGTH, normalizeDnsName, relativeNameMeant } from "./dnsName";
+import { hostBitsSet, isPrivate, parseCidr, canonical } from "../rules/cidr";
+import { DNS_RECOMMENDED_MAX_TTL, frontDoorName, isDnsName, LOWERCASE_DNS_NAME, LOWERCASE_RELATIVE_NAME, MAX_DNS_NAME_LENGTH, normalizeDnsName, relativeNameMeant } from "../rules/dnsName";
 
 /** The traffic patterns this build can deploy. Later front doors add themselves here. */
 export const FRONT_DOORS = ["direct", "dns", "loadBalancer", "none"] as const;
@@ -149,8 +149,6 @@ export const loadBalancerSchema = section({
 
 /** How Route 53 answers for the front-door name; all three attach a health check to every record. */
 export const DNS_ROUTINGS = ["multivalue", "weighted", "failover"] as const;
-/** AWS recommends a TTL of 60 s or less on health-checked records; up to 300 s is accepted with a warning. */
-export const DNS_RECOMMENDED_MAX_TTL = 60;
 export const DNS_MAX_TTL = 300;
 /**
  * A rule naming an AWS-managed prefix list counts as the list's max entries against the 60 inbound rules of a

@@ -4,7 +4,7 @@
 import { expect } from "chai";
 import { createInfrastructure } from "../program";
 import { parseStackConfig } from "../stacks/config";
-import { Registration, resolveOutputs, runUnderMocks } from "../tools/mockRuntime";
+import { Registration, resolveOutputs, runUnderMocks } from "../plan/mockRuntime";
 import { REGION, TYPES, withConfig } from "./harness";
 
 describe("under bare mocks (inputs echoed as state)", () => {

@@ -2,11 +2,11 @@ import { expect } from "chai";
 import { parse } from "yaml";
 import { renderBootstrapFiles, renderCloudConfig, renderUserData, USER_DATA_LIMIT_BYTES } from "../components/bootstrap";
 import { renderCompose } from "../components/bootstrap/compose";
-import { HEALTH_PATH, renderNginxConf } from "../components/bootstrap/nginx";
+import { renderNginxConf } from "../components/bootstrap/nginx";
 import { renderOrthancConfig, SECRET_PATHS } from "../components/bootstrap/orthanc";
 import { renderStartScript, shellQuote } from "../components/bootstrap/startScript";
 import { SAMPLE } from "./fixtures";
-
+import { HEALTH_PATH } from "../rules/ports";
 
 describe("instance bootstrap rendering", () => {
     describe("nginx.conf", () => {

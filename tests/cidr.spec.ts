@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { canonical, contains, hostBitsSet, isPrivate, overlaps, parseCidr, vpcResolver } from "../stacks/cidr";
+import { canonical, contains, hostBitsSet, isPrivate, overlaps, parseCidr, vpcResolver } from "../rules/cidr";
 
 const cidr = (text: string) => {
     const parsed = parseCidr(text);

@@ -1,7 +1,7 @@
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { expect } from "chai";
 import { ASSOCIATION_TIMEOUT } from "../components/clientVpnAccess";
-import { MOCK_CERT_PEM, MOCK_PRIVATE_KEY_PEM } from "../tools/mockRuntime";
+import { MOCK_CERT_PEM, MOCK_PRIVATE_KEY_PEM } from "../plan/mockRuntime";
 import { build, Built, REGION, TYPES, withConfig } from "./harness";
 
 const WORKSTATIONS = ["reading-room-1", "reading-room-2"];

@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { costOf, CostEstimate, DEFAULT_USAGE } from "../tools/cost";
-import { buildModel, TYPES } from "../tools/planModel";
-import { PRICES } from "../tools/prices";
+import { costOf, CostEstimate, DEFAULT_USAGE } from "../plan/cost";
+import { buildModel, TYPES } from "../plan/planModel";
+import { PRICES } from "../plan/prices";
 import { dnsPlan, loadBalancerPlan, pair, reg, vpnPlan, directPlan } from "./planFixtures";
 
 const H = PRICES.hoursPerMonth;
@@ -87,7 +87,7 @@ describe("cost estimate", () => {
         const cost = costOf(buildModel(pair("public", { instanceType: "x2iedn.metal" })));
         const ec2 = line(cost, "EC2 instances");
         expect(ec2.monthlyUsd).to.equal(null);
-        expect(ec2.note).to.equal("no list price for x2iedn.metal in tools/prices.ts (us-east-1); add it with its source");
+        expect(ec2.note).to.equal("no list price for x2iedn.metal in plan/prices.ts (us-east-1); add it with its source");
         expect(cost.assumptions).to.include("lines without a list price are left out of the total");
     });
 });

@@ -15,9 +15,9 @@ import {
 } from "../components/dnsFrontDoor";
 import { placementFor } from "../program";
 import { configWarnings, parseStackConfig, validateStackConfig } from "../stacks/config";
-import { frontDoorName, isDnsName, relativeNameMeant } from "../stacks/dnsName";
+import { frontDoorName, isDnsName, relativeNameMeant } from "../rules/dnsName";
 import { DNS_MAX_CLIENT_CIDR_RULES, ROUTE53_HEALTH_CHECKERS_RULE_WEIGHT } from "../stacks/schema";
-import { runUnderMocks } from "../tools/mockRuntime";
+import { runUnderMocks } from "../plan/mockRuntime";
 import { build, Built, REGION, TYPES, withConfig } from "./harness";
 import { makeSelfSignedCertificate, needTool } from "./localTools";
 

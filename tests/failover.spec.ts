@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { dnsFailoverSeconds, loadBalancerFailoverSeconds } from "../components/failover";
+import { dnsFailoverSeconds, loadBalancerFailoverSeconds } from "../rules/failover";
 
 describe("failover estimates", () => {
     it("a load balancer fails over after interval x unhealthy threshold", () => {

@@ -2,7 +2,7 @@
 // same validation as `pulumi up`, into recorded registrations and resolved outputs.
 import { createInfrastructure } from "../program";
 import { parseStackConfig, StackConfig } from "../stacks/config";
-import { Registration, resolveOutputs, runUnderMocks, Invocation } from "../tools/mockRuntime";
+import { Registration, resolveOutputs, runUnderMocks, Invocation } from "../plan/mockRuntime";
 
 export const REGION = "eu-west-1";
 

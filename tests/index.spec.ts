@@ -1,8 +1,8 @@
 // index.ts as `pulumi up` runs it: config from the Pulumi runtime (JSON text for sections), errors as RunError.
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { runUnderMocks } from "../tools/mockRuntime";
-import { promiseOf } from "../tools/mockRuntime";
+import { runUnderMocks } from "../plan/mockRuntime";
+import { promiseOf } from "../plan/mockRuntime";
 
 function loadIndex(): Record<string, unknown> {
     const path = require.resolve("../index");

@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { loadBalancerFailoverSeconds } from "../components/failover";
+import { loadBalancerFailoverSeconds } from "../rules/failover";
 import { DEFAULT_HEALTH_CHECK } from "../components/loadBalancerFrontDoor";
-import { TLS_SSL_POLICY } from "../components/loadBalancerLayout";
+import { TLS_SSL_POLICY } from "../rules/loadBalancerLayout";
 import { loadStackFile } from "../stacks/stackFile";
-import { MOCK_ACCOUNT, Registration } from "../tools/mockRuntime";
+import { MOCK_ACCOUNT, Registration } from "../plan/mockRuntime";
 import { build, Built, REGION, TYPES, withConfig } from "./harness";
 
 const WEB_CIDRS = ["198.51.100.0/24"];

@@ -16,7 +16,7 @@ import {
     usesElbAccount,
     WEB_TCP_IDLE_SECONDS,
     webAclRules,
-} from "../components/loadBalancerLayout";
+} from "../rules/loadBalancerLayout";
 
 describe("load balancer layout (pure)", () => {
     describe("names", () => {

@@ -1,11 +1,11 @@
-// Issues a client VPN's certificates with openssl, exactly as the plan in components/vpnCertificates.ts says
+// Issues a client VPN's certificates with openssl, exactly as the plan in rules/certificates.ts says
 // (key size, subject, SANs, key usages, CA flag, validity), mirroring what @pulumi/tls (Go's crypto/x509) writes:
 // critical basicConstraints and keyUsage, a subject key id on the CA, an authority key id on the leaves.
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { allCertificates, CertificateSpec, ORGANIZATION, RSA_BITS, VpnCertificatePlan } from "../components/vpnCertificates";
+import { allCertificates, CertificateSpec, ORGANIZATION, RSA_BITS, VpnCertificatePlan } from "../rules/certificates";
 
 const KEY_USAGE: Record<string, string> = {
     cert_signing: "keyCertSign",

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { OrthancPair } from "../components/orthancPair";
-import { MOCK_CERT_PEM, MOCK_PRIVATE_KEY_PEM, runUnderMocks, Registration } from "../tools/mockRuntime";
+import { MOCK_CERT_PEM, MOCK_PRIVATE_KEY_PEM, runUnderMocks, Registration } from "../plan/mockRuntime";
 import { build, Built, isSecretInput, REGION, reveal, TYPES, userDataOf, withConfig } from "./harness";
 
 const PAIR_ARGS = {

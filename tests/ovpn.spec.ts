@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
 import { remoteHost, renderOvpnProfile, renderOvpnProfiles, VpnTransport } from "../components/ovpn";
-import { vpnCertificatePlan } from "../components/vpnCertificates";
+import { vpnCertificatePlan } from "../rules/certificates";
 import { needTool } from "./localTools";
 import { IssuedChain, issueChain } from "./opensslChain";
 

@@ -4,7 +4,7 @@
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
 import { EnforcementLevel } from "@pulumi/policy";
-import { Subject, Violation } from "../tools/policyRun";
+import { Subject, Violation } from "../plan/policyRun";
 
 // The protocol stubs, gRPC and protobuf runtime exactly as @pulumi/pulumi (and so the pack's server) loads them.
 const PULUMI_DIR = path.dirname(require.resolve("@pulumi/pulumi/package.json"));

@@ -4,9 +4,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { main, parseArgs, PlanConfigError, planStack, reportOf } from "../tools/plan";
-import { renderAll, renderJson, renderMarkdown, renderText, summaryOf } from "../tools/render";
-import { PlanReport } from "../tools/report";
+import { main, parseArgs, PlanConfigError, planStack, reportOf } from "../plan/cli";
+import { renderAll, renderJson, renderMarkdown, renderText, summaryOf } from "../plan/render";
+import { PlanReport } from "../plan/report";
 import { SECRET_PLACEHOLDER } from "../stacks/stackFile";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -230,7 +230,7 @@ describe("npm run plan", () => {
         it("exits 1 from the real command line with the messages and no stack trace", function () {
             this.timeout(60000);
             const dir = projectWith({ "Pulumi.bad.yaml": BAD });
-            const result = spawnSync(process.execPath, ["-r", "sucrase/register/ts", "tools/plan.ts", "bad", "--project-dir", dir], { cwd: ROOT, encoding: "utf8" });
+            const result = spawnSync(process.execPath, ["-r", "sucrase/register/ts", "plan/cli.ts", "bad", "--project-dir", dir], { cwd: ROOT, encoding: "utf8" });
             expect(result.status).to.equal(1);
             expect(result.stdout).to.equal("");
             expect(result.stderr).to.include("orthweb:orthanc: got \"big\"");

@@ -1,9 +1,9 @@
 // Hand-made registration records for the plan report's specs: the OrthancPair's shape plus the front doors that
 // other branches build (load balancer, DNS, client VPN), written with pulumi-aws v7 input names. Under the mocks a
 // custom resource's id is `${name}-id`, so references below are written that way.
-import { Registration } from "../tools/mockRuntime";
-import { PrefixListInfo, TYPES } from "../tools/planModel";
-import { ReportContext } from "../tools/report";
+import { Registration } from "../plan/mockRuntime";
+import { PrefixListInfo, TYPES } from "../plan/planModel";
+import { ReportContext } from "../plan/report";
 
 export const REGION = "eu-west-1";
 export const VPC_CIDR = "172.17.0.0/16";

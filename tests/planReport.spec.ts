@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { buildReport, fitTable, groupByComponent, wrap } from "../tools/report";
-import { renderJson, renderMarkdown, renderText } from "../tools/render";
-import { TYPES } from "../tools/planModel";
+import { buildReport, fitTable, groupByComponent, wrap } from "../plan/report";
+import { renderJson, renderMarkdown, renderText } from "../plan/render";
+import { TYPES } from "../plan/planModel";
 import { context, directPlan, dnsPlan, loadBalancerPlan, reg, vpnPlan } from "./planFixtures";
 
 describe("plan report sections (hand-made plans)", () => {

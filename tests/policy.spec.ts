@@ -4,15 +4,14 @@ import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy"
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { DICOM_PORT, WEB_PORT } from "../components/bootstrap/nginx";
-import { DATABASE_PORT } from "../components/orthancPair";
 import * as rules from "../policy/rules";
 import { FRONT_DOORS, trafficSchema } from "../stacks/schema";
 import { listStacks } from "../stacks/stackFile";
-import { MOCK_PRIVATE_KEY_PEM } from "../tools/mockRuntime";
-import { planStack } from "../tools/plan";
-import { enforcementOf, evaluate, NotApplicableError, Policy, POLICY_DIR, policyConfigFor, policyResources, resourceArgs, stackArgs, subjectsOf, Violation } from "../tools/policyRun";
+import { MOCK_PRIVATE_KEY_PEM } from "../plan/mockRuntime";
+import { planStack } from "../plan/cli";
+import { enforcementOf, evaluate, NotApplicableError, Policy, POLICY_DIR, policyConfigFor, policyResources, resourceArgs, stackArgs, subjectsOf, Violation } from "../plan/policyRun";
 import { build, REGION, TYPES, withConfig } from "./harness";
+import { DICOM_PORT, WEB_PORT, DATABASE_PORT } from "../rules/ports";
 
 // The engine's sentinel for a string it cannot know during preview (an id of a resource yet to be created).
 // eslint-disable-next-line @typescript-eslint/no-var-requires

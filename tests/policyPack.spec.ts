@@ -4,8 +4,8 @@ import { expect } from "chai";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import * as rules from "../policy/rules";
 import { listStacks } from "../stacks/stackFile";
-import { planStack } from "../tools/plan";
-import { enforcementOf, evaluate, PolicyConfig, policyConfigFor, Subject, subjectsOf, urnOf, Violation } from "../tools/policyRun";
+import { planStack } from "../plan/cli";
+import { enforcementOf, evaluate, PolicyConfig, policyConfigFor, Subject, subjectsOf, urnOf, Violation } from "../plan/policyRun";
 import { build, withConfig } from "./harness";
 import { RunningPack, sharedPack } from "./packProcess";
 

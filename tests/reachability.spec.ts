@@ -1,8 +1,8 @@
 import { expect } from "chai";
-import { reachability, ReachCell } from "../tools/reachability";
-import { TYPES } from "../tools/planModel";
+import { reachability, ReachCell } from "../plan/reachability";
+import { TYPES } from "../plan/planModel";
 import { CHECKERS, context, directPlan, dnsPlan, ingress, loadBalancerPlan, reg, vpnPlan } from "./planFixtures";
-import { Registration } from "../tools/mockRuntime";
+import { Registration } from "../plan/mockRuntime";
 
 function table(regs: Registration[], overrides = {}) {
     const r = reachability(regs, context(overrides));

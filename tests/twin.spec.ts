@@ -1,4 +1,4 @@
-// The local twin's pure parts (tools/twin/): what it takes from the program, how it turns target groups into
+// The local twin's pure parts (twin/): what it takes from the program, how it turns target groups into
 // HAProxy, what it changes for Debian, the DICOM it sends, and how it measures and reports. The run itself is
 // `npm run test:twin` (root). Tests that need a real tool are pending without it; with REQUIRE_TOOLS=1 they fail.
 import { expect } from "chai";
@@ -10,17 +10,17 @@ import { renderUserData } from "../components/bootstrap";
 import { renderNginxConf } from "../components/bootstrap/nginx";
 import { renderOrthancConfig, SECRET_PATHS } from "../components/bootstrap/orthanc";
 import { renderStartScript } from "../components/bootstrap/startScript";
-import { acknowledged, parseStatsCsv, routed, storescuArgs } from "../tools/twin/clients";
-import { DEBIAN_PLUGINS, DEBIAN_STREAM_MODULE, debianNginxConf, debianOrthancConfig, jsonChanges, lineChanges, secretsFilter } from "../tools/twin/debian";
-import { newUid, SECONDARY_CAPTURE, secondaryCapture } from "../tools/twin/dicom";
-import { bootstrapFromUserData, fromProgram } from "../tools/twin/fromProgram";
-import { renderHaproxyConfig, statusRegex } from "../tools/twin/haproxy";
-import { addressPlan, pickSubnetNumber, TWIN_PACKAGES } from "../tools/twin/lab";
-import { Attempt, ceilTenth, failoverGap, Outcome, summaryLine, verdict } from "../tools/twin/summary";
-import { matcherCodes, modeledFailoverSeconds, NLB_CONTRACT_HEALTH_CHECK, networkLoadBalancerStack, TARGET_GROUP_TYPE, TargetGroupError, targetGroupsFrom } from "../tools/twin/targetGroups";
+import { acknowledged, parseStatsCsv, routed, storescuArgs } from "../twin/clients";
+import { DEBIAN_PLUGINS, DEBIAN_STREAM_MODULE, debianNginxConf, debianOrthancConfig, jsonChanges, lineChanges, secretsFilter } from "../twin/debian";
+import { newUid, SECONDARY_CAPTURE, secondaryCapture } from "../twin/dicom";
+import { bootstrapFromUserData, fromProgram } from "../twin/fromProgram";
+import { renderHaproxyConfig, statusRegex } from "../twin/haproxy";
+import { addressPlan, pickSubnetNumber, TWIN_PACKAGES } from "../twin/lab";
+import { Attempt, ceilTenth, failoverGap, Outcome, summaryLine, verdict } from "../twin/summary";
+import { matcherCodes, modeledFailoverSeconds, NLB_CONTRACT_HEALTH_CHECK, networkLoadBalancerStack, TARGET_GROUP_TYPE, TargetGroupError, targetGroupsFrom } from "../twin/targetGroups";
 import { build } from "./harness";
 
-const FIXTURE = path.join(__dirname, "..", "tools", "twin", "fixtures", "nlb-target-groups.json");
+const FIXTURE = path.join(__dirname, "..", "twin", "fixtures", "nlb-target-groups.json");
 
 function requireTool(ctx: Mocha.Context, tool: string): void {
     if (spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0) return;

@@ -10,7 +10,7 @@ import {
     RESERVED_LABELS,
     SERVER_USES,
     vpnCertificatePlan,
-} from "../components/vpnCertificates";
+} from "../rules/certificates";
 import { needTool } from "./localTools";
 import { IssuedChain, issueChain } from "./opensslChain";
 

@@ -12,7 +12,7 @@ sdk="require('@pulumi/pulumi'); require('@pulumi/aws'); require('@pulumi/awsx');
 declare -A label=(
     [sdk]="node -e \"require(...SDKs)\""
     [npm]="npm run plan -- $stack"
-    [node]="node -r sucrase/register/ts tools/plan.ts $stack"
+    [node]="node -r sucrase/register/ts plan/cli.ts $stack"
 )
 declare -A walls=()
 
@@ -29,7 +29,7 @@ echo "|---|---|---|---|---|"
 for i in $(seq 1 "$runs"); do
     read -r s _ < <(measure sdk node -e "$sdk")
     read -r n rss < <(measure npm npm run -s plan -- "$stack")
-    read -r d _ < <(measure node node -r sucrase/register/ts tools/plan.ts "$stack")
+    read -r d _ < <(measure node node -r sucrase/register/ts plan/cli.ts "$stack")
     walls[sdk]+="$s "
     walls[npm]+="$n "
     walls[node]+="$d "

@@ -1,6 +1,6 @@
 // docker-compose.yml: Orthanc, reachable only on the compose network, behind nginx, which publishes 443 and 11112.
 import { stringify } from "yaml";
-import { DICOM_PORT, WEB_PORT } from "./nginx";
+import { DICOM_PORT, WEB_PORT } from "../../rules/ports";
 
 export interface ComposeParams {
     readonly orthancImage: string;

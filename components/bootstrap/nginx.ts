@@ -1,12 +1,7 @@
 // nginx in front of Orthanc: TLS on 443 (HTTP -> Orthanc 8042) and on 11112 (stream -> Orthanc DICOM 4242),
 // plus GET /healthz, the one health signal every front door uses.
 // Syntax accepted by nginx 1.22 (Debian) and the pinned image alike: `listen 443 ssl http2;`.
-
-export const WEB_PORT = 443;
-export const DICOM_PORT = 11112;
-export const ORTHANC_HTTP_PORT = 8042;
-export const ORTHANC_DICOM_PORT = 4242;
-export const HEALTH_PATH = "/healthz";
+import { DICOM_PORT, HEALTH_PATH, ORTHANC_DICOM_PORT, ORTHANC_HTTP_PORT, WEB_PORT } from "../../rules/ports";
 
 /** Load balancers' and Route 53's HTTPS checks need TLS 1.2; 1.3 for everyone who can. */
 export const TLS_PROTOCOLS = "TLSv1.2 TLSv1.3";

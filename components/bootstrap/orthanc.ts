@@ -1,6 +1,6 @@
+import { ORTHANC_DICOM_PORT, ORTHANC_HTTP_PORT } from "../../rules/ports";
 // orthanc.json, without secrets: the start script adds the database credentials and the admin password
 // at boot (with jq, so any character in a password stays valid JSON) before Orthanc reads it.
-import { ORTHANC_DICOM_PORT, ORTHANC_HTTP_PORT } from "./nginx";
 
 export const ADMIN_USER = "admin";
 

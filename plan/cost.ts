@@ -1,4 +1,4 @@
-// Estimated monthly cost, line by line, from the planned resources and the one dated price table (tools/prices.ts).
+// Estimated monthly cost, line by line, from the planned resources and the one dated price table (plan/prices.ts).
 // Pure. Usage-driven charges need figures the plan cannot know; the few the estimate assumes are stated, the rest
 // are listed as not included.
 import { PlanModel, plain, TYPES } from "./planModel";
@@ -74,7 +74,7 @@ export function costOf(model: PlanModel, usage: CostUsage = DEFAULT_USAGE, price
         item,
         detail,
         monthlyUsd: null,
-        note: `no list price for ${what} in tools/prices.ts (${prices.region}); add it with its source`,
+        note: `no list price for ${what} in plan/prices.ts (${prices.region}); add it with its source`,
     });
 
     for (const [size, n] of countBy(model.instances, (i) => i.size ?? "unknown")) {

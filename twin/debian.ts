@@ -1,7 +1,7 @@
 // What changes between the files an instance boots from and what the twin runs with Debian's packages.
 // Every change is computed as a diff of the program's rendered file against the twin's, and each carries its
 // reason, so the list the twin prints is complete by construction.
-import { SECRET_PATHS } from "../../components/bootstrap/orthanc";
+import { SECRET_PATHS } from "../components/bootstrap/orthanc";
 
 export const DEBIAN_PLUGIN_DIR = "/usr/share/orthanc/plugins";
 export const DEBIAN_PLUGINS = [`${DEBIAN_PLUGIN_DIR}/libOrthancPostgreSQLIndex.so`, `${DEBIAN_PLUGIN_DIR}/libOrthancPostgreSQLStorage.so`];

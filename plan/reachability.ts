@@ -8,8 +8,8 @@
 // sender's) or by managed prefix list (the Route 53 health checkers).
 import { Registration } from "./mockRuntime";
 import { buildModel, Host, LoadBalancerInfo, Peer, PlanModel, PrefixListInfo, SgRule } from "./planModel";
-import { contains, overlaps, parseCidr } from "../stacks/cidr";
-import { DICOM_PORT, WEB_PORT } from "../components/bootstrap/nginx";
+import { contains, overlaps, parseCidr } from "../rules/cidr";
+import { DICOM_PORT, WEB_PORT } from "../rules/ports";
 
 export type Verdict = "allowed" | "partial" | "denied" | "n/a";
 

@@ -1,7 +1,7 @@
 // What the load balancer does, as the program registers it: the target groups (port, protocol, health check)
 // read from a run under Pulumi mocks. The twin's HAProxy and its modeled failover time come from these and
 // nothing else, so a setting the program does not make is an error here, never a guess.
-import { loadBalancerFailoverSeconds } from "../../components/failover";
+import { loadBalancerFailoverSeconds } from "../rules/failover";
 
 export const TARGET_GROUP_TYPE = "aws:lb/targetGroup:TargetGroup";
 
@@ -171,7 +171,7 @@ export function targetGroupsFrom(registrations: readonly TargetGroupRegistration
     return specs as TargetGroupSpec[];
 }
 
-/** The failover time the plan models for a target group (components/failover.ts). */
+/** The failover time the plan models for a target group (rules/failover.ts). */
 export function modeledFailoverSeconds(tg: TargetGroupSpec): number {
     return loadBalancerFailoverSeconds({ intervalSeconds: tg.healthCheck.intervalSeconds, unhealthyThreshold: tg.healthCheck.unhealthyThreshold });
 }

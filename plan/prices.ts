@@ -67,7 +67,7 @@ export const PRICES: PriceList = {
     date: "2026-11-24",
     currency: "USD",
     hoursPerMonth: 730,
-    sources: "tools/prices.ts: AWS-CHECKLIST.md price table and public list-price pages dated 2026",
+    sources: "plan/prices.ts: AWS-CHECKLIST.md price table and public list-price pages dated 2026",
     ec2Hourly: {
         "t3.medium": 0.0416, // [ec2-t3]
         "t3.large": 0.0832, // [ec2-t3]

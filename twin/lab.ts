@@ -3,7 +3,7 @@
 // the host side has one /30 to the load balancer's namespace, checked before any packet is sent.
 import { ChildProcess, execFile, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
-import { Ipv4Cidr, overlaps, parseCidr } from "../../stacks/cidr";
+import { Ipv4Cidr, overlaps, parseCidr } from "../rules/cidr";
 
 /** Debian packages the twin runs (also in .ci/debian-packages.txt). */
 export const TWIN_PACKAGES = ["orthanc", "orthanc-postgresql", "postgresql", "nginx", "libnginx-mod-stream", "haproxy", "dcmtk", "openssl", "iproute2", "jq", "curl"];

@@ -208,7 +208,7 @@ function nameOf(urn: string | undefined): string {
 
 async function main(argv: string[]): Promise<number> {
     // Loaded here so that importing this module for its helpers does not pull in the whole program.
-    const { planStack } = await import("./plan");
+    const { planStack } = await import("./cli");
     const stacks = argv.includes("--all") ? listStacks() : argv.filter((a) => !a.startsWith("--"));
     if (stacks.length === 0) {
         process.stderr.write(`usage: npm run policy -- <stack>   (stacks: ${listStacks().join(", ")})\n`);

@@ -1,8 +1,8 @@
 // What users and modalities connect to, read from the planned resources: load balancer listeners (and the alias
 // records naming them), health-checked DNS names, the instances' own public names, and the Client VPN endpoint
 // with the private names behind it. Pure.
-import { DICOM_PORT, WEB_PORT } from "../components/bootstrap/nginx";
 import { Host, ListenerInfo, LoadBalancerInfo, PlanModel } from "./planModel";
+import { DICOM_PORT, WEB_PORT } from "../rules/ports";
 
 export type TrafficKind = "web" | "dicom";
 export type FrontDoorKind = "loadBalancer" | "dns" | "direct" | "clientVpn";

@@ -1,5 +1,5 @@
 // Pure functions that turn a mocked run (registrations + resolved outputs) into the plan report: resources by
-// component, endpoints, reachability, failover, cost and a diagram. Rendering lives in tools/render.ts.
+// component, endpoints, reachability, failover, cost and a diagram. Rendering lives in plan/render.ts.
 import { costOf, CostEstimate, CostUsage, DEFAULT_USAGE } from "./cost";
 import { diagramOf } from "./diagram";
 import { Endpoint, endpointsOf, patternOf } from "./endpoints";

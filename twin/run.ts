@@ -7,9 +7,9 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { DICOM_PORT, renderNginxConf, WEB_PORT } from "../../components/bootstrap/nginx";
-import { ADMIN_USER } from "../../components/bootstrap/orthanc";
-import { DATABASE_NAME, DATABASE_PORT, DATABASE_USER } from "../../components/orthancPair";
+import { renderNginxConf } from "../components/bootstrap/nginx";
+import { ADMIN_USER } from "../components/bootstrap/orthanc";
+import { DATABASE_NAME, DATABASE_USER } from "../components/orthancPair";
 import { DicomClient, now, routed, runStorescu, ServerState, sleep, StatsWatcher, WebPoller, waitFor } from "./clients";
 import { debianNginxConf, debianOrthancConfig, INERT_ON_DEBIAN, lineChanges, secretsFilter } from "./debian";
 import { newUid, secondaryCapture } from "./dicom";
@@ -18,6 +18,7 @@ import { renderHaproxyConfig } from "./haproxy";
 import { addressPlan, AddressPlan, inNs, Lab, must, pickSubnetNumber, run, TWIN_PACKAGES } from "./lab";
 import { Attempt, ceilTenth, failoverGap, Gap, summaryLine, verdict } from "./summary";
 import { modeledFailoverSeconds, TargetGroupSpec } from "./targetGroups";
+import { DICOM_PORT, WEB_PORT, DATABASE_PORT } from "../rules/ports";
 
 const TIMING = {
     /** The whole run after any package installation (bounded by its own timeouts); past it the twin stops everything and fails. */

@@ -37,3 +37,6 @@ export function relativeNameMeant(zoneName: string, recordName: string): string 
     if (record === zone) return "";
     return record.endsWith(`.${zone}`) ? record.slice(0, -(zone.length + 1)) : undefined;
 }
+
+/** AWS recommends a TTL of 60 s or less on health-checked records; up to 300 s is accepted with a warning. */
+export const DNS_RECOMMENDED_MAX_TTL = 60;

@@ -1,10 +1,10 @@
 // What the twin takes from the program itself, by running it under Pulumi mocks: the load balancer's target
 // groups and the files an instance boots from (orthanc.json template and nginx.conf, out of the user data).
 import { parse } from "yaml";
-import { createInfrastructure } from "../../program";
-import { validateStackConfig } from "../../stacks/config";
-import { loadStackFile } from "../../stacks/stackFile";
-import { Registration, runUnderMocks } from "../mockRuntime";
+import { createInfrastructure } from "../program";
+import { validateStackConfig } from "../stacks/config";
+import { loadStackFile } from "../stacks/stackFile";
+import { Registration, runUnderMocks } from "../plan/mockRuntime";
 import { networkLoadBalancerStack, TargetGroupError, targetGroupsFrom, TargetGroupSpec } from "./targetGroups";
 
 export const LAUNCH_TEMPLATE_TYPE = "aws:ec2/launchTemplate:LaunchTemplate";

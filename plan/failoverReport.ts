@@ -1,10 +1,10 @@
 // Per traffic kind and path: how an instance failure is detected and the worst case until clients are served by
-// the other instance, from the planned health checks (components/failover.ts does the arithmetic). Pure.
-import { dnsFailoverSeconds, loadBalancerFailoverSeconds } from "../components/failover";
-import { DICOM_PORT, WEB_PORT } from "../components/bootstrap/nginx";
+// the other instance, from the planned health checks (rules/failover.ts does the arithmetic). Pure.
+import { dnsFailoverSeconds, loadBalancerFailoverSeconds } from "../rules/failover";
 import { Endpoint, TrafficKind } from "./endpoints";
 import { DnsHealthCheckInfo, PlanModel } from "./planModel";
 import { Reachability } from "./reachability";
+import { DICOM_PORT, WEB_PORT } from "../rules/ports";
 
 /** pulumi-aws's target group health check defaults when the program leaves them unset. */
 export const TARGET_GROUP_DEFAULT_INTERVAL = 30;

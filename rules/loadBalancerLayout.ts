@@ -1,8 +1,8 @@
 // What the load balancer front door is made of, as pure data: names, listeners, who may reach which port,
 // health checks, WAF rules and the access-log bucket policy. No Pulumi here: the component and the config
 // validation both read it, and its tests need no mocks.
-import { DICOM_PORT, HEALTH_PATH, WEB_PORT } from "./bootstrap/nginx";
 import { FailoverSummary, loadBalancerFailoverSeconds } from "./failover";
+import { DICOM_PORT, HEALTH_PATH, WEB_PORT } from "./ports";
 
 export type LoadBalancerType = "network" | "application";
 export type DicomTls = "terminate" | "passthrough";

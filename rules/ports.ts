@@ -1,0 +1,15 @@
+// The ports and the health path every part agrees on: what clients reach, what nginx forwards to, what the
+// front doors check. Pure constants; the components, the config rules, the plan and the twin all read them here.
+
+/** HTTPS for browsers and DICOMweb, terminated by nginx on each instance. */
+export const WEB_PORT = 443;
+/** DICOM over TLS, terminated by nginx's stream module on each instance. */
+export const DICOM_PORT = 11112;
+/** Orthanc's own HTTP port, reachable only from nginx on the same instance. */
+export const ORTHANC_HTTP_PORT = 8042;
+/** Orthanc's own DICOM port, reachable only from nginx on the same instance. */
+export const ORTHANC_DICOM_PORT = 4242;
+/** The one health signal every front door uses. */
+export const HEALTH_PATH = "/healthz";
+/** RDS PostgreSQL. */
+export const DATABASE_PORT = 5432;
