@@ -1,0 +1,86 @@
+// What the instances are allowed to be and read: the Orthanc admin login and the TLS secret (both in Secrets
+// Manager under the pair's key) and the instance role scoped to the bucket, those secrets, the key and SSM.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { ADMIN_USER } from "../bootstrap/orthanc";
+import { tagsFor } from "../naming";
+import { DataStore } from "./dataStore";
+import { defined, PairContext } from "./shared";
+
+export interface Identity {
+    readonly adminSecret: aws.secretsmanager.Secret;
+    /** The admin login's value: the instances wait for it before they start. */
+    readonly adminSecretVersion: aws.secretsmanager.SecretVersion;
+    readonly tlsSecret: aws.secretsmanager.Secret;
+    readonly instanceProfileArn: pulumi.Output<string>;
+}
+
+export function createIdentity(ctx: PairContext, data: DataStore): Identity {
+    const { name, parent } = ctx;
+    // Orthanc's admin login: generated here, kept in Secrets Manager, read by the instances at boot.
+    const adminPassword = new random.RandomPassword(`${name}-admin`, { length: 32, special: false }, { parent });
+    const adminSecret = createSecret(ctx, data.key, "admin", "Orthanc admin login");
+    const adminSecretVersion = new aws.secretsmanager.SecretVersion(
+        `${name}-admin`,
+        { secretId: adminSecret.id, secretString: pulumi.secret(pulumi.jsonStringify({ username: ADMIN_USER, password: adminPassword.result })) },
+        { parent },
+    );
+    const tlsSecret = createSecret(ctx, data.key, "tls", "TLS certificate and key for 443/11112");
+    const instanceProfileArn = createRole(ctx, data, [adminSecret.arn, tlsSecret.arn, data.databaseSecretArn]);
+    return { adminSecret, adminSecretVersion, tlsSecret, instanceProfileArn };
+}
+
+function createSecret(ctx: PairContext, key: aws.kms.Key, role: string, description: string) {
+    const { name, tags, parent, prod } = ctx;
+    return new aws.secretsmanager.Secret(
+        `${name}-${role}`,
+        {
+            namePrefix: `${name}-${role}-`,
+            description: `${name}: ${description}`,
+            kmsKeyId: key.arn,
+            // dev stacks are torn down and rebuilt; prod keeps a recovery window.
+            recoveryWindowInDays: prod ? 30 : 0,
+            tags: tagsFor(`${name}-${role}`, tags),
+        },
+        { parent },
+    );
+}
+
+function createRole(ctx: PairContext, data: DataStore, secretArns: pulumi.Input<string>[]): pulumi.Output<string> {
+    const { name, tags, parent } = ctx;
+    const role = new aws.iam.Role(
+        `${name}-instance`,
+        {
+            description: `${name}: Orthanc instances`,
+            assumeRolePolicy: JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+            }),
+            tags: tagsFor(`${name}-instance`, tags),
+        },
+        { parent },
+    );
+    // Session Manager instead of SSH: no port 22 anywhere.
+    new aws.iam.RolePolicyAttachment(`${name}-ssm`, { role: role.name, policyArn: aws.iam.ManagedPolicy.AmazonSSMManagedInstanceCore }, { parent });
+    new aws.iam.RolePolicy(
+        `${name}-data`,
+        {
+            role: role.id,
+            policy: pulumi.all([data.bucket.arn, data.key.arn, pulumi.all(secretArns)]).apply(([bucketArn, keyArn, secrets]) =>
+                JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [
+                        { Sid: "ListBucket", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [bucketArn] },
+                        { Sid: "ReadWriteObjects", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: [`${bucketArn}/*`] },
+                        { Sid: "ReadSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: defined(secrets) },
+                        { Sid: "UseDataKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [keyArn] },
+                    ],
+                }),
+            ),
+        },
+        { parent },
+    );
+    const profile = new aws.iam.InstanceProfile(`${name}-instance`, { role: role.name, tags: tagsFor(`${name}-instance`, tags) }, { parent });
+    return profile.arn;
+}

@@ -1,0 +1,103 @@
+// The pair's network: the VPC over two AZs, the S3 gateway endpoint, and the two security groups (instances,
+// database). The instance group has no ingress of its own: each front door adds exactly what it needs.
+import * as aws from "@pulumi/aws";
+import * as awsx from "@pulumi/awsx";
+import * as pulumi from "@pulumi/pulumi";
+import { DATABASE_PORT } from "../../rules/ports";
+import { s3ServiceName, tagsFor } from "../naming";
+import { PairContext } from "./shared";
+
+export interface Network {
+    readonly vpcId: pulumi.Output<string>;
+    readonly publicSubnetIds: pulumi.Output<string[]>;
+    readonly privateSubnetIds: pulumi.Output<string[]>;
+    /** Where the instances run: the public subnets (public placement) or the private ones. */
+    readonly instanceSubnetIds: pulumi.Output<string[]>;
+    readonly instanceSecurityGroup: aws.ec2.SecurityGroup;
+    readonly databaseSecurityGroup: aws.ec2.SecurityGroup;
+}
+
+/**
+ * Public subnets (Elastic IPs, NAT, load balancers) and private subnets (the database; the instances when a front
+ * door hides them). Private subnets route through NAT only when instances live there, so changing pattern
+ * re-routes the same subnets instead of replacing them.
+ */
+export function createNetwork(ctx: PairContext, args: { readonly vpcCidr: string; readonly placement: "public" | "private" }): Network {
+    const { name, tags, parent } = ctx;
+    const isPublic = args.placement === "public";
+    const vpc = new awsx.ec2.Vpc(
+        `${name}-vpc`,
+        {
+            cidrBlock: args.vpcCidr,
+            numberOfAvailabilityZones: 2,
+            enableDnsHostnames: true,
+            enableDnsSupport: true,
+            subnetStrategy: "Auto",
+            subnetSpecs: [{ type: "Public" }, { type: "Private" }],
+            natGateways: { strategy: isPublic ? "None" : ctx.prod ? "OnePerAz" : "Single" },
+            tags: tagsFor(`${name}-vpc`, tags),
+        },
+        { parent },
+    );
+
+    // S3 through a gateway endpoint, not NAT: studies are large, and NAT charges per GB. A gateway endpoint
+    // only works for the route tables it lists, so it lists every route table of the VPC.
+    const routeTableIds = vpc.routeTables.apply((tables) => pulumi.all((tables ?? []).map((table) => table.id)));
+    new aws.ec2.VpcEndpoint(
+        `${name}-s3`,
+        { vpcId: vpc.vpcId, serviceName: s3ServiceName(ctx.region), vpcEndpointType: "Gateway", routeTableIds, tags: tagsFor(`${name}-s3`, tags) },
+        { parent },
+    );
+
+    const { instanceSecurityGroup, databaseSecurityGroup } = createSecurityGroups(ctx, vpc.vpcId);
+    return {
+        vpcId: vpc.vpcId,
+        publicSubnetIds: vpc.publicSubnetIds,
+        privateSubnetIds: vpc.privateSubnetIds,
+        instanceSubnetIds: isPublic ? vpc.publicSubnetIds : vpc.privateSubnetIds,
+        instanceSecurityGroup,
+        databaseSecurityGroup,
+    };
+}
+
+function createSecurityGroups(ctx: PairContext, vpcId: pulumi.Output<string>) {
+    const { name, tags, parent } = ctx;
+    const databaseSecurityGroup = new aws.ec2.SecurityGroup(
+        `${name}-db`,
+        {
+            vpcId,
+            description: `${name}: PostgreSQL, reachable from the Orthanc instances only`,
+            // The database initiates nothing.
+            egress: [],
+            tags: tagsFor(`${name}-db`, tags),
+        },
+        { parent },
+    );
+    const instanceSecurityGroup = new aws.ec2.SecurityGroup(
+        `${name}-instances`,
+        {
+            vpcId,
+            description: `${name}: Orthanc instances; ingress comes from the front door`,
+            egress: [
+                { protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"], description: "HTTPS out: container images, packages, AWS APIs" },
+                { protocol: "tcp", fromPort: DATABASE_PORT, toPort: DATABASE_PORT, securityGroups: [databaseSecurityGroup.id], description: "PostgreSQL index" },
+            ],
+            tags: tagsFor(`${name}-instances`, tags),
+        },
+        { parent },
+    );
+    new aws.vpc.SecurityGroupIngressRule(
+        `${name}-db-from-instances`,
+        {
+            securityGroupId: databaseSecurityGroup.id,
+            referencedSecurityGroupId: instanceSecurityGroup.id,
+            ipProtocol: "tcp",
+            fromPort: DATABASE_PORT,
+            toPort: DATABASE_PORT,
+            description: "PostgreSQL from the Orthanc instances",
+            tags: tagsFor(`${name}-db-from-instances`, tags),
+        },
+        { parent },
+    );
+    return { instanceSecurityGroup, databaseSecurityGroup };
+}
