@@ -1,0 +1,340 @@
+// The twin's Orthanc pair, set up fresh for each scenario: PostgreSQL (the RDS stand-in), two Orthancs with the
+// program's rendered orthanc.json behind nginx with its rendered nginx.conf, each in a namespace of its own, and
+// HAProxy in front with the program's target groups. Scenarios (twin/scenarios/) get a TwinPair and break it.
+import { spawnSync } from "child_process";
+import { randomBytes } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { renderNginxConf } from "../components/bootstrap/nginx";
+import { ADMIN_USER } from "../components/bootstrap/orthanc";
+import { DATABASE_NAME, DATABASE_USER } from "../components/orthancPair";
+import { DATABASE_PORT, DICOM_PORT, WEB_PORT } from "../rules/ports";
+import { DicomClient, DicomClientOptions, now, ServerState, StatsWatcher, WebPoller, waitFor } from "./clients";
+import { debianNginxConf, debianOrthancConfig, INERT_ON_DEBIAN, lineChanges, secretsFilter } from "./debian";
+import { ProgramInputs } from "./fromProgram";
+import { renderHaproxyConfig } from "./haproxy";
+import { AddressPlan, inNs, Lab, must, run } from "./lab";
+import { modeledFailoverSeconds, TargetGroupSpec } from "./targetGroups";
+
+/** A failure the twin explains in one sentence (no stack trace). */
+export class TwinFailure extends Error {}
+
+export const STATS_PORT = 8404;
+
+export type Instance = AddressPlan["instances"][number];
+
+let t0 = now();
+/** Restarts the clock of `say` (each scenario's log starts at 0 s). */
+export function resetClock(): void {
+    t0 = now();
+}
+export const elapsed = (): string => `${((now() - t0) / 1000).toFixed(1).padStart(5)}s`;
+export const say = (msg: string): void => void process.stdout.write(`[${elapsed()}] ${msg}\n`);
+
+export const secret = (): string => randomBytes(18).toString("base64url");
+
+export interface Files {
+    readonly dir: string;
+    readonly logs: string;
+    readonly cert: string;
+    readonly key: string;
+    /** curl -K file with the Orthanc admin login. */
+    readonly curlAuth: string;
+}
+
+export function postgresBin(): string {
+    const root = "/usr/lib/postgresql";
+    const versions = fs.existsSync(root) ? fs.readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+    if (versions.length === 0) throw new TwinFailure("no PostgreSQL server under /usr/lib/postgresql (package postgresql)");
+    return `${root}/${versions[0]}/bin`;
+}
+
+export async function makeCertificate(dir: string, plan: AddressPlan): Promise<{ cert: string; key: string }> {
+    const cert = path.join(dir, "tls", "server.crt");
+    const key = path.join(dir, "tls", "server.key");
+    fs.mkdirSync(path.dirname(cert), { mode: 0o700 });
+    const sans = ["DNS:orthweb-twin.invalid", `IP:${plan.frontDoor}`, ...plan.instances.map((i) => `IP:${i.address}`)].join(",");
+    await must("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=orthweb-twin.invalid/O=Orthweb twin", "-addext", `subjectAltName=${sans}`, "-addext", "extendedKeyUsage=serverAuth"]);
+    fs.chmodSync(key, 0o600);
+    return { cert, key };
+}
+
+export async function httpCodeIn(ns: string, args: string[]): Promise<string> {
+    const [cmd, a] = inNs(ns, "curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "3", ...args]);
+    return (await run(cmd, a, { timeoutMs: 5000 })).stdout.trim();
+}
+
+export const states = (list: readonly ServerState[]): string => list.map((s) => `${s.backend}/${s.server} ${s.status} (check ${s.checkStatus})`).join(", ") || "no state read";
+
+export function describeTargetGroup(tg: TargetGroupSpec): string {
+    const hc = tg.healthCheck;
+    const port = hc.port === "traffic-port" ? `traffic port ${tg.port}` : `port ${hc.port}`;
+    return (
+        `${tg.name}: ${tg.protocol} ${tg.port}; check ${hc.protocol} ${hc.path ?? ""} on ${port} every ${hc.intervalSeconds}s, ` +
+        `healthy after ${hc.healthyThreshold}, unhealthy after ${hc.unhealthyThreshold}, timeout ${hc.timeoutSeconds}s (${hc.timeoutFrom})` +
+        `${hc.path ? `, codes ${hc.matcher}` : ""}; modeled failover ${modeledFailoverSeconds(tg)}s`
+    );
+}
+
+/** nginx -t; nginx opens /dev/stdout for its access log, which must then be a file, not node's pipe. */
+function nginxTest(ns: string, file: string, files: Files): void {
+    const out = fs.openSync(path.join(files.logs, "nginx-t.log"), "a");
+    try {
+        // In the instance's namespace: nginx -t binds the listen addresses.
+        const [cmd, args] = inNs(ns, "nginx", ["-t", "-q", "-p", path.dirname(file), "-e", "stderr", "-c", file]);
+        const r = spawnSync(cmd, args, { stdio: ["ignore", out, "pipe"], encoding: "utf8", timeout: 10000 });
+        if (r.status !== 0) throw new TwinFailure(`nginx -t rejects ${file}: ${r.stderr}`);
+    } finally {
+        fs.closeSync(out);
+    }
+}
+
+/** A running pair behind HAProxy, and what scenarios do to it. */
+export class TwinPair {
+    readonly plan: AddressPlan;
+    /** The pair's orthanc.json and nginx.conf files, by instance index. */
+    readonly orthancConfigs: string[] = [];
+    readonly nginxConfigs: { file: string; conf: string }[] = [];
+    readonly targetGroups: TargetGroupSpec[];
+    readonly dicomTargetGroup: TargetGroupSpec;
+    readonly webTargetGroup?: TargetGroupSpec;
+    readonly watcher: StatsWatcher;
+    private readonly bin = postgresBin();
+
+    constructor(
+        readonly lab: Lab,
+        readonly program: ProgramInputs,
+        readonly files: Files,
+        readonly passwords: { readonly admin: string; readonly database: string; readonly superuser: string },
+    ) {
+        this.plan = lab.plan;
+        this.targetGroups = program.targetGroups;
+        const dicom = this.targetGroups.find((t) => t.port === DICOM_PORT);
+        if (!dicom) throw new TwinFailure(`no target group on the DICOM port ${DICOM_PORT} (target groups: ${this.targetGroups.map((t) => `${t.name} ${t.port}`).join(", ")}): nothing to send C-STOREs through`);
+        this.dicomTargetGroup = dicom;
+        this.webTargetGroup = this.targetGroups.find((t) => t.port === WEB_PORT);
+        this.watcher = new StatsWatcher(`http://${this.plan.frontDoor}:${STATS_PORT}/stats;csv`);
+    }
+
+    /** The called AE title the program renders. */
+    get aet(): string {
+        return String(this.program.bootstrap.orthancTemplate.DicomAet);
+    }
+
+    /** Network, PostgreSQL, both Orthancs behind nginx, HAProxy; returns once every target passed its first check. */
+    async setUp(): Promise<void> {
+        const { plan, program, files } = this;
+        const [first, second] = plan.instances;
+        const setupStart = now();
+        await this.lab.createNetwork();
+        say(`network: namespaces ${[plan.namespaces.db, plan.namespaces.lb, ...plan.namespaces.instances].join(", ")}; front door ${plan.frontDoor}, ` +
+            plan.instances.map((i) => `${i.name} ${i.address} (database via ${i.databaseAddress})`).join(", "));
+
+        await this.startPostgres();
+        say(`PostgreSQL (RDS stand-in): TLS-only (hostssl) on ${plan.instances.map((i) => i.databaseAddress).join(", ")}:${DATABASE_PORT}, database ${DATABASE_NAME}`);
+
+        const deviations = [];
+        for (const instance of plan.instances) {
+            const written = await this.writeOrthancConfig(instance);
+            this.orthancConfigs.push(written.file);
+            deviations.push(written.deviations);
+        }
+        say("orthanc.json: the program's rendered template (launch template user data), secrets filled with the start script's jq filter; deviations for Debian's Orthanc 1.10.1:");
+        for (const d of deviations[0]) say(`  ${d.path}: ${JSON.stringify(d.from)} -> ${JSON.stringify(d.to)}  (${d.why})`);
+        for (const d of deviations[1].filter((d) => d.path === ".PostgreSQL.Host")) say(`  ${d.path} (${second.name}): ${JSON.stringify(d.to)}`);
+        for (const note of INERT_ON_DEBIAN) say(`  ${note}`);
+
+        for (const instance of plan.instances) this.nginxConfigs.push(this.writeNginxConfig(instance));
+        say(`nginx.conf: renderNginxConf() with the twin's parameters; differences from the instance's nginx.conf (${first.name}):`);
+        for (const c of lineChanges(program.bootstrap.nginxConf, this.nginxConfigs[0].conf)) say(`  ${c.removed !== undefined ? `- ${c.removed}` : `+ ${c.added}`}`);
+        this.nginxConfigs.forEach((n, i) => nginxTest(plan.instances[i].ns, n.file, files));
+
+        // The first Orthanc creates the schema; the second joins it (both with Lock false).
+        for (const index of plan.instances.keys()) {
+            this.startOrthanc(index);
+            if (!(await waitFor(() => this.orthancReady(index), 40000, 300))) throw new TwinFailure(`${plan.instances[index].name} did not answer /system (logs: ${files.logs}/${plan.instances[index].name}.log)`);
+        }
+        for (const index of plan.instances.keys()) this.startNginx(index);
+        for (const index of plan.instances.keys()) {
+            if (!(await waitFor(() => this.nginxReady(index), 15000, 200))) throw new TwinFailure(`nginx of ${plan.instances[index].name} did not answer /healthz (logs: ${files.logs}/nginx-${plan.instances[index].name}.log)`);
+        }
+        say(`Orthanc x2 (shared index and storage in PostgreSQL) behind nginx: /healthz 200 on ${plan.instances.map((i) => i.address).join(", ")}`);
+
+        await this.startHaproxy();
+        say(`HAProxy (NLB stand-in), target groups from ${program.source}:`);
+        for (const tg of this.targetGroups) say(`  ${describeTargetGroup(tg)}`);
+        say(`every target passed its first health check; setup took ${((now() - setupStart) / 1000).toFixed(1)}s`);
+    }
+
+    private async startPostgres(): Promise<void> {
+        const { plan, files, bin } = this;
+        const pgDir = path.join(files.dir, "pg");
+        const data = path.join(pgDir, "data");
+        const sock = this.postgresSocket;
+        fs.mkdirSync(sock, { recursive: true, mode: 0o700 });
+        fs.writeFileSync(path.join(pgDir, "pw"), this.passwords.superuser, { mode: 0o600 });
+        await must("chown", ["-R", "postgres:postgres", pgDir]);
+        await must("setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", `${bin}/initdb`, "-D", data, "-U", "postgres", "--auth=scram-sha-256", `--pwfile=${pgDir}/pw`, "-E", "UTF8"], { timeoutMs: 60000 });
+        fs.copyFileSync(files.cert, path.join(data, "server.crt"));
+        fs.copyFileSync(files.key, path.join(data, "server.key"));
+        await must("chown", ["postgres:postgres", path.join(data, "server.crt"), path.join(data, "server.key")]);
+        fs.chmodSync(path.join(data, "server.key"), 0o600);
+        const listen = plan.instances.map((i) => i.databaseAddress).join(",");
+        fs.appendFileSync(
+            path.join(data, "postgresql.conf"),
+            [`listen_addresses = '${listen}'`, `port = ${DATABASE_PORT}`, `unix_socket_directories = '${sock}'`, "ssl = on", "max_connections = 60", "logging_collector = off", ""].join("\n"),
+        );
+        // TLS only from the instances' subnets, like RDS with rds.force_ssl: the rendered EnableSsl must hold.
+        // samenet: the database namespace's only subnets are its links to the two instances.
+        const hba = ["local all postgres scram-sha-256", `hostssl ${DATABASE_NAME} ${DATABASE_USER} samenet scram-sha-256`, ""];
+        fs.writeFileSync(path.join(data, "pg_hba.conf"), hba.join("\n"));
+        this.startPostgresProcess();
+        const ready = await waitFor(async () => (await run(`${bin}/pg_isready`, ["-h", sock, "-p", String(DATABASE_PORT)], { timeoutMs: 3000 })).code === 0, 20000);
+        if (!ready) throw new TwinFailure(`PostgreSQL did not start (logs: ${files.logs}/postgres.log)`);
+        await this.psql(`CREATE ROLE ${DATABASE_USER} LOGIN PASSWORD :'pw';\nCREATE DATABASE ${DATABASE_NAME} OWNER ${DATABASE_USER};\n`, { pw: this.passwords.database });
+    }
+
+    /** The database's unix socket directory (superuser access for scenarios). */
+    get postgresSocket(): string {
+        return path.join(this.files.dir, "pg", "sock");
+    }
+
+    /** (Re)starts PostgreSQL on its existing data directory. */
+    startPostgresProcess(): void {
+        const data = path.join(this.files.dir, "pg", "data");
+        this.lab.start("postgres", this.plan.namespaces.db, "setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", `${this.bin}/postgres`, "-D", data], "SIGINT");
+    }
+
+    /** Runs SQL as the superuser over the unix socket; `vars` become psql variables (:'name'). */
+    async psql(sql: string, vars: Record<string, string> = {}): Promise<string> {
+        const env = { ...process.env, PGPASSWORD: this.passwords.superuser };
+        const v = Object.entries(vars).flatMap(([k, val]) => ["-v", `${k}=${val}`]);
+        return must(`${this.bin}/psql`, ["-h", this.postgresSocket, "-p", String(DATABASE_PORT), "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", ...v, "-q", "-f", "-"], { input: sql, env });
+    }
+
+    private async writeOrthancConfig(instance: Instance) {
+        const dir = path.join(this.files.dir, instance.name);
+        fs.mkdirSync(path.join(dir, "storage"), { recursive: true, mode: 0o700 });
+        const { config, deviations } = debianOrthancConfig(this.program.bootstrap.orthancTemplate, {
+            databaseHost: instance.databaseAddress,
+            databasePort: DATABASE_PORT,
+            storageDirectory: path.join(dir, "storage"),
+        });
+        const template = path.join(dir, "orthanc.template.json");
+        fs.writeFileSync(template, JSON.stringify(config, null, 2) + "\n", { mode: 0o600 });
+        // The secrets go in exactly as the start script puts them: jq, same paths, same filter.
+        const filled = await must("jq", ["--arg", "user", DATABASE_USER, "--arg", "password", this.passwords.database, "--arg", "admin", this.passwords.admin, secretsFilter(), template]);
+        const file = path.join(dir, "orthanc.json");
+        fs.writeFileSync(file, filled, { mode: 0o600 });
+        return { file, deviations };
+    }
+
+    private writeNginxConfig(instance: Instance): { file: string; conf: string } {
+        const { files } = this;
+        const dir = path.join(files.dir, instance.name);
+        const conf = debianNginxConf(
+            renderNginxConf({ orthancHost: "127.0.0.1", certificatePath: files.cert, keyPath: files.key, pidPath: path.join(dir, "nginx.pid"), listenAddress: instance.address }),
+        );
+        const file = path.join(dir, "nginx.conf");
+        fs.writeFileSync(file, conf);
+        return { file, conf };
+    }
+
+    private async startHaproxy(): Promise<void> {
+        const { plan, files } = this;
+        const haproxyCfg = path.join(files.dir, "haproxy.cfg");
+        const tlsListenerPem = path.join(files.dir, "tls", "listener.pem");
+        fs.writeFileSync(tlsListenerPem, fs.readFileSync(files.cert, "utf8") + fs.readFileSync(files.key, "utf8"), { mode: 0o600 });
+        fs.writeFileSync(
+            haproxyCfg,
+            renderHaproxyConfig({
+                frontDoorAddress: plan.frontDoor,
+                targets: plan.instances.map((i) => ({ name: i.name, address: i.address })),
+                targetGroups: this.targetGroups,
+                stats: { address: plan.frontDoor, port: STATS_PORT },
+                tlsListenerPemPath: tlsListenerPem,
+            }),
+        );
+        await must("haproxy", ["-c", "-q", "-f", haproxyCfg]);
+        this.lab.start("haproxy", plan.namespaces.lb, "haproxy", ["-db", "-f", haproxyCfg]);
+        const tgs = this.targetGroups;
+        const allChecked = () => this.watcher.latest.length === tgs.length * plan.instances.length && this.watcher.latest.every((s) => s.status === "UP" && /^L[467]OK$/.test(s.checkStatus));
+        const maxInterval = Math.max(...tgs.map((t) => t.healthCheck.intervalSeconds));
+        if (!(await waitFor(async () => (await this.watcher.poll(), allChecked()), (maxInterval + 10) * 1000, 250))) {
+            throw new TwinFailure(`HAProxy did not see every target pass its health check: ${states(this.watcher.latest)}`);
+        }
+    }
+
+    startOrthanc(index: number): void {
+        const instance = this.plan.instances[index];
+        this.lab.start(instance.name, instance.ns, "Orthanc", [this.orthancConfigs[index]]);
+    }
+
+    startNginx(index: number): void {
+        const instance = this.plan.instances[index];
+        this.lab.start(`nginx-${instance.name}`, instance.ns, "nginx", ["-p", path.join(this.files.dir, instance.name), "-e", "stderr", "-c", this.nginxConfigs[index].file, "-g", "daemon off;"]);
+    }
+
+    /** Orthanc's own HTTP API answers an authenticated /system, inside the instance. */
+    async orthancReady(index: number): Promise<boolean> {
+        return (await httpCodeIn(this.plan.instances[index].ns, ["-K", this.files.curlAuth, "http://127.0.0.1:8042/system"])) === "200";
+    }
+
+    /** nginx answers /healthz with 200, as the load balancer sees it. */
+    async nginxReady(index: number): Promise<boolean> {
+        return (await this.healthz(index)) === "200";
+    }
+
+    /** The /healthz status code as the load balancer's namespace sees it ("" when nothing answered). */
+    healthz(index: number): Promise<string> {
+        return httpCodeIn(this.plan.namespaces.lb, ["--cacert", this.files.cert, `https://${this.plan.instances[index].address}/healthz`]);
+    }
+
+    /** Starts Orthanc and nginx of an instance again and waits until /healthz answers 200. */
+    async restart(index: number): Promise<void> {
+        const instance = this.plan.instances[index];
+        if (!this.lab.isRunning(instance.name)) this.startOrthanc(index);
+        if (!(await waitFor(() => this.orthancReady(index), 40000, 300))) throw new TwinFailure(`${instance.name} did not come back (logs: ${this.files.logs}/${instance.name}.log)`);
+        if (!this.lab.isRunning(`nginx-${instance.name}`)) this.startNginx(index);
+        if (!(await waitFor(() => this.nginxReady(index), 15000, 200))) throw new TwinFailure(`nginx of ${instance.name} did not come back`);
+    }
+
+    /** The HAProxy state of an instance in every target group is UP. */
+    routedEverywhere(index: number): boolean {
+        const name = this.plan.instances[index].name;
+        const list = this.watcher.of(name);
+        return list.length === this.targetGroups.length && list.every((s) => s.status === "UP");
+    }
+
+    /** A C-STORE client through the front door with the twin's usual pacing; options override it. */
+    dicomClient(dir: string, options: Partial<DicomClientOptions> = {}): DicomClient {
+        fs.mkdirSync(dir, { recursive: true });
+        return new DicomClient({
+            dir,
+            target: { host: this.plan.frontDoor, port: this.dicomTargetGroup.port, calledAet: this.aet, caPath: this.files.cert },
+            periodMs: 250,
+            maxInFlight: 3,
+            maxInstances: 1200,
+            maxTries: 25,
+            retryDelayMs: 250,
+            patientId: `TWIN-${process.pid}`,
+            ...options,
+        });
+    }
+
+    /** HTTPS polling of /healthz and an authenticated /system through the front door (none without a web target group). */
+    webPoller(periodMs = 500): WebPoller | undefined {
+        if (!this.webTargetGroup) return undefined;
+        const authorization = `Basic ${Buffer.from(`${ADMIN_USER}:${this.passwords.admin}`).toString("base64")}`;
+        return new WebPoller({ host: this.plan.frontDoor, port: this.webTargetGroup.port, ca: fs.readFileSync(this.files.cert), authorization }, periodMs);
+    }
+
+    /** The SOP Instance UIDs in the shared index, as one instance sees it (straight, past the load balancer). */
+    async indexedSopUids(index: number): Promise<Set<string>> {
+        const instance = this.plan.instances[index];
+        const [cmd, args] = inNs(this.plan.namespaces.lb, "curl", ["-s", "--fail", "--max-time", "30", "-K", this.files.curlAuth, "--cacert", this.files.cert, `https://${instance.address}/instances?expand`]);
+        const listing = await run(cmd, args, { timeoutMs: 35000 });
+        if (listing.code !== 0) throw new TwinFailure(`could not list instances on ${instance.name}: ${listing.stderr.trim()}`);
+        return new Set((JSON.parse(listing.stdout) as { MainDicomTags?: { SOPInstanceUID?: string } }[]).map((i) => i.MainDicomTags?.SOPInstanceUID ?? ""));
+    }
+}

@@ -1,0 +1,5 @@
+// Every twin scenario, in the order `npm run test:twin` runs them. Each runs on a fresh pair.
+import { Scenario } from "../scenario";
+import { instanceKill } from "./instanceKill";
+
+export const SCENARIOS: readonly Scenario[] = [instanceKill];
