@@ -83,7 +83,11 @@ export const networkSchema = section({
 
 const MODALITY_NAME_TEXT = `a name usable in a certificate CN: 1 to ${MAX_MODALITY_NAME_LENGTH} of a-z 0-9 -, not starting or ending with -`;
 const AE_TITLE_TEXT = "a DICOM AE title: 1 to 16 characters of A-Z a-z 0-9 space _ - . (no leading or trailing space)";
-export const MAX_MODALITIES = 100;
+/**
+ * Each modality adds ~220 bytes to orthanc.json, which travels in the instances' user data (16 KB in EC2):
+ * tests/dicomSenders.spec.ts renders this many of the longest kind and checks that they fit with room to spare.
+ */
+export const MAX_MODALITIES = 12;
 
 function modalitySchema() {
     return section({
@@ -122,7 +126,7 @@ export const orthancSchema = section({
         .default("ORTHANC"),
     modalities: z
         .array(modalitySchema(), allowed(`a list of modalities, each a map with name, aet and optionally cidr`))
-        .max(MAX_MODALITIES, allowed(`at most ${MAX_MODALITIES} modalities`))
+        .max(MAX_MODALITIES, allowed(`at most ${MAX_MODALITIES} modalities (their entries travel in the 16 KB instance user data)`))
         .superRefine(rejectRepeated("name", (v) => v, "used by another modality; allowed: unique names (each gets its own certificate)"))
         // Orthanc compares AE titles case-insensitively (StrictAetComparison false).
         .superRefine(rejectRepeated("aet", (v) => v.toUpperCase(), "used by another modality (AE titles compare case-insensitively); allowed: unique AE titles"))

@@ -8,6 +8,9 @@ import * as path from "path";
 import { parse } from "yaml";
 import { renderNginxConf } from "../components/bootstrap/nginx";
 import { dicomAccessKeys } from "../components/bootstrap/orthanc";
+import { renderUserData, USER_DATA_LIMIT_BYTES } from "../components/bootstrap";
+import { MAX_MODALITIES } from "../stacks/schema";
+import { SAMPLE } from "./fixtures";
 import { admittedDicomCidrs, MAX_MODALITY_NAME_LENGTH, modalityCertificatePlan } from "../rules/modalities";
 import { configWarnings, parseStackConfig, validateStackConfig } from "../stacks/config";
 import { build, Built, TYPES, userDataOf, withConfig } from "./harness";
@@ -47,6 +50,16 @@ describe("DICOM senders", () => {
             expectProblem("orthweb:orthanc.modalities[3].port", /unknown key; allowed keys: name, aet, cidr/);
         });
 
+        it(`takes at most ${MAX_MODALITIES} modalities, and that many of the longest kind fit the user data with 1 KB to spare`, () => {
+            const longest = (i: number) => ({ name: `${i}`.padStart(MAX_MODALITY_NAME_LENGTH, "m"), aet: `${i}`.padStart(16, "A") });
+            const list = Array.from({ length: MAX_MODALITIES }, (_, i) => longest(i));
+            const size = Buffer.byteLength(renderUserData({ ...SAMPLE, orthanc: { ...SAMPLE.orthanc, modalities: list }, dicomClientCertificates: true }));
+            expect(size).to.be.below(USER_DATA_LIMIT_BYTES - 1024);
+            const problems = problemsOf(senders({ modalities: [...list, longest(MAX_MODALITIES)] }));
+            expect(problems).to.have.length(1);
+            expect(problems[0]).to.match(new RegExp(`^orthweb:orthanc\\.modalities: got .*; allowed: at most ${MAX_MODALITIES} modalities`));
+        });
+
         it("rejects a repeated name, and an AE title repeated in another case (Orthanc compares them case-insensitively)", () => {
             const problems = problemsOf(senders({ modalities: [CT, { ...MR, name: "ct-1" }, { name: "ct-2", aet: "ct_room_1" }] }));
             expect(problems).to.have.length(2);
@@ -83,10 +96,12 @@ describe("DICOM senders", () => {
         });
 
         it("counts the modalities' blocks against the security group's rule quota", () => {
-            const many = Array.from({ length: 39 }, (_, i) => ({ name: `m${i}`, aet: `M${i}`, cidr: `198.51.100.${i}/32` }));
-            const problems = problemsOf(senders({ modalities: many }, { "orthweb:network": { webClientCidrs: ["10.0.0.0/8"], dicomClientCidrs: ["10.0.0.0/8"] } }));
+            const many = Array.from({ length: MAX_MODALITIES }, (_, i) => ({ name: `m${i}`, aet: `M${i}`, cidr: `198.51.100.${i}/32` }));
+            const blocks = Array.from({ length: 28 }, (_, i) => `10.${i}.0.0/16`);
+            const problems = problemsOf(senders({ modalities: many }, { "orthweb:network": { webClientCidrs: ["10.0.0.0/8"], dicomClientCidrs: blocks } }));
             expect(problems).to.have.length(1);
             expect(problems[0]).to.match(/got 1 \+ 40 blocks; allowed: 40 in all/);
+            expect(problemsOf(senders({ modalities: many }, { "orthweb:network": { webClientCidrs: ["10.0.0.0/8"], dicomClientCidrs: blocks.slice(1) } }))).to.deep.equal([]);
         });
 
         it("warns in dev about the easy defaults and in prod about an empty list", () => {
@@ -120,7 +135,7 @@ describe("DICOM senders", () => {
             for (const k of ["Echo", "Store", "Find", "FindWorklist", "Get", "Move"]) expect(keys[`DicomAlwaysAllow${k}`], k).to.equal(false);
             expect(keys.DicomCheckModalityHost).to.equal(false);
             expect(keys.DicomModalities).to.deep.equal({
-                "ct-1": { AET: "CT_ROOM_1", Host: "0.0.0.0", Port: 104, AllowEcho: true, AllowStore: true, AllowFind: true, AllowFindWorklist: false, AllowGet: false, AllowMove: false, AllowStorageCommitment: false },
+                "ct-1": { AET: "CT_ROOM_1", Host: "0.0.0.0", Port: 104, AllowGet: false, AllowMove: false },
             });
         });
 

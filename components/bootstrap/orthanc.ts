@@ -15,7 +15,7 @@ export interface OrthancParams {
 
 /**
  * The DICOM keys. With modalities listed, Orthanc admits only their calling AE titles (every DicomAlwaysAllow* is
- * false, so an unknown AE title's association is rejected), each may echo, store and query but not retrieve, and
+ * false, so an unknown AE title's association is rejected), each may echo, store and query but not retrieve (C-GET, C-MOVE), and
  * the called AE title must be Orthanc's. Orthanc sees nginx's address, not the modality's: the host is not checked
  * here (DicomCheckModalityHost false), the network edge admits the modalities' blocks instead. Orthanc never
  * connects to a sender, so Host/Port are placeholders.
@@ -36,18 +36,8 @@ export function dicomAccessKeys(modalities: readonly { readonly name: string; re
         DicomModalities: Object.fromEntries(
             modalities.map((m) => [
                 m.name,
-                {
-                    AET: m.aet,
-                    Host: "0.0.0.0",
-                    Port: 104,
-                    AllowEcho: true,
-                    AllowStore: true,
-                    AllowFind: true,
-                    AllowFindWorklist: false,
-                    AllowGet: false,
-                    AllowMove: false,
-                    AllowStorageCommitment: false,
-                },
+                // Allow* default to true: echo, store, find (and storage commitment) stay allowed; retrieving is not.
+                { AET: m.aet, Host: "0.0.0.0", Port: 104, AllowGet: false, AllowMove: false },
             ]),
         ),
     };
