@@ -82,8 +82,8 @@ function crossFieldProblems(input: Record<string, unknown>, options: ParseOption
     const dicom = (Array.isArray(network.dicomClientCidrs) ? network.dicomClientCidrs.length : 1) + rawModalityCidrCount(input);
     if (web + dicom > MAX_CLIENT_CIDR_RULES) {
         problems.push(
-            `${NAMESPACE}:network.webClientCidrs + dicomClientCidrs: got ${web} + ${dicom} blocks; allowed: ${MAX_CLIENT_CIDR_RULES} in all ` +
-                "(one security group rule each; AWS allows 60 inbound rules per group). Summarise the blocks into larger ones.",
+            `${NAMESPACE}:network.webClientCidrs + dicomClientCidrs: got ${web} + ${dicom} blocks${rawModalityCidrCount(input) > 0 ? " (with orthanc.modalities' cidr blocks)" : ""}; ` +
+                `allowed: ${MAX_CLIENT_CIDR_RULES} in all (one security group rule each; AWS allows 60 inbound rules per group). Summarise the blocks into larger ones.`,
         );
     }
 

@@ -100,7 +100,7 @@ describe("DICOM senders", () => {
             const blocks = Array.from({ length: 28 }, (_, i) => `10.${i}.0.0/16`);
             const problems = problemsOf(senders({ modalities: many }, { "orthweb:network": { webClientCidrs: ["10.0.0.0/8"], dicomClientCidrs: blocks } }));
             expect(problems).to.have.length(1);
-            expect(problems[0]).to.match(/got 1 \+ 40 blocks; allowed: 40 in all/);
+            expect(problems[0]).to.match(/got 1 \+ 40 blocks \(with orthanc\.modalities. cidr blocks\); allowed: 40 in all/);
             expect(problemsOf(senders({ modalities: many }, { "orthweb:network": { webClientCidrs: ["10.0.0.0/8"], dicomClientCidrs: blocks.slice(1) } }))).to.deep.equal([]);
         });
 
