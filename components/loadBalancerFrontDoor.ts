@@ -344,10 +344,9 @@ export class LoadBalancerFrontDoor extends pulumi.ComponentResource {
             prod,
             tags,
             parent: this,
-            writers: () =>
-                elbAccountArn.apply((elbArn) =>
-                    logging.map((role): LogWriter => (role === "alb" ? { kind: "elb", prefix: ACCESS_LOG_PREFIX, elbAccountArn: elbArn } : { kind: "logDelivery", prefix: NLB_ACCESS_LOG_PREFIX })),
-                ),
+            writers: elbAccountArn.apply((elbArn) =>
+                logging.map((role): LogWriter => (role === "alb" ? { kind: "elb", prefix: ACCESS_LOG_PREFIX, elbAccountArn: elbArn } : { kind: "logDelivery", prefix: NLB_ACCESS_LOG_PREFIX })),
+            ),
         });
     }
 
@@ -363,7 +362,7 @@ export class LoadBalancerFrontDoor extends pulumi.ComponentResource {
             tags,
             parent: this,
             bucketPrefix: `${WAF_LOG_NAME_PREFIX}${name}-`,
-            writers: () => [{ kind: "logDelivery", prefix: "" }],
+            writers: [{ kind: "logDelivery", prefix: "" }],
         });
         new aws.wafv2.WebAclLoggingConfiguration(
             `${name}-waf`,

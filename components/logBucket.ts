@@ -13,8 +13,8 @@ export interface LogBucketArgs {
     readonly parent: pulumi.Resource;
     /** A fixed start for the bucket's name (WAF delivers only to buckets named aws-waf-logs-*). @default auto-named */
     readonly bucketPrefix?: string;
-    /** Who writes here: resolved once the bucket's ARN and the account are known. */
-    readonly writers: (bucketArn: string) => pulumi.Input<LogWriter[]>;
+    /** Who writes here, each under its own prefix. */
+    readonly writers: pulumi.Input<LogWriter[]>;
 }
 
 export interface LogBucket {
@@ -45,8 +45,8 @@ export function createLogBucket(name: string, args: LogBucketArgs): LogBucket {
         {
             bucket: bucket.id,
             policy: pulumi
-                .all([bucket.arn, account.accountId])
-                .apply(([bucketArn, accountId]) => pulumi.output(args.writers(bucketArn)).apply((writers) => JSON.stringify(logBucketPolicy({ bucketArn, accountId, writers })))),
+                .all([bucket.arn, account.accountId, args.writers])
+                .apply(([bucketArn, accountId, writers]) => JSON.stringify(logBucketPolicy({ bucketArn, accountId, writers }))),
         },
         { parent, dependsOn: [publicAccess] },
     );

@@ -6,7 +6,7 @@
 // All three land in one SSE-S3 log bucket of their own, expiring after orthweb:audit.retentionDays.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { AUDIT_PREFIXES, studyObjectDataEvents } from "../../rules/audit";
+import { AUDIT_PREFIXES, LogWriter, studyObjectDataEvents } from "../../rules/audit";
 import { createLogBucket } from "../logBucket";
 import { tagsFor } from "../naming";
 import { PairContext } from "./shared";
@@ -28,12 +28,11 @@ export function createAuditTrail(
         prod,
         tags,
         parent,
-        writers: () =>
-            args.studyBucket.arn.apply((sourceBucketArn) => [
-                { kind: "s3ServerAccess" as const, prefix: AUDIT_PREFIXES.s3Access, sourceBucketArn },
-                { kind: "cloudTrail" as const, prefix: AUDIT_PREFIXES.cloudTrail },
-                { kind: "logDelivery" as const, prefix: AUDIT_PREFIXES.flowLogs },
-            ]),
+        writers: args.studyBucket.arn.apply((sourceBucketArn): LogWriter[] => [
+            { kind: "s3ServerAccess", prefix: AUDIT_PREFIXES.s3Access, sourceBucketArn },
+            { kind: "cloudTrail", prefix: AUDIT_PREFIXES.cloudTrail },
+            { kind: "logDelivery", prefix: AUDIT_PREFIXES.flowLogs },
+        ]),
     });
     const afterPolicy = { parent, dependsOn: [logs.policy] };
 
