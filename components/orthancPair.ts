@@ -2,16 +2,13 @@
 // The constructor is the table of contents; each step lives in pair/ and returns what the next one needs.
 // The instance security group has no ingress of its own: each front door adds exactly what it needs.
 import * as pulumi from "@pulumi/pulumi";
-import { auditRetentionDays } from "../rules/audit";
+import { auditRetentionDays, DEFAULT_NONCURRENT_VERSION_DAYS } from "../rules/audit";
 import { Tags } from "./naming";
 import { createAuditTrail } from "./pair/auditTrail";
 import { createDataStore, DatabaseSettings } from "./pair/dataStore";
 import { createIdentity } from "./pair/identity";
 import { createInstances, InstanceAddress } from "./pair/instances";
 import { createNetwork } from "./pair/network";
-
-/** Matches the config default (stacks/schema.ts) for callers that build a pair without the config. */
-export const DEFAULT_NONCURRENT_VERSION_DAYS = 90;
 
 export { DATABASE_NAME, DATABASE_USER } from "./pair/dataStore";
 export { InstanceAddress, ROOT_VOLUME_GIB, SELF_SIGNED_VALIDITY_HOURS } from "./pair/instances";

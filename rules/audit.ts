@@ -4,6 +4,9 @@
 
 export type Environment = "dev" | "prod";
 
+/** Days an overwritten or deleted study object stays recoverable when `orthweb:storage.noncurrentVersionDays` is unset. */
+export const DEFAULT_NONCURRENT_VERSION_DAYS = 90;
+
 /** Days logs are kept when `orthweb:audit.retentionDays` is unset. */
 export const AUDIT_RETENTION_DEFAULT_DAYS: Readonly<Record<Environment, number>> = { dev: 30, prod: 365 };
 

@@ -1,6 +1,7 @@
 // The config contract (namespace `orthweb`), as a zod schema: keys, types, ranges and defaults.
 // Each leaf says what is allowed; that text is what a user reads when the value is wrong.
 import { z } from "zod";
+import { DEFAULT_NONCURRENT_VERSION_DAYS } from "../rules/audit";
 import { hostBitsSet, isPrivate, parseCidr, canonical } from "../rules/cidr";
 import { DNS_RECOMMENDED_MAX_TTL, frontDoorName, isDnsName, LOWERCASE_DNS_NAME, LOWERCASE_RELATIVE_NAME, MAX_DNS_NAME_LENGTH, normalizeDnsName, relativeNameMeant } from "../rules/dnsName";
 
@@ -231,7 +232,6 @@ export const trafficSchema = section({
 });
 
 /** The study bucket's lifecycle. Noncurrent versions: what an overwrite or a delete leaves behind. */
-export const DEFAULT_NONCURRENT_VERSION_DAYS = 90;
 const NONCURRENT_DAYS = "a whole number of days from 1 to 3650 that deleted or overwritten study objects stay recoverable";
 export const storageSchema = section({
     noncurrentVersionDays: wholeNumber(1, 3650, NONCURRENT_DAYS).default(DEFAULT_NONCURRENT_VERSION_DAYS),
