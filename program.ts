@@ -13,6 +13,7 @@ import { OrthancPair } from "./components/orthancPair";
 import { configWarnings, StackConfig } from "./stacks/config";
 import { frontDoorName } from "./rules/dnsName";
 import { DICOM_PORT } from "./rules/ports";
+import { auditRetentionDays } from "./rules/audit";
 
 export interface DicomEndpoint {
     readonly host: string;
@@ -30,6 +31,8 @@ export interface StackOutputs {
     readonly instanceIds: pulumi.Output<string[]>;
     readonly databaseEndpoint: pulumi.Output<string>;
     readonly bucketName: pulumi.Output<string>;
+    /** The audit trail's bucket: study object access (CloudTrail data events, S3 server access logs), VPC flow logs. */
+    readonly auditBucketName: pulumi.Output<string>;
     /** Where the Orthanc admin password is (Secrets Manager ARN). */
     readonly adminSecretArn: pulumi.Output<string>;
     /** Present when the instances present a self-signed certificate: clients must be told to trust it. */
@@ -115,6 +118,7 @@ function loadBalancerEntry(config: StackConfig, pair: OrthancPair, tags: Record<
         instanceIds: pair.instanceIds,
         webClientCidrs: config.network.webClientCidrs,
         dicomClientCidrs: config.network.dicomClientCidrs,
+        logRetentionDays: auditRetentionDays(config.environment, config.audit.retentionDays),
         tags,
     });
     return {
@@ -164,6 +168,8 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         nginxImage: config.orthanc.nginxImage,
         aet: config.orthanc.aet,
         database: config.database,
+        noncurrentVersionDays: config.storage.noncurrentVersionDays,
+        auditRetentionDays: auditRetentionDays(config.environment, config.audit.retentionDays),
         tls: config.tls && { certificatePem: config.tls.certificatePem, privateKeyPem: pulumi.secret(config.tls.privateKeyPem) },
         certificateNames: certificateNamesFor(config),
         tags,
@@ -205,6 +211,7 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         instanceIds: pulumi.all(pair.instanceIds),
         databaseEndpoint: pair.databaseEndpoint,
         bucketName: pair.bucketName,
+        auditBucketName: pair.auditBucketName,
         adminSecretArn: pair.adminSecretArn,
         certificateNotice: pair.selfSignedCertificate && entry.clientsSeeInstanceCertificate !== false
             ? pulumi.output(
