@@ -29,6 +29,7 @@ export const dicomEndpoints = outputs.dicomEndpoints;
 export const instanceIds = outputs.instanceIds;
 export const databaseEndpoint = outputs.databaseEndpoint;
 export const bucketName = outputs.bucketName;
+export const auditBucketName = outputs.auditBucketName;
 export const adminSecretArn = outputs.adminSecretArn;
 export const certificateNotice = outputs.certificateNotice;
 export const failover = outputs.failover;

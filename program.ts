@@ -15,6 +15,7 @@ import { frontDoorName } from "./rules/dnsName";
 import { DICOM_PORT } from "./rules/ports";
 import { admittedDicomCidrs } from "./rules/modalities";
 import { ModalityCertificateBundle, ModalityCertificates } from "./components/modalityCertificates";
+import { auditRetentionDays } from "./rules/audit";
 
 export interface DicomEndpoint {
     readonly host: string;
@@ -32,6 +33,8 @@ export interface StackOutputs {
     readonly instanceIds: pulumi.Output<string[]>;
     readonly databaseEndpoint: pulumi.Output<string>;
     readonly bucketName: pulumi.Output<string>;
+    /** The audit trail's bucket: study object access (CloudTrail data events, S3 server access logs), VPC flow logs. */
+    readonly auditBucketName: pulumi.Output<string>;
     /** Where the Orthanc admin password is (Secrets Manager ARN). */
     readonly adminSecretArn: pulumi.Output<string>;
     /** Present when the instances present a self-signed certificate: clients must be told to trust it. */
@@ -124,6 +127,7 @@ function loadBalancerEntry(config: StackConfig, pair: OrthancPair, tags: Record<
         instanceIds: pair.instanceIds,
         webClientCidrs: config.network.webClientCidrs,
         dicomClientCidrs: dicomCidrsFor(config),
+        logRetentionDays: auditRetentionDays(config.environment, config.audit.retentionDays),
         tags,
     });
     return {
@@ -176,6 +180,8 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         nginxImage: config.orthanc.nginxImage,
         aet: config.orthanc.aet,
         database: config.database,
+        noncurrentVersionDays: config.storage.noncurrentVersionDays,
+        auditRetentionDays: auditRetentionDays(config.environment, config.audit.retentionDays),
         tls: config.tls && { certificatePem: config.tls.certificatePem, privateKeyPem: pulumi.secret(config.tls.privateKeyPem) },
         certificateNames: certificateNamesFor(config),
         modalities: config.orthanc.modalities,
@@ -219,6 +225,7 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         instanceIds: pulumi.all(pair.instanceIds),
         databaseEndpoint: pair.databaseEndpoint,
         bucketName: pair.bucketName,
+        auditBucketName: pair.auditBucketName,
         adminSecretArn: pair.adminSecretArn,
         certificateNotice: pair.selfSignedCertificate && entry.clientsSeeInstanceCertificate !== false
             ? pulumi.output(

@@ -113,7 +113,7 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
                 arn,
             };
         case "aws:s3/bucket:Bucket":
-            return { bucket: inputs.bucket ?? `${name}-0mock`, arn: `arn:aws:s3:::${inputs.bucket ?? `${name}-0mock`}` };
+            { const bucket = inputs.bucket ?? (inputs.bucketPrefix ? `${inputs.bucketPrefix}0mock` : `${name}-0mock`); return { bucket, arn: `arn:aws:s3:::${bucket}` }; }
         case "aws:ec2/launchTemplate:LaunchTemplate":
             return { latestVersion: 1, arn };
         case "aws:secretsmanager/secret:Secret":

@@ -2,6 +2,7 @@
 import { FailoverRow } from "./failoverReport";
 import { ReachCell, Verdict } from "./reachability";
 import { fitTable, PlanReport, shortType, wrap } from "./report";
+import { QuotaRow, regionQuotaWarnings } from "./quotas";
 
 export type Format = "text" | "markdown" | "json";
 export const FORMATS: readonly Format[] = ["text", "markdown", "json"];
@@ -125,6 +126,10 @@ export function renderText(report: PlanReport): string {
         "",
     );
 
+    out.push(heading("Quotas"), ...para("Use of quota-bound resources against AWS's default quotas (per account; adjustable in Service Quotas)."));
+    out.push(fitTable(report.quotas.rows.map(quotaCells), { header: ["resource", "used", "default quota", "detail"], maxWidth: WIDTH }));
+    out.push(report.quotas.warnings.length > 0 ? "Warnings:" : "Warnings: none", ...bullets(report.quotas.warnings), ...bullets(report.quotas.notes), "");
+
     out.push(heading("Diagram"), "Mermaid source (paste into a Markdown file or https://mermaid.live):", report.diagram);
     out.push(heading("Outputs"));
     out.push(fitTable(Object.entries(report.outputs).map(([k, v]) => [k, showValue(v)]), { maxWidth: WIDTH }));
@@ -182,6 +187,10 @@ export function renderMarkdown(report: PlanReport): string {
     out.push(...mdTable(["item", "detail", "USD/month"], [...cost.lines.map((l) => [l.item, l.detail + (l.note ? ` (${l.note})` : ""), usd(l.monthlyUsd)]), ["**total**", "", `**${usd(cost.monthlyUsd)}**`]]), "");
     out.push(`Assumptions: ${cost.assumptions.join("; ")}. Not included: ${cost.notIncluded.join("; ")}.`, "");
 
+    out.push("### Quotas", "");
+    out.push(...mdTable(["resource", "used", "default quota", "detail"], report.quotas.rows.map(quotaCells)), "");
+    out.push(...report.quotas.warnings.map((w) => `- **Warning:** ${w}`), ...report.quotas.notes.map((n) => `- ${n}`), "");
+
     out.push("### Diagram", "", "```mermaid", report.diagram.trimEnd(), "```", "");
 
     out.push("<details><summary>Resources by component</summary>", "");
@@ -195,8 +204,12 @@ export function renderMarkdown(report: PlanReport): string {
 }
 
 export function renderJson(report: PlanReport): string {
-    const { stack, region, pattern, resources, endpoints, reachability, failover, cost, diagram, outputs } = report;
-    return JSON.stringify({ stack, region, pattern, resources, endpoints, reachability, failover, cost, diagram, outputs }, null, 2) + "\n";
+    const { stack, region, pattern, resources, endpoints, reachability, failover, cost, quotas, diagram, outputs } = report;
+    return JSON.stringify({ stack, region, pattern, resources, endpoints, reachability, failover, cost, quotas, diagram, outputs }, null, 2) + "\n";
+}
+
+function quotaCells(q: QuotaRow): string[] {
+    return [q.resource, `${q.used} per ${q.scope}`, q.defaultQuota === null ? "-" : String(q.defaultQuota), q.detail];
 }
 
 export function render(report: PlanReport, format: Format): string {
@@ -219,6 +232,8 @@ export interface StackSummary {
     readonly failover?: { traffic: string; path: string; worstCaseSeconds: number | null; automatic: boolean }[];
     readonly monthlyUsd?: number;
     readonly resources?: number;
+    /** Use of quota-bound resources, for the per-region totals. */
+    readonly quotas?: QuotaRow[];
     /** Set when the stack file is invalid: its messages. */
     readonly problems?: string[];
 }
@@ -232,6 +247,7 @@ export function summaryOf(report: PlanReport): StackSummary {
         failover: report.failover.map((f) => ({ traffic: f.traffic, path: f.path, worstCaseSeconds: f.worstCaseSeconds, automatic: f.automatic })),
         monthlyUsd: report.cost.monthlyUsd,
         resources: report.resources.total,
+        quotas: report.quotas.rows,
     };
 }
 
@@ -254,17 +270,21 @@ function summaryRows(summaries: StackSummary[], separator: string): string[][] {
         attr("failover web", (s) => failoverSummary(s, "web")),
         attr("failover DICOM", (s) => failoverSummary(s, "dicom")),
         attr("resources", (s) => String(s.resources ?? "?")),
+        attr("Elastic IPs", (s) => String(s.quotas?.find((q) => q.resource === "Elastic IP addresses")?.used ?? "?")),
         attr("USD/month", (s) => usd(s.monthlyUsd ?? null)),
     ];
 }
 
 /** Every stack side by side: one column per stack. */
 export function renderAll(summaries: StackSummary[], format: Format): string {
-    if (format === "json") return JSON.stringify({ stacks: summaries }, null, 2) + "\n";
+    const quotaWarnings = regionQuotaWarnings(summaries);
+    if (format === "json") return JSON.stringify({ stacks: summaries, quotaWarnings }, null, 2) + "\n";
     const header = ["", ...summaries.map((s) => s.stack)];
     if (format === "markdown") {
         const problems = summaries.filter((s) => s.problems).flatMap((s) => s.problems!.map((p) => `- \`${s.stack}\`: ${p}`));
-        return ["## Offline plan: every stack", "", ...mdTable(header, summaryRows(summaries, "<br>")), "", ...problems, ""].join("\n");
+        const quotas = quotaWarnings.map((w) => `- **Quota:** ${w}`);
+        return ["## Offline plan: every stack", "", ...mdTable(header, summaryRows(summaries, "<br>")), "", ...problems, ...quotas, ""].join("\n");
     }
-    return `Offline plan of every stack (Pulumi mocks, no AWS account)\n\n${fitTable(summaryRows(summaries, "\n"), { header, maxWidth: WIDTH })}\n`;
+    const quotas = quotaWarnings.length > 0 ? `\nQuota warnings:\n${bullets(quotaWarnings).join("\n")}\n` : "";
+    return `Offline plan of every stack (Pulumi mocks, no AWS account)\n\n${fitTable(summaryRows(summaries, "\n"), { header, maxWidth: WIDTH })}\n${quotas}`;
 }

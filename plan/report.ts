@@ -6,6 +6,7 @@ import { Endpoint, endpointsOf, patternOf } from "./endpoints";
 import { failoverOf, FailoverRow } from "./failoverReport";
 import { Invocation, Registration } from "./mockRuntime";
 import { buildModel, PrefixListInfo } from "./planModel";
+import { QuotaSection, quotasOf } from "./quotas";
 import { Reachability, reachabilityOf } from "./reachability";
 
 export interface ResourceRow {
@@ -145,6 +146,8 @@ export interface PlanReport {
     readonly reachability: Reachability;
     readonly failover: FailoverRow[];
     readonly cost: CostEstimate;
+    /** Use of quota-bound resources (Elastic IPs, VPCs, NAT gateways, Client VPN) against AWS's default quotas. */
+    readonly quotas: QuotaSection;
     readonly diagram: string;
     /** Stack outputs; secrets replaced by "[secret]". */
     readonly outputs: Record<string, unknown>;
@@ -204,6 +207,7 @@ export function buildReport(
         reachability,
         failover,
         cost: costOf(model, ctx.usage ?? DEFAULT_USAGE, undefined, ctx.region),
+        quotas: quotasOf(model),
         diagram: diagramOf(model, endpoints, reachability, ctx),
         outputs: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, secretOutputs.has(k) ? "[secret]" : v])),
     };

@@ -1,6 +1,7 @@
 // The config contract (namespace `orthweb`), as a zod schema: keys, types, ranges and defaults.
 // Each leaf says what is allowed; that text is what a user reads when the value is wrong.
 import { z } from "zod";
+import { DEFAULT_NONCURRENT_VERSION_DAYS } from "../rules/audit";
 import { hostBitsSet, isPrivate, parseCidr, canonical } from "../rules/cidr";
 import { AE_TITLE, MAX_MODALITY_NAME_LENGTH, MODALITY_NAME } from "../rules/modalities";
 import { DNS_RECOMMENDED_MAX_TTL, frontDoorName, isDnsName, LOWERCASE_DNS_NAME, LOWERCASE_RELATIVE_NAME, MAX_DNS_NAME_LENGTH, normalizeDnsName, relativeNameMeant } from "../rules/dnsName";
@@ -271,6 +272,18 @@ export const trafficSchema = section({
     clientVpn: clientVpnSchema.optional(),
 });
 
+/** The study bucket's lifecycle. Noncurrent versions: what an overwrite or a delete leaves behind. */
+const NONCURRENT_DAYS = "a whole number of days from 1 to 3650 that deleted or overwritten study objects stay recoverable";
+export const storageSchema = section({
+    noncurrentVersionDays: wholeNumber(1, 3650, NONCURRENT_DAYS).default(DEFAULT_NONCURRENT_VERSION_DAYS),
+});
+
+/** The audit trail's log storage. retentionDays defaults per environment (rules/audit.ts), so it stays optional here. */
+const RETENTION_DAYS = "a whole number of days from 1 to 3653 that audit logs are kept (default 365 in prod, 30 in dev)";
+export const auditSchema = section({
+    retentionDays: wholeNumber(1, 3653, RETENTION_DAYS).optional(),
+});
+
 const PEM_TEXT = "a PEM text (set it with `pulumi config set --secret`)";
 
 /** The whole `orthweb` namespace. `traffic` is the one required key. */
@@ -279,6 +292,8 @@ export const stackSchema = section({
     network: networkSchema.prefault({}),
     orthanc: orthancSchema.prefault({}),
     database: databaseSchema.prefault({}),
+    storage: storageSchema.prefault({}),
+    audit: auditSchema.prefault({}),
     traffic: trafficSchema,
     tlsCertificatePem: z.string(allowed(PEM_TEXT)).optional(),
     tlsPrivateKeyPem: z.string(allowed(PEM_TEXT)).optional(),

@@ -48,7 +48,7 @@ describe("under bare mocks (inputs echoed as state)", () => {
         expect(db.inputs).to.deep.include({ storageEncrypted: true, publiclyAccessible: false, manageMasterUserPassword: true });
         expect(db.inputs).to.not.have.property("password");
         expect(of(TYPES.bucketPublicAccess)[0].inputs).to.include({ blockPublicAcls: true, restrictPublicBuckets: true });
-        expect(of(TYPES.bucketEncryption)[0].inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm).to.equal("aws:kms");
+        expect(of(TYPES.bucketEncryption).find((e) => e.name === "orthanc-bucket")!.inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm).to.equal("aws:kms");
     });
 
     it("still admits only 443 from the web blocks and 11112 from the DICOM blocks to the instances", () => {

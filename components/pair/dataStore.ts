@@ -24,10 +24,16 @@ export interface DataStore {
 
 export function createDataStore(
     ctx: PairContext,
-    args: { readonly database: DatabaseSettings; readonly subnetIds: pulumi.Output<string[]>; readonly securityGroup: aws.ec2.SecurityGroup },
+    args: {
+        readonly database: DatabaseSettings;
+        readonly subnetIds: pulumi.Output<string[]>;
+        readonly securityGroup: aws.ec2.SecurityGroup;
+        /** Days an overwritten or deleted study object stays recoverable before it expires. */
+        readonly noncurrentVersionDays: number;
+    },
 ): DataStore {
     const key = createKey(ctx);
-    const bucket = createBucket(ctx, key);
+    const bucket = createBucket(ctx, key, args.noncurrentVersionDays);
     const database = createDatabase(ctx, args, key);
     return { key, bucket, database, databaseSecretArn: database.masterUserSecrets.apply((s) => at(s, 0)?.secretArn) };
 }
@@ -47,10 +53,16 @@ function createKey(ctx: PairContext) {
     );
 }
 
-function createBucket(ctx: PairContext, key: aws.kms.Key) {
+function createBucket(ctx: PairContext, key: aws.kms.Key, noncurrentVersionDays: number) {
     const { name, tags, parent, prod } = ctx;
     const bucket = new aws.s3.Bucket(`${name}-bucket`, { forceDestroy: !prod, tags: tagsFor(`${name}-bucket`, tags) }, { parent, retainOnDelete: prod });
-    new aws.s3.BucketVersioning(`${name}-bucket`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, { parent });
+    const versioning = new aws.s3.BucketVersioning(`${name}-bucket`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, { parent });
+    new aws.s3.BucketLifecycleConfiguration(
+        `${name}-bucket`,
+        { bucket: bucket.id, rules: studyBucketLifecycleRules(noncurrentVersionDays) },
+        // S3 rejects noncurrent-version rules until versioning is on.
+        { parent, dependsOn: [versioning] },
+    );
     new aws.s3.BucketServerSideEncryptionConfiguration(
         `${name}-bucket`,
         {
@@ -88,6 +100,24 @@ function createBucket(ctx: PairContext, key: aws.kms.Key) {
         { parent, dependsOn: [publicAccess] },
     );
     return bucket;
+}
+
+/**
+ * Versions that do not pile up: an overwritten or deleted study stays recoverable for `noncurrentVersionDays`,
+ * then its old version expires; delete markers left alone and unfinished multipart uploads are cleaned up.
+ * Current versions never expire. Exported for testing.
+ */
+export function studyBucketLifecycleRules(noncurrentVersionDays: number) {
+    return [
+        {
+            id: "expire-noncurrent-versions",
+            status: "Enabled",
+            filter: {},
+            noncurrentVersionExpiration: { noncurrentDays: noncurrentVersionDays },
+            expiration: { expiredObjectDeleteMarker: true },
+            abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+        },
+    ];
 }
 
 function createDatabase(
