@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { renderCompose } from "../components/bootstrap/compose";
-import { CONTAINER_BRIDGE, CONTAINER_SUBNET, METADATA_ADDRESS, METADATA_CHAIN, ORTHANC_CONTAINER_ADDRESS, renderDockerDropIn, renderMetadataGuard, renderMetadataRules } from "../components/bootstrap/metadataGuard";
+import { CONTAINER_BRIDGE, CONTAINER_SUBNET, DYNAMIC_ADDRESS_RANGE, METADATA_ADDRESS, METADATA_CHAIN, ORTHANC_CONTAINER_ADDRESS, renderDockerDropIn, renderMetadataGuard, renderMetadataRules } from "../components/bootstrap/metadataGuard";
 import { parse } from "yaml";
 import { needTool } from "./localTools";
 
@@ -33,7 +33,7 @@ describe("metadata guard (nginx cannot reach the instance metadata service)", fu
         expect(compose.services.nginx.networks).to.equal(undefined);
         expect(compose.services.nginx.cap_drop).to.deep.equal(["NET_RAW"]);
         expect(compose.networks.default.driver_opts["com.docker.network.bridge.name"]).to.equal(CONTAINER_BRIDGE);
-        expect(compose.networks.default.ipam.config).to.deep.equal([{ subnet: CONTAINER_SUBNET }]);
+        expect(compose.networks.default.ipam.config).to.deep.equal([{ subnet: CONTAINER_SUBNET, ip_range: DYNAMIC_ADDRESS_RANGE }]);
         expect(renderMetadataRules()).to.include(`-s ${ORTHANC_CONTAINER_ADDRESS}/32 -i ${CONTAINER_BRIDGE} -d ${METADATA_ADDRESS}/32 -j RETURN`);
         expect(renderDockerDropIn("/opt/orthweb")).to.equal("[Service]\nExecStartPre=/opt/orthweb/metadata-guard.sh\n");
     });
@@ -76,7 +76,7 @@ $H ip link set lo up
 $H ip link add ${CONTAINER_BRIDGE} type bridge
 $H ip addr add 198.18.0.1/24 dev ${CONTAINER_BRIDGE}
 $H ip link set ${CONTAINER_BRIDGE} up
-for pair in orthanc:${ORTHANC_CONTAINER_ADDRESS} nginx:198.18.0.20; do
+for pair in orthanc:${ORTHANC_CONTAINER_ADDRESS} nginx:198.18.0.130; do
   name=\${pair%%:*}; addr=\${pair#*:}; n=${tag}-$name
   ip link add v-$name netns ${ns.host} type veth peer name eth0 netns $n
   $H ip link set v-$name master ${CONTAINER_BRIDGE} up

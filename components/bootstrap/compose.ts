@@ -1,7 +1,7 @@
 // docker-compose.yml: Orthanc, reachable only on the compose network, behind nginx, which publishes 443 and 11112.
 import { stringify } from "yaml";
 import { DICOM_PORT, WEB_PORT } from "../../rules/ports";
-import { CONTAINER_BRIDGE, CONTAINER_SUBNET, ORTHANC_CONTAINER_ADDRESS } from "./metadataGuard";
+import { CONTAINER_BRIDGE, CONTAINER_SUBNET, DYNAMIC_ADDRESS_RANGE, ORTHANC_CONTAINER_ADDRESS } from "./metadataGuard";
 
 export interface ComposeParams {
     readonly orthancImage: string;
@@ -40,7 +40,7 @@ export function renderCompose(p: ComposeParams): string {
             default: {
                 driver: "bridge",
                 driver_opts: { "com.docker.network.bridge.name": CONTAINER_BRIDGE },
-                ipam: { config: [{ subnet: CONTAINER_SUBNET }] },
+                ipam: { config: [{ subnet: CONTAINER_SUBNET, ip_range: DYNAMIC_ADDRESS_RANGE }] },
             },
         },
     };

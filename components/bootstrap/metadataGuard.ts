@@ -13,6 +13,8 @@ export const CONTAINER_BRIDGE = "orthweb0";
  */
 export const CONTAINER_SUBNET = "198.18.0.0/24";
 export const ORTHANC_CONTAINER_ADDRESS = "198.18.0.10";
+/** Where Docker picks the other containers' addresses: never Orthanc's, whatever order they start in. */
+export const DYNAMIC_ADDRESS_RANGE = "198.18.0.128/25";
 export const METADATA_ADDRESS = "169.254.169.254";
 export const METADATA_CHAIN = "ORTHWEB-IMDS";
 export const METADATA_GUARD_FILE = "metadata-guard.sh";
