@@ -35,3 +35,4 @@ export const certificateNotice = outputs.certificateNotice;
 export const failover = outputs.failover;
 export const vpnEndpointId = outputs.vpnEndpointId;
 export const vpnProfiles = outputs.vpnProfiles;
+export const modalityCertificates = outputs.modalityCertificates;

@@ -13,6 +13,8 @@ import { OrthancPair } from "./components/orthancPair";
 import { configWarnings, StackConfig } from "./stacks/config";
 import { frontDoorName } from "./rules/dnsName";
 import { DICOM_PORT } from "./rules/ports";
+import { admittedDicomCidrs } from "./rules/modalities";
+import { ModalityCertificateBundle, ModalityCertificates } from "./components/modalityCertificates";
 import { auditRetentionDays } from "./rules/audit";
 
 export interface DicomEndpoint {
@@ -43,10 +45,17 @@ export interface StackOutputs {
     readonly vpnEndpointId?: pulumi.Output<string>;
     /** With a client VPN: client name -> complete .ovpn profile. A secret. */
     readonly vpnProfiles?: pulumi.Output<Record<string, string>>;
+    /** With orthweb:orthanc.dicomClientCertificates: modality name -> its certificate, key and CA in PEM. A secret. */
+    readonly modalityCertificates?: pulumi.Output<Record<string, ModalityCertificateBundle>>;
 }
 
 /** Logical names of the components; every child's name starts with its component's. */
-export const COMPONENT_NAMES = { pair: "orthanc", direct: "direct", dns: "dns", loadBalancer: "lb", vpn: "vpn" } as const;
+export const COMPONENT_NAMES = { pair: "orthanc", direct: "direct", dns: "dns", loadBalancer: "lb", vpn: "vpn", modalities: "modalities" } as const;
+
+/** The blocks admitted on 11112: orthweb:network.dicomClientCidrs plus the modalities' own. */
+export function dicomCidrsFor(config: StackConfig): string[] {
+    return admittedDicomCidrs(config.network.dicomClientCidrs, config.orthanc.modalities);
+}
 
 /** Where the instances live for a front door: public with Elastic IPs, or private behind it. */
 export function placementFor(frontDoor: StackConfig["traffic"]["frontDoor"]): "public" | "private" {
@@ -90,7 +99,7 @@ function directEntry(config: StackConfig, pair: OrthancPair, tags: Record<string
     new DirectAccess(COMPONENT_NAMES.direct, {
         securityGroupId: pair.securityGroupId,
         webClientCidrs: config.network.webClientCidrs,
-        dicomClientCidrs: config.network.dicomClientCidrs,
+        dicomClientCidrs: dicomCidrsFor(config),
         tags,
     });
     return instanceEntry(config, pair);
@@ -117,7 +126,7 @@ function loadBalancerEntry(config: StackConfig, pair: OrthancPair, tags: Record<
         instanceSecurityGroupId: pair.securityGroupId,
         instanceIds: pair.instanceIds,
         webClientCidrs: config.network.webClientCidrs,
-        dicomClientCidrs: config.network.dicomClientCidrs,
+        dicomClientCidrs: dicomCidrsFor(config),
         logRetentionDays: auditRetentionDays(config.environment, config.audit.retentionDays),
         tags,
     });
@@ -143,7 +152,7 @@ function dnsEntry(config: StackConfig, pair: OrthancPair, tags: Record<string, s
         securityGroupId: pair.securityGroupId,
         instanceIps: pair.instanceAddresses.map((address) => address.apply((a) => a?.ip)),
         webClientCidrs: config.network.webClientCidrs,
-        dicomClientCidrs: config.network.dicomClientCidrs,
+        dicomClientCidrs: dicomCidrsFor(config),
         tags,
     });
     return {
@@ -158,6 +167,9 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
     const tags = stackTags(pulumi.getProject(), pulumi.getStack(), config.environment);
     const frontDoor = config.traffic.frontDoor;
 
+    const senders = config.orthanc.dicomClientCertificates
+        ? new ModalityCertificates(COMPONENT_NAMES.modalities, { names: config.orthanc.modalities.map((m) => m.name) })
+        : undefined;
     const pair = new OrthancPair(COMPONENT_NAMES.pair, {
         region: config.region,
         environment: config.environment,
@@ -172,6 +184,8 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         auditRetentionDays: auditRetentionDays(config.environment, config.audit.retentionDays),
         tls: config.tls && { certificatePem: config.tls.certificatePem, privateKeyPem: pulumi.secret(config.tls.privateKeyPem) },
         certificateNames: certificateNamesFor(config),
+        modalities: config.orthanc.modalities,
+        dicomClientCaPem: senders?.caPem,
         tags,
     });
 
@@ -222,5 +236,6 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         failover: entry.failover,
         vpnEndpointId: vpn?.endpointId,
         vpnProfiles: vpn?.profiles,
+        modalityCertificates: senders?.bundles,
     };
 }

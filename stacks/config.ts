@@ -7,6 +7,7 @@ import { CertificateFacts, certificateCovers, inspectCertificatePair } from "./t
 import { frontDoorName, isDnsName, relativeNameMeant, DNS_RECOMMENDED_MAX_TTL } from "../rules/dnsName";
 import { dnsFailoverSeconds } from "../rules/failover";
 import { clientVpnProblems } from "./clientVpnRules";
+import { rawModalityCidrCount, senderProblems, senderWarnings } from "./senderRules";
 
 export const NAMESPACE = "orthweb";
 const SECRET_KEYS = new Set(["tlsCertificatePem", "tlsPrivateKeyPem"]);
@@ -78,11 +79,11 @@ function crossFieldProblems(input: Record<string, unknown>, options: ParseOption
     const problems: string[] = [];
     const network = (input.network ?? {}) as Record<string, unknown>;
     const web = Array.isArray(network.webClientCidrs) ? network.webClientCidrs.length : 1;
-    const dicom = Array.isArray(network.dicomClientCidrs) ? network.dicomClientCidrs.length : 1;
+    const dicom = (Array.isArray(network.dicomClientCidrs) ? network.dicomClientCidrs.length : 1) + rawModalityCidrCount(input);
     if (web + dicom > MAX_CLIENT_CIDR_RULES) {
         problems.push(
-            `${NAMESPACE}:network.webClientCidrs + dicomClientCidrs: got ${web} + ${dicom} blocks; allowed: ${MAX_CLIENT_CIDR_RULES} in all ` +
-                "(one security group rule each; AWS allows 60 inbound rules per group). Summarise the blocks into larger ones.",
+            `${NAMESPACE}:network.webClientCidrs + dicomClientCidrs: got ${web} + ${dicom} blocks${rawModalityCidrCount(input) > 0 ? " (with orthanc.modalities' cidr blocks)" : ""}; ` +
+                `allowed: ${MAX_CLIENT_CIDR_RULES} in all (one security group rule each; AWS allows 60 inbound rules per group). Summarise the blocks into larger ones.`,
         );
     }
 
@@ -102,6 +103,7 @@ function crossFieldProblems(input: Record<string, unknown>, options: ParseOption
     }
     problems.push(...dnsProblems(input, web + dicom, tlsFacts));
     problems.push(...clientVpnProblems(input));
+    problems.push(...senderProblems(input));
     return { problems, tlsFacts };
 }
 
@@ -167,6 +169,7 @@ export function configWarnings(config: StackConfig): string[] {
                 `resolvers keep a failed instance's address that long, so failover takes up to ${worst} s. Set ${DNS_RECOMMENDED_MAX_TTL} or less to fail over faster.`,
         );
     }
+    warnings.push(...senderWarnings(config));
     return warnings;
 }
 

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { DEFAULT_NONCURRENT_VERSION_DAYS } from "../rules/audit";
 import { hostBitsSet, isPrivate, parseCidr, canonical } from "../rules/cidr";
+import { AE_TITLE, MAX_MODALITY_NAME_LENGTH, MODALITY_NAME } from "../rules/modalities";
 import { DNS_RECOMMENDED_MAX_TTL, frontDoorName, isDnsName, LOWERCASE_DNS_NAME, LOWERCASE_RELATIVE_NAME, MAX_DNS_NAME_LENGTH, normalizeDnsName, relativeNameMeant } from "../rules/dnsName";
 
 /** The traffic patterns this build can deploy. Later front doors add themselves here. */
@@ -81,6 +82,38 @@ export const networkSchema = section({
     dicomClientCidrs: clientCidrList.default(["0.0.0.0/0"]),
 });
 
+const MODALITY_NAME_TEXT = `a name usable in a certificate CN: 1 to ${MAX_MODALITY_NAME_LENGTH} of a-z 0-9 -, not starting or ending with -`;
+const AE_TITLE_TEXT = "a DICOM AE title: 1 to 16 characters of A-Z a-z 0-9 space _ - . (no leading or trailing space)";
+/**
+ * Each modality adds ~220 bytes to orthanc.json, which travels in the instances' user data (16 KB in EC2):
+ * tests/dicomSenders.spec.ts renders this many of the longest kind and checks that they fit with room to spare.
+ */
+export const MAX_MODALITIES = 12;
+
+function modalitySchema() {
+    return section({
+        name: z
+            .string(allowed(MODALITY_NAME_TEXT))
+            .max(MAX_MODALITY_NAME_LENGTH, allowed(MODALITY_NAME_TEXT))
+            .regex(MODALITY_NAME, allowed(MODALITY_NAME_TEXT)),
+        aet: z.string(allowed(AE_TITLE_TEXT)).regex(AE_TITLE, allowed(AE_TITLE_TEXT)),
+        cidr: cidrSchema({ privateOnly: false, minPrefix: 0, maxPrefix: 32 }, "an IPv4 CIDR block such as 203.0.113.7/32: where this modality sends from").optional(),
+    });
+}
+
+/** A list refinement that reports each entry whose `key` (as `normalize` sees it) an earlier entry already has. */
+function rejectRepeated(key: string, normalize: (value: string) => string, message: string) {
+    return (list: readonly Record<string, unknown>[], ctx: z.RefinementCtx) => {
+        const seen = new Set<string>();
+        list.forEach((entry, i) => {
+            const value = entry?.[key];
+            if (typeof value !== "string") return;
+            if (seen.has(normalize(value))) ctx.addIssue({ code: "custom", path: [i, key], input: value, message });
+            seen.add(normalize(value));
+        });
+    };
+}
+
 export const orthancSchema = section({
     instanceType: z
         .string(allowed("an EC2 instance type such as t3.medium or m7g.large"))
@@ -92,6 +125,14 @@ export const orthancSchema = section({
         .string(allowed("a DICOM AE title: 1 to 16 characters of A-Z a-z 0-9 space _ - ."))
         .regex(/^[A-Za-z0-9_.-](?:[A-Za-z0-9 _.-]{0,14}[A-Za-z0-9_.-])?$/, allowed("a DICOM AE title: 1 to 16 characters of A-Z a-z 0-9 space _ - . (no leading or trailing space)"))
         .default("ORTHANC"),
+    modalities: z
+        .array(modalitySchema(), allowed(`a list of modalities, each a map with name, aet and optionally cidr`))
+        .max(MAX_MODALITIES, allowed(`at most ${MAX_MODALITIES} modalities (their entries travel in the 16 KB instance user data)`))
+        .superRefine(rejectRepeated("name", (v) => v, "used by another modality; allowed: unique names (each gets its own certificate)"))
+        // Orthanc compares AE titles case-insensitively (StrictAetComparison false).
+        .superRefine(rejectRepeated("aet", (v) => v.toUpperCase(), "used by another modality (AE titles compare case-insensitively); allowed: unique AE titles"))
+        .default([]),
+    dicomClientCertificates: z.boolean(allowed("true | false (true: every DICOM sender presents its generated client certificate)")).default(false),
 });
 
 const ENGINE_VERSION = 'a PostgreSQL major version 14 to 17, or major.minor, as a string: "16" or "16.4"';

@@ -12,7 +12,7 @@ describe("audit trail and study bucket lifecycle", () => {
     let prod: Built;
     before(async () => {
         dev = await build();
-        prod = await build(withConfig({ "orthweb:environment": "prod", "orthweb:audit": { retentionDays: 2190 }, "orthweb:storage": { noncurrentVersionDays: 30 } }), "prod");
+        prod = await build(withConfig({ "orthweb:environment": "prod", "orthweb:network": { webClientCidrs: ["198.51.100.0/24"], dicomClientCidrs: ["198.51.100.0/24"] }, "orthweb:audit": { retentionDays: 2190 }, "orthweb:storage": { noncurrentVersionDays: 30 } }), "prod");
     });
 
     describe("config", () => {

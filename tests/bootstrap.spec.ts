@@ -127,6 +127,8 @@ describe("instance bootstrap rendering", () => {
                 "/opt/orthweb/start.sh",
                 "/etc/systemd/system/orthweb.service",
                 "/etc/systemd/system/orthweb.timer",
+                "/opt/orthweb/metadata-guard.sh",
+                "/etc/systemd/system/docker.service.d/orthweb-metadata-guard.conf",
             ]);
             expect(doc.runcmd).to.deep.include(["systemctl", "enable", "--now", "orthweb.timer"]);
             expect(doc.runcmd).to.deep.include(["systemctl", "start", "orthweb.service"]);

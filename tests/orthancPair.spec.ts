@@ -27,7 +27,7 @@ describe("OrthancPair", () => {
 
     before(async () => {
         dev = await build();
-        prod = await build(withConfig({ "orthweb:environment": "prod" }), "prod");
+        prod = await build(withConfig({ "orthweb:environment": "prod", "orthweb:network": { webClientCidrs: ["0.0.0.0/0"], dicomClientCidrs: ["0.0.0.0/0"] } }), "prod");
     });
 
     describe("network", () => {

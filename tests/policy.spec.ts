@@ -654,7 +654,7 @@ describe("policy pack over the program (mocks)", () => {
     });
 
     it("would stop a prod stack that opens the instances to the internet", async () => {
-        const built = await build(withConfig({ "orthweb:environment": "prod", "orthweb:traffic": { frontDoor: "direct" } }), "prod");
+        const built = await build(withConfig({ "orthweb:environment": "prod", "orthweb:network": { webClientCidrs: ["0.0.0.0/0"], dicomClientCidrs: ["0.0.0.0/0"] }, "orthweb:traffic": { frontDoor: "direct" } }), "prod");
         const violations = await evaluate(rules.policies, subjectsOf(built.registrations, "prod"), policyConfigFor("prod"));
         expect(mandatory(violations).map((v) => v.policy)).to.deep.equal(["instance-ingress-not-open-to-internet", "instance-ingress-not-open-to-internet"]);
     });

@@ -58,7 +58,7 @@ describe("policy pack process (as `pulumi preview --policy-pack policy` runs it)
     }
 
     it("stops a prod stack whose instances are open to the internet, as the in-process run does", async () => {
-        const built = await build(withConfig({ "orthweb:environment": "prod", "orthweb:traffic": { frontDoor: "direct" } }), "prod");
+        const built = await build(withConfig({ "orthweb:environment": "prod", "orthweb:network": { webClientCidrs: ["0.0.0.0/0"], dicomClientCidrs: ["0.0.0.0/0"] }, "orthweb:traffic": { frontDoor: "direct" } }), "prod");
         const subjects = subjectsOf(built.registrations, "prod");
         await pack.configure(engineConfig(policyConfigFor("prod")));
         const overGrpc = await pack.analyze(subjects);

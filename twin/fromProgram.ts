@@ -50,13 +50,26 @@ async function registrationsOf(raw: Record<string, unknown>, encryptedKeys: Read
     return { registrations: run.registrations, problems: [] };
 }
 
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** `overrides` over `raw`, maps merged key by key (lists and values replace). Pure. */
+export function withOverrides(raw: Record<string, unknown>, overrides: Record<string, unknown>): Record<string, unknown> {
+    const merged: Record<string, unknown> = { ...raw };
+    for (const [key, value] of Object.entries(overrides)) {
+        merged[key] = isPlainObject(value) && isPlainObject(merged[key]) ? withOverrides(merged[key] as Record<string, unknown>, value) : value;
+    }
+    return merged;
+}
+
 /**
  * The prod stack with a network load balancer front door, under mocks: its target groups and the instances' files.
  * Fails, naming why, when the program registers no usable target group: the twin never invents settings.
  */
-export async function fromProgram(): Promise<ProgramInputs> {
+export async function fromProgram(overrides: Record<string, unknown> = {}): Promise<ProgramInputs> {
     const prod = loadStackFile("prod");
-    const nlb = networkLoadBalancerStack(prod.config);
+    const nlb = networkLoadBalancerStack(withOverrides(prod.config, overrides));
     const built = await registrationsOf(nlb.raw, prod.encryptedKeys);
     const problems = built.problems.map((p) => `stack config: ${p}`);
     if (built.registrations) {

@@ -11,7 +11,8 @@ import { DATABASE_NAME, DATABASE_USER } from "../components/orthancPair";
 import { DATABASE_PORT, DICOM_PORT, WEB_PORT } from "../rules/ports";
 import { DicomClient, DicomClientOptions, now, ServerState, StatsWatcher, WebPoller, waitFor } from "./clients";
 import { debianNginxConf, debianOrthancConfig, INERT_ON_DEBIAN, lineChanges, secretsFilter } from "./debian";
-import { ProgramInputs } from "./fromProgram";
+import { BootstrapFromProgram, ProgramInputs } from "./fromProgram";
+import { issueModalityCertificates, ModalityCertificateFiles } from "./senders";
 import { renderHaproxyConfig } from "./haproxy";
 import { AddressPlan, inNs, Lab, must, run } from "./lab";
 import { modeledFailoverSeconds, TargetGroupSpec } from "./targetGroups";
@@ -89,6 +90,16 @@ function nginxTest(ns: string, file: string, files: Files): void {
     }
 }
 
+/** The rendered nginx.conf asks DICOM senders for a client certificate. */
+export function requiresClientCertificates(nginxConf: string): boolean {
+    return /^\s*ssl_verify_client on;/m.test(nginxConf);
+}
+
+/** The modality names of a rendered orthanc.json (DicomModalities' keys). */
+export function modalityNames(orthancTemplate: Record<string, unknown>): string[] {
+    return Object.keys((orthancTemplate.DicomModalities ?? {}) as Record<string, unknown>);
+}
+
 /** A running pair behind HAProxy, and what scenarios do to it. */
 export class TwinPair {
     readonly plan: AddressPlan;
@@ -99,6 +110,8 @@ export class TwinPair {
     readonly dicomTargetGroup: TargetGroupSpec;
     readonly webTargetGroup?: TargetGroupSpec;
     readonly watcher: StatsWatcher;
+    /** The modalities' CA and client certificates, issued from the program's plan when its nginx.conf asks for them. */
+    modalityCertificates?: ModalityCertificateFiles;
     private readonly bin = postgresBin();
 
     constructor(
@@ -144,7 +157,12 @@ export class TwinPair {
         for (const d of deviations[1].filter((d) => d.path === ".PostgreSQL.Host")) say(`  ${d.path} (${second.name}): ${JSON.stringify(d.to)}`);
         for (const note of INERT_ON_DEBIAN) say(`  ${note}`);
 
-        for (const instance of plan.instances) this.nginxConfigs.push(this.writeNginxConfig(instance));
+        if (requiresClientCertificates(program.bootstrap.nginxConf)) {
+            const names = modalityNames(program.bootstrap.orthancTemplate);
+            this.modalityCertificates = await issueModalityCertificates(path.join(files.dir, "modalities"), names);
+            say(`modalities' certificates from the program's plan (openssl): CA and ${names.join(", ")}`);
+        }
+        for (const instance of plan.instances) this.nginxConfigs.push(this.writeNginxConfig(instance, program.bootstrap));
         say(`nginx.conf: renderNginxConf() with the twin's parameters; differences from the instance's nginx.conf (${first.name}):`);
         for (const c of lineChanges(program.bootstrap.nginxConf, this.nginxConfigs[0].conf)) say(`  ${c.removed !== undefined ? `- ${c.removed}` : `+ ${c.added}`}`);
         this.nginxConfigs.forEach((n, i) => nginxTest(plan.instances[i].ns, n.file, files));
@@ -229,15 +247,30 @@ export class TwinPair {
         return { file, deviations };
     }
 
-    private writeNginxConfig(instance: Instance): { file: string; conf: string } {
+    private writeNginxConfig(instance: Instance, bootstrap: BootstrapFromProgram): { file: string; conf: string } {
         const { files } = this;
         const dir = path.join(files.dir, instance.name);
+        let dicomClientCaPath: string | undefined;
+        if (requiresClientCertificates(bootstrap.nginxConf)) {
+            if (!this.modalityCertificates) throw new TwinFailure("the program's nginx.conf asks for client certificates, but the twin issued none");
+            dicomClientCaPath = this.modalityCertificates.ca.cert;
+        }
         const conf = debianNginxConf(
-            renderNginxConf({ orthancHost: "127.0.0.1", certificatePath: files.cert, keyPath: files.key, pidPath: path.join(dir, "nginx.pid"), listenAddress: instance.address }),
+            renderNginxConf({ orthancHost: "127.0.0.1", certificatePath: files.cert, keyPath: files.key, pidPath: path.join(dir, "nginx.pid"), listenAddress: instance.address, dicomClientCaPath }),
         );
         const file = path.join(dir, "nginx.conf");
         fs.writeFileSync(file, conf);
         return { file, conf };
+    }
+
+    /** Rewrites each instance's nginx.conf from another rendering of the program and reloads nginx (SIGHUP). */
+    useNginxFrom(bootstrap: BootstrapFromProgram): void {
+        this.plan.instances.forEach((instance, index) => {
+            const written = this.writeNginxConfig(instance, bootstrap);
+            nginxTest(instance.ns, written.file, this.files);
+            this.nginxConfigs[index] = written;
+            this.lab.signal(`nginx-${instance.name}`, "SIGHUP");
+        });
     }
 
     private async startHaproxy(): Promise<void> {

@@ -143,7 +143,20 @@ async function main(argv: string[]): Promise<number> {
 
     const chosen = argv.length > 0 ? SCENARIOS.filter((s) => argv.includes(s.name)) : SCENARIOS;
     const failed: string[] = [];
-    for (const scenario of chosen) if (!(await runScenario(scenario, program))) failed.push(scenario.name);
+    for (const scenario of chosen) {
+        let own = program;
+        if (scenario.configOverrides) {
+            try {
+                own = await fromProgram(scenario.configOverrides);
+            } catch (e) {
+                if (!(e instanceof ProgramInputError)) throw e;
+                process.stdout.write(`${e.message}\ntwin ${scenario.name}: not run: the program rejects its config\n`);
+                failed.push(scenario.name);
+                continue;
+            }
+        }
+        if (!(await runScenario(scenario, own))) failed.push(scenario.name);
+    }
     process.stdout.write(`\ntwin scenarios: ${chosen.length - failed.length} of ${chosen.length} passed in ${((now() - started) / 1000).toFixed(0)}s` +
         `${failed.length > 0 ? `; failed: ${failed.join(", ")}` : ""}\n`);
     return failed.length === 0 ? 0 : 1;

@@ -1,6 +1,7 @@
 // docker-compose.yml: Orthanc, reachable only on the compose network, behind nginx, which publishes 443 and 11112.
 import { stringify } from "yaml";
 import { DICOM_PORT, WEB_PORT } from "../../rules/ports";
+import { CONTAINER_BRIDGE, CONTAINER_SUBNET, DYNAMIC_ADDRESS_RANGE, ORTHANC_CONTAINER_ADDRESS } from "./metadataGuard";
 
 export interface ComposeParams {
     readonly orthancImage: string;
@@ -21,6 +22,8 @@ export function renderCompose(p: ComposeParams): string {
                 environment: { AWS_REGION: p.region },
                 volumes: [`${p.dir}/run/orthanc.json:/etc/orthanc/orthanc.json:ro`],
                 logging,
+                // The one address the metadata guard lets reach IMDS (metadataGuard.ts).
+                networks: { default: { ipv4_address: ORTHANC_CONTAINER_ADDRESS } },
             },
             nginx: {
                 image: p.nginxImage,
@@ -29,6 +32,15 @@ export function renderCompose(p: ComposeParams): string {
                 ports: [`${WEB_PORT}:${WEB_PORT}`, `${DICOM_PORT}:${DICOM_PORT}`],
                 volumes: [`${p.dir}/nginx.conf:/etc/nginx/nginx.conf:ro`, `${p.dir}/run/tls:/etc/nginx/tls:ro`],
                 logging,
+                // Without raw sockets nginx cannot forge Orthanc's address (or ARP) to get past the metadata guard.
+                cap_drop: ["NET_RAW"],
+            },
+        },
+        networks: {
+            default: {
+                driver: "bridge",
+                driver_opts: { "com.docker.network.bridge.name": CONTAINER_BRIDGE },
+                ipam: { config: [{ subnet: CONTAINER_SUBNET, ip_range: DYNAMIC_ADDRESS_RANGE }] },
             },
         },
     };

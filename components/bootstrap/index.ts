@@ -4,7 +4,8 @@ import { stringify } from "yaml";
 import { renderCompose } from "./compose";
 import { renderNginxConf } from "./nginx";
 import { OrthancParams, renderOrthancJson } from "./orthanc";
-import { renderStartScript, StartScriptParams } from "./startScript";
+import { DOCKER_DROP_IN_PATH, METADATA_GUARD_FILE, renderDockerDropIn, renderMetadataGuard } from "./metadataGuard";
+import { DICOM_CLIENT_CA_FILE, renderStartScript, StartScriptParams } from "./startScript";
 
 export const BOOTSTRAP_DIR = "/opt/orthweb";
 /** EC2 rejects user data larger than 16 KB (before base64). */
@@ -16,7 +17,12 @@ export interface BootstrapParams {
     readonly nginxImage: string;
     readonly orthanc: OrthancParams;
     readonly secretArns: StartScriptParams["secretArns"];
+    /** nginx requires a client certificate on 11112, signed by the CA the TLS secret carries. @default false */
+    readonly dicomClientCertificates?: boolean;
 }
+
+/** Where nginx reads the modalities' CA (written by the start script from the TLS secret's dicomClientCaPem). */
+export const NGINX_DICOM_CLIENT_CA = `/etc/nginx/tls/${DICOM_CLIENT_CA_FILE}`;
 
 export interface BootstrapFile {
     readonly path: string;
@@ -49,11 +55,13 @@ export function renderBootstrapFiles(p: BootstrapParams): BootstrapFile[] {
     const dir = BOOTSTRAP_DIR;
     return [
         { path: `${dir}/docker-compose.yml`, permissions: "0644", content: renderCompose({ orthancImage: p.orthancImage, nginxImage: p.nginxImage, dir, region: p.region }) },
-        { path: `${dir}/nginx.conf`, permissions: "0644", content: renderNginxConf({ orthancHost: "orthanc", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key" }) },
+        { path: `${dir}/nginx.conf`, permissions: "0644", content: renderNginxConf({ orthancHost: "orthanc", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key", dicomClientCaPath: p.dicomClientCertificates ? NGINX_DICOM_CLIENT_CA : undefined }) },
         { path: `${dir}/orthanc.template.json`, permissions: "0600", content: renderOrthancJson(p.orthanc) },
         { path: `${dir}/start.sh`, permissions: "0700", content: renderStartScript({ region: p.region, dir, secretArns: p.secretArns }) },
         { path: "/etc/systemd/system/orthweb.service", permissions: "0644", content: SERVICE_UNIT },
         { path: "/etc/systemd/system/orthweb.timer", permissions: "0644", content: TIMER_UNIT },
+        { path: `${dir}/${METADATA_GUARD_FILE}`, permissions: "0700", content: renderMetadataGuard() },
+        { path: DOCKER_DROP_IN_PATH, permissions: "0644", content: renderDockerDropIn(dir) },
     ];
 }
 

@@ -19,6 +19,17 @@ export interface NginxParams {
     readonly listenAddress?: string;
     /** Seconds a DICOM association may stay silent before nginx drops it. */
     readonly dicomIdleSeconds?: number;
+    /** The CA of the modalities' client certificates: when set, 11112 admits only senders presenting one it signed. */
+    readonly dicomClientCaPath?: string;
+}
+
+/** Mutual TLS on the DICOM listener: no certificate signed by the modalities' CA, no handshake. */
+function dicomClientVerification(caPath: string | undefined): string {
+    if (!caPath) return "";
+    return `
+        ssl_client_certificate ${caPath};
+        ssl_verify_client on;
+        ssl_verify_depth 1;`;
 }
 
 export function renderNginxConf(p: NginxParams): string {
@@ -104,7 +115,7 @@ stream {
         ssl_certificate ${p.certificatePath};
         ssl_certificate_key ${p.keyPath};
         ssl_protocols ${TLS_PROTOCOLS};
-        ssl_ciphers ${TLS12_CIPHERS};
+        ssl_ciphers ${TLS12_CIPHERS};${dicomClientVerification(p.dicomClientCaPath)}
         proxy_pass orthanc_dicom;
         proxy_connect_timeout 5s;
         proxy_timeout ${p.dicomIdleSeconds ?? 3600}s;

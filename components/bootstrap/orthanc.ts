@@ -9,6 +9,38 @@ export interface OrthancParams {
     readonly aet: string;
     readonly database: { readonly host: string; readonly port: number; readonly name: string };
     readonly bucket: { readonly name: string; readonly region: string };
+    /** The DICOM senders allowed to store and query; none: anyone may store (the easy default). @default [] */
+    readonly modalities?: readonly { readonly name: string; readonly aet: string }[];
+}
+
+/**
+ * The DICOM keys. With modalities listed, Orthanc admits only their calling AE titles (every DicomAlwaysAllow* is
+ * false, so an unknown AE title's association is rejected), each may echo, store and query but not retrieve (C-GET, C-MOVE), and
+ * the called AE title must be Orthanc's. Orthanc sees nginx's address, not the modality's: the host is not checked
+ * here (DicomCheckModalityHost false), the network edge admits the modalities' blocks instead. Orthanc never
+ * connects to a sender, so Host/Port are placeholders.
+ */
+export function dicomAccessKeys(modalities: readonly { readonly name: string; readonly aet: string }[]): Record<string, unknown> {
+    if (modalities.length === 0) {
+        return { DicomCheckCalledAet: false, DicomAlwaysAllowEcho: true, DicomAlwaysAllowStore: true };
+    }
+    return {
+        DicomCheckCalledAet: true,
+        DicomAlwaysAllowEcho: false,
+        DicomAlwaysAllowStore: false,
+        DicomAlwaysAllowFind: false,
+        DicomAlwaysAllowFindWorklist: false,
+        DicomAlwaysAllowGet: false,
+        DicomAlwaysAllowMove: false,
+        DicomCheckModalityHost: false,
+        DicomModalities: Object.fromEntries(
+            modalities.map((m) => [
+                m.name,
+                // Allow* default to true: echo, store, find (and storage commitment) stay allowed; retrieving is not.
+                { AET: m.aet, Host: "0.0.0.0", Port: 104, AllowGet: false, AllowMove: false },
+            ]),
+        ),
+    };
 }
 
 /** The keys the start script fills in from Secrets Manager (jq paths). */
@@ -28,9 +60,7 @@ export function renderOrthancConfig(p: OrthancParams): Record<string, unknown> {
         RemoteAccessAllowed: true,
         AuthenticationEnabled: true,
         RegisteredUsers: { [ADMIN_USER]: "" },
-        DicomCheckCalledAet: false,
-        DicomAlwaysAllowEcho: true,
-        DicomAlwaysAllowStore: true,
+        ...dicomAccessKeys(p.modalities ?? []),
         StorageDirectory: "/var/lib/orthanc/db",
         PostgreSQL: {
             EnableIndex: true,

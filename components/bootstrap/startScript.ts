@@ -1,7 +1,11 @@
 // The start script: runs at boot and hourly (orthweb.timer). Installs Docker and the compose plugin once,
 // reads the secrets from Secrets Manager with the instance role, writes them where only root can read them,
 // and (re)starts the containers whose inputs changed (the RDS-managed password rotates).
+import { METADATA_GUARD_FILE } from "./metadataGuard";
 import { SECRET_PATHS } from "./orthanc";
+
+/** The modalities' CA, next to the server certificate in run/tls (nginx's /etc/nginx/tls). */
+export const DICOM_CLIENT_CA_FILE = "dicom-clients-ca.crt";
 
 /** Docker Compose v2 release installed on Amazon Linux 2023 (its repositories do not carry the plugin). */
 export const COMPOSE_VERSION = "v2.32.4";
@@ -80,6 +84,16 @@ replace_file() {
     fi
 }
 
+# The modalities' CA from the TLS secret, for nginx's client-certificate check on 11112 (empty when unused).
+write_dicom_client_ca() {
+    jq -r '.dicomClientCaPem // ""' <<<"$1" | replace_file "$DIR/run/tls/${DICOM_CLIENT_CA_FILE}" 0644
+}
+
+# Only Orthanc's container may reach the instance metadata service (also run by docker.service at boot).
+guard_metadata_service() {
+    "$DIR/${METADATA_GUARD_FILE}"
+}
+
 main() {
     install_docker
     install -d -m 0700 "$DIR/run" "$DIR/run/tls"
@@ -91,6 +105,7 @@ main() {
 
     tls_changed=$(jq -r .certificatePem <<<"$tls" | replace_file "$DIR/run/tls/server.crt" 0644)
     tls_changed+=$(jq -r .privateKeyPem <<<"$tls" | replace_file "$DIR/run/tls/server.key" 0600)
+    tls_changed+=$(write_dicom_client_ca "$tls")
     orthanc_changed=$(jq \\
         --arg user "$(jq -r .username <<<"$db")" \\
         --arg password "$(jq -r .password <<<"$db")" \\
@@ -98,6 +113,7 @@ main() {
         '${SECRET_PATHS.databaseUsername} = $user | ${SECRET_PATHS.databasePassword} = $password | ${SECRET_PATHS.adminPassword} = $admin' \\
         "$DIR/orthanc.template.json" | replace_file "$DIR/run/orthanc.json" 0600)
 
+    guard_metadata_service
     local compose=(docker compose --project-name orthweb --file "$DIR/docker-compose.yml")
     "\${compose[@]}" up --detach --remove-orphans
     # up does not notice new file contents behind unchanged mounts: restart what read them.

@@ -29,6 +29,10 @@ export interface InstanceSettings {
     readonly tls?: { readonly certificatePem: pulumi.Input<string>; readonly privateKeyPem: pulumi.Input<string> };
     /** Names the self-signed certificate must carry besides the instances' own (a front-door name). @default [] */
     readonly certificateNames?: string[];
+    /** DICOM senders allowed to store and query. @default [] */
+    readonly modalities?: readonly { readonly name: string; readonly aet: string }[];
+    /** The modalities' CA: when given, nginx requires client certificates on 11112 (delivered in the TLS secret). */
+    readonly dicomClientCaPem?: pulumi.Input<string>;
     readonly subnetIds: pulumi.Output<string[]>;
     readonly securityGroup: aws.ec2.SecurityGroup;
 }
@@ -87,7 +91,9 @@ function createLaunchTemplate(ctx: PairContext, args: InstanceSettings, data: Da
                     aet: args.aet,
                     database: { host: text(dbHost), port: DATABASE_PORT, name: DATABASE_NAME },
                     bucket: { name: text(bucketName), region },
+                    modalities: args.modalities,
                 },
+                dicomClientCertificates: args.dicomClientCaPem !== undefined,
                 secretArns: { database: text(dbSecret), admin: text(adminArn), tls: text(tlsArn) },
             }),
         );
@@ -152,7 +158,12 @@ function createCertificate(ctx: PairContext, args: InstanceSettings, tlsSecret: 
     }
     const secretVersion = new aws.secretsmanager.SecretVersion(
         `${name}-tls`,
-        { secretId: tlsSecret.id, secretString: pulumi.secret(pulumi.jsonStringify({ certificatePem, privateKeyPem })) },
+        {
+            secretId: tlsSecret.id,
+            secretString: pulumi.secret(
+                pulumi.jsonStringify(args.dicomClientCaPem !== undefined ? { certificatePem, privateKeyPem, dicomClientCaPem: args.dicomClientCaPem } : { certificatePem, privateKeyPem }),
+            ),
+        },
         { parent },
     );
     return { certificatePem, secretVersion };

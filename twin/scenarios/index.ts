@@ -1,5 +1,6 @@
 // Every twin scenario, in the order `npm run test:twin` runs them. Each runs on a fresh pair.
 import { Scenario } from "../scenario";
+import { dicomSenders } from "./dicomSenders";
 import { instanceKill } from "./instanceKill";
 
-export const SCENARIOS: readonly Scenario[] = [instanceKill];
+export const SCENARIOS: readonly Scenario[] = [instanceKill, dicomSenders];
