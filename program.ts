@@ -3,6 +3,7 @@
 // call it directly, several stacks in one process.
 import * as pulumi from "@pulumi/pulumi";
 import { FailoverSummary } from "./rules/failover";
+import { Alerts, AlertsArgs } from "./components/alerts";
 import { ClientVpnAccess } from "./components/clientVpnAccess";
 import { DirectAccess } from "./components/directAccess";
 import { LoadBalancerFrontDoor } from "./components/loadBalancerFrontDoor";
@@ -40,10 +41,12 @@ export interface StackOutputs {
     readonly vpnEndpointId?: pulumi.Output<string>;
     /** With a client VPN: client name -> complete .ovpn profile. A secret. */
     readonly vpnProfiles?: pulumi.Output<Record<string, string>>;
+    /** The SNS topic every alarm and a stopped rollout publish to: subscribe to it. */
+    readonly alertTopicArn: pulumi.Output<string>;
 }
 
 /** Logical names of the components; every child's name starts with its component's. */
-export const COMPONENT_NAMES = { pair: "orthanc", direct: "direct", dns: "dns", loadBalancer: "lb", vpn: "vpn" } as const;
+export const COMPONENT_NAMES = { pair: "orthanc", direct: "direct", dns: "dns", loadBalancer: "lb", vpn: "vpn", alerts: "alerts" } as const;
 
 /** Where the instances live for a front door: public with Elastic IPs, or private behind it. */
 export function placementFor(frontDoor: StackConfig["traffic"]["frontDoor"]): "public" | "private" {
@@ -81,6 +84,8 @@ interface Entry {
     readonly failover?: pulumi.Output<FailoverSummary>;
     /** False when the front door terminates all client TLS itself: no client sees the instances' certificate. */
     readonly clientsSeeInstanceCertificate?: boolean;
+    /** What the alarms watch besides the instances and the database. */
+    readonly watched?: Pick<AlertsArgs, "targetGroups" | "route53HealthCheckIds">;
 }
 
 function directEntry(config: StackConfig, pair: OrthancPair, tags: Record<string, string>): Entry {
@@ -123,6 +128,7 @@ function loadBalancerEntry(config: StackConfig, pair: OrthancPair, tags: Record<
         dicomEndpoints: frontDoor.dicomHost.apply((host) => [{ host, port: DICOM_PORT, aet: config.orthanc.aet, tls: true }]),
         clientsSeeInstanceCertificate: !(frontDoor.terminatesTls.web && frontDoor.terminatesTls.dicom),
         failover: pulumi.output(frontDoor.failover),
+        watched: { targetGroups: frontDoor.targetGroups },
     };
 }
 
@@ -146,6 +152,7 @@ function dnsEntry(config: StackConfig, pair: OrthancPair, tags: Record<string, s
         webUrls: pulumi.output([`https://${door.fqdn}/`]),
         dicomEndpoints: pulumi.output([{ host: door.fqdn, port: DICOM_PORT, aet: config.orthanc.aet, tls: true }]),
         failover: pulumi.output(door.failover),
+        watched: { route53HealthCheckIds: door.healthCheckIds },
     };
 }
 
@@ -186,6 +193,17 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
             break;
     }
 
+    // Alerts exist in every stack; other components (a VPN tunnel's alarm) can be given alerts.topicArn.
+    const alerts = new Alerts(COMPONENT_NAMES.alerts, {
+        region: config.region,
+        emails: config.alerts.emails,
+        instanceIds: pair.instanceIds,
+        ...entry.watched,
+        database: { identifier: pair.databaseIdentifier, allocatedStorageGiB: config.database.allocatedStorageGiB },
+        rolloutDocumentName: pair.rolloutDocumentName,
+        tags,
+    });
+
     const vpnConfig = config.traffic.clientVpn;
     const vpn =
         vpnConfig &&
@@ -215,5 +233,6 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         failover: entry.failover,
         vpnEndpointId: vpn?.endpointId,
         vpnProfiles: vpn?.profiles,
+        alertTopicArn: alerts.topicArn,
     };
 }

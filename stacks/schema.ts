@@ -1,6 +1,7 @@
 // The config contract (namespace `orthweb`), as a zod schema: keys, types, ranges and defaults.
 // Each leaf says what is allowed; that text is what a user reads when the value is wrong.
 import { z } from "zod";
+import { isPlausibleEmail } from "../rules/alarms";
 import { hostBitsSet, isPrivate, parseCidr, canonical } from "../rules/cidr";
 import { DNS_RECOMMENDED_MAX_TTL, frontDoorName, isDnsName, LOWERCASE_DNS_NAME, LOWERCASE_RELATIVE_NAME, MAX_DNS_NAME_LENGTH, normalizeDnsName, relativeNameMeant } from "../rules/dnsName";
 
@@ -13,6 +14,9 @@ export const DEFAULT_NGINX_IMAGE = "nginx:1.28.0-alpine";
 
 /** AWS allows 60 inbound rules per security group by default; leave room for front doors. */
 export const MAX_CLIENT_CIDR_RULES = 40;
+
+/** E-mail subscriptions on the alert topic: a handful of people or lists, not a directory. */
+export const MAX_ALERT_EMAILS = 20;
 
 function allowed(text: string) {
     return { error: `allowed: ${text}` };
@@ -230,6 +234,16 @@ export const trafficSchema = section({
     clientVpn: clientVpnSchema.optional(),
 });
 
+const EMAIL = "an e-mail address such as oncall@example.org";
+/** Who is told when an alarm fires or a rollout stops (SNS e-mail subscriptions; each confirms by mail). */
+export const alertsSchema = section({
+    emails: z
+        .array(z.string(allowed(EMAIL)).refine(isPlausibleEmail, allowed(EMAIL)), allowed(`a list of ${EMAIL}`))
+        .max(MAX_ALERT_EMAILS, allowed(`at most ${MAX_ALERT_EMAILS} addresses`))
+        .superRefine(rejectDuplicates("listed twice; give each address once"))
+        .default([]),
+});
+
 const PEM_TEXT = "a PEM text (set it with `pulumi config set --secret`)";
 
 /** The whole `orthweb` namespace. `traffic` is the one required key. */
@@ -239,6 +253,7 @@ export const stackSchema = section({
     orthanc: orthancSchema.prefault({}),
     database: databaseSchema.prefault({}),
     traffic: trafficSchema,
+    alerts: alertsSchema.prefault({}),
     tlsCertificatePem: z.string(allowed(PEM_TEXT)).optional(),
     tlsPrivateKeyPem: z.string(allowed(PEM_TEXT)).optional(),
 });

@@ -43,6 +43,8 @@ export interface Instances {
     readonly addresses: pulumi.Output<InstanceAddress>[];
     /** The certificate the instances present (public part only). */
     readonly certificatePem: pulumi.Output<string>;
+    /** The SSM document the rollout runs on each instance. */
+    readonly rolloutDocumentName: pulumi.Output<string>;
 }
 
 export function createInstances(ctx: PairContext, args: InstanceSettings, data: DataStore, identity: Identity): Instances {
@@ -53,16 +55,16 @@ export function createInstances(ctx: PairContext, args: InstanceSettings, data: 
         const eips = [0, 1].map((i) => new aws.ec2.Eip(`${name}-eip-${i + 1}`, { domain: "vpc", tags: tagsFor(`${name}-${i + 1}`, tags) }, { parent }));
         const addresses = eips.map((eip) => pulumi.all([eip.publicDns, eip.publicIp]).apply(([host, ip]) => ({ host, ip })));
         const certificate = createCertificate(ctx, args, identity.tlsSecret, addresses);
-        const instances = rollOut(ctx, args, data, identity, template, certificate, (instance, i) => [
+        const { instances, document } = rollOut(ctx, args, data, identity, template, certificate, (instance, i) => [
             new aws.ec2.EipAssociation(`${name}-eip-${i + 1}`, { instanceId: instance.id, allocationId: eips[i].allocationId }, { parent }),
         ]);
-        return { instances, addresses, certificatePem: certificate.certificatePem };
+        return { instances, addresses, certificatePem: certificate.certificatePem, rolloutDocumentName: document.name };
     }
     // Private names are not known before the instances exist: the certificate names the region's private domain.
     const certificate = createCertificate(ctx, args, identity.tlsSecret, [pulumi.output({ host: `*.${privateDomain(ctx.region)}`, ip: "" })]);
-    const instances = rollOut(ctx, args, data, identity, template, certificate, () => []);
+    const { instances, document } = rollOut(ctx, args, data, identity, template, certificate, () => []);
     const addresses = instances.map((inst) => pulumi.all([inst.privateDns, inst.privateIp]).apply(([host, ip]) => ({ host, ip })));
-    return { instances, addresses, certificatePem: certificate.certificatePem };
+    return { instances, addresses, certificatePem: certificate.certificatePem, rolloutDocumentName: document.name };
 }
 
 /** The domain of EC2 private DNS names (ip-10-0-1-5.<domain>): ec2.internal in us-east-1, <region>.compute.internal elsewhere. */
@@ -84,7 +86,7 @@ function rollOut(
     template: aws.ec2.LaunchTemplate,
     certificate: { certificatePem: pulumi.Output<string>; secretVersion: aws.secretsmanager.SecretVersion },
     placed: (instance: aws.ec2.Instance, index: number) => pulumi.Resource[],
-): aws.ec2.Instance[] {
+): { instances: aws.ec2.Instance[]; document: aws.ssm.Document } {
     const { name, tags, parent } = ctx;
     const delivery = createDelivery(ctx, args, data, identity);
     const revision = certificate.certificatePem.apply((pem) => instanceRevision(args.instanceType, pem));
@@ -132,7 +134,7 @@ function rollOut(
         instances.push(instance);
         gate = [association];
     }
-    return instances;
+    return { instances, document: delivery.document };
 }
 
 /** What makes an instance pass the gate again though its files did not change: a new size or a new certificate. */
