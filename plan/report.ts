@@ -4,6 +4,8 @@ import { costOf, CostEstimate, CostUsage, DEFAULT_USAGE } from "./cost";
 import { diagramOf } from "./diagram";
 import { Endpoint, endpointsOf, patternOf } from "./endpoints";
 import { failoverOf, FailoverRow } from "./failoverReport";
+import { AlarmRow, alarmsOf, rolloutOf } from "./changesReport";
+import { ChangeRow } from "../rules/rollout";
 import { Invocation, Registration } from "./mockRuntime";
 import { buildModel, PrefixListInfo } from "./planModel";
 import { Reachability, reachabilityOf } from "./reachability";
@@ -144,6 +146,10 @@ export interface PlanReport {
     readonly endpoints: Endpoint[];
     readonly reachability: Reachability;
     readonly failover: FailoverRow[];
+    /** "Changes": per kind of config change, what is restarted or replaced, in what order, what clients see. */
+    readonly rollout: ChangeRow[];
+    /** Every alarm (and the stopped-rollout rule) with its threshold and actions. */
+    readonly alarms: AlarmRow[];
     readonly cost: CostEstimate;
     readonly diagram: string;
     /** Stack outputs; secrets replaced by "[secret]". */
@@ -195,14 +201,17 @@ export function buildReport(
     const reachability = reachabilityOf(model, ctx);
     const endpoints = endpointsOf(model, ctx);
     const failover = failoverOf(model, endpoints, reachability);
+    const pattern = patternOf(model, endpoints);
     return {
         stack: ctx.stack,
         region: ctx.region,
-        pattern: patternOf(model, endpoints),
+        pattern,
         resources: resourcesOf(registrations, model),
         endpoints,
         reachability,
         failover,
+        rollout: rolloutOf(pattern, failover),
+        alarms: alarmsOf(registrations),
         cost: costOf(model, ctx.usage ?? DEFAULT_USAGE, undefined, ctx.region),
         diagram: diagramOf(model, endpoints, reachability, ctx),
         outputs: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, secretOutputs.has(k) ? "[secret]" : v])),
