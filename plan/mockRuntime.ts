@@ -107,6 +107,7 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
         }
         case "aws:rds/instance:Instance":
             return {
+                identifier: inputs.identifier ?? `${name}-0mock`,
                 address: `${name}.c0mock.${region}.rds.amazonaws.com`,
                 endpoint: `${name}.c0mock.${region}.rds.amazonaws.com:${inputs.port ?? 5432}`,
                 masterUserSecrets: [{ secretArn: `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT}:secret:rds!db-mock`, secretStatus: "active", kmsKeyId: inputs.masterUserSecretKmsKeyId }],
