@@ -87,6 +87,10 @@ describe("rollout: the apply script and its SSM document", function () {
         expect(doc.mainSteps[0].action).to.equal("aws:runShellScript");
         expect(Number(doc.mainSteps[0].inputs.timeoutSeconds)).to.equal(ROLLOUT_TIMING.associationWaitSeconds);
         expect(new RegExp(doc.parameters.bucket.allowedPattern).test("x'; rm -rf / #")).to.equal(false);
+        // SSM substitutes {{ name }} anywhere in the script: only the parameters may look like that.
+        const placeholders = [...(doc.mainSteps[0].inputs.runCommand as string[]).join("\n").matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]);
+        expect(placeholders).to.deep.equal(["region", "bucket", "bundleKey", "project", "stack"]);
+        expect(JSON.stringify(doc).length).to.be.lessThan(64 * 1024);
     });
 });
 
