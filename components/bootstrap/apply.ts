@@ -106,11 +106,12 @@ healthz() {
 }
 
 main() {
-    local targets arn port deadline state restart=()
+    local targets arn port deadline state="" restart=()
+    # Read once, before any change: a failing lookup stops the script here (set -e), never passes the gate.
+    targets=$(registered_targets)
     if [ ! -s "$work/changed" ] && systemctl is-active --quiet docker && [ "$(healthz)" = "200" ]; then
         log "bundle $KEY already applied and /healthz is 200: nothing to restart"
     else
-        targets=$(registered_targets)
         while read -r arn port; do
             [ -n "$arn" ] || continue
             log "draining from $arn"
@@ -163,7 +164,7 @@ ${restarts}
             sleep 5
         done
         log "healthy in $arn"
-    done <<<"$(registered_targets)"
+    done <<<"$targets"
     log "applied $KEY"
 }
 
