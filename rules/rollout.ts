@@ -99,7 +99,8 @@ export function rolloutChanges(pattern: Pattern, figures: ClientImpactFigures = 
         row(
             "orthanc.instanceType",
             "resized in place",
-            "instance 1 is stopped, resized and started (same id, addresses, Elastic IP and target registrations), and must pass the same gate before instance 2 is stopped",
+            "instance 1 is stopped, resized and started (same id, addresses, Elastic IP and target registrations), and must pass the same gate before instance 2 is stopped; " +
+                "a change of architecture (e.g. t3 to t4g) needs another image: the instances are replaced instead, in the same order",
             oneInstanceOut(pattern, figures, false),
         ),
         row(

@@ -128,7 +128,7 @@ describe("rollout: one instance at a time, for every pattern", function () {
                     expect(a.inputs.targets).to.deep.equal([{ key: "InstanceIds", values: [`orthanc-${i + 1}-id`] }]);
                     expect(a.inputs.parameters).to.deep.include({ bundleKey: object.inputs.key, region: REGION, project: "orthweb", stack: `rollout-${pattern}` });
                     expect(a.options?.replaceOnChanges).to.include.members(["parameters", "targets", "documentVersion"]);
-                    expect(deps(a)).to.include(`${TYPES.bucketObject}::orthanc-config`);
+                    expect(deps(a)).to.include.members([`${TYPES.bucketObject}::orthanc-config`, `${TYPES.secretVersion}::orthanc-tls`, `${TYPES.secretVersion}::orthanc-admin`]);
                 });
             });
 
@@ -172,6 +172,13 @@ describe("rollout: one instance at a time, for every pattern", function () {
         expect(changed.ofType(TYPES.launchTemplate)[0].inputs).to.deep.equal(base.ofType(TYPES.launchTemplate)[0].inputs);
         expect(changed.ofType(TYPES.instance)[0].inputs.instanceType).to.equal("t3.large");
         expect(changed.ofType(TYPES.ssmAssociation)[0].inputs.parameters.revision).to.not.equal(base.ofType(TYPES.ssmAssociation)[0].inputs.parameters.revision);
+    });
+
+    it("an architecture change (t3 to t4g) needs another image: a new template version, so the instances are replaced in the same order", async () => {
+        const changed = await build({ ...PATTERNS.loadBalancer, "orthweb:orthanc": { instanceType: "t4g.medium" } }, "rollout-loadBalancer");
+        expect(changed.ofType(TYPES.launchTemplate)[0].inputs.imageId).to.match(/arm64$/);
+        expect(built.loadBalancer.ofType(TYPES.launchTemplate)[0].inputs.imageId).to.match(/x86_64$/);
+        expect(deps(ofName(changed, TYPES.instance, "orthanc-2"))).to.include(`${TYPES.ssmAssociation}::orthanc-1-apply`);
     });
 
     it("a new certificate makes each instance pass the gate again", () => {

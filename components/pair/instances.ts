@@ -128,7 +128,8 @@ function rollOut(
                 parent,
                 // The provider waits for success only when it creates an association: every change is a new one.
                 replaceOnChanges: ["parameters", "targets", "documentVersion", "name"],
-                dependsOn: [delivery.object, delivery.permissions, ...placed(instance, i)],
+                // The secrets first: a new certificate must be in Secrets Manager before the start script reads it.
+                dependsOn: [delivery.object, delivery.permissions, identity.adminSecretVersion, certificate.secretVersion, ...placed(instance, i)],
             },
         );
         instances.push(instance);
