@@ -38,7 +38,7 @@ function actionOf(arn: unknown): string {
     const text = String(arn);
     if (/:ec2:recover$/.test(text)) return "recover";
     if (/:ec2:reboot$/.test(text)) return "reboot";
-    if (text.includes(":sns:") || text.includes("sns")) return "notify";
+    if (text.includes(":sns:")) return "notify";
     return text;
 }
 

@@ -113,7 +113,7 @@ export function databaseAlarms(allocatedStorageGiB: number): AlarmSpec[] {
             metricName: "FreeStorageSpace",
             statistic: "Minimum",
             treatMissingData: "missing",
-            thresholdText: `free storage (minimum) < ${((allocatedStorageGiB * FREE_STORAGE_SHARE) as number).toFixed(1)} GiB for ${storage.evaluationPeriods} x ${storage.periodSeconds} s`,
+            thresholdText: `free storage (minimum) < ${(allocatedStorageGiB * FREE_STORAGE_SHARE).toFixed(1)} GiB for ${storage.evaluationPeriods} x ${storage.periodSeconds} s`,
             ...storage,
         },
         {
