@@ -36,3 +36,4 @@ export const failover = outputs.failover;
 export const vpnEndpointId = outputs.vpnEndpointId;
 export const vpnProfiles = outputs.vpnProfiles;
 export const modalityCertificates = outputs.modalityCertificates;
+export const alertTopicArn = outputs.alertTopicArn;

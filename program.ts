@@ -3,6 +3,7 @@
 // call it directly, several stacks in one process.
 import * as pulumi from "@pulumi/pulumi";
 import { FailoverSummary } from "./rules/failover";
+import { Alerts, AlertsArgs } from "./components/alerts";
 import { ClientVpnAccess } from "./components/clientVpnAccess";
 import { DirectAccess } from "./components/directAccess";
 import { LoadBalancerFrontDoor } from "./components/loadBalancerFrontDoor";
@@ -47,10 +48,12 @@ export interface StackOutputs {
     readonly vpnProfiles?: pulumi.Output<Record<string, string>>;
     /** With orthweb:orthanc.dicomClientCertificates: modality name -> its certificate, key and CA in PEM. A secret. */
     readonly modalityCertificates?: pulumi.Output<Record<string, ModalityCertificateBundle>>;
+    /** The SNS topic every alarm and a stopped rollout publish to: subscribe to it. */
+    readonly alertTopicArn: pulumi.Output<string>;
 }
 
 /** Logical names of the components; every child's name starts with its component's. */
-export const COMPONENT_NAMES = { pair: "orthanc", direct: "direct", dns: "dns", loadBalancer: "lb", vpn: "vpn", modalities: "modalities" } as const;
+export const COMPONENT_NAMES = { pair: "orthanc", direct: "direct", dns: "dns", loadBalancer: "lb", vpn: "vpn", modalities: "modalities", alerts: "alerts" } as const;
 
 /** The blocks admitted on 11112: orthweb:network.dicomClientCidrs plus the modalities' own. */
 export function dicomCidrsFor(config: StackConfig): string[] {
@@ -93,6 +96,8 @@ interface Entry {
     readonly failover?: pulumi.Output<FailoverSummary>;
     /** False when the front door terminates all client TLS itself: no client sees the instances' certificate. */
     readonly clientsSeeInstanceCertificate?: boolean;
+    /** What the alarms watch besides the instances and the database. */
+    readonly watched?: Pick<AlertsArgs, "targetGroups" | "route53HealthCheckIds">;
 }
 
 function directEntry(config: StackConfig, pair: OrthancPair, tags: Record<string, string>): Entry {
@@ -136,6 +141,7 @@ function loadBalancerEntry(config: StackConfig, pair: OrthancPair, tags: Record<
         dicomEndpoints: frontDoor.dicomHost.apply((host) => [{ host, port: DICOM_PORT, aet: config.orthanc.aet, tls: true }]),
         clientsSeeInstanceCertificate: !(frontDoor.terminatesTls.web && frontDoor.terminatesTls.dicom),
         failover: pulumi.output(frontDoor.failover),
+        watched: { targetGroups: frontDoor.targetGroups },
     };
 }
 
@@ -159,6 +165,7 @@ function dnsEntry(config: StackConfig, pair: OrthancPair, tags: Record<string, s
         webUrls: pulumi.output([`https://${door.fqdn}/`]),
         dicomEndpoints: pulumi.output([{ host: door.fqdn, port: DICOM_PORT, aet: config.orthanc.aet, tls: true }]),
         failover: pulumi.output(door.failover),
+        watched: { route53HealthCheckIds: door.healthCheckIds },
     };
 }
 
@@ -206,6 +213,17 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
             break;
     }
 
+    // Alerts exist in every stack; other components (a VPN tunnel's alarm) can be given alerts.topicArn.
+    const alerts = new Alerts(COMPONENT_NAMES.alerts, {
+        region: config.region,
+        emails: config.alerts.emails,
+        instanceIds: pair.instanceIds,
+        ...entry.watched,
+        database: { identifier: pair.databaseIdentifier, allocatedStorageGiB: config.database.allocatedStorageGiB },
+        rolloutDocumentName: pair.rolloutDocumentName,
+        tags,
+    });
+
     const vpnConfig = config.traffic.clientVpn;
     const vpn =
         vpnConfig &&
@@ -237,5 +255,6 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         vpnEndpointId: vpn?.endpointId,
         vpnProfiles: vpn?.profiles,
         modalityCertificates: senders?.bundles,
+        alertTopicArn: alerts.topicArn,
     };
 }

@@ -90,6 +90,13 @@ export class LoadBalancerFrontDoor extends pulumi.ComponentResource {
     public readonly terminatesTls: { readonly web: boolean; readonly dicom: boolean };
     /** Worst case from an instance failing to the load balancer no longer sending it traffic, explained. */
     public readonly failover: FailoverSummary;
+    /** Every target group the instances are registered in, with what CloudWatch names it by (for the alarms). */
+    public readonly targetGroups: {
+        readonly role: string;
+        readonly loadBalancerType: "network" | "application";
+        readonly loadBalancerArnSuffix: pulumi.Output<string>;
+        readonly targetGroupArnSuffix: pulumi.Output<string>;
+    }[] = [];
 
     constructor(name: string, args: LoadBalancerFrontDoorArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("orthweb:index:LoadBalancerFrontDoor", name, {}, opts);
@@ -276,6 +283,7 @@ export class LoadBalancerFrontDoor extends pulumi.ComponentResource {
                 },
                 parent,
             );
+            this.targetGroups.push({ role: spec.role, loadBalancerType: nlb ? "network" : "application", loadBalancerArnSuffix: lb.arnSuffix, targetGroupArnSuffix: group.arnSuffix });
             args.instanceIds.forEach(
                 (instanceId, i) =>
                     new aws.lb.TargetGroupAttachment(`${name}-${spec.role}-${i + 1}`, { targetGroupArn: group.arn, targetId: instanceId, port: spec.target!.port }, parent),

@@ -61,6 +61,10 @@ export class OrthancPair extends pulumi.ComponentResource {
     /** The certificate the instances present (public part only). */
     public readonly certificatePem: pulumi.Output<string>;
     public readonly selfSignedCertificate: boolean;
+    /** The RDS instance's identifier (what CloudWatch names it by). */
+    public readonly databaseIdentifier: pulumi.Output<string>;
+    /** The SSM document that applies the config bundle, one instance at a time. */
+    public readonly rolloutDocumentName: pulumi.Output<string>;
 
     constructor(name: string, args: OrthancPairArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("orthweb:index:OrthancPair", name, {}, opts);
@@ -102,6 +106,8 @@ export class OrthancPair extends pulumi.ComponentResource {
         this.tlsSecretArn = identity.tlsSecret.arn;
         this.certificatePem = instances.certificatePem;
         this.selfSignedCertificate = args.tls === undefined;
+        this.databaseIdentifier = data.database.identifier;
+        this.rolloutDocumentName = instances.rolloutDocumentName;
         this.registerOutputs({
             vpcId: this.vpcId,
             securityGroupId: this.securityGroupId,

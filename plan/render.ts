@@ -112,6 +112,22 @@ export function renderText(report: PlanReport): string {
     }
     out.push("");
 
+    out.push(heading("Changes"), ...para("What each kind of config change restarts or replaces, in what order, and what clients should expect."));
+    for (const c of report.rollout) {
+        out.push(...para(`${c.change}: ${c.effect}`));
+        out.push(...bullets([`order: ${c.order}`, `clients: ${c.clients}`], "    "));
+    }
+    out.push("");
+
+    out.push(heading("Alarms"), ...para("Each publishes to the alert topic (output alertTopicArn); recover and reboot are EC2 actions besides the notice."));
+    out.push(
+        fitTable(
+            report.alarms.map((a) => [a.name, a.metric + (a.region ? ` (${a.region})` : ""), a.threshold, a.actions.join(", ")]),
+            { header: ["alarm", "metric", "threshold", "actions"], maxWidth: WIDTH, keep: [3] },
+        ),
+        "",
+    );
+
     const cost = report.cost;
     out.push(heading("Cost"), ...para(`Estimated USD per month from ${cost.priceRegion} list prices compiled ${cost.priceDate} (${cost.source}).`));
     out.push(
@@ -183,6 +199,12 @@ export function renderMarkdown(report: PlanReport): string {
     const assumptions = [...new Set(report.failover.flatMap((f) => f.assumptions))];
     if (assumptions.length > 0) out.push("Assumptions: " + assumptions.join("; ") + ".", "");
 
+    out.push("### Changes", "");
+    out.push(...mdTable(["change", "effect", "order", "clients"], report.rollout.map((c) => [c.change, c.effect, c.order, c.clients])), "");
+
+    out.push("### Alarms", "");
+    out.push(...mdTable(["alarm", "metric", "threshold", "actions"], report.alarms.map((a) => [a.name, a.metric + (a.region ? ` (${a.region})` : ""), a.threshold, a.actions.join(", ")])), "");
+
     out.push("### Cost", "");
     out.push(...mdTable(["item", "detail", "USD/month"], [...cost.lines.map((l) => [l.item, l.detail + (l.note ? ` (${l.note})` : ""), usd(l.monthlyUsd)]), ["**total**", "", `**${usd(cost.monthlyUsd)}**`]]), "");
     out.push(`Assumptions: ${cost.assumptions.join("; ")}. Not included: ${cost.notIncluded.join("; ")}.`, "");
@@ -204,8 +226,8 @@ export function renderMarkdown(report: PlanReport): string {
 }
 
 export function renderJson(report: PlanReport): string {
-    const { stack, region, pattern, resources, endpoints, reachability, failover, cost, quotas, diagram, outputs } = report;
-    return JSON.stringify({ stack, region, pattern, resources, endpoints, reachability, failover, cost, quotas, diagram, outputs }, null, 2) + "\n";
+    const { stack, region, pattern, resources, endpoints, reachability, failover, rollout, alarms, cost, quotas, diagram, outputs } = report;
+    return JSON.stringify({ stack, region, pattern, resources, endpoints, reachability, failover, rollout, alarms, cost, quotas, diagram, outputs }, null, 2) + "\n";
 }
 
 function quotaCells(q: QuotaRow): string[] {

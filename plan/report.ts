@@ -4,6 +4,8 @@ import { costOf, CostEstimate, CostUsage, DEFAULT_USAGE } from "./cost";
 import { diagramOf } from "./diagram";
 import { Endpoint, endpointsOf, patternOf } from "./endpoints";
 import { failoverOf, FailoverRow } from "./failoverReport";
+import { AlarmRow, alarmsOf, rolloutOf } from "./changesReport";
+import { ChangeRow } from "../rules/rollout";
 import { Invocation, Registration } from "./mockRuntime";
 import { buildModel, PrefixListInfo } from "./planModel";
 import { QuotaSection, quotasOf } from "./quotas";
@@ -145,6 +147,10 @@ export interface PlanReport {
     readonly endpoints: Endpoint[];
     readonly reachability: Reachability;
     readonly failover: FailoverRow[];
+    /** "Changes": per kind of config change, what is restarted or replaced, in what order, what clients see. */
+    readonly rollout: ChangeRow[];
+    /** Every alarm (and the stopped-rollout rule) with its threshold and actions. */
+    readonly alarms: AlarmRow[];
     readonly cost: CostEstimate;
     /** Use of quota-bound resources (Elastic IPs, VPCs, NAT gateways, Client VPN) against AWS's default quotas. */
     readonly quotas: QuotaSection;
@@ -198,14 +204,17 @@ export function buildReport(
     const reachability = reachabilityOf(model, ctx);
     const endpoints = endpointsOf(model, ctx);
     const failover = failoverOf(model, endpoints, reachability);
+    const pattern = patternOf(model, endpoints);
     return {
         stack: ctx.stack,
         region: ctx.region,
-        pattern: patternOf(model, endpoints),
+        pattern,
         resources: resourcesOf(registrations, model),
         endpoints,
         reachability,
         failover,
+        rollout: rolloutOf(pattern, failover),
+        alarms: alarmsOf(registrations),
         cost: costOf(model, ctx.usage ?? DEFAULT_USAGE, undefined, ctx.region),
         quotas: quotasOf(model),
         diagram: diagramOf(model, endpoints, reachability, ctx),

@@ -1,6 +1,7 @@
 // The config contract (namespace `orthweb`), as a zod schema: keys, types, ranges and defaults.
 // Each leaf says what is allowed; that text is what a user reads when the value is wrong.
 import { z } from "zod";
+import { isPlausibleEmail } from "../rules/alarms";
 import { DEFAULT_NONCURRENT_VERSION_DAYS } from "../rules/audit";
 import { hostBitsSet, isPrivate, parseCidr, canonical } from "../rules/cidr";
 import { AE_TITLE, MAX_MODALITY_NAME_LENGTH, MODALITY_NAME } from "../rules/modalities";
@@ -15,6 +16,9 @@ export const DEFAULT_NGINX_IMAGE = "nginx:1.28.0-alpine";
 
 /** AWS allows 60 inbound rules per security group by default; leave room for front doors. */
 export const MAX_CLIENT_CIDR_RULES = 40;
+
+/** E-mail subscriptions on the alert topic: a handful of people or lists, not a directory. */
+export const MAX_ALERT_EMAILS = 20;
 
 function allowed(text: string) {
     return { error: `allowed: ${text}` };
@@ -284,6 +288,16 @@ export const auditSchema = section({
     retentionDays: wholeNumber(1, 3653, RETENTION_DAYS).optional(),
 });
 
+const EMAIL = "an e-mail address such as oncall@example.org";
+/** Who is told when an alarm fires or a rollout stops (SNS e-mail subscriptions; each confirms by mail). */
+export const alertsSchema = section({
+    emails: z
+        .array(z.string(allowed(EMAIL)).refine(isPlausibleEmail, allowed(EMAIL)), allowed(`a list of ${EMAIL}`))
+        .max(MAX_ALERT_EMAILS, allowed(`at most ${MAX_ALERT_EMAILS} addresses`))
+        .superRefine(rejectDuplicates("listed twice; give each address once"))
+        .default([]),
+});
+
 const PEM_TEXT = "a PEM text (set it with `pulumi config set --secret`)";
 
 /** The whole `orthweb` namespace. `traffic` is the one required key. */
@@ -295,6 +309,7 @@ export const stackSchema = section({
     storage: storageSchema.prefault({}),
     audit: auditSchema.prefault({}),
     traffic: trafficSchema,
+    alerts: alertsSchema.prefault({}),
     tlsCertificatePem: z.string(allowed(PEM_TEXT)).optional(),
     tlsPrivateKeyPem: z.string(allowed(PEM_TEXT)).optional(),
 });

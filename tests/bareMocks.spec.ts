@@ -6,6 +6,7 @@ import { createInfrastructure } from "../program";
 import { parseStackConfig } from "../stacks/config";
 import { Registration, resolveOutputs, runUnderMocks } from "../plan/mockRuntime";
 import { REGION, TYPES, withConfig } from "./harness";
+import { parseBundle } from "../rules/rollout";
 
 describe("under bare mocks (inputs echoed as state)", () => {
     let regs: Registration[];
@@ -37,10 +38,12 @@ describe("under bare mocks (inputs echoed as state)", () => {
         expect(lt.inputs.blockDeviceMappings[0].ebs.encrypted).to.equal("true");
     });
 
-    it("still renders user data with no private key in it", () => {
-        const userData = Buffer.from(String(of(TYPES.launchTemplate)[0].inputs.userData), "base64").toString("utf8");
-        expect(userData).to.match(/^#cloud-config/);
-        expect(userData).to.not.include("PRIVATE KEY");
+    it("still renders the config bundle with no private key in it, and a launch template with no user data", () => {
+        const [bundle] = of(TYPES.bucketObject);
+        const files = parseBundle(String(bundle.inputs.content));
+        expect(files.map((f) => f.path)).to.include("/opt/orthweb/orthanc.template.json");
+        expect(String(bundle.inputs.content)).to.not.include("PRIVATE KEY");
+        expect(of(TYPES.launchTemplate)[0].inputs.userData).to.equal(undefined);
     });
 
     it("still shows an encrypted private database with a managed password and a locked-down bucket", () => {

@@ -5,7 +5,6 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parse } from "yaml";
 import { renderNginxConf } from "../components/bootstrap/nginx";
 import { dicomAccessKeys } from "../components/bootstrap/orthanc";
 import { renderUserData, USER_DATA_LIMIT_BYTES } from "../components/bootstrap";
@@ -13,7 +12,7 @@ import { MAX_MODALITIES } from "../stacks/schema";
 import { SAMPLE } from "./fixtures";
 import { admittedDicomCidrs, MAX_MODALITY_NAME_LENGTH, modalityCertificatePlan } from "../rules/modalities";
 import { configWarnings, parseStackConfig, validateStackConfig } from "../stacks/config";
-import { build, Built, TYPES, userDataOf, withConfig } from "./harness";
+import { bootstrapFilesOf, build, Built, TYPES, userDataOf, withConfig } from "./harness";
 import { needFile, needTool } from "./localTools";
 
 const CT = { aet: "CT_ROOM_1", name: "ct-1", cidr: "203.0.113.7/32" };
@@ -189,7 +188,7 @@ describe("DICOM senders", () => {
             const tlsVersion = withCerts.ofType(TYPES.secretVersion).find((r) => r.name === "orthanc-tls");
             expect(JSON.parse(String(tlsVersion?.inputs.secretString.value))).to.have.all.keys("certificatePem", "privateKeyPem", "dicomClientCaPem");
             const userData = userDataOf(withCerts);
-            const files = (parse(userData.replace(/^#cloud-config\n/, "")) as { write_files: { path: string; content: string }[] }).write_files;
+            const files = bootstrapFilesOf(withCerts);
             const nginx = files.find((f) => f.path.endsWith("/nginx.conf"))!.content;
             expect(nginx).to.include("ssl_client_certificate /etc/nginx/tls/dicom-clients-ca.crt;");
             const orthanc = JSON.parse(files.find((f) => f.path.endsWith("/orthanc.template.json"))!.content);

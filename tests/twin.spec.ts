@@ -6,14 +6,15 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { renderUserData } from "../components/bootstrap";
+import { renderBootstrapFiles, renderUserData } from "../components/bootstrap";
+import { renderBundle } from "../rules/rollout";
 import { renderNginxConf } from "../components/bootstrap/nginx";
 import { renderOrthancConfig, SECRET_PATHS } from "../components/bootstrap/orthanc";
 import { renderStartScript } from "../components/bootstrap/startScript";
 import { acknowledged, parseStatsCsv, routed, storescuArgs } from "../twin/clients";
 import { DEBIAN_PLUGINS, DEBIAN_STREAM_MODULE, debianNginxConf, debianOrthancConfig, jsonChanges, lineChanges, secretsFilter } from "../twin/debian";
 import { newUid, SECONDARY_CAPTURE, secondaryCapture } from "../twin/dicom";
-import { bootstrapFromUserData, fromProgram } from "../twin/fromProgram";
+import { bootstrapFromBundle, bootstrapFromRegistrations, bootstrapFromUserData, fromProgram } from "../twin/fromProgram";
 import { renderHaproxyConfig, statusRegex } from "../twin/haproxy";
 import { addressPlan, pickSubnetNumber, TWIN_PACKAGES } from "../twin/lab";
 import { Attempt, ceilTenth, failoverGap, Outcome, summaryLine, verdict } from "../twin/summary";
@@ -244,11 +245,20 @@ describe("local twin: Debian deviations", () => {
         expect(changed).to.deep.include({ added: "listen 10.251.9.6:11112 ssl;" });
     });
 
-    it("finds orthanc.json and nginx.conf in the instance user data exactly as rendered", () => {
-        const userData = renderUserData({ region: "eu-west-1", orthancImage: "orthancteam/orthanc:25.12.3", nginxImage: "nginx:1.28.0-alpine", orthanc: ORTHANC_PARAMS, secretArns: { database: "a", admin: "b", tls: "c" } });
-        const files = bootstrapFromUserData(userData);
-        expect(files.orthancTemplate).to.deep.equal(rendered);
-        expect(files.nginxConf).to.equal(renderNginxConf({ orthancHost: "orthanc", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key" }));
+    it("finds orthanc.json and nginx.conf in the config bundle (and in a cloud-config user data) exactly as rendered", () => {
+        const params = { region: "eu-west-1", orthancImage: "orthancteam/orthanc:25.12.3", nginxImage: "nginx:1.28.0-alpine", orthanc: ORTHANC_PARAMS, secretArns: { database: "a", admin: "b", tls: "c" } };
+        const nginx = renderNginxConf({ orthancHost: "orthanc", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key" });
+        for (const files of [bootstrapFromBundle(renderBundle(renderBootstrapFiles(params))), bootstrapFromUserData(renderUserData(params))]) {
+            expect(files.orthancTemplate).to.deep.equal(rendered);
+            expect(files.nginxConf).to.equal(nginx);
+        }
+    });
+
+    it("takes the program's files from the one config bundle the instances apply", async () => {
+        const { bootstrap } = await fromProgram();
+        expect(bootstrap.orthancTemplate.DicomAet).to.be.a("string");
+        expect(bootstrap.nginxConf).to.include("/healthz");
+        expect(() => bootstrapFromRegistrations([])).to.throw(/registered 0 config bundles/);
     });
 });
 

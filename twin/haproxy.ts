@@ -19,6 +19,8 @@ export interface HaproxyParams {
     readonly tlsListenerPemPath?: string;
     /** The NLB's idle timeout for TCP flows (350 s unless the listener sets another). */
     readonly idleTimeoutSeconds?: number;
+    /** A runtime API socket (admin level): what stands in for DeregisterTargets/RegisterTargets. @default none */
+    readonly adminSocketPath?: string;
 }
 
 /** A compact regex for a set of status codes: whole hundreds as `2[0-9][0-9]`, the rest listed. */
@@ -72,6 +74,7 @@ export function renderHaproxyConfig(p: HaproxyParams): string {
         "global",
         "    log stdout format raw local0",
         "    maxconn 4096",
+        ...(p.adminSocketPath ? [`    stats socket ${p.adminSocketPath} mode 600 level admin`] : []),
         "",
         "defaults",
         "    mode tcp",

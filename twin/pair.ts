@@ -4,6 +4,7 @@
 import { spawnSync } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
+import * as net from "net";
 import * as path from "path";
 import { renderNginxConf } from "../components/bootstrap/nginx";
 import { ADMIN_USER } from "../components/bootstrap/orthanc";
@@ -230,10 +231,10 @@ export class TwinPair {
         return must(`${this.bin}/psql`, ["-h", this.postgresSocket, "-p", String(DATABASE_PORT), "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", ...v, "-q", "-f", "-"], { input: sql, env });
     }
 
-    private async writeOrthancConfig(instance: Instance) {
+    private async writeOrthancConfig(instance: Instance, orthancTemplate: Record<string, unknown> = this.program.bootstrap.orthancTemplate) {
         const dir = path.join(this.files.dir, instance.name);
         fs.mkdirSync(path.join(dir, "storage"), { recursive: true, mode: 0o700 });
-        const { config, deviations } = debianOrthancConfig(this.program.bootstrap.orthancTemplate, {
+        const { config, deviations } = debianOrthancConfig(orthancTemplate, {
             databaseHost: instance.databaseAddress,
             databasePort: DATABASE_PORT,
             storageDirectory: path.join(dir, "storage"),
@@ -286,6 +287,7 @@ export class TwinPair {
                 targetGroups: this.targetGroups,
                 stats: { address: plan.frontDoor, port: STATS_PORT },
                 tlsListenerPemPath: tlsListenerPem,
+                adminSocketPath: this.haproxySocket,
             }),
         );
         await must("haproxy", ["-c", "-q", "-f", haproxyCfg]);
@@ -306,6 +308,44 @@ export class TwinPair {
     startNginx(index: number): void {
         const instance = this.plan.instances[index];
         this.lab.start(`nginx-${instance.name}`, instance.ns, "nginx", ["-p", path.join(this.files.dir, instance.name), "-e", "stderr", "-c", this.nginxConfigs[index].file, "-g", "daemon off;"]);
+    }
+
+    /** HAProxy's runtime API (the load balancer's control plane in the twin). */
+    get haproxySocket(): string {
+        return path.join(this.files.dir, "haproxy.sock");
+    }
+
+    /** One runtime API command; resolves to HAProxy's answer (empty when it accepted a `set`). */
+    haproxyCommand(command: string): Promise<string> {
+        return new Promise((resolve, reject) => {
+            const socket = net.connect(this.haproxySocket);
+            let answer = "";
+            socket.setEncoding("utf8");
+            socket.setTimeout(5000, () => socket.destroy(new Error(`HAProxy runtime API: no answer to ${command}`)));
+            socket.on("connect", () => socket.end(`${command}\n`));
+            socket.on("data", (d) => (answer += d));
+            socket.on("end", () => resolve(answer.trim()));
+            socket.on("error", reject);
+        });
+    }
+
+    /**
+     * Writes an instance's orthanc.json from a new template exactly as at setup (Debian deviations, then the start
+     * script's jq filter for the secrets); returns whether its content changed (what the start script restarts on).
+     */
+    async rewriteOrthancConfig(index: number, template: Record<string, unknown>): Promise<boolean> {
+        const file = this.orthancConfigs[index];
+        const before = fs.readFileSync(file, "utf8");
+        await this.writeOrthancConfig(this.plan.instances[index], template);
+        return fs.readFileSync(file, "utf8") !== before;
+    }
+
+    /** `docker compose restart orthanc`: SIGTERM, wait for the exit, start again. */
+    async restartOrthanc(index: number): Promise<void> {
+        const name = this.plan.instances[index].name;
+        this.lab.signal(name, "SIGTERM");
+        if (!(await this.lab.waitExit(name, 20000))) await this.lab.crash(name);
+        this.startOrthanc(index);
     }
 
     /** Orthanc's own HTTP API answers an authenticated /system, inside the instance. */

@@ -65,6 +65,12 @@ export function renderBootstrapFiles(p: BootstrapParams): BootstrapFile[] {
     ];
 }
 
+/**
+ * The files as cloud-config. The program no longer boots instances from user data: it delivers
+ * renderBootstrapFiles() as a bundle applied by SSM, one instance at a time (apply.ts renderApplyScript, which also
+ * does what runcmd does here). Kept for the validators and for a manual boot; a step that must run on the instances
+ * belongs in the start script, not in runcmd.
+ */
 export function renderCloudConfig(files: BootstrapFile[]): string {
     const doc = {
         write_files: files.map((f) => ({ path: f.path, owner: "root:root", permissions: f.permissions, content: f.content })),

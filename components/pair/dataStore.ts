@@ -1,6 +1,8 @@
 // The pair's shared data: one KMS key, the S3 bucket (Orthanc storage) and RDS PostgreSQL (Orthanc index).
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { finalSnapshotIdentifier } from "../../rules/rollout";
 import { DATABASE_PORT } from "../../rules/ports";
 import { partitionOf, tagsFor } from "../naming";
 import { at, PairContext } from "./shared";
@@ -38,6 +40,11 @@ export function createDataStore(
     return { key, bucket, database, databaseSecretArn: database.masterUserSecrets.apply((s) => at(s, 0)?.secretArn) };
 }
 
+/** Prod keeps its key when the stack is destroyed: deleting it would leave the retained data unreadable for ever. */
+export function keyTeardown(prod: boolean): { retainOnDelete: boolean } {
+    return { retainOnDelete: prod };
+}
+
 /** One customer-managed key for the bucket, the database, its secret, the volumes and our secrets. */
 function createKey(ctx: PairContext) {
     const { name, tags, parent } = ctx;
@@ -49,7 +56,8 @@ function createKey(ctx: PairContext) {
             deletionWindowInDays: ctx.prod ? 30 : 7,
             tags: tagsFor(`${name}-key`, tags),
         },
-        { parent },
+        // What prod keeps on destroy (the bucket, the final snapshot) is encrypted with this key: it stays too.
+        { parent, ...keyTeardown(ctx.prod) },
     );
 }
 
@@ -120,6 +128,13 @@ export function studyBucketLifecycleRules(noncurrentVersionDays: number) {
     ];
 }
 
+/** Unique per stack (project, stack) and per destroy: a random suffix that lives and dies with the database. */
+function finalSnapshotName(ctx: PairContext): pulumi.Output<string> {
+    const { name, parent } = ctx;
+    const suffix = new random.RandomId(`${name}-db-final`, { byteLength: 4 }, { parent });
+    return suffix.hex.apply((hex) => finalSnapshotIdentifier(pulumi.getProject(), pulumi.getStack(), `${name}-db`, hex));
+}
+
 function createDatabase(
     ctx: PairContext,
     args: { readonly database: DatabaseSettings; readonly subnetIds: pulumi.Output<string[]>; readonly securityGroup: aws.ec2.SecurityGroup },
@@ -155,7 +170,7 @@ function createDatabase(
             multiAz: prod,
             deletionProtection: prod,
             skipFinalSnapshot: !prod,
-            finalSnapshotIdentifier: prod ? `${name}-db-final` : undefined,
+            finalSnapshotIdentifier: prod ? finalSnapshotName(ctx) : undefined,
             backupRetentionPeriod: prod ? 7 : 1,
             copyTagsToSnapshot: true,
             autoMinorVersionUpgrade: true,

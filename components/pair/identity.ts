@@ -14,6 +14,8 @@ export interface Identity {
     readonly adminSecretVersion: aws.secretsmanager.SecretVersion;
     readonly tlsSecret: aws.secretsmanager.Secret;
     readonly instanceProfileArn: pulumi.Output<string>;
+    /** The instances' role: other steps attach what their part needs (the rollout's target-group calls). */
+    readonly role: aws.iam.Role;
 }
 
 export function createIdentity(ctx: PairContext, data: DataStore): Identity {
@@ -27,8 +29,8 @@ export function createIdentity(ctx: PairContext, data: DataStore): Identity {
         { parent },
     );
     const tlsSecret = createSecret(ctx, data.key, "tls", "TLS certificate and key for 443/11112");
-    const instanceProfileArn = createRole(ctx, data, [adminSecret.arn, tlsSecret.arn, data.databaseSecretArn]);
-    return { adminSecret, adminSecretVersion, tlsSecret, instanceProfileArn };
+    const { role, instanceProfileArn } = createRole(ctx, data, [adminSecret.arn, tlsSecret.arn, data.databaseSecretArn]);
+    return { adminSecret, adminSecretVersion, tlsSecret, instanceProfileArn, role };
 }
 
 function createSecret(ctx: PairContext, key: aws.kms.Key, role: string, description: string) {
@@ -47,7 +49,7 @@ function createSecret(ctx: PairContext, key: aws.kms.Key, role: string, descript
     );
 }
 
-function createRole(ctx: PairContext, data: DataStore, secretArns: pulumi.Input<string>[]): pulumi.Output<string> {
+function createRole(ctx: PairContext, data: DataStore, secretArns: pulumi.Input<string>[]) {
     const { name, tags, parent } = ctx;
     const role = new aws.iam.Role(
         `${name}-instance`,
@@ -82,5 +84,5 @@ function createRole(ctx: PairContext, data: DataStore, secretArns: pulumi.Input<
         { parent },
     );
     const profile = new aws.iam.InstanceProfile(`${name}-instance`, { role: role.name, tags: tagsFor(`${name}-instance`, tags) }, { parent });
-    return profile.arn;
+    return { role, instanceProfileArn: profile.arn };
 }

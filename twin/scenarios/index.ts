@@ -2,5 +2,6 @@
 import { Scenario } from "../scenario";
 import { dicomSenders } from "./dicomSenders";
 import { instanceKill } from "./instanceKill";
+import { upgrade } from "./upgrade";
 
-export const SCENARIOS: readonly Scenario[] = [instanceKill, dicomSenders];
+export const SCENARIOS: readonly Scenario[] = [instanceKill, upgrade, dicomSenders];
