@@ -11,6 +11,7 @@ import { DnsFrontDoor } from "./components/dnsFrontDoor";
 import { stackTags } from "./components/naming";
 import { OrthancPair } from "./components/orthancPair";
 import { configWarnings, StackConfig } from "./stacks/config";
+import { pullThroughCacheOf } from "./stacks/imageCacheRules";
 import { frontDoorName } from "./rules/dnsName";
 import { DICOM_PORT } from "./rules/ports";
 
@@ -167,6 +168,7 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         tls: config.tls && { certificatePem: config.tls.certificatePem, privateKeyPem: pulumi.secret(config.tls.privateKeyPem) },
         certificateNames: certificateNamesFor(config),
         tags,
+        imageCache: pullThroughCacheOf(config),
     });
 
     let entry: Entry;

@@ -7,6 +7,7 @@ import { CertificateFacts, certificateCovers, inspectCertificatePair } from "./t
 import { frontDoorName, isDnsName, relativeNameMeant, DNS_RECOMMENDED_MAX_TTL } from "../rules/dnsName";
 import { dnsFailoverSeconds } from "../rules/failover";
 import { clientVpnProblems } from "./clientVpnRules";
+import { pullThroughCacheProblems } from "./imageCacheRules";
 
 export const NAMESPACE = "orthweb";
 const SECRET_KEYS = new Set(["tlsCertificatePem", "tlsPrivateKeyPem"]);
@@ -195,6 +196,7 @@ export function validateStackConfig(raw: Record<string, unknown>, options: Parse
     const cross = crossFieldProblems(input, options);
     problems.push(...cross.problems);
     problems.push(...loadBalancerProblems(input, region, cross.tlsFacts));
+    problems.push(...pullThroughCacheProblems(input, region));
 
     if (problems.length > 0 || !parsed.success) return { problems };
     const { tlsCertificatePem, tlsPrivateKeyPem, ...rest } = parsed.data;
