@@ -1,5 +1,7 @@
 // Builds stacks under mocks for the specs: from raw config (as a stack file would give it), through the
 // same validation as `pulumi up`, into recorded registrations and resolved outputs.
+import { parse } from "yaml";
+import { writtenContent } from "../components/bootstrap";
 import { createInfrastructure } from "../program";
 import { parseStackConfig, StackConfig } from "../stacks/config";
 import { Registration, resolveOutputs, runUnderMocks, Invocation } from "../plan/mockRuntime";
@@ -58,10 +60,17 @@ export async function build(raw: Record<string, unknown> = MINIMAL, stack = "tes
     };
 }
 
-/** The instance user data, decoded from the launch template. */
+/** The instance user data, decoded from the launch template, with each written file's content decoded too. */
 export function userDataOf(built: Built): string {
     const templates = built.ofType("aws:ec2/launchTemplate:LaunchTemplate");
-    return templates.map((t) => Buffer.from(String(t.inputs.userData), "base64").toString("utf8")).join("\n");
+    return templates.map((t) => decodedCloudConfig(Buffer.from(String(t.inputs.userData), "base64").toString("utf8"))).join("\n");
+}
+
+/** A cloud-config with its write_files contents as written to disk (gz+b64 decoded), for text searches. */
+export function decodedCloudConfig(userData: string): string {
+    const doc = parse(userData) as { write_files?: { content: string; encoding?: string }[] } | null;
+    if (!doc?.write_files) return userData;
+    return [userData, ...doc.write_files.map((f) => writtenContent(f))].join("\n");
 }
 
 export const TYPES = {

@@ -105,12 +105,12 @@ describe("ECR pull-through cache", () => {
     });
 
     describe("start script", () => {
-        const script = renderStartScript({ region: "eu-west-1", dir: "/opt/orthweb", secretArns: { database: "d", admin: "a", tls: "t" }, registry: "123456789012.dkr.ecr.eu-west-1.amazonaws.com" });
+        const script = renderStartScript({ region: "eu-west-1", dir: "/opt/orthweb", secretArns: { database: "d", databaseApp: "p", admin: "a", tls: "t" }, registry: "123456789012.dkr.ecr.eu-west-1.amazonaws.com" });
 
         it("logs in to the registry with the password on standard input, before pulling, with retries", () => {
             expect(script).to.match(/aws ecr get-login-password --region "\$REGION" \| docker login --username AWS --password-stdin "\$REGISTRY"/);
             const login = script.indexOf("retry ecr_login");
-            const pull = script.indexOf('pull --quiet');
+            const pull = script.indexOf("up --detach --remove-orphans --pull missing");
             expect(login).to.be.greaterThan(0);
             expect(pull).to.be.greaterThan(login);
         });

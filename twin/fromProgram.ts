@@ -1,6 +1,7 @@
 // What the twin takes from the program itself, by running it under Pulumi mocks: the load balancer's target
 // groups and the files an instance boots from (orthanc.json template and nginx.conf, out of the user data).
 import { parse } from "yaml";
+import { writtenContent } from "../components/bootstrap";
 import { createInfrastructure } from "../program";
 import { validateStackConfig } from "../stacks/config";
 import { loadStackFile } from "../stacks/stackFile";
@@ -14,17 +15,26 @@ export interface BootstrapFromProgram {
     readonly orthancTemplate: Record<string, unknown>;
     /** nginx.conf as written to the instance. */
     readonly nginxConf: string;
+    /** The health checker (healthz.py) as written to the instance. */
+    readonly healthChecker: string;
+    /** The database setup the start script runs with the master login (database-setup.sql). */
+    readonly databaseSetupSql: string;
 }
 
 /** The orthanc.json template and nginx.conf inside a cloud-config user data. */
 export function bootstrapFromUserData(userData: string): BootstrapFromProgram {
-    const doc = (parse(userData) ?? {}) as { write_files?: { path: string; content: string }[] };
+    const doc = (parse(userData) ?? {}) as { write_files?: { path: string; content: string; encoding?: string }[] };
     const file = (suffix: string) => {
         const found = (doc.write_files ?? []).filter((f) => f.path.endsWith(suffix));
         if (found.length !== 1) throw new Error(`the user data writes ${found.length} files named *${suffix}; expected one`);
-        return found[0].content;
+        return writtenContent(found[0]);
     };
-    return { orthancTemplate: JSON.parse(file("/orthanc.template.json")) as Record<string, unknown>, nginxConf: file("/nginx.conf") };
+    return {
+        orthancTemplate: JSON.parse(file("/orthanc.template.json")) as Record<string, unknown>,
+        nginxConf: file("/nginx.conf"),
+        healthChecker: file("/healthz.py"),
+        databaseSetupSql: file("/database-setup.sql"),
+    };
 }
 
 export function bootstrapFromRegistrations(registrations: readonly Registration[]): BootstrapFromProgram {

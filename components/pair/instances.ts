@@ -64,12 +64,12 @@ export function createInstances(ctx: PairContext, args: InstanceSettings, data: 
         const eips = [0, 1].map((i) => new aws.ec2.Eip(`${name}-eip-${i + 1}`, { domain: "vpc", tags: tagsFor(`${name}-${i + 1}`, tags) }, { parent }));
         const addresses = eips.map((eip) => pulumi.all([eip.publicDns, eip.publicIp]).apply(([host, ip]) => ({ host, ip })));
         const certificate = createCertificate(ctx, args, identity.tlsSecret, addresses);
-        const instances = launch([identity.adminSecretVersion, certificate.secretVersion]);
+        const instances = launch([identity.adminSecretVersion, identity.databaseAppSecretVersion, certificate.secretVersion]);
         eips.forEach((eip, i) => new aws.ec2.EipAssociation(`${name}-eip-${i + 1}`, { instanceId: instances[i].id, allocationId: eip.allocationId }, { parent }));
         return { instances, addresses, certificatePem: certificate.certificatePem };
     }
     // Private names are known only once the instances exist; their start script waits for the secret.
-    const instances = launch([identity.adminSecretVersion]);
+    const instances = launch([identity.adminSecretVersion, identity.databaseAppSecretVersion]);
     const addresses = instances.map((inst) => pulumi.all([inst.privateDns, inst.privateIp]).apply(([host, ip]) => ({ host, ip })));
     const certificate = createCertificate(ctx, args, identity.tlsSecret, addresses);
     return { instances, addresses, certificatePem: certificate.certificatePem };
@@ -78,8 +78,8 @@ export function createInstances(ctx: PairContext, args: InstanceSettings, data: 
 function createLaunchTemplate(ctx: PairContext, args: InstanceSettings, data: DataStore, identity: Identity, imageCache?: ImageCache) {
     const { name, tags, parent, region } = ctx;
     const userData = pulumi
-        .all([data.bucket.bucket, data.database.address, data.databaseSecretArn, identity.adminSecret.arn, identity.tlsSecret.arn, imageCache?.registry])
-        .apply(([bucketName, dbHost, dbSecret, adminArn, tlsArn, registry]) =>
+        .all([data.bucket.bucket, data.database.address, data.databaseSecretArn, identity.adminSecret.arn, identity.tlsSecret.arn, imageCache?.registry, identity.databaseAppSecret.arn])
+        .apply(([bucketName, dbHost, dbSecret, adminArn, tlsArn, registry, dbAppArn]) =>
             renderUserData({
                 region,
                 ...imagesFrom(args, imageCache && registry ? { registry, prefix: imageCache.prefix } : undefined),
@@ -89,7 +89,7 @@ function createLaunchTemplate(ctx: PairContext, args: InstanceSettings, data: Da
                     database: { host: text(dbHost), port: DATABASE_PORT, name: DATABASE_NAME },
                     bucket: { name: text(bucketName), region },
                 },
-                secretArns: { database: text(dbSecret), admin: text(adminArn), tls: text(tlsArn) },
+                secretArns: { database: text(dbSecret), databaseApp: text(dbAppArn), admin: text(adminArn), tls: text(tlsArn) },
             }),
         );
     return new aws.ec2.LaunchTemplate(
