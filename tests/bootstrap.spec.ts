@@ -80,6 +80,18 @@ describe("instance bootstrap rendering", () => {
             expect(doc.services.orthanc.ports).to.equal(undefined);
         });
 
+        it("runs the health checker with the Orthanc image, its script and its login mounted read-only, and nothing published", () => {
+            const hz = doc.services.healthz;
+            expect(hz.image).to.equal("o:1");
+            expect(hz.entrypoint).to.deep.equal(["python3", "/opt/orthweb/healthz.py"]);
+            expect(hz.command).to.include.members(["--orthanc", "http://orthanc:8042", "--credentials", "/run/orthweb/healthz.auth"]);
+            expect(hz.volumes).to.deep.equal(["/opt/orthweb/healthz.py:/opt/orthweb/healthz.py:ro", "/opt/orthweb/run/healthz.auth:/run/orthweb/healthz.auth:ro"]);
+            expect(hz.ports).to.equal(undefined);
+            expect(doc.services.nginx.depends_on).to.include("healthz");
+            // nginx gets no login of any kind.
+            expect(doc.services.nginx.volumes.some((v: string) => v.includes("healthz"))).to.equal(false);
+        });
+
         it("runs the pinned images, restarts them, and mounts the files the start script writes", () => {
             expect(doc.services.orthanc.image).to.equal("o:1");
             expect(doc.services.nginx.image).to.equal("n:1");
@@ -157,6 +169,20 @@ describe("instance bootstrap rendering", () => {
             ]);
             expect(doc.runcmd).to.deep.include(["systemctl", "enable", "--now", "orthweb.timer"]);
             expect(doc.runcmd).to.deep.include(["systemctl", "start", "orthweb.service"]);
+        });
+
+        it("retries the start script within a minute after a failure, bounds a run, and re-runs it every 15 minutes", () => {
+            const files = Object.fromEntries(renderBootstrapFiles(SAMPLE).map((f) => [f.path, f.content]));
+            const unit = files["/etc/systemd/system/orthweb.service"];
+            expect(unit).to.match(/^Type=oneshot$/m);
+            expect(unit).to.match(/^TimeoutStartSec=20min$/m);
+            expect(unit).to.match(/^Restart=on-failure$/m);
+            expect(unit).to.match(/^RestartSec=30s$/m);
+            // No start rate limit: a boot that keeps failing keeps being retried.
+            expect(unit.slice(0, unit.indexOf("[Service]"))).to.match(/^StartLimitIntervalSec=0$/m);
+            const timer = files["/etc/systemd/system/orthweb.timer"];
+            expect(timer).to.match(/^OnUnitActiveSec=15min$/m);
+            expect(timer).to.not.match(/1h/);
         });
 
         it("keeps file contents byte for byte (YAML block scalars do not eat them)", () => {

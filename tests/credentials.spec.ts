@@ -95,7 +95,7 @@ describe("the orthancteam image's envsubst rule (envsubst 0.1.5, as generateConf
         ["${EMPTY:-d}", "d"],
         ["${EMPTY-d}", ""],
         ["${UNSET-$HOME}", "/root"],
-        ["$0", "/startup/generateConfiguration.py"],
+        ["$0", "generateConfiguration.py"],
         ["$1", ""],
         ["${not valid}", "${not valid}"],
     ];

@@ -10,8 +10,8 @@
 const SIMPLE = /(?<!\\)\$([A-Za-z0-9_]+)/g;
 const EXTENDED = /(?<!\\)\$\{([A-Za-z0-9_]+)((:?-)([^}]+))?\}/g;
 
-/** The entrypoint's argv: `python3 /startup/generateConfiguration.py` (argv[0] is the script). */
-export const ENTRYPOINT_ARGV = ["/startup/generateConfiguration.py"];
+/** The entrypoint's argv: docker-entrypoint.sh runs `cd /startup; python3 generateConfiguration.py` (argv[0] is the script). */
+export const ENTRYPOINT_ARGV = ["generateConfiguration.py"];
 
 export function imageEnvsubst(text: string, env: Readonly<Record<string, string | undefined>>, argv: readonly string[] = ENTRYPOINT_ARGV): string {
     const resolve = (name: string, fallback: string | undefined): string | undefined => {

@@ -29,6 +29,9 @@ export function renderCompose(p: ComposeParams): string {
                 image: p.orthancImage,
                 restart: "unless-stopped",
                 entrypoint: ["python3", "/opt/orthweb/healthz.py"],
+                // A small init as PID 1 forwards docker's stop signal; the image's own health check is Orthanc's.
+                init: true,
+                healthcheck: { disable: true },
                 command: healthCheckerArgs({ listen: DEFAULT_HEALTH_CHECKER_LISTEN, orthancUrl: `http://orthanc:${ORTHANC_HTTP_PORT}`, credentialsFile: "/run/orthweb/healthz.auth" }),
                 volumes: [`${p.dir}/healthz.py:/opt/orthweb/healthz.py:ro`, `${p.dir}/run/healthz.auth:/run/orthweb/healthz.auth:ro`],
                 logging,

@@ -5,7 +5,7 @@
 // failover or a network blip would: the reconnects must succeed. Summary line: `twin rotation: <N> stored, <L> lost`.
 import * as path from "path";
 import { DATABASE_APP_USER } from "../../components/bootstrap/databaseSetup";
-import { DATABASE_USER } from "../../components/orthancPair";
+import { DATABASE_NAME, DATABASE_USER } from "../../components/orthancPair";
 import { now, sleep } from "../clients";
 import { say, secret, TwinPair } from "../pair";
 import { Measured, Scenario, ScenarioContext } from "../scenario";
@@ -26,6 +26,11 @@ async function run(pair: TwinPair, ctx: ScenarioContext): Promise<Measured> {
     await sleep(TIMING.warmupSeconds * 1000);
     const reasons: string[] = [];
 
+    // What a stack that ran Orthanc as the master user leaves behind: objects the master owns. The setup below must
+    // hand them to Orthanc's login (the first release's stacks upgrade this way).
+    await pair.psql(`\\connect ${DATABASE_NAME}\nSET ROLE ${DATABASE_USER};\nCREATE TABLE legacy_probe (id int);\n` +
+        `CREATE FUNCTION legacy_probe_fn() RETURNS int LANGUAGE sql AS 'SELECT 1';\nSELECT lo_create(0);\n`);
+
     // RDS's rotation: a new password on the master role, then the secret's new value.
     const previous = pair.passwords.database;
     const rotated = rotatedPassword();
@@ -39,6 +44,13 @@ async function run(pair: TwinPair, ctx: ScenarioContext): Promise<Measured> {
     const oldStillWorks = await pair.runDatabaseSetup(0).then(() => true, () => false);
     pair.passwords.database = rotated;
     if (oldStillWorks) reasons.push("the old master password still logs in: the rotation did not take effect");
+    const owners = (await pair.psql(`\\connect ${DATABASE_NAME}\n\\t on\n` +
+        `SELECT (SELECT tableowner FROM pg_tables WHERE tablename = 'legacy_probe') || ' ' || ` +
+        `(SELECT pg_get_userbyid(proowner) FROM pg_proc WHERE proname = 'legacy_probe_fn') || ' ' || ` +
+        `(SELECT count(*) FROM pg_largeobject_metadata WHERE pg_get_userbyid(lomowner) = '${DATABASE_USER}') || ' ' || ` +
+        `(SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = '${DATABASE_USER}');\n`)).trim();
+    say(`  objects the master owned before (table, function, large objects, tables left to the master): ${owners}`);
+    if (owners !== `${DATABASE_APP_USER} ${DATABASE_APP_USER} 0 0`) reasons.push(`the setup did not hand the master's objects to ${DATABASE_APP_USER}: ${owners}`);
     await sleep(TIMING.afterRotationSeconds * 1000);
 
     const cut = now();
