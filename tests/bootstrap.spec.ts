@@ -131,6 +131,12 @@ describe("instance bootstrap rendering", () => {
             expect(script).to.match(/delay=\$\(\(delay \* 2 > 60 \? 60 : delay \* 2\)\)/);
         });
 
+        it("never logs a retried command's arguments (setup_database gets the logins as arguments)", () => {
+            const retry = script.slice(script.indexOf("retry() {"), script.indexOf("\n}\n", script.indexOf("retry() {")));
+            expect(retry).to.not.match(/\$\*|\$@"?\s*$|log[^\n]*\$@/m);
+            expect(retry).to.match(/log "\$1 failed/);
+        });
+
         it("makes the health checker's login on the instance, once, and restarts the checker when it changes", () => {
             expect(script).to.match(/head -c 48 \/dev\/urandom/);
             expect(script).to.match(/replace_file "\$DIR\/run\/healthz.auth" 0600/);

@@ -55,7 +55,7 @@ retry() {
         sleep "$delay"
         delay=$((delay * 2 > 60 ? 60 : delay * 2))
     done
-    log "giving up on: $*"
+    log "giving up on $1"
     return 1
 }
 
