@@ -118,9 +118,11 @@ describe("instance bootstrap rendering", () => {
         });
 
         it("makes Orthanc's database login with the master login from the environment, never on a command line", () => {
-            expect(script).to.match(/PGPASSWORD=\$\(jq -r \.password <<<"\$master"\)/);
+            expect(script).to.match(/PGUSER="\$1" PGPASSWORD="\$2"/);
             expect(script).to.match(/PGSSLMODE=require/);
-            expect(script).to.match(/psql --no-psqlrc --quiet --single-transaction -v ON_ERROR_STOP=1/);
+            expect(script).to.match(/psql_as "\$\(jq -r \.username <<<"\$master"\)" "\$\(jq -r \.password <<<"\$master"\)" --single-transaction/);
+            // The master is used only when Orthanc's own login does not work as it is.
+            expect(script).to.match(/if psql_as "\$DB_APP_USER" "\$app_password" --command 'SELECT 1' 2>\/dev\/null; then return 0; fi/);
             expect(script).to.match(/retry setup_database "\$db" "\$db_app"/);
         });
 

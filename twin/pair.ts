@@ -202,28 +202,27 @@ export class TwinPair {
         await this.psql(`CREATE ROLE ${DATABASE_USER} LOGIN CREATEROLE PASSWORD :'pw';\nCREATE DATABASE ${DATABASE_NAME} OWNER ${DATABASE_USER};\n`, { pw: this.passwords.database });
     }
 
+    /** psql from an instance's namespace to the database as the start script's psql_as runs it: login from the environment, TLS required. */
+    private psqlFrom(index: number, user: string, password: string, args: string[], input = "") {
+        const instance = this.plan.instances[index];
+        const env = { ...process.env, PGHOST: instance.databaseAddress, PGPORT: String(DATABASE_PORT), PGDATABASE: DATABASE_NAME, PGUSER: user, PGPASSWORD: password, PGSSLMODE: "require", PGCONNECT_TIMEOUT: "10" };
+        const [cmd, a] = inNs(instance.ns, `${this.bin}/psql`, ["--no-psqlrc", "--quiet", "-v", "ON_ERROR_STOP=1", ...args]);
+        return run(cmd, a, { input, env, timeoutMs: 30000 });
+    }
+
+    /** The start script's first check: does Orthanc's own login work as it is (then the master is not used)? */
+    async appLoginWorks(index: number): Promise<boolean> {
+        return (await this.psqlFrom(index, DATABASE_APP_USER, this.passwords.databaseApp, ["--command", "SELECT 1"])).code === 0;
+    }
+
     /**
-     * What the start script's setup_database does, from an instance's namespace: the program's database-setup.sql as
-     * the master login (password from the environment, TLS required), making Orthanc's own login.
+     * The start script's setup_database when Orthanc's login does not work: the program's database-setup.sql as the
+     * master login, from an instance's namespace, making Orthanc's own login.
      */
     async runDatabaseSetup(index: number): Promise<void> {
-        const instance = this.plan.instances[index];
-        const env = {
-            ...process.env,
-            PGHOST: instance.databaseAddress,
-            PGPORT: String(DATABASE_PORT),
-            PGDATABASE: DATABASE_NAME,
-            PGUSER: DATABASE_USER,
-            PGPASSWORD: this.passwords.database,
-            PGSSLMODE: "require",
-            PGCONNECT_TIMEOUT: "10",
-        };
-        const [cmd, args] = inNs(instance.ns, `${this.bin}/psql`, [
-            "--no-psqlrc", "--quiet", "--single-transaction", "-v", "ON_ERROR_STOP=1",
-            "-v", `app_user=${DATABASE_APP_USER}`, "-v", `app_password=${this.passwords.databaseApp}`, "-f", "-",
-        ]);
-        const r = await run(cmd, args, { input: this.program.bootstrap.databaseSetupSql, env, timeoutMs: 30000 });
-        if (r.code !== 0) throw new TwinFailure(`database-setup.sql as ${DATABASE_USER} failed from ${instance.name}: ${r.stderr.trim()}`);
+        const args = ["--single-transaction", "-v", `app_user=${DATABASE_APP_USER}`, "-v", `app_password=${this.passwords.databaseApp}`, "-f", "-"];
+        const r = await this.psqlFrom(index, DATABASE_USER, this.passwords.database, args, this.program.bootstrap.databaseSetupSql);
+        if (r.code !== 0) throw new TwinFailure(`database-setup.sql as ${DATABASE_USER} failed from ${this.plan.instances[index].name}: ${r.stderr.trim()}`);
     }
 
     /** The database's unix socket directory (superuser access for scenarios). */

@@ -124,17 +124,21 @@ health_password() {
     cat "$file"
 }
 
-# Orthanc's own database login, made with the master login (whose password RDS rotates).
+# Runs psql against Orthanc's database as user $1 with password $2 (from the environment: any character works).
+psql_as() {
+    local template="$DIR/orthanc.template.json"
+    PGHOST=$(jq -r .PostgreSQL.Host "$template") PGPORT=$(jq -r .PostgreSQL.Port "$template") \\
+        PGDATABASE=$(jq -r .PostgreSQL.Database "$template") PGUSER="$1" PGPASSWORD="$2" \\
+        PGSSLMODE=require PGCONNECT_TIMEOUT=10 psql --no-psqlrc --quiet -v ON_ERROR_STOP=1 "\${@:3}" >/dev/null
+}
+
+# Orthanc's own database login: made (or its password set) with the master login, whose password RDS rotates,
+# only when Orthanc's login does not work as it is.
 setup_database() {
-    local master="$1" app_password="$2" template="$DIR/orthanc.template.json"
-    PGHOST=$(jq -r .PostgreSQL.Host "$template") \\
-        PGPORT=$(jq -r .PostgreSQL.Port "$template") \\
-        PGDATABASE=$(jq -r .PostgreSQL.Database "$template") \\
-        PGUSER=$(jq -r .username <<<"$master") \\
-        PGPASSWORD=$(jq -r .password <<<"$master") \\
-        PGSSLMODE=require PGCONNECT_TIMEOUT=10 \\
-        psql --no-psqlrc --quiet --single-transaction -v ON_ERROR_STOP=1 \\
-        -v app_user="$DB_APP_USER" -v app_password="$app_password" -f "$DIR/database-setup.sql" >/dev/null
+    local master="$1" app_password="$2"
+    if psql_as "$DB_APP_USER" "$app_password" --command 'SELECT 1' 2>/dev/null; then return 0; fi
+    psql_as "$(jq -r .username <<<"$master")" "$(jq -r .password <<<"$master")" --single-transaction \\
+        -v app_user="$DB_APP_USER" -v app_password="$app_password" -f "$DIR/database-setup.sql"
 }
 
 main() {

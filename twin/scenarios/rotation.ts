@@ -19,12 +19,12 @@ export function rotatedPassword(): string {
 }
 
 async function run(pair: TwinPair, ctx: ScenarioContext): Promise<Measured> {
+    const reasons: string[] = [];
     const client = pair.dicomClient(path.join(ctx.dir, "client"), { maxTries: 400 });
     ctx.onAbort(() => client.abort());
     client.start();
     say(`clients: C-STORE through the front door every 250 ms (retrying); warming up ${TIMING.warmupSeconds}s`);
     await sleep(TIMING.warmupSeconds * 1000);
-    const reasons: string[] = [];
 
     // What a stack that ran Orthanc as the master user leaves behind: objects the master owns. The setup below must
     // hand them to Orthanc's login (the first release's stacks upgrade this way).
@@ -37,9 +37,13 @@ async function run(pair: TwinPair, ctx: ScenarioContext): Promise<Measured> {
     await pair.psql(`ALTER ROLE ${DATABASE_USER} PASSWORD :'pw';\n`, { pw: rotated });
     pair.passwords.database = rotated;
     say(`rotated the master ${DATABASE_USER}'s password (now with $, \\, ', " and a space), as RDS does`);
-    // The start script's next run on each instance: setup with the new master password; Orthanc's login is unchanged.
-    for (const index of pair.plan.instances.keys()) await pair.runDatabaseSetup(index);
-    say(`  database setup ran again on both instances with the new master password; ${DATABASE_APP_USER}'s password is unchanged, so orthanc.json is too`);
+    // The start script's next run on each instance: Orthanc's login works as it is, so the master is not even used;
+    // the setup runs anyway here, to prove the new master password works where the script would use it.
+    for (const index of pair.plan.instances.keys()) {
+        if (!(await pair.appLoginWorks(index))) reasons.push(`${DATABASE_APP_USER} cannot log in from ${pair.plan.instances[index].name} after the rotation`);
+        await pair.runDatabaseSetup(index);
+    }
+    say(`  ${DATABASE_APP_USER} still logs in (the start script stops there); database setup with the new master password works too; orthanc.json is unchanged`);
     pair.passwords.database = previous;
     const oldStillWorks = await pair.runDatabaseSetup(0).then(() => true, () => false);
     pair.passwords.database = rotated;
