@@ -145,7 +145,7 @@ export class TwinPair {
             this.orthancConfigs.push(written.file);
             deviations.push(written.deviations);
         }
-        say("orthanc.json: the program's rendered template (launch template user data), secrets filled with the start script's jq filter; deviations for Debian's Orthanc 1.10.1:");
+        say("orthanc.json: the program's rendered template (launch template user data), secrets filled with the start script's jq filter, then the orthancteam image's envsubst rule; deviations for Debian's Orthanc 1.10.1:");
         for (const d of deviations[0]) say(`  ${d.path}: ${JSON.stringify(d.from)} -> ${JSON.stringify(d.to)}  (${d.why})`);
         for (const d of deviations[1].filter((d) => d.path === ".PostgreSQL.Host")) say(`  ${d.path} (${second.name}): ${JSON.stringify(d.to)}`);
         for (const note of INERT_ON_DEBIAN) say(`  ${note}`);
