@@ -12,6 +12,7 @@ import { DnsFrontDoor } from "./components/dnsFrontDoor";
 import { stackTags } from "./components/naming";
 import { OrthancPair } from "./components/orthancPair";
 import { configWarnings, StackConfig } from "./stacks/config";
+import { pullThroughCacheOf } from "./stacks/imageCacheRules";
 import { frontDoorName } from "./rules/dnsName";
 import { DICOM_PORT } from "./rules/ports";
 import { admittedDicomCidrs } from "./rules/modalities";
@@ -194,6 +195,7 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         modalities: config.orthanc.modalities,
         dicomClientCaPem: senders?.caPem,
         tags,
+        imageCache: pullThroughCacheOf(config),
     });
 
     let entry: Entry;

@@ -7,6 +7,7 @@ import { Tags } from "./naming";
 import { createAuditTrail } from "./pair/auditTrail";
 import { createDataStore, DatabaseSettings } from "./pair/dataStore";
 import { createIdentity } from "./pair/identity";
+import { createImageCache, ImageCacheSettings } from "./pair/imageCache";
 import { createInstances, InstanceAddress } from "./pair/instances";
 import { createNetwork } from "./pair/network";
 
@@ -37,6 +38,8 @@ export interface OrthancPairArgs {
     /** The modalities' CA: when given, nginx requires a client certificate it signed on 11112. */
     readonly dicomClientCaPem?: pulumi.Input<string>;
     readonly tags?: Tags;
+    /** Pull the Docker Hub images through an ECR pull-through cache. @default undefined (straight from Docker Hub) */
+    readonly imageCache?: ImageCacheSettings;
 }
 
 export class OrthancPair extends pulumi.ComponentResource {
@@ -82,12 +85,14 @@ export class OrthancPair extends pulumi.ComponentResource {
             vpcId: network.vpcId,
             retentionDays: auditRetentionDays(args.environment, args.auditRetentionDays),
         });
-        const identity = createIdentity(ctx, data);
+        const imageCache = args.imageCache && createImageCache(ctx, args.imageCache);
+        const identity = createIdentity(ctx, data, imageCache);
         const instances = createInstances(
             ctx,
             { ...args, subnetIds: network.instanceSubnetIds, securityGroup: network.instanceSecurityGroup },
             data,
             identity,
+            imageCache,
         );
 
         this.vpcId = network.vpcId;

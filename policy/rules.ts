@@ -13,6 +13,7 @@ import {
     validateResourceOfType,
 } from "@pulumi/policy";
 import * as tls from "@pulumi/tls";
+import { gunzipSync } from "zlib";
 import { environmentTag, handlesOf, has, isProviderResource, items, known, references, strings } from "./graph";
 import { admitsTcpPort, insideAny, isWorld, PortRange, PRIVATE_IPV4 } from "./net";
 
@@ -548,7 +549,16 @@ function* texts(value: unknown, path: string, depth = 0): Generator<{ path: stri
     if (typeof value === "string") {
         yield { path, text: value };
         if (/userData(Base64)?$/.test(path) && value.length % 4 === 0 && BASE64.test(value)) {
-            yield { path: `${path} (base64-decoded)`, text: Buffer.from(value, "base64").toString("utf8") };
+            const decoded = Buffer.from(value, "base64").toString("utf8");
+            yield { path: `${path} (base64-decoded)`, text: decoded };
+            // cloud-init's gz+b64 write_files: read each file as it lands on disk.
+            for (const m of decoded.matchAll(/encoding: gz\+b64\n\s*content: ([A-Za-z0-9+/=]+)/g)) {
+                try {
+                    yield { path: `${path} (write_files, gz+b64-decoded)`, text: gunzipSync(Buffer.from(m[1], "base64")).toString("utf8") };
+                } catch {
+                    // Not gzip: the plain text above is all there is.
+                }
+            }
         }
         return;
     }

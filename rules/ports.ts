@@ -13,3 +13,5 @@ export const ORTHANC_DICOM_PORT = 4242;
 export const HEALTH_PATH = "/healthz";
 /** RDS PostgreSQL. */
 export const DATABASE_PORT = 5432;
+/** The health checker beside Orthanc: nginx's /healthz asks it, it asks Orthanc (reachable only on the instance). */
+export const HEALTH_CHECKER_PORT = 8099;

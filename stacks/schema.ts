@@ -117,6 +117,17 @@ function rejectRepeated(key: string, normalize: (value: string) => string, messa
         });
     };
 }
+const CACHE_CREDENTIALS_ARN =
+    "the ARN of a Secrets Manager secret in this stack's region whose name starts with ecr-pullthroughcache/ " +
+    '(holding {"username": ..., "accessToken": ...} of a Docker Hub account), such as arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/dockerhub-AbCdEf';
+/** `orthanc.pullThroughCache`: Docker Hub images through ECR. Cross-field rules: stacks/imageCacheRules.ts. */
+export const pullThroughCacheSchema = section({
+    enabled: z.boolean(allowed("true | false (default: true in prod, false in dev)")).optional(),
+    dockerHubCredentialsArn: z
+        .string(allowed(CACHE_CREDENTIALS_ARN))
+        .regex(/^arn:aws(?:-cn|-us-gov)?:secretsmanager:[a-z]{2}(?:-gov)?-[a-z]+-\d:\d{12}:secret:ecr-pullthroughcache\/[A-Za-z0-9\/_+=.@-]+$/, allowed(CACHE_CREDENTIALS_ARN))
+        .optional(),
+});
 
 export const orthancSchema = section({
     instanceType: z
@@ -137,6 +148,7 @@ export const orthancSchema = section({
         .superRefine(rejectRepeated("aet", (v) => v.toUpperCase(), "used by another modality (AE titles compare case-insensitively); allowed: unique AE titles"))
         .default([]),
     dicomClientCertificates: z.boolean(allowed("true | false (true: every DICOM sender presents its generated client certificate)")).default(false),
+    pullThroughCache: pullThroughCacheSchema.prefault({}),
 });
 
 const ENGINE_VERSION = 'a PostgreSQL major version 14 to 17, or major.minor, as a string: "16" or "16.4"';

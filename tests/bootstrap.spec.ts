@@ -1,12 +1,13 @@
+import { randomBytes } from "crypto";
 import { expect } from "chai";
 import { parse } from "yaml";
-import { renderBootstrapFiles, renderCloudConfig, renderUserData, USER_DATA_LIMIT_BYTES } from "../components/bootstrap";
+import { renderBootstrapFiles, renderCloudConfig, renderUserData, USER_DATA_LIMIT_BYTES, writtenContent } from "../components/bootstrap";
 import { renderCompose } from "../components/bootstrap/compose";
 import { renderNginxConf } from "../components/bootstrap/nginx";
-import { renderOrthancConfig, SECRET_PATHS } from "../components/bootstrap/orthanc";
+import { renderOrthancConfig, SECRET_PATHS, SECRETS_FILTER } from "../components/bootstrap/orthanc";
 import { renderStartScript, shellQuote } from "../components/bootstrap/startScript";
 import { SAMPLE } from "./fixtures";
-import { HEALTH_PATH } from "../rules/ports";
+import { HEALTH_CHECKER_PORT, HEALTH_PATH } from "../rules/ports";
 
 describe("instance bootstrap rendering", () => {
     describe("nginx.conf", () => {
@@ -25,14 +26,14 @@ describe("instance bootstrap rendering", () => {
             expect(conf).to.not.match(/TLSv1(\.1)?[ ;]/);
         });
 
-        it("answers /healthz from Orthanc's /system, turning 401 into 200, without forwarding credentials", () => {
-            const health = conf.slice(conf.indexOf(`location = ${HEALTH_PATH}`));
-            expect(health).to.match(/proxy_pass http:\/\/orthanc_web\/system;/);
+        it("answers /healthz from the health checker on the instance, holding no credential and forwarding none", () => {
+            const health = conf.slice(conf.indexOf(`location = ${HEALTH_PATH}`), conf.indexOf("location / {"));
+            expect(health).to.match(new RegExp(`proxy_pass http://orthanc:${HEALTH_CHECKER_PORT}${HEALTH_PATH};`));
             expect(health).to.match(/proxy_set_header Authorization "";/);
-            expect(health).to.match(/error_page 401 = @orthanc_answered;/);
-            expect(conf).to.match(/location @orthanc_answered \{[^}]*return 200/);
+            expect(conf).to.not.match(/Basic |@orthanc_answered|error_page 401/);
             // Route 53 gives a target 2 s to answer.
             expect(health).to.match(/proxy_read_timeout 2s;/);
+            expect(renderNginxConf({ orthancHost: "orthanc", healthCheckerHost: "healthz", certificatePath: "/c", keyPath: "/k" })).to.include(`proxy_pass http://healthz:${HEALTH_CHECKER_PORT}${HEALTH_PATH};`);
         });
 
         it("binds a given address and pid file for the local twin", () => {
@@ -57,16 +58,17 @@ describe("instance bootstrap rendering", () => {
             expect(config.HttpPort).to.equal(8042);
         });
 
-        it("has authentication on, and no secret in it: passwords are blanks the start script fills", () => {
+        it("has authentication on, and no secret in it: logins are blanks the start script fills", () => {
             expect(config.AuthenticationEnabled).to.equal(true);
-            expect(config.RegisteredUsers).to.deep.equal({ admin: "" });
-            expect(config.PostgreSQL.Username).to.equal("");
-            expect(config.PostgreSQL.Password).to.equal("");
+            expect(config.RegisteredUsers).to.deep.equal({ admin: "", healthz: "" });
+            expect(config.PostgreSQL).to.not.have.any.keys("Username", "Password", "ConnectionUri");
         });
 
-        it("names, for the start script, exactly the keys that hold secrets", () => {
+        it("names, for the start script, the keys that hold secrets: blank logins, and the ConnectionUri it adds", () => {
             const get = (path: string) => path.slice(1).split(".").reduce((o: any, k) => o?.[k], config);
-            for (const path of Object.values(SECRET_PATHS)) expect(get(path), path).to.equal("");
+            expect(get(SECRET_PATHS.adminPassword)).to.equal("");
+            expect(get(SECRET_PATHS.healthPassword)).to.equal("");
+            expect(get(SECRET_PATHS.databaseUri)).to.equal(undefined);
         });
     });
 
@@ -76,6 +78,18 @@ describe("instance bootstrap rendering", () => {
         it("publishes only nginx's 443 and 11112; Orthanc stays on the compose network", () => {
             expect(doc.services.nginx.ports).to.deep.equal(["443:443", "11112:11112"]);
             expect(doc.services.orthanc.ports).to.equal(undefined);
+        });
+
+        it("runs the health checker with the Orthanc image, its script and its login mounted read-only, and nothing published", () => {
+            const hz = doc.services.healthz;
+            expect(hz.image).to.equal("o:1");
+            expect(hz.entrypoint).to.deep.equal(["python3", "/opt/orthweb/healthz.py"]);
+            expect(hz.command).to.include.members(["--orthanc", "http://orthanc:8042", "--credentials", "/run/orthweb/healthz.auth"]);
+            expect(hz.volumes).to.deep.equal(["/opt/orthweb/healthz.py:/opt/orthweb/healthz.py:ro", "/opt/orthweb/run/healthz.auth:/run/orthweb/healthz.auth:ro"]);
+            expect(hz.ports).to.equal(undefined);
+            expect(doc.services.nginx.depends_on).to.include("healthz");
+            // nginx gets no login of any kind.
+            expect(doc.services.nginx.volumes.some((v: string) => v.includes("healthz"))).to.equal(false);
         });
 
         it("runs the pinned images, restarts them, and mounts the files the start script writes", () => {
@@ -95,9 +109,40 @@ describe("instance bootstrap rendering", () => {
             expect(script).to.match(/aws secretsmanager get-secret-value --region "\$REGION" --secret-id "\$1"/);
         });
 
-        it("fills the secrets into orthanc.json with jq at the paths the template leaves blank", () => {
-            for (const path of Object.values(SECRET_PATHS)) expect(script).to.include(`${path} = $`);
+        it("fills the secrets into orthanc.json with jq, running SECRETS_FILTER as rendered, as Orthanc's own login", () => {
+            expect(script).to.include(shellQuote(SECRETS_FILTER));
+            for (const path of Object.values(SECRET_PATHS)) expect(SECRETS_FILTER).to.include(`${path} = `);
+            expect(script).to.match(/--arg user "\$DB_APP_USER"/);
+            expect(script).to.include(`readonly DB_APP_USER='orthanc_app'`);
             expect(script).to.include("umask 077");
+        });
+
+        it("makes Orthanc's database login with the master login from the environment, never on a command line", () => {
+            expect(script).to.match(/PGUSER="\$1" PGPASSWORD="\$2"/);
+            expect(script).to.match(/PGSSLMODE=require/);
+            expect(script).to.match(/psql_as "\$\(jq -r \.username <<<"\$master"\)" "\$\(jq -r \.password <<<"\$master"\)" --single-transaction/);
+            // The master is used only when Orthanc's own login does not work as it is.
+            expect(script).to.match(/if psql_as "\$DB_APP_USER" "\$app_password" --command 'SELECT 1' 2>\/dev\/null; then return 0; fi/);
+            expect(script).to.match(/retry setup_database "\$db" "\$db_app"/);
+        });
+
+        it("retries dnf, the compose download, the registry login and the pulls with backoff", () => {
+            expect(script).to.match(/retry dnf install -y docker jq postgresql15/);
+            expect(script).to.match(/retry download_compose/);
+            expect(script).to.match(/retry "\$\{compose\[@\]\}" up --detach --remove-orphans --pull missing/);
+            expect(script).to.match(/delay=\$\(\(delay \* 2 > 60 \? 60 : delay \* 2\)\)/);
+        });
+
+        it("never logs a retried command's arguments (setup_database gets the logins as arguments)", () => {
+            const retry = script.slice(script.indexOf("retry() {"), script.indexOf("\n}\n", script.indexOf("retry() {")));
+            expect(retry).to.not.match(/\$\*|\$@"?\s*$|log[^\n]*\$@/m);
+            expect(retry).to.match(/log "\$1 failed/);
+        });
+
+        it("makes the health checker's login on the instance, once, and restarts the checker when it changes", () => {
+            expect(script).to.match(/head -c 48 \/dev\/urandom/);
+            expect(script).to.match(/replace_file "\$DIR\/run\/healthz.auth" 0600/);
+            expect(script).to.match(/if \[ -n "\$health_changed" \]; then .* restart healthz; fi/);
         });
 
         it("verifies the compose plugin download against its published checksum", () => {
@@ -125,6 +170,8 @@ describe("instance bootstrap rendering", () => {
                 "/opt/orthweb/nginx.conf",
                 "/opt/orthweb/orthanc.template.json",
                 "/opt/orthweb/start.sh",
+                "/opt/orthweb/healthz.py",
+                "/opt/orthweb/database-setup.sql",
                 "/etc/systemd/system/orthweb.service",
                 "/etc/systemd/system/orthweb.timer",
                 "/opt/orthweb/metadata-guard.sh",
@@ -134,15 +181,30 @@ describe("instance bootstrap rendering", () => {
             expect(doc.runcmd).to.deep.include(["systemctl", "start", "orthweb.service"]);
         });
 
+        it("retries the start script within a minute after a failure, bounds a run, and re-runs it every 15 minutes", () => {
+            const files = Object.fromEntries(renderBootstrapFiles(SAMPLE).map((f) => [f.path, f.content]));
+            const unit = files["/etc/systemd/system/orthweb.service"];
+            expect(unit).to.match(/^Type=oneshot$/m);
+            expect(unit).to.match(/^TimeoutStartSec=20min$/m);
+            expect(unit).to.match(/^Restart=on-failure$/m);
+            expect(unit).to.match(/^RestartSec=30s$/m);
+            // No start rate limit: a boot that keeps failing keeps being retried.
+            expect(unit.slice(0, unit.indexOf("[Service]"))).to.match(/^StartLimitIntervalSec=0$/m);
+            const timer = files["/etc/systemd/system/orthweb.timer"];
+            expect(timer).to.match(/^OnUnitActiveSec=15min$/m);
+            expect(timer).to.not.match(/1h/);
+        });
+
         it("keeps file contents byte for byte (YAML block scalars do not eat them)", () => {
             for (const f of renderBootstrapFiles(SAMPLE)) {
-                expect(doc.write_files.find((w: { path: string }) => w.path === f.path).content, f.path).to.equal(f.content);
+                expect(writtenContent(doc.write_files.find((w: { path: string }) => w.path === f.path)), f.path).to.equal(f.content);
             }
         });
 
         it("leaves room under EC2's 16 KB user-data limit, and refuses to exceed it", () => {
             expect(Buffer.byteLength(userData)).to.be.lessThan(USER_DATA_LIMIT_BYTES * 0.75);
-            const huge = { ...SAMPLE, orthanc: { ...SAMPLE.orthanc, name: "x".repeat(USER_DATA_LIMIT_BYTES) } };
+            // Random text: gzip cannot shrink it below the limit.
+            const huge = { ...SAMPLE, orthanc: { ...SAMPLE.orthanc, name: randomBytes(USER_DATA_LIMIT_BYTES).toString("hex") } };
             expect(() => renderUserData(huge)).to.throw(/16384/);
         });
 

@@ -113,7 +113,7 @@ describe("DICOM senders", () => {
             const prod = configWarnings(parseStackConfig(withConfig({ "orthweb:environment": "prod", ...network })));
             expect(prod).to.have.length(1);
             expect(prod[0]).to.match(/^orthweb:orthanc\.modalities: none listed \(prod\)/);
-            expect(configWarnings(parseStackConfig(senders({ modalities: [CT] }, { "orthweb:environment": "prod", ...network })))).to.deep.equal([]);
+            expect(configWarnings(parseStackConfig(senders({ modalities: [CT], pullThroughCache: { enabled: false } }, { "orthweb:environment": "prod", ...network })))).to.deep.equal([]);
         });
     });
 

@@ -1,5 +1,7 @@
 // Builds stacks under mocks for the specs: from raw config (as a stack file would give it), through the
 // same validation as `pulumi up`, into recorded registrations and resolved outputs.
+import { parse } from "yaml";
+import { writtenContent } from "../components/bootstrap";
 import { createInfrastructure } from "../program";
 import { CONFIG_PREFIX, parseBundle } from "../rules/rollout";
 import { parseStackConfig, StackConfig } from "../stacks/config";
@@ -25,10 +27,20 @@ export interface Built {
     one(type: string, name: string): Registration;
 }
 
-/** Merges `overrides` over MINIMAL (top-level keys replace; `null` removes a key). */
+/** A Docker Hub credentials secret for the ECR pull-through cache, which prod stacks need (on by default there). */
+export const DOCKER_HUB_CREDENTIALS_ARN = `arn:aws:secretsmanager:${REGION}:123456789012:secret:ecr-pullthroughcache/dockerhub-AbCdEf`;
+
+/**
+ * Merges `overrides` over MINIMAL (top-level keys replace; `null` removes a key). A prod stack that does not
+ * mention `orthweb:orthanc` gets the pull-through cache's credentials, in its own region, as a real one must.
+ */
 export function withConfig(overrides: Record<string, unknown>): Record<string, unknown> {
     const raw: Record<string, unknown> = { ...MINIMAL, ...overrides };
     for (const [k, v] of Object.entries(raw)) if (v === null) delete raw[k];
+    if (raw["orthweb:environment"] === "prod" && !("orthweb:orthanc" in raw)) {
+        const arn = DOCKER_HUB_CREDENTIALS_ARN.replace(REGION, String(raw["aws:region"]));
+        raw["orthweb:orthanc"] = { pullThroughCache: { dockerHubCredentialsArn: arn } };
+    }
     return raw;
 }
 
@@ -55,7 +67,7 @@ export async function build(raw: Record<string, unknown> = MINIMAL, stack = "tes
 /** What the instances are given: the files of the config bundle (and any launch template user data), as text. */
 export function userDataOf(built: Built): string {
     const templates = built.ofType("aws:ec2/launchTemplate:LaunchTemplate").filter((t) => t.inputs.userData !== undefined);
-    const userData = templates.map((t) => Buffer.from(String(t.inputs.userData), "base64").toString("utf8"));
+    const userData = templates.map((t) => decodedCloudConfig(Buffer.from(String(t.inputs.userData), "base64").toString("utf8")));
     const files = bootstrapFilesOf(built).map((f) => `# ${f.path}\n${f.content}`);
     return [...userData, ...files].join("\n");
 }
@@ -64,6 +76,13 @@ export function userDataOf(built: Built): string {
 export function bootstrapFilesOf(built: Built): { path: string; content: string }[] {
     const bundles = built.ofType("aws:s3/bucketObjectv2:BucketObjectv2").filter((o) => String(o.inputs.key ?? "").startsWith(CONFIG_PREFIX));
     return bundles.flatMap((b) => parseBundle(String(b.inputs.content)));
+}
+
+/** A cloud-config with its write_files contents as written to disk (gz+b64 decoded), for text searches. */
+export function decodedCloudConfig(userData: string): string {
+    const doc = parse(userData) as { write_files?: { content: string; encoding?: string }[] } | null;
+    if (!doc?.write_files) return userData;
+    return [userData, ...doc.write_files.map((f) => writtenContent(f))].join("\n");
 }
 
 export const TYPES = {

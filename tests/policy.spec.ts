@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { renderCloudConfig } from "../components/bootstrap";
 import * as aws from "@pulumi/aws";
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import * as fs from "fs";
@@ -452,6 +453,14 @@ describe("policy: credentials-only-in-secret-properties", () => {
             "Parameter key: value holds a private key. Keep it in a Secrets Manager secret or an SSM SecureString and pass its ARN.",
         ]);
         expect(JSON.stringify(found)).not.to.include("s3cr3t").and.not.to.include("MIIE");
+    });
+
+    it("reads cloud-init's gz+b64 write_files too: a key compressed into user data is still reported", async () => {
+        const files = [{ path: "/opt/x", permissions: "0600", content: `key:\n${KEY}` }];
+        const found = await check([{ type: T.launchTemplate, name: "lt", props: { userData: Buffer.from(renderCloudConfig(files)).toString("base64") } }]);
+        expect(found.map((f) => f.message)).to.deep.equal([
+            "LaunchTemplate lt: userData (write_files, gz+b64-decoded) holds a private key. Keep it in a Secrets Manager secret or an SSM SecureString and pass its ARN.",
+        ]);
     });
 });
 

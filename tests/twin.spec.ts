@@ -9,8 +9,10 @@ import * as path from "path";
 import { renderBootstrapFiles, renderUserData } from "../components/bootstrap";
 import { renderBundle } from "../rules/rollout";
 import { renderNginxConf } from "../components/bootstrap/nginx";
+import { renderHealthChecker } from "../components/bootstrap/healthChecker";
+import { renderDatabaseSetupSql } from "../components/bootstrap/databaseSetup";
 import { renderOrthancConfig, SECRET_PATHS } from "../components/bootstrap/orthanc";
-import { renderStartScript } from "../components/bootstrap/startScript";
+import { renderStartScript, shellQuote } from "../components/bootstrap/startScript";
 import { acknowledged, parseStatsCsv, routed, storescuArgs } from "../twin/clients";
 import { DEBIAN_PLUGINS, DEBIAN_STREAM_MODULE, debianNginxConf, debianOrthancConfig, jsonChanges, lineChanges, secretsFilter } from "../twin/debian";
 import { newUid, SECONDARY_CAPTURE, secondaryCapture } from "../twin/dicom";
@@ -220,37 +222,30 @@ describe("local twin: Debian deviations", () => {
     });
 
     it("fills the secrets with the start script's own jq filter, at SECRET_PATHS", () => {
-        const script = renderStartScript({ region: "eu-west-1", dir: "/opt/orthweb", secretArns: { database: "a", admin: "b", tls: "c" } });
-        expect(script).to.contain(`'${secretsFilter()}'`);
-        expect(secretsFilter()).to.contain(`${SECRET_PATHS.databasePassword} = $password`);
-    });
-
-    it("jq puts passwords with quotes and backslashes in verbatim, still valid JSON", function () {
-        requireTool(this, "jq");
-        const password = `p"a\\s's $w{o}rd`;
-        const r = spawnSync("jq", ["--arg", "user", "orthanc", "--arg", "password", password, "--arg", "admin", "adm\"in", secretsFilter()], { input: JSON.stringify(rendered), encoding: "utf8" });
-        expect(r.status, r.stderr).to.equal(0);
-        const filled = JSON.parse(r.stdout);
-        expect([filled.PostgreSQL.Username, filled.PostgreSQL.Password, filled.RegisteredUsers.admin]).to.deep.equal(["orthanc", password, "adm\"in"]);
+        const script = renderStartScript({ region: "eu-west-1", dir: "/opt/orthweb", secretArns: { database: "a", databaseApp: "d", admin: "b", tls: "c" } });
+        expect(script).to.contain(shellQuote(secretsFilter()));
+        expect(secretsFilter()).to.contain(`${SECRET_PATHS.databaseUri} = "postgresql://`);
     });
 
     it("adds Debian's stream module to nginx.conf; the rest differs from the instance's file only in the twin's parameters", () => {
-        const instance = renderNginxConf({ orthancHost: "orthanc", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key" });
+        const instance = renderNginxConf({ orthancHost: "orthanc", healthCheckerHost: "healthz", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key" });
         const twinConf = debianNginxConf(renderNginxConf({ orthancHost: "127.0.0.1", certificatePath: "/t/server.crt", keyPath: "/t/server.key", pidPath: "/t/nginx.pid", listenAddress: "10.251.9.6" }));
         expect(twinConf.startsWith(`load_module ${DEBIAN_STREAM_MODULE};\n`)).to.equal(true);
         const changed = lineChanges(instance, twinConf);
         const text = changed.map((c) => c.added ?? c.removed ?? "");
-        expect(text.every((l) => /^(load_module|pid|server |listen|ssl_certificate)/.test(l)), text.join("\n")).to.equal(true);
+        expect(text.every((l) => /^(load_module|pid|server |listen|ssl_certificate|proxy_pass http:\/\/(healthz|127\.0\.0\.1):8099\/healthz;)/.test(l)), text.join("\n")).to.equal(true);
         expect(changed).to.deep.include({ removed: "listen 11112 ssl;" });
         expect(changed).to.deep.include({ added: "listen 10.251.9.6:11112 ssl;" });
     });
 
-    it("finds orthanc.json and nginx.conf in the config bundle (and in a cloud-config user data) exactly as rendered", () => {
-        const params = { region: "eu-west-1", orthancImage: "orthancteam/orthanc:25.12.3", nginxImage: "nginx:1.28.0-alpine", orthanc: ORTHANC_PARAMS, secretArns: { database: "a", admin: "b", tls: "c" } };
-        const nginx = renderNginxConf({ orthancHost: "orthanc", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key" });
+    it("finds the instance's files in the config bundle (and in a cloud-config user data) exactly as rendered", () => {
+        const params = { region: "eu-west-1", orthancImage: "orthancteam/orthanc:25.12.3", nginxImage: "nginx:1.28.0-alpine", orthanc: ORTHANC_PARAMS, secretArns: { database: "a", databaseApp: "d", admin: "b", tls: "c" } };
+        const nginx = renderNginxConf({ orthancHost: "orthanc", healthCheckerHost: "healthz", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key" });
         for (const files of [bootstrapFromBundle(renderBundle(renderBootstrapFiles(params))), bootstrapFromUserData(renderUserData(params))]) {
             expect(files.orthancTemplate).to.deep.equal(rendered);
             expect(files.nginxConf).to.equal(nginx);
+            expect(files.healthChecker).to.equal(renderHealthChecker());
+            expect(files.databaseSetupSql).to.equal(renderDatabaseSetupSql());
         }
     });
 

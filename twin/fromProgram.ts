@@ -2,6 +2,7 @@
 // groups and the files an instance gets (orthanc.json template and nginx.conf, out of the config bundle that the
 // SSM association applies; a cloud-config user data is read the same way).
 import { parse } from "yaml";
+import { writtenContent } from "../components/bootstrap";
 import { CONFIG_PREFIX, parseBundle } from "../rules/rollout";
 import { createInfrastructure } from "../program";
 import { validateStackConfig } from "../stacks/config";
@@ -17,6 +18,10 @@ export interface BootstrapFromProgram {
     readonly orthancTemplate: Record<string, unknown>;
     /** nginx.conf as written to the instance. */
     readonly nginxConf: string;
+    /** The health checker (healthz.py) as written to the instance. */
+    readonly healthChecker: string;
+    /** The database setup the start script runs with the master login (database-setup.sql). */
+    readonly databaseSetupSql: string;
 }
 
 function bootstrapFromFiles(files: readonly { path: string; content: string }[], where: string): BootstrapFromProgram {
@@ -25,13 +30,18 @@ function bootstrapFromFiles(files: readonly { path: string; content: string }[],
         if (found.length !== 1) throw new Error(`${where} writes ${found.length} files named *${suffix}; expected one`);
         return found[0].content;
     };
-    return { orthancTemplate: JSON.parse(file("/orthanc.template.json")) as Record<string, unknown>, nginxConf: file("/nginx.conf") };
+    return {
+        orthancTemplate: JSON.parse(file("/orthanc.template.json")) as Record<string, unknown>,
+        nginxConf: file("/nginx.conf"),
+        healthChecker: file("/healthz.py"),
+        databaseSetupSql: file("/database-setup.sql"),
+    };
 }
 
 /** The orthanc.json template and nginx.conf inside a cloud-config user data. */
 export function bootstrapFromUserData(userData: string): BootstrapFromProgram {
-    const doc = (parse(userData) ?? {}) as { write_files?: { path: string; content: string }[] };
-    return bootstrapFromFiles(doc.write_files ?? [], "the user data");
+    const doc = (parse(userData) ?? {}) as { write_files?: { path: string; content: string; encoding?: string }[] };
+    return bootstrapFromFiles((doc.write_files ?? []).map((f) => ({ path: f.path, content: writtenContent(f) })), "the user data");
 }
 
 /** The orthanc.json template and nginx.conf inside the config bundle (rules/rollout.ts renderBundle). */

@@ -7,12 +7,15 @@ import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
 import { renderNginxConf } from "../components/bootstrap/nginx";
+import { DATABASE_APP_USER } from "../components/bootstrap/databaseSetup";
+import { healthCheckerArgs, HEALTH_USER } from "../components/bootstrap/healthChecker";
 import { ADMIN_USER } from "../components/bootstrap/orthanc";
 import { DATABASE_NAME, DATABASE_USER } from "../components/orthancPair";
-import { DATABASE_PORT, DICOM_PORT, WEB_PORT } from "../rules/ports";
+import { DATABASE_PORT, DICOM_PORT, HEALTH_CHECKER_PORT, ORTHANC_HTTP_PORT, WEB_PORT } from "../rules/ports";
 import { DicomClient, DicomClientOptions, now, ServerState, StatsWatcher, WebPoller, waitFor } from "./clients";
 import { debianNginxConf, debianOrthancConfig, INERT_ON_DEBIAN, lineChanges, secretsFilter } from "./debian";
 import { BootstrapFromProgram, ProgramInputs } from "./fromProgram";
+import { imageEnvsubst } from "./orthancImage";
 import { issueModalityCertificates, ModalityCertificateFiles } from "./senders";
 import { renderHaproxyConfig } from "./haproxy";
 import { AddressPlan, inNs, Lab, must, run } from "./lab";
@@ -119,7 +122,8 @@ export class TwinPair {
         readonly lab: Lab,
         readonly program: ProgramInputs,
         readonly files: Files,
-        readonly passwords: { readonly admin: string; readonly database: string; readonly superuser: string },
+        /** database: the RDS master stand-in's (it may rotate); databaseApp: Orthanc's own login's. */
+        readonly passwords: { readonly admin: string; database: string; readonly databaseApp: string; readonly superuser: string },
     ) {
         this.plan = lab.plan;
         this.targetGroups = program.targetGroups;
@@ -146,6 +150,8 @@ export class TwinPair {
 
         await this.startPostgres();
         say(`PostgreSQL (RDS stand-in): TLS-only (hostssl) on ${plan.instances.map((i) => i.databaseAddress).join(", ")}:${DATABASE_PORT}, database ${DATABASE_NAME}`);
+        await this.runDatabaseSetup(0);
+        say(`database setup: the program's database-setup.sql as the master ${DATABASE_USER} (not a superuser, CREATEROLE like RDS's) over TLS: Orthanc logs in as ${DATABASE_APP_USER}`);
 
         const deviations = [];
         for (const instance of plan.instances) {
@@ -153,7 +159,7 @@ export class TwinPair {
             this.orthancConfigs.push(written.file);
             deviations.push(written.deviations);
         }
-        say("orthanc.json: the program's rendered template (launch template user data), secrets filled with the start script's jq filter; deviations for Debian's Orthanc 1.10.1:");
+        say("orthanc.json: the program's rendered template (launch template user data), secrets filled with the start script's jq filter, then the orthancteam image's envsubst rule; deviations for Debian's Orthanc 1.10.1:");
         for (const d of deviations[0]) say(`  ${d.path}: ${JSON.stringify(d.from)} -> ${JSON.stringify(d.to)}  (${d.why})`);
         for (const d of deviations[1].filter((d) => d.path === ".PostgreSQL.Host")) say(`  ${d.path} (${second.name}): ${JSON.stringify(d.to)}`);
         for (const note of INERT_ON_DEBIAN) say(`  ${note}`);
@@ -173,6 +179,7 @@ export class TwinPair {
             this.startOrthanc(index);
             if (!(await waitFor(() => this.orthancReady(index), 40000, 300))) throw new TwinFailure(`${plan.instances[index].name} did not answer /system (logs: ${files.logs}/${plan.instances[index].name}.log)`);
         }
+        for (const index of plan.instances.keys()) this.startHealthChecker(index);
         for (const index of plan.instances.keys()) this.startNginx(index);
         for (const index of plan.instances.keys()) {
             if (!(await waitFor(() => this.nginxReady(index), 15000, 200))) throw new TwinFailure(`nginx of ${plan.instances[index].name} did not answer /healthz (logs: ${files.logs}/nginx-${plan.instances[index].name}.log)`);
@@ -205,12 +212,36 @@ export class TwinPair {
         );
         // TLS only from the instances' subnets, like RDS with rds.force_ssl: the rendered EnableSsl must hold.
         // samenet: the database namespace's only subnets are its links to the two instances.
-        const hba = ["local all postgres scram-sha-256", `hostssl ${DATABASE_NAME} ${DATABASE_USER} samenet scram-sha-256`, ""];
+        const hba = ["local all postgres scram-sha-256", `hostssl ${DATABASE_NAME} all samenet scram-sha-256`, ""];
         fs.writeFileSync(path.join(data, "pg_hba.conf"), hba.join("\n"));
         this.startPostgresProcess();
         const ready = await waitFor(async () => (await run(`${bin}/pg_isready`, ["-h", sock, "-p", String(DATABASE_PORT)], { timeoutMs: 3000 })).code === 0, 20000);
         if (!ready) throw new TwinFailure(`PostgreSQL did not start (logs: ${files.logs}/postgres.log)`);
-        await this.psql(`CREATE ROLE ${DATABASE_USER} LOGIN PASSWORD :'pw';\nCREATE DATABASE ${DATABASE_NAME} OWNER ${DATABASE_USER};\n`, { pw: this.passwords.database });
+        // The RDS master stand-in: no superuser, CREATEROLE (RDS's master has it), owner of the database.
+        await this.psql(`CREATE ROLE ${DATABASE_USER} LOGIN CREATEROLE PASSWORD :'pw';\nCREATE DATABASE ${DATABASE_NAME} OWNER ${DATABASE_USER};\n`, { pw: this.passwords.database });
+    }
+
+    /** psql from an instance's namespace to the database as the start script's psql_as runs it: login from the environment, TLS required. */
+    private psqlFrom(index: number, user: string, password: string, args: string[], input = "") {
+        const instance = this.plan.instances[index];
+        const env = { ...process.env, PGHOST: instance.databaseAddress, PGPORT: String(DATABASE_PORT), PGDATABASE: DATABASE_NAME, PGUSER: user, PGPASSWORD: password, PGSSLMODE: "require", PGCONNECT_TIMEOUT: "10" };
+        const [cmd, a] = inNs(instance.ns, `${this.bin}/psql`, ["--no-psqlrc", "--quiet", "-v", "ON_ERROR_STOP=1", ...args]);
+        return run(cmd, a, { input, env, timeoutMs: 30000 });
+    }
+
+    /** The start script's first check: does Orthanc's own login work as it is (then the master is not used)? */
+    async appLoginWorks(index: number): Promise<boolean> {
+        return (await this.psqlFrom(index, DATABASE_APP_USER, this.passwords.databaseApp, ["--command", "SELECT 1"])).code === 0;
+    }
+
+    /**
+     * The start script's setup_database when Orthanc's login does not work: the program's database-setup.sql as the
+     * master login, from an instance's namespace, making Orthanc's own login.
+     */
+    async runDatabaseSetup(index: number): Promise<void> {
+        const args = ["--single-transaction", "-v", `app_user=${DATABASE_APP_USER}`, "-v", `app_password=${this.passwords.databaseApp}`, "-f", "-"];
+        const r = await this.psqlFrom(index, DATABASE_USER, this.passwords.database, args, this.program.bootstrap.databaseSetupSql);
+        if (r.code !== 0) throw new TwinFailure(`database-setup.sql as ${DATABASE_USER} failed from ${this.plan.instances[index].name}: ${r.stderr.trim()}`);
     }
 
     /** The database's unix socket directory (superuser access for scenarios). */
@@ -241,10 +272,13 @@ export class TwinPair {
         });
         const template = path.join(dir, "orthanc.template.json");
         fs.writeFileSync(template, JSON.stringify(config, null, 2) + "\n", { mode: 0o600 });
-        // The secrets go in exactly as the start script puts them: jq, same paths, same filter.
-        const filled = await must("jq", ["--arg", "user", DATABASE_USER, "--arg", "password", this.passwords.database, "--arg", "admin", this.passwords.admin, secretsFilter(), template]);
+        // The secrets go in exactly as the start script puts them: jq, same paths, same filter; then what the
+        // orthancteam image's entrypoint does to the file (envsubst), which Debian's Orthanc does not do itself.
+        const health = secret();
+        const filled = await must("jq", ["--arg", "user", DATABASE_APP_USER, "--arg", "password", this.passwords.databaseApp, "--arg", "admin", this.passwords.admin, "--arg", "health", health, secretsFilter(), template]);
         const file = path.join(dir, "orthanc.json");
-        fs.writeFileSync(file, filled, { mode: 0o600 });
+        fs.writeFileSync(file, imageEnvsubst(filled, process.env), { mode: 0o600 });
+        fs.writeFileSync(path.join(dir, "healthz.auth"), `${HEALTH_USER}:${health}`, { mode: 0o600 });
         return { file, deviations };
     }
 
@@ -303,6 +337,16 @@ export class TwinPair {
     startOrthanc(index: number): void {
         const instance = this.plan.instances[index];
         this.lab.start(instance.name, instance.ns, "Orthanc", [this.orthancConfigs[index]]);
+    }
+
+    /** The program's health checker (healthz.py from the user data) with the arguments compose gives it. */
+    startHealthChecker(index: number): void {
+        const instance = this.plan.instances[index];
+        const dir = path.join(this.files.dir, instance.name);
+        const script = path.join(dir, "healthz.py");
+        fs.writeFileSync(script, this.program.bootstrap.healthChecker);
+        const args = healthCheckerArgs({ listen: `127.0.0.1:${HEALTH_CHECKER_PORT}`, orthancUrl: `http://127.0.0.1:${ORTHANC_HTTP_PORT}`, credentialsFile: path.join(dir, "healthz.auth") });
+        this.lab.start(`healthz-${instance.name}`, instance.ns, "python3", [script, ...args]);
     }
 
     startNginx(index: number): void {
@@ -368,6 +412,7 @@ export class TwinPair {
         const instance = this.plan.instances[index];
         if (!this.lab.isRunning(instance.name)) this.startOrthanc(index);
         if (!(await waitFor(() => this.orthancReady(index), 40000, 300))) throw new TwinFailure(`${instance.name} did not come back (logs: ${this.files.logs}/${instance.name}.log)`);
+        if (!this.lab.isRunning(`healthz-${instance.name}`)) this.startHealthChecker(index);
         if (!this.lab.isRunning(`nginx-${instance.name}`)) this.startNginx(index);
         if (!(await waitFor(() => this.nginxReady(index), 15000, 200))) throw new TwinFailure(`nginx of ${instance.name} did not come back`);
     }

@@ -61,7 +61,8 @@ async function runScenario(scenario: Scenario, program: ProgramInputs): Promise<
     const namespaces = (await must("ip", ["netns", "list"])).split("\n").map((l) => l.split(" ")[0]).filter(Boolean);
     const plan = addressPlan(pickSubnetNumber(await usedCidrs(), 1 + (process.pid % 254), namespaces));
     const lab = new Lab(plan, logs);
-    const passwords = { admin: secret(), database: secret(), superuser: secret() };
+    // Orthanc's database password carries every character that broke the first release (`$HOME` is set here too).
+    const passwords = { admin: secret(), database: secret(), databaseApp: `$HOME \\ '${secret()}' "q" %41@h:5432/x`, superuser: secret() };
     const aborts: (() => void)[] = [];
     const abortAll = () => aborts.splice(0).forEach((stop) => stop());
 

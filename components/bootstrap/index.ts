@@ -1,7 +1,10 @@
 // Everything an instance boots from, as files, and the cloud-config user data that carries them.
 // Pure: tests feed these files to cloud-init, docker-compose, nginx and shellcheck.
+import { gunzipSync, gzipSync } from "zlib";
 import { stringify } from "yaml";
 import { renderCompose } from "./compose";
+import { renderDatabaseSetupSql } from "./databaseSetup";
+import { renderHealthChecker } from "./healthChecker";
 import { renderNginxConf } from "./nginx";
 import { OrthancParams, renderOrthancJson } from "./orthanc";
 import { DOCKER_DROP_IN_PATH, METADATA_GUARD_FILE, renderDockerDropIn, renderMetadataGuard } from "./metadataGuard";
@@ -19,6 +22,8 @@ export interface BootstrapParams {
     readonly secretArns: StartScriptParams["secretArns"];
     /** nginx requires a client certificate on 11112, signed by the CA the TLS secret carries. @default false */
     readonly dicomClientCertificates?: boolean;
+    /** The ECR registry the images come from (pull-through cache); absent: Docker Hub, anonymously. */
+    readonly registry?: string;
 }
 
 /** Where nginx reads the modalities' CA (written by the start script from the TLS secret's dicomClientCaPem). */
@@ -34,18 +39,25 @@ const SERVICE_UNIT = `[Unit]
 Description=Orthweb: fetch secrets and run Orthanc behind nginx
 Wants=network-online.target
 After=network-online.target
+# Retried without end: an instance keeps trying until the network, Docker Hub or Secrets Manager answers.
+StartLimitIntervalSec=0
 
 [Service]
 Type=oneshot
 ExecStart=${BOOTSTRAP_DIR}/start.sh
+# A run that meets a slow or failing network is retried within a minute, not at the next timer tick; a run that
+# hangs is stopped (each step retries on its own for a few minutes at most).
+TimeoutStartSec=20min
+Restart=on-failure
+RestartSec=30s
 `;
 
 const TIMER_UNIT = `[Unit]
-Description=Orthweb: pick up rotated secrets
+Description=Orthweb: pick up changed secrets and restart what stopped
 
 [Timer]
 OnBootSec=2min
-OnUnitActiveSec=1h
+OnUnitActiveSec=15min
 
 [Install]
 WantedBy=timers.target
@@ -55,14 +67,24 @@ export function renderBootstrapFiles(p: BootstrapParams): BootstrapFile[] {
     const dir = BOOTSTRAP_DIR;
     return [
         { path: `${dir}/docker-compose.yml`, permissions: "0644", content: renderCompose({ orthancImage: p.orthancImage, nginxImage: p.nginxImage, dir, region: p.region }) },
-        { path: `${dir}/nginx.conf`, permissions: "0644", content: renderNginxConf({ orthancHost: "orthanc", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key", dicomClientCaPath: p.dicomClientCertificates ? NGINX_DICOM_CLIENT_CA : undefined }) },
+        { path: `${dir}/nginx.conf`, permissions: "0644", content: renderNginxConf({ orthancHost: "orthanc", healthCheckerHost: "healthz", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key", dicomClientCaPath: p.dicomClientCertificates ? NGINX_DICOM_CLIENT_CA : undefined }) },
         { path: `${dir}/orthanc.template.json`, permissions: "0600", content: renderOrthancJson(p.orthanc) },
-        { path: `${dir}/start.sh`, permissions: "0700", content: renderStartScript({ region: p.region, dir, secretArns: p.secretArns }) },
+        { path: `${dir}/start.sh`, permissions: "0700", content: renderStartScript({ region: p.region, dir, secretArns: p.secretArns, registry: p.registry }) },
+        { path: `${dir}/healthz.py`, permissions: "0644", content: renderHealthChecker() },
+        { path: `${dir}/database-setup.sql`, permissions: "0644", content: renderDatabaseSetupSql() },
         { path: "/etc/systemd/system/orthweb.service", permissions: "0644", content: SERVICE_UNIT },
         { path: "/etc/systemd/system/orthweb.timer", permissions: "0644", content: TIMER_UNIT },
         { path: `${dir}/${METADATA_GUARD_FILE}`, permissions: "0700", content: renderMetadataGuard() },
         { path: DOCKER_DROP_IN_PATH, permissions: "0644", content: renderDockerDropIn(dir) },
     ];
+}
+
+/** cloud-init's write_files encoding for gzip then base64: the files fit EC2's 16 KB of user data. */
+export const WRITE_FILES_ENCODING = "gz+b64";
+
+/** A write_files entry's content as written to disk (decoded when it is gz+b64). */
+export function writtenContent(entry: { readonly content: string; readonly encoding?: string }): string {
+    return entry.encoding === WRITE_FILES_ENCODING ? gunzipSync(Buffer.from(entry.content, "base64")).toString("utf8") : entry.content;
 }
 
 /**
@@ -73,7 +95,14 @@ export function renderBootstrapFiles(p: BootstrapParams): BootstrapFile[] {
  */
 export function renderCloudConfig(files: BootstrapFile[]): string {
     const doc = {
-        write_files: files.map((f) => ({ path: f.path, owner: "root:root", permissions: f.permissions, content: f.content })),
+        // Compressed: none of these files holds a secret (those are fetched at run time), and plain text no longer fits.
+        write_files: files.map((f) => ({
+            path: f.path,
+            owner: "root:root",
+            permissions: f.permissions,
+            encoding: WRITE_FILES_ENCODING,
+            content: gzipSync(Buffer.from(f.content, "utf8"), { level: 9 }).toString("base64"),
+        })),
         runcmd: [
             ["systemctl", "daemon-reload"],
             ["systemctl", "enable", "--now", "orthweb.timer"],

@@ -1,7 +1,7 @@
 // nginx in front of Orthanc: TLS on 443 (HTTP -> Orthanc 8042) and on 11112 (stream -> Orthanc DICOM 4242),
 // plus GET /healthz, the one health signal every front door uses.
 // Syntax accepted by nginx 1.22 (Debian) and the pinned image alike: `listen 443 ssl http2;`.
-import { DICOM_PORT, HEALTH_PATH, ORTHANC_DICOM_PORT, ORTHANC_HTTP_PORT, WEB_PORT } from "../../rules/ports";
+import { DICOM_PORT, HEALTH_CHECKER_PORT, HEALTH_PATH, ORTHANC_DICOM_PORT, ORTHANC_HTTP_PORT, WEB_PORT } from "../../rules/ports";
 
 /** Load balancers' and Route 53's HTTPS checks need TLS 1.2; 1.3 for everyone who can. */
 export const TLS_PROTOCOLS = "TLSv1.2 TLSv1.3";
@@ -21,6 +21,8 @@ export interface NginxParams {
     readonly dicomIdleSeconds?: number;
     /** The CA of the modalities' client certificates: when set, 11112 admits only senders presenting one it signed. */
     readonly dicomClientCaPath?: string;
+    /** Where the health checker listens, as seen from nginx. @default orthancHost */
+    readonly healthCheckerHost?: string;
 }
 
 /** Mutual TLS on the DICOM listener: no certificate signed by the modalities' CA, no handshake. */
@@ -71,23 +73,14 @@ http {
         ssl_certificate_key ${p.keyPath};
         add_header Strict-Transport-Security "max-age=31536000" always;
 
-        # Healthy when Orthanc answers /system at all: 200, or 401 since authentication is on.
-        # No credentials travel, and Route 53 (2xx/3xx only) can use it.
+        # 200 only while Orthanc can read its index: the health checker on this instance knows (its own login,
+        # which nginx never holds). Anything else, including no answer within 2 s, is a 5xx.
         location = ${HEALTH_PATH} {
-            proxy_pass http://orthanc_web/system;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
+            proxy_pass http://${p.healthCheckerHost ?? p.orthancHost}:${HEALTH_CHECKER_PORT}${HEALTH_PATH};
             proxy_set_header Authorization "";
-            proxy_connect_timeout 2s;
+            proxy_connect_timeout 1s;
             proxy_read_timeout 2s;
-            proxy_intercept_errors on;
-            error_page 401 = @orthanc_answered;
             access_log off;
-        }
-
-        location @orthanc_answered {
-            default_type text/plain;
-            return 200 "ok\\n";
         }
 
         location / {

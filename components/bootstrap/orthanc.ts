@@ -1,6 +1,13 @@
 import { ORTHANC_DICOM_PORT, ORTHANC_HTTP_PORT } from "../../rules/ports";
-// orthanc.json, without secrets: the start script adds the database credentials and the admin password
-// at boot (with jq, so any character in a password stays valid JSON) before Orthanc reads it.
+import { HEALTH_USER } from "./healthChecker";
+// orthanc.json, without secrets: the start script adds the database credentials and the logins at boot (with jq,
+// so any character in a password stays valid JSON) before Orthanc reads it.
+//
+// The database login travels as a percent-encoded ConnectionUri, the one form that survives both readers of it:
+// the orthancteam image's entrypoint runs the Python envsubst package over /etc/orthanc/*.json (a `$` followed by
+// a letter, digit or _ becomes an environment variable, usually empty), and the PostgreSQL plugin hands Username
+// and Password to libpq in an unquoted key=value string (a space, quote or backslash breaks it). Percent-encoded,
+// the password holds only letters, digits, `%` and `-_.!~*'()`; libpq decodes it. tests/credentials.spec.ts.
 
 export const ADMIN_USER = "admin";
 
@@ -43,12 +50,22 @@ export function dicomAccessKeys(modalities: readonly { readonly name: string; re
     };
 }
 
-/** The keys the start script fills in from Secrets Manager (jq paths). */
+/** The keys the start script fills in (jq paths): from Secrets Manager, and the health checker's local login. */
 export const SECRET_PATHS = {
-    databaseUsername: ".PostgreSQL.Username",
-    databasePassword: ".PostgreSQL.Password",
+    databaseUri: ".PostgreSQL.ConnectionUri",
     adminPassword: `.RegisteredUsers.${ADMIN_USER}`,
+    healthPassword: `.RegisteredUsers.${HEALTH_USER}`,
 } as const;
+
+/**
+ * The jq program that puts the secrets into orthanc.json, given `--arg user`, `--arg password`, `--arg admin` and
+ * `--arg health`: the database login becomes a ConnectionUri built from the template's Host, Port, Database and
+ * EnableSsl, each part percent-encoded (@uri). The start script runs it; the twin runs the same text.
+ */
+export const SECRETS_FILTER =
+    `${SECRET_PATHS.databaseUri} = "postgresql://\\($user | @uri):\\($password | @uri)@\\(.PostgreSQL.Host | @uri):\\(.PostgreSQL.Port)/` +
+    `\\(.PostgreSQL.Database | @uri)?sslmode=\\(if .PostgreSQL.EnableSsl then "require" else "disable" end)"` +
+    ` | ${SECRET_PATHS.adminPassword} = $admin | ${SECRET_PATHS.healthPassword} = $health`;
 
 export function renderOrthancConfig(p: OrthancParams): Record<string, unknown> {
     return {
@@ -59,7 +76,7 @@ export function renderOrthancConfig(p: OrthancParams): Record<string, unknown> {
         // nginx, on the same host, is the only client; it terminates TLS.
         RemoteAccessAllowed: true,
         AuthenticationEnabled: true,
-        RegisteredUsers: { [ADMIN_USER]: "" },
+        RegisteredUsers: { [ADMIN_USER]: "", [HEALTH_USER]: "" },
         ...dicomAccessKeys(p.modalities ?? []),
         StorageDirectory: "/var/lib/orthanc/db",
         PostgreSQL: {
@@ -68,8 +85,7 @@ export function renderOrthancConfig(p: OrthancParams): Record<string, unknown> {
             Host: p.database.host,
             Port: p.database.port,
             Database: p.database.name,
-            Username: "",
-            Password: "",
+            // The login goes into ConnectionUri at boot (SECRETS_FILTER); the plugin then ignores the fields above.
             EnableSsl: true,
             // Two Orthancs share this index: the exclusive lock would keep the second one out.
             Lock: false,

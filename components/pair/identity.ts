@@ -3,9 +3,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { DATABASE_APP_USER } from "../bootstrap/databaseSetup";
 import { ADMIN_USER } from "../bootstrap/orthanc";
 import { tagsFor } from "../naming";
 import { DataStore } from "./dataStore";
+import { ImageCache, imageCacheStatements } from "./imageCache";
 import { defined, PairContext } from "./shared";
 
 export interface Identity {
@@ -13,12 +15,18 @@ export interface Identity {
     /** The admin login's value: the instances wait for it before they start. */
     readonly adminSecretVersion: aws.secretsmanager.SecretVersion;
     readonly tlsSecret: aws.secretsmanager.Secret;
+    /** Orthanc's own database login (made by the start script with the master login); it does not rotate. */
+    readonly databaseAppSecret: aws.secretsmanager.Secret;
+    readonly databaseAppSecretVersion: aws.secretsmanager.SecretVersion;
     readonly instanceProfileArn: pulumi.Output<string>;
     /** The instances' role: other steps attach what their part needs (the rollout's target-group calls). */
     readonly role: aws.iam.Role;
 }
 
-export function createIdentity(ctx: PairContext, data: DataStore): Identity {
+/** Characters of Orthanc's database password besides letters and digits: the awkward ones on purpose. */
+export const DATABASE_APP_PASSWORD_SPECIALS = `$\\'" %@:/!#&*()-_=+[]{}<>?`;
+
+export function createIdentity(ctx: PairContext, data: DataStore, imageCache?: ImageCache): Identity {
     const { name, parent } = ctx;
     // Orthanc's admin login: generated here, kept in Secrets Manager, read by the instances at boot.
     const adminPassword = new random.RandomPassword(`${name}-admin`, { length: 32, special: false }, { parent });
@@ -29,8 +37,17 @@ export function createIdentity(ctx: PairContext, data: DataStore): Identity {
         { parent },
     );
     const tlsSecret = createSecret(ctx, data.key, "tls", "TLS certificate and key for 443/11112");
-    const { role, instanceProfileArn } = createRole(ctx, data, [adminSecret.arn, tlsSecret.arn, data.databaseSecretArn]);
-    return { adminSecret, adminSecretVersion, tlsSecret, instanceProfileArn, role };
+    // Orthanc's database login: the program's, not RDS's, so RDS's rotation of the master never reaches it. Its
+    // password holds the characters that broke the first release; the start script proves they pass.
+    const databaseAppPassword = new random.RandomPassword(`${name}-database-app`, { length: 32, special: true, overrideSpecial: DATABASE_APP_PASSWORD_SPECIALS }, { parent });
+    const databaseAppSecret = createSecret(ctx, data.key, "database-app", "Orthanc's own database login");
+    const databaseAppSecretVersion = new aws.secretsmanager.SecretVersion(
+        `${name}-database-app`,
+        { secretId: databaseAppSecret.id, secretString: pulumi.secret(pulumi.jsonStringify({ username: DATABASE_APP_USER, password: databaseAppPassword.result })) },
+        { parent },
+    );
+    const { role, instanceProfileArn } = createRole(ctx, data, [adminSecret.arn, tlsSecret.arn, data.databaseSecretArn, databaseAppSecret.arn], imageCache);
+    return { adminSecret, adminSecretVersion, tlsSecret, databaseAppSecret, databaseAppSecretVersion, instanceProfileArn, role };
 }
 
 function createSecret(ctx: PairContext, key: aws.kms.Key, role: string, description: string) {
@@ -49,7 +66,7 @@ function createSecret(ctx: PairContext, key: aws.kms.Key, role: string, descript
     );
 }
 
-function createRole(ctx: PairContext, data: DataStore, secretArns: pulumi.Input<string>[]) {
+function createRole(ctx: PairContext, data: DataStore, secretArns: pulumi.Input<string>[], imageCache?: ImageCache) {
     const { name, tags, parent } = ctx;
     const role = new aws.iam.Role(
         `${name}-instance`,
@@ -69,7 +86,7 @@ function createRole(ctx: PairContext, data: DataStore, secretArns: pulumi.Input<
         `${name}-data`,
         {
             role: role.id,
-            policy: pulumi.all([data.bucket.arn, data.key.arn, pulumi.all(secretArns)]).apply(([bucketArn, keyArn, secrets]) =>
+            policy: pulumi.all([data.bucket.arn, data.key.arn, pulumi.all(secretArns), imageCache?.repositoryArns]).apply(([bucketArn, keyArn, secrets, cacheArns]) =>
                 JSON.stringify({
                     Version: "2012-10-17",
                     Statement: [
@@ -77,6 +94,7 @@ function createRole(ctx: PairContext, data: DataStore, secretArns: pulumi.Input<
                         { Sid: "ReadWriteObjects", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: [`${bucketArn}/*`] },
                         { Sid: "ReadSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: defined(secrets) },
                         { Sid: "UseDataKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [keyArn] },
+                        ...(cacheArns ? imageCacheStatements(cacheArns) : []),
                     ],
                 }),
             ),

@@ -12,6 +12,8 @@ import { renderApplyDocument } from "../bootstrap/apply";
 import { amazonLinuxParameter, partitionOf, tagsFor } from "../naming";
 import { DATABASE_NAME, DataStore } from "./dataStore";
 import { Identity } from "./identity";
+import { ImageCache } from "./imageCache";
+import { cachedImage } from "../bootstrap/images";
 import { at, defined, PairContext, text } from "./shared";
 
 export const ROOT_VOLUME_GIB = 30;
@@ -51,7 +53,7 @@ export interface Instances {
     readonly rolloutDocumentName: pulumi.Output<string>;
 }
 
-export function createInstances(ctx: PairContext, args: InstanceSettings, data: DataStore, identity: Identity): Instances {
+export function createInstances(ctx: PairContext, args: InstanceSettings, data: DataStore, identity: Identity, imageCache?: ImageCache): Instances {
     const { name, tags, parent } = ctx;
     const template = createLaunchTemplate(ctx, args, data, identity);
     if (args.placement === "public") {
@@ -59,14 +61,14 @@ export function createInstances(ctx: PairContext, args: InstanceSettings, data: 
         const eips = [0, 1].map((i) => new aws.ec2.Eip(`${name}-eip-${i + 1}`, { domain: "vpc", tags: tagsFor(`${name}-${i + 1}`, tags) }, { parent }));
         const addresses = eips.map((eip) => pulumi.all([eip.publicDns, eip.publicIp]).apply(([host, ip]) => ({ host, ip })));
         const certificate = createCertificate(ctx, args, identity.tlsSecret, addresses);
-        const { instances, document } = rollOut(ctx, args, data, identity, template, certificate, (instance, i) => [
+        const { instances, document } = rollOut(ctx, args, data, identity, imageCache, template, certificate, (instance, i) => [
             new aws.ec2.EipAssociation(`${name}-eip-${i + 1}`, { instanceId: instance.id, allocationId: eips[i].allocationId }, { parent }),
         ]);
         return { instances, addresses, certificatePem: certificate.certificatePem, rolloutDocumentName: document.name };
     }
     // Private names are not known before the instances exist: the certificate names the region's private domain.
     const certificate = createCertificate(ctx, args, identity.tlsSecret, [pulumi.output({ host: `*.${privateDomain(ctx.region)}`, ip: "" })]);
-    const { instances, document } = rollOut(ctx, args, data, identity, template, certificate, () => []);
+    const { instances, document } = rollOut(ctx, args, data, identity, imageCache, template, certificate, () => []);
     const addresses = instances.map((inst) => pulumi.all([inst.privateDns, inst.privateIp]).apply(([host, ip]) => ({ host, ip })));
     return { instances, addresses, certificatePem: certificate.certificatePem, rolloutDocumentName: document.name };
 }
@@ -87,15 +89,16 @@ function rollOut(
     args: InstanceSettings,
     data: DataStore,
     identity: Identity,
+    imageCache: ImageCache | undefined,
     template: aws.ec2.LaunchTemplate,
     certificate: { certificatePem: pulumi.Output<string>; secretVersion: aws.secretsmanager.SecretVersion },
     placed: (instance: aws.ec2.Instance, index: number) => pulumi.Resource[],
 ): { instances: aws.ec2.Instance[]; document: aws.ssm.Document } {
     const { name, tags, parent } = ctx;
-    const delivery = createDelivery(ctx, args, data, identity);
+    const delivery = createDelivery(ctx, args, data, identity, imageCache);
     const revision = certificate.certificatePem.apply((pem) => instanceRevision(args.instanceType, pem));
     const instances: aws.ec2.Instance[] = [];
-    let gate: pulumi.Resource[] = [identity.adminSecretVersion, certificate.secretVersion];
+    let gate: pulumi.Resource[] = [identity.adminSecretVersion, identity.databaseAppSecretVersion, certificate.secretVersion];
     for (const i of [0, 1]) {
         const instance = new aws.ec2.Instance(
             `${name}-${i + 1}`,
@@ -133,7 +136,7 @@ function rollOut(
                 // The provider waits for success only when it creates an association: every change is a new one.
                 replaceOnChanges: ["parameters", "targets", "documentVersion", "name"],
                 // The secrets first: a new certificate must be in Secrets Manager before the start script reads it.
-                dependsOn: [delivery.object, delivery.permissions, identity.adminSecretVersion, certificate.secretVersion, ...placed(instance, i)],
+                dependsOn: [delivery.object, delivery.permissions, identity.adminSecretVersion, identity.databaseAppSecretVersion, certificate.secretVersion, ...placed(instance, i)],
             },
         );
         instances.push(instance);
@@ -162,16 +165,15 @@ export function recoveryOptions(prod: boolean) {
 }
 
 /** The bundle in the pair's bucket (content-addressed), the SSM document that applies it, and the role's rights. */
-function createDelivery(ctx: PairContext, args: InstanceSettings, data: DataStore, identity: Identity) {
+function createDelivery(ctx: PairContext, args: InstanceSettings, data: DataStore, identity: Identity, imageCache?: ImageCache) {
     const { name, tags, parent, region } = ctx;
     const bundle = pulumi
-        .all([data.bucket.bucket, data.database.address, data.databaseSecretArn, identity.adminSecret.arn, identity.tlsSecret.arn])
-        .apply(([bucketName, dbHost, dbSecret, adminArn, tlsArn]) =>
+        .all([data.bucket.bucket, data.database.address, data.databaseSecretArn, identity.adminSecret.arn, identity.tlsSecret.arn, imageCache?.registry, identity.databaseAppSecret.arn])
+        .apply(([bucketName, dbHost, dbSecret, adminArn, tlsArn, registry, dbAppArn]) =>
             renderBundle(
                 renderBootstrapFiles({
                     region,
-                    orthancImage: args.orthancImage,
-                    nginxImage: args.nginxImage,
+                    ...imagesFrom(args, imageCache && registry ? { registry, prefix: imageCache.prefix } : undefined),
                     orthanc: {
                         name,
                         aet: args.aet,
@@ -180,7 +182,7 @@ function createDelivery(ctx: PairContext, args: InstanceSettings, data: DataStor
                         modalities: args.modalities,
                     },
                     dicomClientCertificates: args.dicomClientCaPem !== undefined,
-                    secretArns: { database: text(dbSecret), admin: text(adminArn), tls: text(tlsArn) },
+                    secretArns: { database: text(dbSecret), databaseApp: text(dbAppArn), admin: text(adminArn), tls: text(tlsArn) },
                 }),
             ),
         );
@@ -249,6 +251,12 @@ function createLaunchTemplate(ctx: PairContext, args: InstanceSettings, data: Da
         },
         { parent },
     );
+}
+
+/** The images the compose file names, and the registry to log in to when they come through the cache. */
+function imagesFrom(args: InstanceSettings, cache?: { registry: string; prefix: string }) {
+    if (!cache) return { orthancImage: args.orthancImage, nginxImage: args.nginxImage };
+    return { orthancImage: cachedImage(args.orthancImage, cache), nginxImage: cachedImage(args.nginxImage, cache), registry: cache.registry };
 }
 
 /** The instances' certificate (yours, or self-signed for the given addresses) and its secret. */

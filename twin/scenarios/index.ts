@@ -1,7 +1,9 @@
 // Every twin scenario, in the order `npm run test:twin` runs them. Each runs on a fresh pair.
 import { Scenario } from "../scenario";
+import { dbOutage } from "./dbOutage";
 import { dicomSenders } from "./dicomSenders";
 import { instanceKill } from "./instanceKill";
+import { rotation } from "./rotation";
 import { upgrade } from "./upgrade";
 
-export const SCENARIOS: readonly Scenario[] = [instanceKill, upgrade, dicomSenders];
+export const SCENARIOS: readonly Scenario[] = [instanceKill, dbOutage, rotation, upgrade, dicomSenders];
