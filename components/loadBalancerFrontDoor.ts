@@ -29,13 +29,14 @@ import {
     LoadBalancerType,
     targetHealthCheck,
     TLS_SSL_POLICY,
+    unhealthyTargetHandling,
     usesElbAccount,
     WEB_DEREGISTRATION_DELAY_SECONDS,
     webAclRules,
 } from "../rules/loadBalancerLayout";
 import { Tags, tagsFor } from "./naming";
 
-export const DEFAULT_HEALTH_CHECK: HealthCheckSettings = { intervalSeconds: 10, healthyThreshold: 3, unhealthyThreshold: 2 };
+export const DEFAULT_HEALTH_CHECK: HealthCheckSettings = { intervalSeconds: 5, healthyThreshold: 3, unhealthyThreshold: 2 };
 
 export interface LoadBalancerFrontDoorArgs {
     readonly type: LoadBalancerType;
@@ -64,7 +65,7 @@ export interface LoadBalancerFrontDoorArgs {
     readonly waf?: boolean;
     /** Where DICOM TLS ends when there is a certificate. @default "terminate" */
     readonly dicomTls?: DicomTls;
-    /** @default DEFAULT_HEALTH_CHECK (10 s, 3 healthy, 2 unhealthy) */
+    /** @default DEFAULT_HEALTH_CHECK (5 s, 3 healthy, 2 unhealthy: out within 10 s) */
     readonly healthCheck?: HealthCheckSettings;
     readonly tags?: Tags;
 }
@@ -261,7 +262,7 @@ export class LoadBalancerFrontDoor extends pulumi.ComponentResource {
                     healthCheck: targetHealthCheck(healthCheck),
                     deregistrationDelay: spec.role === "dicom" ? DICOM_DEREGISTRATION_DELAY_SECONDS : WEB_DEREGISTRATION_DELAY_SECONDS,
                     // nginx on the instances does not parse PROXY headers.
-                    ...(nlb ? { proxyProtocolV2: false } : {}),
+                    ...(nlb ? { proxyProtocolV2: false, targetHealthStates: [unhealthyTargetHandling(spec.role as "web" | "dicom")] } : {}),
                     tags: tagsFor(`${name}-${spec.role}`, tags),
                 },
                 parent,

@@ -2,7 +2,7 @@
 // Each leaf says what is allowed; that text is what a user reads when the value is wrong.
 import { z } from "zod";
 import { hostBitsSet, isPrivate, parseCidr, canonical } from "../rules/cidr";
-import { DNS_RECOMMENDED_MAX_TTL, frontDoorName, isDnsName, LOWERCASE_DNS_NAME, LOWERCASE_RELATIVE_NAME, MAX_DNS_NAME_LENGTH, normalizeDnsName, relativeNameMeant } from "../rules/dnsName";
+import { DNS_DEFAULT_TTL, DNS_RECOMMENDED_MAX_TTL, frontDoorName, isDnsName, LOWERCASE_DNS_NAME, LOWERCASE_RELATIVE_NAME, MAX_DNS_NAME_LENGTH, normalizeDnsName, relativeNameMeant } from "../rules/dnsName";
 
 /** The traffic patterns this build can deploy. Later front doors add themselves here. */
 export const FRONT_DOORS = ["direct", "dns", "loadBalancer", "none"] as const;
@@ -119,7 +119,7 @@ const LB_INTERVAL = "a whole number of seconds from 5 to 300";
 const LB_THRESHOLD = "a whole number of consecutive checks from 2 to 10";
 
 export const loadBalancerHealthCheckSchema = section({
-    intervalSeconds: wholeNumber(5, 300, LB_INTERVAL).default(10),
+    intervalSeconds: wholeNumber(5, 300, LB_INTERVAL).default(5),
     healthyThreshold: wholeNumber(2, 10, LB_THRESHOLD).default(3),
     unhealthyThreshold: wholeNumber(2, 10, LB_THRESHOLD).default(2),
 });
@@ -173,7 +173,7 @@ export const dnsSchema = section({
         .refine((v) => !v.endsWith(".") && isDnsName(v, 1), allowed(RECORD_NAME))
         .transform(normalizeDnsName),
     routing: z.enum(DNS_ROUTINGS, allowed(DNS_ROUTINGS.join(" | "))).default("multivalue"),
-    ttl: wholeNumber(1, DNS_MAX_TTL, TTL).default(DNS_RECOMMENDED_MAX_TTL),
+    ttl: wholeNumber(1, DNS_MAX_TTL, TTL).default(DNS_DEFAULT_TTL),
     healthCheck: section({
         intervalSeconds: z.literal([10, 30], allowed(INTERVAL)).default(10),
         failureThreshold: wholeNumber(1, 10, THRESHOLD).default(2),

@@ -61,10 +61,10 @@ function withCertificate(pair: { cert: string; key: string }, dns: Record<string
 
 describe("DnsFrontDoor", () => {
     describe("config: orthweb:traffic.dns", () => {
-        it("accepts frontDoor dns and fills the defaults: multivalue, TTL 60, checks every 10 s, 2 failures", () => {
+        it("accepts frontDoor dns and fills the defaults: multivalue, TTL 30, checks every 10 s, 2 failures", () => {
             const config = parseStackConfig(dnsConfig());
             expect(config.traffic.frontDoor).to.equal("dns");
-            expect(config.traffic.dns).to.deep.equal({ zoneName: ZONE, recordName: "pacs", routing: "multivalue", ttl: 60, healthCheck: { intervalSeconds: 10, failureThreshold: 2 } });
+            expect(config.traffic.dns).to.deep.equal({ zoneName: ZONE, recordName: "pacs", routing: "multivalue", ttl: 30, healthCheck: { intervalSeconds: 10, failureThreshold: 2 } });
         });
 
         it("takes every field of the contract as given", () => {
@@ -318,7 +318,7 @@ describe("DnsFrontDoor", () => {
             expect(recs).to.have.length(2);
             expect(new Set(recs.map((r) => r.inputs.setIdentifier)).size).to.equal(2);
             recs.forEach((r, i) => {
-                expect(r.inputs).to.deep.include({ name: FQDN, type: "A", ttl: 60, multivalueAnswerRoutingPolicy: true, healthCheckId: `dns-${i + 1}-id` });
+                expect(r.inputs).to.deep.include({ name: FQDN, type: "A", ttl: 30, multivalueAnswerRoutingPolicy: true, healthCheckId: `dns-${i + 1}-id` });
                 expect(r.inputs.records).to.deep.equal([elasticIps(built)[i]]);
                 expect(r.inputs.aliases ?? []).to.deep.equal([]);
             });
@@ -373,9 +373,9 @@ describe("DnsFrontDoor", () => {
             expect(built.outputs.dicomEndpoints).to.deep.equal([{ host: FQDN, port: 11112, aet: "ORTHANC", tls: true }]);
         });
 
-        it("outputs the worst-case failover (10 x 2 + 10 + 60 = 90 s) and that DICOM devices may cache addresses", () => {
-            expect(built.outputs.failover.worstCaseSeconds).to.equal(90);
-            expect(built.outputs.failover.breakdown).to.match(/10 s x 2 failed checks \+ 10 s .* \+ 60 s TTL = 90 s/);
+        it("outputs the worst-case failover (10 x 2 + 10 + 30 = 60 s: within a minute) and that DICOM devices may cache addresses", () => {
+            expect(built.outputs.failover.worstCaseSeconds).to.equal(60);
+            expect(built.outputs.failover.breakdown).to.match(/10 s x 2 failed checks \+ 10 s .* \+ 30 s TTL = 60 s/);
             expect(built.outputs.failover.note).to.match(/DICOM devices .* keep the address until they are restarted/);
             expect(built.secretOutputs.has("failover")).to.equal(false);
         });
@@ -481,12 +481,12 @@ describe("DnsFrontDoor", () => {
             expect(error?.message).to.match(/DnsFrontDoor dns: instanceIps: failover routing needs exactly 2 instances/);
         });
 
-        it("defaults to multivalue, TTL 60 and 10 s x 2 checks", async () => {
+        it("defaults to multivalue, TTL 30 and 10 s x 2 checks", async () => {
             const run = await runUnderMocks({ stack: "test", region: REGION }, () =>
                 new DnsFrontDoor("door", { region: REGION, zoneName: ZONE, recordName: "pacs", securityGroupId: "sg-1", instanceIps: ["192.0.2.1", "192.0.2.2"], webClientCidrs: [], dicomClientCidrs: [] }),
             );
             const recs = run.registrations.filter((r) => r.type === TYPES.record);
-            expect(recs.map((r) => [r.name, r.inputs.multivalueAnswerRoutingPolicy, r.inputs.ttl])).to.deep.equal([["door-1", true, 60], ["door-2", true, 60]]);
+            expect(recs.map((r) => [r.name, r.inputs.multivalueAnswerRoutingPolicy, r.inputs.ttl])).to.deep.equal([["door-1", true, 30], ["door-2", true, 30]]);
             const https = run.registrations.filter((r) => r.type === TYPES.healthCheck && r.inputs.type === "HTTPS");
             expect(https.map((c) => [c.inputs.requestInterval, c.inputs.failureThreshold])).to.deep.equal([[10, 2], [10, 2]]);
             expect(run.registrations.filter((r) => r.type === TYPES.ingressRule).map((r) => r.name)).to.deep.equal(["door-healthcheckers-443", "door-healthcheckers-11112"]);

@@ -55,7 +55,17 @@ describe("local twin: target groups from the program", () => {
             port: 11112,
             protocol: "TCP",
             healthCheck: { protocol: "HTTPS", path: "/healthz", port: 443, intervalSeconds: 10, healthyThreshold: 3, unhealthyThreshold: 2, timeoutSeconds: 5, timeoutFrom: "program", matcher: "200-399" },
+            unhealthyConnections: { terminate: true },
         });
+    });
+
+    it("reads what the NLB does with an unhealthy target's connections: AWS's default termination, or draining", () => {
+        const tg = (targetHealthStates: unknown) => targetGroupsFrom([tgRegistration("t", { port: 443, protocol: "TCP", healthCheck: HTTPS_CHECK, targetHealthStates })])[0];
+        expect(tg(undefined).unhealthyConnections).to.deep.equal({ terminate: true });
+        expect(tg([{ enableUnhealthyConnectionTermination: true }]).unhealthyConnections).to.deep.equal({ terminate: true });
+        expect(tg([{ enableUnhealthyConnectionTermination: false, unhealthyDrainingInterval: 300 }]).unhealthyConnections).to.deep.equal({ terminate: false, drainingSeconds: 300 });
+        expect(() => tg([{ enableUnhealthyConnectionTermination: true, unhealthyDrainingInterval: 30 }])).to.throw(/only with enableUnhealthyConnectionTermination false/);
+        expect(() => tg([{ enableUnhealthyConnectionTermination: false, unhealthyDrainingInterval: 360001 }])).to.throw(/AWS allows 0 to 360000/);
     });
 
     it("takes AWS's documented defaults only for the check port (traffic-port) and timeout, and says so", () => {
@@ -101,9 +111,9 @@ describe("local twin: target groups from the program", () => {
         expect(matcherCodes("399-200")).to.equal(undefined);
     });
 
-    it("models failover as interval x unhealthy threshold: 20 s with the contract's defaults", () => {
+    it("models failover as interval x unhealthy threshold: 10 s with the contract's defaults", () => {
         const [tg] = targetGroupsFrom([tgRegistration("t", { port: 443, protocol: "TCP", healthCheck: { ...HTTPS_CHECK, interval: NLB_CONTRACT_HEALTH_CHECK.intervalSeconds, unhealthyThreshold: NLB_CONTRACT_HEALTH_CHECK.unhealthyThreshold } })]);
-        expect(modeledFailoverSeconds(tg)).to.equal(20);
+        expect(modeledFailoverSeconds(tg)).to.equal(10);
     });
 
     it("asks the program for a network load balancer with the contract's health check, keeping a client VPN", () => {
@@ -111,7 +121,7 @@ describe("local twin: target groups from the program", () => {
         const { raw: nlb, note } = networkLoadBalancerStack(raw);
         expect(nlb["orthweb:traffic"]).to.deep.equal({
             frontDoor: "loadBalancer",
-            loadBalancer: { type: "network", healthCheck: { intervalSeconds: 10, healthyThreshold: 3, unhealthyThreshold: 2 } },
+            loadBalancer: { type: "network", healthCheck: { intervalSeconds: 5, healthyThreshold: 3, unhealthyThreshold: 2 } },
             clientVpn: { clientCidr: "192.168.0.0/22" },
         });
         expect(note).to.match(/"direct" replaced by loadBalancer type network/);
@@ -124,11 +134,11 @@ describe("local twin: target groups from the program", () => {
         expect(tgs.map((t) => t.port).sort((x, y) => x - y)).to.deep.equal([443, 11112]);
     });
 
-    it("reads the program's own prod target groups: 443 and 11112, both checked on /healthz via 443, 10 s / 3 / 2", async () => {
+    it("reads the program's own prod target groups: 443 and 11112, both checked on /healthz via 443, 5 s / 3 / 2", async () => {
         const { targetGroups } = await fromProgram();
         expect(targetGroups.map((t) => t.port).sort((x, y) => x - y)).to.deep.equal([443, 11112]);
         for (const tg of targetGroups) {
-            expect(tg.healthCheck, tg.name).to.deep.include({ protocol: "HTTPS", path: "/healthz", port: 443, intervalSeconds: 10, healthyThreshold: 3, unhealthyThreshold: 2 });
+            expect(tg.healthCheck, tg.name).to.deep.include({ protocol: "HTTPS", path: "/healthz", port: 443, intervalSeconds: 5, healthyThreshold: 3, unhealthyThreshold: 2, timeoutSeconds: 4 });
         }
     });
 });
@@ -148,10 +158,17 @@ describe("local twin: HAProxy standing in for the network load balancer", () => 
     it("copies the health check: path, port, interval in every state, rise, fall, timeout, accepted codes", () => {
         const dicom = backend("lb-dicom");
         expect(dicom).to.contain("option httpchk GET /healthz");
-        expect(dicom).to.contain("timeout check 5s");
+        expect(dicom).to.contain("timeout check 4s");
         expect(dicom).to.contain("http-check expect rstatus ^(2[0-9][0-9]|3[0-9][0-9])$");
-        expect(dicom).to.contain("inter 10s fastinter 10s downinter 10s rise 3 fall 2 port 443");
+        expect(dicom).to.contain("inter 5s fastinter 5s downinter 5s rise 3 fall 2 port 443");
         expect(backend("lb-web")).not.to.match(/ port \d/);
+    });
+
+    it("cuts an unhealthy target's sessions only where the target group terminates them (the program's let them drain)", () => {
+        expect(cfg).not.to.contain("on-marked-down");
+        const terminating = targetGroupsFrom([tgRegistration("t", { port: 443, protocol: "TCP", healthCheck: HTTPS_CHECK })]);
+        const out = renderHaproxyConfig({ frontDoorAddress: "10.251.9.2", targets: TARGETS, targetGroups: terminating, stats: { address: "10.251.9.2", port: 8404 } });
+        expect(out.match(/ on-marked-down shutdown-sessions/g)).to.have.length(2);
     });
 
     it("checks HTTPS like the NLB: certificate not validated, TLS 1.2 at most", () => {
@@ -183,7 +200,7 @@ describe("local twin: HAProxy standing in for the network load balancer", () => 
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "twin-haproxy-"));
         try {
             fs.writeFileSync(path.join(dir, "ok.cfg"), cfg);
-            fs.writeFileSync(path.join(dir, "broken.cfg"), cfg.replace("inter 10s", "inter ten"));
+            fs.writeFileSync(path.join(dir, "broken.cfg"), cfg.replace("inter 5s", "inter ten"));
             const ok = spawnSync("haproxy", ["-c", "-f", path.join(dir, "ok.cfg")], { encoding: "utf8" });
             expect(ok.status, ok.stdout + ok.stderr).to.equal(0);
             expect(spawnSync("haproxy", ["-c", "-f", path.join(dir, "broken.cfg")]).status).not.to.equal(0);
