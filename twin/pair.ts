@@ -5,7 +5,7 @@ import { spawnSync } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { renderNginxConf } from "../components/bootstrap/nginx";
+import { PEER_MAP_FILE, renderNginxConf } from "../components/bootstrap/nginx";
 import { ADMIN_USER } from "../components/bootstrap/orthanc";
 import { DATABASE_NAME, DATABASE_USER } from "../components/orthancPair";
 import { DATABASE_PORT, DICOM_PORT, WEB_PORT } from "../rules/ports";
@@ -147,6 +147,9 @@ export class TwinPair {
         for (const instance of plan.instances) this.nginxConfigs.push(this.writeNginxConfig(instance));
         say(`nginx.conf: renderNginxConf() with the twin's parameters; differences from the instance's nginx.conf (${first.name}):`);
         for (const c of lineChanges(program.bootstrap.nginxConf, this.nginxConfigs[0].conf)) say(`  ${c.removed !== undefined ? `- ${c.removed}` : `+ ${c.added}`}`);
+        plan.instances.forEach((instance, i) => this.writePeerMap(instance, plan.instances[1 - i]));
+        say(`peer fallback: each instance's ${PEER_MAP_FILE} names the other's address on the instance link (${plan.instances.map((i) => `${i.name} ${i.peerAddress}`).join(", ")}), ` +
+            "written by the twin where peer.sh writes what the EC2 API answers");
         this.nginxConfigs.forEach((n, i) => nginxTest(plan.instances[i].ns, n.file, files));
 
         // The first Orthanc creates the schema; the second joins it (both with Lock false).
@@ -233,11 +236,26 @@ export class TwinPair {
         const { files } = this;
         const dir = path.join(files.dir, instance.name);
         const conf = debianNginxConf(
-            renderNginxConf({ orthancHost: "127.0.0.1", certificatePath: files.cert, keyPath: files.key, pidPath: path.join(dir, "nginx.pid"), listenAddress: instance.address }),
+            renderNginxConf({
+                orthancHost: "127.0.0.1",
+                certificatePath: files.cert,
+                keyPath: files.key,
+                pidPath: path.join(dir, "nginx.pid"),
+                listenAddress: instance.address,
+                peerListenAddress: instance.peerAddress,
+                peerMapGlob: path.join(dir, "peer", "*.map"),
+            }),
         );
         const file = path.join(dir, "nginx.conf");
         fs.writeFileSync(file, conf);
         return { file, conf };
+    }
+
+    /** What peer.sh writes on an instance: the peer's address, in the map nginx includes. */
+    private writePeerMap(instance: Instance, peer: Instance): void {
+        const dir = path.join(this.files.dir, instance.name, "peer");
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(path.join(dir, PEER_MAP_FILE), `peer ${peer.peerAddress};\n`);
     }
 
     private async startHaproxy(): Promise<void> {

@@ -4,6 +4,7 @@ import { stringify } from "yaml";
 import { renderCompose } from "./compose";
 import { renderNginxConf } from "./nginx";
 import { OrthancParams, renderOrthancJson } from "./orthanc";
+import { renderPeerScript } from "./peerScript";
 import { renderStartScript, StartScriptParams } from "./startScript";
 
 export const BOOTSTRAP_DIR = "/opt/orthweb";
@@ -45,6 +46,28 @@ OnUnitActiveSec=1h
 WantedBy=timers.target
 `;
 
+const PEER_SERVICE_UNIT = `[Unit]
+Description=Orthweb: find the peer instance
+After=network-online.target
+
+[Service]
+Type=oneshot
+TimeoutStartSec=50
+ExecStart=${BOOTSTRAP_DIR}/peer.sh
+`;
+
+/** The peer is looked up again every minute: a replaced peer comes back with a new address. */
+const PEER_TIMER_UNIT = `[Unit]
+Description=Orthweb: find the peer instance
+
+[Timer]
+OnBootSec=1min
+OnUnitActiveSec=1min
+
+[Install]
+WantedBy=timers.target
+`;
+
 export function renderBootstrapFiles(p: BootstrapParams): BootstrapFile[] {
     const dir = BOOTSTRAP_DIR;
     return [
@@ -54,6 +77,9 @@ export function renderBootstrapFiles(p: BootstrapParams): BootstrapFile[] {
         { path: `${dir}/start.sh`, permissions: "0700", content: renderStartScript({ region: p.region, dir, secretArns: p.secretArns }) },
         { path: "/etc/systemd/system/orthweb.service", permissions: "0644", content: SERVICE_UNIT },
         { path: "/etc/systemd/system/orthweb.timer", permissions: "0644", content: TIMER_UNIT },
+        { path: `${dir}/peer.sh`, permissions: "0700", content: renderPeerScript({ region: p.region, dir }) },
+        { path: "/etc/systemd/system/orthweb-peer.service", permissions: "0644", content: PEER_SERVICE_UNIT },
+        { path: "/etc/systemd/system/orthweb-peer.timer", permissions: "0644", content: PEER_TIMER_UNIT },
     ];
 }
 
@@ -63,6 +89,7 @@ export function renderCloudConfig(files: BootstrapFile[]): string {
         runcmd: [
             ["systemctl", "daemon-reload"],
             ["systemctl", "enable", "--now", "orthweb.timer"],
+            ["systemctl", "enable", "--now", "orthweb-peer.timer"],
             ["systemctl", "start", "orthweb.service"],
         ],
     };

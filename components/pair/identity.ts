@@ -75,6 +75,8 @@ function createRole(ctx: PairContext, data: DataStore, secretArns: pulumi.Input<
                         { Sid: "ReadWriteObjects", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: [`${bucketArn}/*`] },
                         { Sid: "ReadSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: defined(secrets) },
                         { Sid: "UseDataKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [keyArn] },
+                        // peer.sh finds the other instance of the pair; AWS cannot scope DescribeInstances to resources.
+                        { Sid: "FindPeer", Effect: "Allow", Action: ["ec2:DescribeInstances"], Resource: "*" },
                     ],
                 }),
             ),
