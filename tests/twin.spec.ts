@@ -17,6 +17,9 @@ import { bootstrapFromUserData, fromProgram } from "../twin/fromProgram";
 import { renderHaproxyConfig, statusRegex } from "../twin/haproxy";
 import { addressPlan, pickSubnetNumber, TWIN_PACKAGES } from "../twin/lab";
 import { Attempt, ceilTenth, failoverGap, Outcome, summaryLine, verdict } from "../twin/summary";
+import { SCENARIOS } from "../twin/scenarios";
+import { instanceKillLine, MAX_MODELED_FAILOVER_SECONDS } from "../twin/scenarios/instanceKill";
+import { orthancKillLine } from "../twin/scenarios/orthancKill";
 import { matcherCodes, modeledFailoverSeconds, NLB_CONTRACT_HEALTH_CHECK, networkLoadBalancerStack, TARGET_GROUP_TYPE, TargetGroupError, targetGroupsFrom } from "../twin/targetGroups";
 import { build } from "./harness";
 
@@ -252,11 +255,15 @@ describe("local twin: Debian deviations", () => {
 
     it("adds Debian's stream module to nginx.conf; the rest differs from the instance's file only in the twin's parameters", () => {
         const instance = renderNginxConf({ orthancHost: "orthanc", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key" });
-        const twinConf = debianNginxConf(renderNginxConf({ orthancHost: "127.0.0.1", certificatePath: "/t/server.crt", keyPath: "/t/server.key", pidPath: "/t/nginx.pid", listenAddress: "10.251.9.6" }));
+        const twinConf = debianNginxConf(
+            renderNginxConf({ orthancHost: "127.0.0.1", certificatePath: "/t/server.crt", keyPath: "/t/server.key", pidPath: "/t/nginx.pid", listenAddress: "10.251.9.6", peerListenAddress: "10.251.9.21", peerMapGlob: "/t/peer/*.map" }),
+        );
         expect(twinConf.startsWith(`load_module ${DEBIAN_STREAM_MODULE};\n`)).to.equal(true);
         const changed = lineChanges(instance, twinConf);
         const text = changed.map((c) => c.added ?? c.removed ?? "");
-        expect(text.every((l) => /^(load_module|pid|server |listen|ssl_certificate)/.test(l)), text.join("\n")).to.equal(true);
+        const twinParameter = /^(load_module|pid|server |listen|ssl_certificate|proxy_pass (orthanc|127\.0\.0\.1):4242;|include (\/etc\/nginx|\/t)\/peer\/\*\.map;)/;
+        expect(text.every((l) => twinParameter.test(l)), text.join("\n")).to.equal(true);
+        expect(changed).to.deep.include({ added: "listen 10.251.9.21:11113 ssl;" });
         expect(changed).to.deep.include({ removed: "listen 11112 ssl;" });
         expect(changed).to.deep.include({ added: "listen 10.251.9.6:11112 ssl;" });
     });
@@ -349,6 +356,15 @@ describe("local twin: its own network", () => {
         expect(plan.links.filter((l) => l.a.ns === "host" || l.b.ns === "host")).to.have.length(1);
     });
 
+    it("links the two instances to each other for the peer fallback, each end the instance's peer address", () => {
+        const plan = addressPlan(77);
+        const [one, two] = plan.instances;
+        const between = plan.links.filter((l) => [l.a.ns, l.b.ns].sort().join() === [one.ns, two.ns].sort().join());
+        expect(between).to.have.length(1);
+        expect([between[0].a.address, between[0].b.address]).to.deep.equal([`${one.peerAddress}/30`, `${two.peerAddress}/30`]);
+        expect(new Set(plan.instances.flatMap((i) => [i.address, i.databaseAddress, i.peerAddress])).size).to.equal(6);
+    });
+
     it("picks a /24 no route or address of the machine overlaps, and gives up when the whole block is taken", () => {
         expect(pickSubnetNumber(["0.0.0.0/0", "192.0.2.0/24", "10.251.5.0/24", "10.251.6.1"], 5)).to.equal(7);
         expect(pickSubnetNumber([], 254)).to.equal(254);
@@ -394,6 +410,18 @@ describe("local twin: measurements and the summary line", () => {
         expect(summaryLine(outcome({ gap: { failures: 1, seconds: 20.01, recovered: true } }))).to.contain("failover gap 20.1s");
         expect(summaryLine(outcome({ gap: { failures: 1, seconds: 45.2, recovered: false } }))).to.contain("failover gap >45.2s");
         expect(ceilTenth(19.96)).to.equal(20);
+    });
+
+    it("prints the scenarios' own lines: instance-kill with the first line's figures, orthanc-kill with what failed", () => {
+        expect(instanceKillLine(outcome({ modeledSeconds: 10, gap: { failures: 3, seconds: 6.51, recovered: true } }))).to.equal(
+            "twin instance-kill: 271 stored, 0 lost, 38 retried, failover gap 6.6s (modeled 10s)",
+        );
+        expect(orthancKillLine({ stored: 164, lost: 0, failed: 0 })).to.equal("twin orthanc-kill: 164 stored, 0 lost, 0 failed");
+    });
+
+    it("runs instance-kill and orthanc-kill, each under its own name", () => {
+        expect(SCENARIOS.map((s) => s.name)).to.include.members(["instance-kill", "orthanc-kill"]);
+        expect(MAX_MODELED_FAILOVER_SECONDS).to.equal(10);
     });
 
     it("passes only with nothing lost and a gap within the model", () => {
