@@ -18,5 +18,7 @@ export const HEALTH_PATH = "/healthz";
  */
 export const PEER_WEB_PORT = 8443;
 export const PEER_DICOM_PORT = 11113;
+/** The peer-only ports: one inbound rule each on the instances' security group, from the group itself. */
+export const PEER_PORTS = [PEER_WEB_PORT, PEER_DICOM_PORT] as const;
 /** RDS PostgreSQL. */
 export const DATABASE_PORT = 5432;

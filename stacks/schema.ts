@@ -2,6 +2,7 @@
 // Each leaf says what is allowed; that text is what a user reads when the value is wrong.
 import { z } from "zod";
 import { hostBitsSet, isPrivate, parseCidr, canonical } from "../rules/cidr";
+import { PEER_PORTS } from "../rules/ports";
 import { DNS_DEFAULT_TTL, DNS_RECOMMENDED_MAX_TTL, frontDoorName, isDnsName, LOWERCASE_DNS_NAME, LOWERCASE_RELATIVE_NAME, MAX_DNS_NAME_LENGTH, normalizeDnsName, relativeNameMeant } from "../rules/dnsName";
 
 /** The traffic patterns this build can deploy. Later front doors add themselves here. */
@@ -152,10 +153,11 @@ export const DNS_ROUTINGS = ["multivalue", "weighted", "failover"] as const;
 export const DNS_MAX_TTL = 300;
 /**
  * A rule naming an AWS-managed prefix list counts as the list's max entries against the 60 inbound rules of a
- * security group; the Route 53 health checkers' list weighs 25 and is named twice (443 and 11112).
+ * security group; the Route 53 health checkers' list weighs 25 and is named twice (443 and 11112). The instances'
+ * peer fallback takes one rule per peer-only port.
  */
 export const ROUTE53_HEALTH_CHECKERS_RULE_WEIGHT = 25;
-export const DNS_MAX_CLIENT_CIDR_RULES = 60 - 2 * ROUTE53_HEALTH_CHECKERS_RULE_WEIGHT;
+export const DNS_MAX_CLIENT_CIDR_RULES = 60 - 2 * ROUTE53_HEALTH_CHECKERS_RULE_WEIGHT - PEER_PORTS.length;
 
 const ZONE_NAME = "the name of an existing public hosted zone in Route 53, such as example.org";
 const RECORD_NAME = "a name relative to the zone, such as pacs (for pacs.example.org): labels of a-z 0-9 and inner -";

@@ -167,11 +167,11 @@ describe("DnsFrontDoor", () => {
         });
 
         it("leaves room in the security group for the health checkers' prefix list (25 rules on each checked port)", () => {
-            expect(DNS_MAX_CLIENT_CIDR_RULES).to.equal(10);
+            expect(DNS_MAX_CLIENT_CIDR_RULES).to.equal(8);
             const blocks = (n: number, third: number) => Array.from({ length: n }, (_, i) => `198.${third}.${i}.0/24`);
-            expect(problemsOf(dnsConfig({}, { "orthweb:network": { webClientCidrs: blocks(5, 51), dicomClientCidrs: blocks(5, 52) } }))).to.deep.equal([]);
-            const raw = dnsConfig({}, { "orthweb:network": { webClientCidrs: blocks(6, 51), dicomClientCidrs: blocks(5, 52) } });
-            expectOneProblem(raw, "orthweb:network.webClientCidrs + dicomClientCidrs", /got 11 blocks/, /allowed: 10 in all with frontDoor dns/, /prefix list/);
+            expect(problemsOf(dnsConfig({}, { "orthweb:network": { webClientCidrs: blocks(4, 51), dicomClientCidrs: blocks(4, 52) } }))).to.deep.equal([]);
+            const raw = dnsConfig({}, { "orthweb:network": { webClientCidrs: blocks(5, 51), dicomClientCidrs: blocks(4, 52) } });
+            expectOneProblem(raw, "orthweb:network.webClientCidrs + dicomClientCidrs", /got 9 blocks/, /allowed: 8 in all with frontDoor dns/, /prefix list/, /peer fallback takes 2/);
             const direct = withConfig({ "orthweb:network": { webClientCidrs: blocks(6, 51), dicomClientCidrs: blocks(5, 52) } });
             expect(problemsOf(direct), "direct has no health checkers").to.deep.equal([]);
         });
@@ -183,8 +183,8 @@ describe("DnsFrontDoor", () => {
                 const traffic = raw["orthweb:traffic"] as Record<string, unknown>;
                 return { ...raw, "orthweb:traffic": { ...traffic, clientVpn: { clients: ["reading-room-1"] } } };
             };
-            expect(problemsOf(withVpn(4, 4))).to.deep.equal([]);
-            expectOneProblem(withVpn(5, 4), "orthweb:network.webClientCidrs + dicomClientCidrs", /got 9 blocks/, /allowed: 8 in all/, /client VPN takes 2/);
+            expect(problemsOf(withVpn(3, 3))).to.deep.equal([]);
+            expectOneProblem(withVpn(4, 3), "orthweb:network.webClientCidrs + dicomClientCidrs", /got 7 blocks/, /allowed: 6 in all/, /client VPN takes 2/);
         });
 
         it("ignores a dns section when another front door is chosen", () => {
@@ -364,7 +364,7 @@ describe("DnsFrontDoor", () => {
         it("stays within the 60 inbound rules of the instance group, counting the prefix list by its weight", () => {
             const onInstances = built.ofType(TYPES.ingressRule).filter((r) => r.inputs.securityGroupId === "orthanc-instances-id");
             const used = onInstances.reduce((n, r) => n + (r.inputs.prefixListId ? ROUTE53_HEALTH_CHECKERS_RULE_WEIGHT : 1), 0);
-            expect(used).to.equal(53);
+            expect(used).to.equal(55);
             expect(used - 3 + DNS_MAX_CLIENT_CIDR_RULES).to.equal(60);
         });
 

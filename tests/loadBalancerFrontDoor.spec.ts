@@ -42,6 +42,8 @@ function expectInstanceIngressOnlyFrom(b: Built, expected: Record<string, number
     const bySource: Record<string, number[]> = {};
     for (const rule of rules) (bySource[rule.inputs.referencedSecurityGroupId] ??= []).push(rule.inputs.fromPort);
     const want = Object.fromEntries(Object.entries(expected).map(([sg, ports]) => [sgId(b, sg), ports]));
+    // The pair's own rules: the peer fallback, from the instances' group itself.
+    want[instanceSgId(b)] = [8443, 11113];
     expect(Object.fromEntries(Object.entries(bySource).map(([k, v]) => [k, v.sort((x, y) => x - y)]))).to.deep.equal(want);
 }
 

@@ -4,7 +4,7 @@
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
-import { DATABASE_PORT, PEER_DICOM_PORT, PEER_WEB_PORT } from "../../rules/ports";
+import { DATABASE_PORT, PEER_PORTS, PEER_WEB_PORT } from "../../rules/ports";
 import { s3ServiceName, tagsFor } from "../naming";
 import { PairContext } from "./shared";
 
@@ -119,6 +119,3 @@ function createSecurityGroups(ctx: PairContext, vpcId: pulumi.Output<string>) {
     }
     return { instanceSecurityGroup, databaseSecurityGroup };
 }
-
-/** The peer-only ports (nginx.ts): the instances reach each other there, and on nothing else. */
-export const PEER_PORTS = [PEER_WEB_PORT, PEER_DICOM_PORT] as const;
