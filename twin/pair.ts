@@ -251,11 +251,20 @@ export class TwinPair {
         return { file, conf };
     }
 
-    /** What peer.sh writes on an instance: the peer's address, in the map nginx includes. */
-    private writePeerMap(instance: Instance, peer: Instance): void {
+    /** What peer.sh writes on an instance: the peer's address (none: empty), in the map nginx includes. */
+    writePeerMap(instance: Instance, peer: Instance | undefined): void {
         const dir = path.join(this.files.dir, instance.name, "peer");
         fs.mkdirSync(dir, { recursive: true });
-        fs.writeFileSync(path.join(dir, PEER_MAP_FILE), `peer ${peer.peerAddress};\n`);
+        fs.writeFileSync(path.join(dir, PEER_MAP_FILE), peer ? `peer ${peer.peerAddress};\n` : "\n");
+    }
+
+    /** Reloads an instance's nginx (peer.sh sends the container's nginx a HUP; the same). */
+    async reloadNginx(index: number): Promise<void> {
+        const instance = this.plan.instances[index];
+        const [cmd, args] = inNs(instance.ns, "nginx", ["-s", "reload", "-p", path.join(this.files.dir, instance.name), "-e", "stderr", "-c", this.nginxConfigs[index].file]);
+        await must(cmd, args, { timeoutMs: 10000 });
+        // The old workers finish their connections; new ones read the new map.
+        await new Promise((r) => setTimeout(r, 1000));
     }
 
     private async startHaproxy(): Promise<void> {

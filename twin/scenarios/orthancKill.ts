@@ -6,7 +6,7 @@
 // HTTPS requests started after the kill that failed. A transfer already open on the process at the instant it dies
 // dies with it (nothing in front of a process can save that); those are counted apart and printed.
 import { now, routed, sleep, waitFor } from "../clients";
-import { say, states, TwinFailure, TwinPair } from "../pair";
+import { httpCodeIn, say, states, TwinFailure, TwinPair } from "../pair";
 import { Measured, Scenario, ScenarioContext } from "../scenario";
 import { modeledFailoverSeconds } from "../targetGroups";
 import * as path from "path";
@@ -57,6 +57,17 @@ async function run(pair: TwinPair, ctx: ScenarioContext): Promise<Measured> {
         `${beforeFrontDoor.map((s) => `${s.sessions} ${s.tg} connection(s)`).join(", ")}, each served through ${second.name}'s Orthanc`);
     await sleep(TIMING.afterDownSeconds * 1000);
 
+    // Out of the load balancer now, with its Orthanc still dead: with no peer known, nginx answers as it would
+    // without the fallback (502); with the peer back in the map, it serves again. Straight from the lb namespace.
+    const direct = () => httpCodeIn(plan.namespaces.lb, ["-K", pair.files.curlAuth, "--cacert", pair.files.cert, `https://${first.address}/system`]);
+    pair.writePeerMap(first, undefined);
+    await pair.reloadNginx(0);
+    const withoutPeer = await direct();
+    pair.writePeerMap(first, second);
+    await pair.reloadNginx(0);
+    const withPeer = await direct();
+    say(`  straight to ${first.name} (Orthanc dead): GET /system ${withoutPeer || "nothing"} with no peer known, ${withPeer || "nothing"} with the peer in its map again`);
+
     const restarted = now();
     await pair.restart(0);
     const upBound = Math.max(...tgs.map((t) => (t.healthCheck.healthyThreshold + 1) * t.healthCheck.intervalSeconds + t.healthCheck.timeoutSeconds)) + 15;
@@ -102,6 +113,8 @@ async function run(pair: TwinPair, ctx: ScenarioContext): Promise<Measured> {
     if (healthzAfterKill === "200") reasons.push(`${first.name}'s /healthz still answered 200 with its Orthanc dead: the fallback must not hide this instance's own failure`);
     for (const s of beforeFrontDoor) if (s.sessions === 0) reasons.push(`no ${s.tg} connection reached ${first.name} between the kill and HAProxy taking it out: the fallback was not exercised`);
     if (!cameBack) reasons.push(`${first.name} did not rejoin after its Orthanc restarted`);
+    if (withoutPeer !== "502") reasons.push(`with no peer known and its Orthanc dead, ${first.name} answered ${withoutPeer || "nothing"} instead of 502 (as without the fallback)`);
+    if (withPeer !== "200") reasons.push(`with the peer back in its map, ${first.name} answered ${withPeer || "nothing"} instead of 200 through the peer`);
     return { summary: [orthancKillLine({ stored, lost, failed })], reasons };
 }
 
