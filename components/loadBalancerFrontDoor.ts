@@ -28,6 +28,7 @@ import {
     LoadBalancerType,
     targetHealthCheck,
     TLS_SSL_POLICY,
+    unhealthyTargetHandling,
     usesElbAccount,
     WEB_DEREGISTRATION_DELAY_SECONDS,
     WAF_REDACTED_HEADERS,
@@ -37,7 +38,7 @@ import { LogWriter, loadBalancerLogsAccess, NLB_ACCESS_LOG_PREFIX, WAF_LOG_NAME_
 import { createLogBucket, LogBucket } from "./logBucket";
 import { Tags, tagsFor } from "./naming";
 
-export const DEFAULT_HEALTH_CHECK: HealthCheckSettings = { intervalSeconds: 10, healthyThreshold: 3, unhealthyThreshold: 2 };
+export const DEFAULT_HEALTH_CHECK: HealthCheckSettings = { intervalSeconds: 5, healthyThreshold: 3, unhealthyThreshold: 2 };
 
 export interface LoadBalancerFrontDoorArgs {
     readonly type: LoadBalancerType;
@@ -68,7 +69,7 @@ export interface LoadBalancerFrontDoorArgs {
     readonly dicomTls?: DicomTls;
     /** Days access logs and WAF logs are kept. @default ACCESS_LOG_RETENTION_DAYS (365 in prod, 30 in dev) */
     readonly logRetentionDays?: number;
-    /** @default DEFAULT_HEALTH_CHECK (10 s, 3 healthy, 2 unhealthy) */
+    /** @default DEFAULT_HEALTH_CHECK (5 s, 3 healthy, 2 unhealthy: out within 10 s) */
     readonly healthCheck?: HealthCheckSettings;
     readonly tags?: Tags;
 }
@@ -278,7 +279,7 @@ export class LoadBalancerFrontDoor extends pulumi.ComponentResource {
                     healthCheck: targetHealthCheck(healthCheck),
                     deregistrationDelay: spec.role === "dicom" ? DICOM_DEREGISTRATION_DELAY_SECONDS : WEB_DEREGISTRATION_DELAY_SECONDS,
                     // nginx on the instances does not parse PROXY headers.
-                    ...(nlb ? { proxyProtocolV2: false } : {}),
+                    ...(nlb ? { proxyProtocolV2: false, targetHealthStates: [unhealthyTargetHandling(spec.role as "web" | "dicom")] } : {}),
                     tags: tagsFor(`${name}-${spec.role}`, tags),
                 },
                 parent,

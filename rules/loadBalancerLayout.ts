@@ -156,6 +156,21 @@ export function targetHealthCheck(hc: HealthCheckSettings) {
     };
 }
 
+/**
+ * What an NLB (TCP/TLS target group) does with the established connections of a target that turns unhealthy.
+ * Not terminate them at once: when only the target's Orthanc died, its nginx still serves them through the peer
+ * instance (components/bootstrap/nginx.ts), and cutting them would fail exactly the transfers the fallback saved.
+ * New connections stop within the failover time either way; what is left drains for as long as a deregistered
+ * target's connections may (the deregistration delay), then the NLB closes it (AWS: `unhealthy.draining`).
+ * A dead machine's connections are dead already; clients see that from TCP, not from this setting.
+ */
+export function unhealthyTargetHandling(role: "web" | "dicom") {
+    return {
+        enableUnhealthyConnectionTermination: false,
+        unhealthyDrainingInterval: role === "dicom" ? DICOM_DEREGISTRATION_DELAY_SECONDS : WEB_DEREGISTRATION_DELAY_SECONDS,
+    };
+}
+
 /** The failover estimate for the stack outputs, with what it leaves out. */
 export function loadBalancerFailover(hc: HealthCheckSettings): FailoverSummary {
     const worstCaseSeconds = loadBalancerFailoverSeconds(hc);
@@ -165,8 +180,10 @@ export function loadBalancerFailover(hc: HealthCheckSettings): FailoverSummary {
             `${hc.intervalSeconds} s x ${hc.unhealthyThreshold} failed checks = ${worstCaseSeconds} s. The load balancer then sends new ` +
             `connections to the other instance only, and back after ${hc.healthyThreshold} good checks (${hc.intervalSeconds * hc.healthyThreshold} s).`,
         note:
-            "No DNS change is involved, so clients that cache addresses are not affected. Connections open to the failed instance " +
-            "break: browsers retry, modalities resend the association; transfers in flight must be repeated.",
+            "No DNS change is involved, so clients that cache addresses are not affected. When only an instance's Orthanc fails, its nginx " +
+            "hands requests and associations to the other instance's Orthanc (over TLS) until the load balancer stops sending it traffic, " +
+            "so clients see no failure. When the whole instance fails, connections open to it break: browsers retry, modalities resend " +
+            "the association; transfers in flight must be repeated.",
     };
 }
 

@@ -138,7 +138,8 @@ function dnsProblems(input: Record<string, unknown>, clientBlocks: number, tlsFa
     if (clientBlocks > limit && clientBlocks <= MAX_CLIENT_CIDR_RULES) {
         problems.push(
             `${NAMESPACE}:network.webClientCidrs + dicomClientCidrs: got ${clientBlocks} blocks; allowed: ${limit} in all with ` +
-                "frontDoor dns (the Route 53 health checkers' prefix list counts as 25 of the group's 60 inbound rules on each of 443 and 11112" +
+                "frontDoor dns (the Route 53 health checkers' prefix list counts as 25 of the group's 60 inbound rules on each of 443 and 11112, " +
+                "the instances' peer fallback takes 2" +
                 (vpnRules ? ", and the client VPN takes 2" : "") +
                 "). Summarise the blocks into larger ones.",
         );

@@ -5,7 +5,8 @@ import { isPlausibleEmail } from "../rules/alarms";
 import { DEFAULT_NONCURRENT_VERSION_DAYS } from "../rules/audit";
 import { hostBitsSet, isPrivate, parseCidr, canonical } from "../rules/cidr";
 import { AE_TITLE, MAX_MODALITY_NAME_LENGTH, MODALITY_NAME } from "../rules/modalities";
-import { DNS_RECOMMENDED_MAX_TTL, frontDoorName, isDnsName, LOWERCASE_DNS_NAME, LOWERCASE_RELATIVE_NAME, MAX_DNS_NAME_LENGTH, normalizeDnsName, relativeNameMeant } from "../rules/dnsName";
+import { PEER_PORTS } from "../rules/ports";
+import { DNS_DEFAULT_TTL, DNS_RECOMMENDED_MAX_TTL, frontDoorName, isDnsName, LOWERCASE_DNS_NAME, LOWERCASE_RELATIVE_NAME, MAX_DNS_NAME_LENGTH, normalizeDnsName, relativeNameMeant } from "../rules/dnsName";
 
 /** The traffic patterns this build can deploy. Later front doors add themselves here. */
 export const FRONT_DOORS = ["direct", "dns", "loadBalancer", "none"] as const;
@@ -177,7 +178,7 @@ const LB_INTERVAL = "a whole number of seconds from 5 to 300";
 const LB_THRESHOLD = "a whole number of consecutive checks from 2 to 10";
 
 export const loadBalancerHealthCheckSchema = section({
-    intervalSeconds: wholeNumber(5, 300, LB_INTERVAL).default(10),
+    intervalSeconds: wholeNumber(5, 300, LB_INTERVAL).default(5),
     healthyThreshold: wholeNumber(2, 10, LB_THRESHOLD).default(3),
     unhealthyThreshold: wholeNumber(2, 10, LB_THRESHOLD).default(2),
 });
@@ -210,10 +211,11 @@ export const DNS_ROUTINGS = ["multivalue", "weighted", "failover"] as const;
 export const DNS_MAX_TTL = 300;
 /**
  * A rule naming an AWS-managed prefix list counts as the list's max entries against the 60 inbound rules of a
- * security group; the Route 53 health checkers' list weighs 25 and is named twice (443 and 11112).
+ * security group; the Route 53 health checkers' list weighs 25 and is named twice (443 and 11112). The instances'
+ * peer fallback takes one rule per peer-only port.
  */
 export const ROUTE53_HEALTH_CHECKERS_RULE_WEIGHT = 25;
-export const DNS_MAX_CLIENT_CIDR_RULES = 60 - 2 * ROUTE53_HEALTH_CHECKERS_RULE_WEIGHT;
+export const DNS_MAX_CLIENT_CIDR_RULES = 60 - 2 * ROUTE53_HEALTH_CHECKERS_RULE_WEIGHT - PEER_PORTS.length;
 
 const ZONE_NAME = "the name of an existing public hosted zone in Route 53, such as example.org";
 const RECORD_NAME = "a name relative to the zone, such as pacs (for pacs.example.org): labels of a-z 0-9 and inner -";
@@ -231,7 +233,7 @@ export const dnsSchema = section({
         .refine((v) => !v.endsWith(".") && isDnsName(v, 1), allowed(RECORD_NAME))
         .transform(normalizeDnsName),
     routing: z.enum(DNS_ROUTINGS, allowed(DNS_ROUTINGS.join(" | "))).default("multivalue"),
-    ttl: wholeNumber(1, DNS_MAX_TTL, TTL).default(DNS_RECOMMENDED_MAX_TTL),
+    ttl: wholeNumber(1, DNS_MAX_TTL, TTL).default(DNS_DEFAULT_TTL),
     healthCheck: section({
         intervalSeconds: z.literal([10, 30], allowed(INTERVAL)).default(10),
         failureThreshold: wholeNumber(1, 10, THRESHOLD).default(2),

@@ -56,7 +56,8 @@ describe("under bare mocks (inputs echoed as state)", () => {
 
     it("still admits only 443 from the web blocks and 11112 from the DICOM blocks to the instances", () => {
         const sg = regs.find((r) => r.type === TYPES.securityGroup && r.name === "orthanc-instances")!;
-        const rules = of(TYPES.ingressRule).filter((r) => r.inputs.securityGroupId === sg.id);
+        // Besides the pair's own peer-fallback rules (from the group itself; orthancPair.spec.ts).
+        const rules = of(TYPES.ingressRule).filter((r) => r.inputs.securityGroupId === sg.id && r.inputs.referencedSecurityGroupId !== sg.id);
         expect(rules.map((r) => [r.inputs.fromPort, r.inputs.cidrIpv4])).to.have.deep.members([
             [443, "198.51.100.0/24"],
             [11112, "203.0.113.0/24"],

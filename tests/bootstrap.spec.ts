@@ -5,6 +5,7 @@ import { renderBootstrapFiles, renderCloudConfig, renderUserData, USER_DATA_LIMI
 import { renderCompose } from "../components/bootstrap/compose";
 import { renderNginxConf } from "../components/bootstrap/nginx";
 import { renderOrthancConfig, SECRET_PATHS, SECRETS_FILTER } from "../components/bootstrap/orthanc";
+import { renderPeerScript } from "../components/bootstrap/peerScript";
 import { renderStartScript, shellQuote } from "../components/bootstrap/startScript";
 import { SAMPLE } from "./fixtures";
 import { HEALTH_CHECKER_PORT, HEALTH_PATH } from "../rules/ports";
@@ -21,9 +22,74 @@ describe("instance bootstrap rendering", () => {
             expect(conf).to.match(/stream \{[\s\S]*proxy_pass orthanc_dicom;/);
         });
 
-        it("offers TLS 1.2 and 1.3 only, on both ports (load balancer and Route 53 checks need 1.2)", () => {
-            expect(conf.match(/ssl_protocols TLSv1\.2 TLSv1\.3;/g)).to.have.length(2);
+        it("offers TLS 1.2 and 1.3 only, on both ports and the peer hop (load balancer and Route 53 checks need 1.2)", () => {
+            const protocols = conf.match(/^\s*(proxy_)?ssl_protocols .*$/gm) ?? [];
+            expect(protocols.length).to.be.at.least(4);
+            for (const line of protocols) expect(line.trim()).to.match(/ssl_protocols TLSv1\.2 TLSv1\.3;$/);
             expect(conf).to.not.match(/TLSv1(\.1)?[ ;]/);
+        });
+
+        describe("peer fallback", () => {
+            const block = (start: string) => {
+                const from = conf.indexOf(start);
+                expect(from, start).to.be.at.least(0);
+                let depth = 0;
+                for (let i = conf.indexOf("{", from); i < conf.length; i++) {
+                    if (conf[i] === "{") depth++;
+                    if (conf[i] === "}" && --depth === 0) return conf.slice(from, i + 1);
+                }
+                throw new Error(`unclosed ${start}`);
+            };
+            const serverListening = (listen: string) => {
+                const at = conf.indexOf(`listen ${listen}`);
+                expect(at, listen).to.be.at.least(0);
+                const from = conf.slice(0, at).lastIndexOf("server {");
+                let depth = 0;
+                for (let i = from + "server ".length; i < conf.length; i++) {
+                    if (conf[i] === "{") depth++;
+                    if (conf[i] === "}" && --depth === 0) return conf.slice(from, i + 1);
+                }
+                throw new Error(`unclosed server of ${listen}`);
+            };
+
+            it("sends clients' requests to the local Orthanc, with a loopback relay to the peer as the backup", () => {
+                expect(block("upstream orthanc_web_or_peer")).to.match(/server orthanc:8042;\s+server 127\.0\.0\.1:18042 backup;/);
+                expect(conf.slice(conf.indexOf("location / {"))).to.match(/^location \/ \{\s+proxy_pass http:\/\/orthanc_web_or_peer;/);
+                expect(block("upstream orthanc_dicom {")).to.match(/server orthanc:4242;\s+server 127\.0\.0\.1:14242 backup;/);
+                expect(serverListening("11112 ssl")).to.include("proxy_pass orthanc_dicom;");
+            });
+
+            it("never lets /healthz reach the peer: it reports this instance's Orthanc", () => {
+                expect(block(`location = ${HEALTH_PATH}`)).to.include(`proxy_pass http://orthanc:${HEALTH_CHECKER_PORT}${HEALTH_PATH};`).and.not.include("orthanc_web_or_peer");
+                expect(block("upstream orthanc_web {")).to.not.include("backup");
+            });
+
+            it("relays on loopback only, over TLS, to the peer's peer-only ports; without a known peer, as without a fallback", () => {
+                const web = serverListening("127.0.0.1:18042;");
+                expect(web).to.include("proxy_pass https://$orthweb_peer:8443;");
+                expect(web).to.match(/if \(\$orthweb_peer = ""\) \{\s+return 502;/);
+                const dicom = serverListening("127.0.0.1:14242;");
+                expect(dicom).to.include("proxy_pass $orthweb_peer:11113;");
+                expect(dicom).to.include("proxy_ssl on;");
+                const maps = conf.match(/map "peer" \$orthweb_peer \{\s+default "";\s+include \/etc\/nginx\/peer\/\*\.map;\s+\}/g);
+                expect(maps, "one map in http, one in stream").to.have.length(2);
+            });
+
+            it("serves the peer-only ports with TLS, to the local Orthanc only, so nothing bounces back", () => {
+                const web = serverListening("8443 ssl;");
+                expect(web).to.include("proxy_pass http://orthanc_web;");
+                expect(web).to.include("ssl_certificate /etc/nginx/tls/server.crt;");
+                const dicom = serverListening("11113 ssl;");
+                expect(dicom).to.include("proxy_pass orthanc:4242;");
+            });
+
+            it("binds the peer-only ports and reads the map where the local twin says", () => {
+                const twin = renderNginxConf({ orthancHost: "127.0.0.1", certificatePath: "/c", keyPath: "/k", listenAddress: "10.200.0.2", peerListenAddress: "10.200.0.21", peerMapGlob: "/tmp/p/*.map" });
+                expect(twin).to.include("listen 10.200.0.21:8443 ssl;");
+                expect(twin).to.include("listen 10.200.0.21:11113 ssl;");
+                expect(twin).to.include("listen 127.0.0.1:18042;");
+                expect(twin).to.include("include /tmp/p/*.map;");
+            });
         });
 
         it("answers /healthz from the health checker on the instance, holding no credential and forwarding none", () => {
@@ -75,8 +141,8 @@ describe("instance bootstrap rendering", () => {
     describe("docker-compose.yml", () => {
         const doc = parse(renderCompose({ orthancImage: "o:1", nginxImage: "n:1", dir: "/opt/orthweb", region: "eu-west-1" }));
 
-        it("publishes only nginx's 443 and 11112; Orthanc stays on the compose network", () => {
-            expect(doc.services.nginx.ports).to.deep.equal(["443:443", "11112:11112"]);
+        it("publishes only nginx's 443 and 11112, and the peer-only 8443 and 11113; Orthanc stays on the compose network", () => {
+            expect(doc.services.nginx.ports).to.deep.equal(["443:443", "11112:11112", "8443:8443", "11113:11113"]);
             expect(doc.services.orthanc.ports).to.equal(undefined);
         });
 
@@ -98,6 +164,7 @@ describe("instance bootstrap rendering", () => {
             expect(doc.services.orthanc.restart).to.equal("unless-stopped");
             expect(doc.services.orthanc.volumes).to.deep.equal(["/opt/orthweb/run/orthanc.json:/etc/orthanc/orthanc.json:ro"]);
             expect(doc.services.nginx.volumes).to.include("/opt/orthweb/run/tls:/etc/nginx/tls:ro");
+            expect(doc.services.nginx.volumes).to.include("/opt/orthweb/run/peer:/etc/nginx/peer:ro");
         });
     });
 
@@ -159,6 +226,27 @@ describe("instance bootstrap rendering", () => {
         });
     });
 
+    describe("peer script", () => {
+        const script = renderPeerScript({ region: "eu-west-1", dir: "/opt/orthweb" });
+
+        it("finds the other running instance in its own VPC and security group through IMDSv2 and the EC2 API", () => {
+            expect(script).to.include('-X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 60" http://169.254.169.254/latest/api/token');
+            expect(script).to.include('"Name=vpc-id,Values=$vpc"');
+            expect(script).to.match(/"Name=instance\.group-id,Values=\$\(paste -sd, - <<<"\$sgs"\)"/);
+            expect(script).to.include('"Name=instance-state-name,Values=running"');
+            expect(script).to.include(`--query "Reservations[].Instances[?InstanceId!='$self'].PrivateIpAddress"`);
+            expect(script).to.not.match(/\b10\.\d+\.\d+\.\d+\b/);
+        });
+
+        it("writes only a checked IPv4 address to the map nginx reads, keeps it when the lookup fails, and reloads nginx on a change", () => {
+            expect(script).to.include(`readonly MAP="$DIR/run/peer/peer.map"`);
+            expect(script).to.include("grep -E '^[0-9]{1,3}(\\.[0-9]{1,3}){3}$'");
+            expect(script).to.match(/if ! peer=\$\(find_peer\); then[\s\S]*?return 0/);
+            expect(script).to.include('want="peer $peer;"');
+            expect(script).to.include("kill --signal HUP nginx");
+        });
+    });
+
     describe("cloud-config user data", () => {
         const userData = renderUserData(SAMPLE);
         const doc = parse(userData);
@@ -176,8 +264,11 @@ describe("instance bootstrap rendering", () => {
                 "/etc/systemd/system/orthweb.timer",
                 "/opt/orthweb/metadata-guard.sh",
                 "/etc/systemd/system/docker.service.d/orthweb-metadata-guard.conf",
+                "/opt/orthweb/peer.sh",
+                "/etc/systemd/system/orthweb-peer.service",
+                "/etc/systemd/system/orthweb-peer.timer",
             ]);
-            expect(doc.runcmd).to.deep.include(["systemctl", "enable", "--now", "orthweb.timer"]);
+            expect(doc.runcmd).to.deep.include(["systemctl", "enable", "--now", "orthweb.timer", "orthweb-peer.timer"]);
             expect(doc.runcmd).to.deep.include(["systemctl", "start", "orthweb.service"]);
         });
 
@@ -201,16 +292,17 @@ describe("instance bootstrap rendering", () => {
             }
         });
 
-        it("leaves room under EC2's 16 KB user-data limit, and refuses to exceed it", () => {
-            expect(Buffer.byteLength(userData)).to.be.lessThan(USER_DATA_LIMIT_BYTES * 0.75);
+        it("fits EC2's 16 KB user-data limit (for a manual boot: the program delivers the bundle), and refuses to exceed it", () => {
+            expect(Buffer.byteLength(userData)).to.be.lessThan(USER_DATA_LIMIT_BYTES);
             // Random text: gzip cannot shrink it below the limit.
             const huge = { ...SAMPLE, orthanc: { ...SAMPLE.orthanc, name: randomBytes(USER_DATA_LIMIT_BYTES).toString("hex") } };
             expect(() => renderUserData(huge)).to.throw(/16384/);
         });
 
-        it("makes only the start script executable and keeps the template private", () => {
+        it("makes only the start and peer scripts executable and keeps the template private", () => {
             const modes = Object.fromEntries(doc.write_files.map((f: { path: string; permissions: string }) => [f.path, f.permissions]));
             expect(modes["/opt/orthweb/start.sh"]).to.equal("0700");
+            expect(modes["/opt/orthweb/peer.sh"]).to.equal("0700");
             expect(modes["/opt/orthweb/orthanc.template.json"]).to.equal("0600");
             expect(renderCloudConfig([])).to.match(/^#cloud-config\nwrite_files: \[\]/);
         });

@@ -43,6 +43,8 @@ function expectInstanceIngressOnlyFrom(b: Built, expected: Record<string, number
     const bySource: Record<string, number[]> = {};
     for (const rule of rules) (bySource[rule.inputs.referencedSecurityGroupId] ??= []).push(rule.inputs.fromPort);
     const want = Object.fromEntries(Object.entries(expected).map(([sg, ports]) => [sgId(b, sg), ports]));
+    // The pair's own rules: the peer fallback, from the instances' group itself.
+    want[instanceSgId(b)] = [8443, 11113];
     expect(Object.fromEntries(Object.entries(bySource).map(([k, v]) => [k, v.sort((x, y) => x - y)]))).to.deep.equal(want);
 }
 
@@ -120,7 +122,8 @@ describe("LoadBalancerFrontDoor", () => {
                     port: "443",
                     path: "/healthz",
                     matcher: "200",
-                    interval: 10,
+                    interval: 5,
+                    timeout: 4,
                     healthyThreshold: 3,
                     unhealthyThreshold: 2,
                 });
@@ -130,6 +133,11 @@ describe("LoadBalancerFrontDoor", () => {
         it("keeps proxy protocol off and sets the deregistration delay deliberately", () => {
             expect(b.one(TYPES.targetGroup, "lb-web").inputs).to.include({ proxyProtocolV2: false, deregistrationDelay: 120 });
             expect(b.one(TYPES.targetGroup, "lb-dicom").inputs).to.include({ proxyProtocolV2: false, deregistrationDelay: 300 });
+        });
+
+        it("lets an unhealthy target's connections drain (the peer fallback may be carrying them) for the deregistration delay", () => {
+            expect(b.one(TYPES.targetGroup, "lb-web").inputs.targetHealthStates).to.deep.equal([{ enableUnhealthyConnectionTermination: false, unhealthyDrainingInterval: 120 }]);
+            expect(b.one(TYPES.targetGroup, "lb-dicom").inputs.targetHealthStates).to.deep.equal([{ enableUnhealthyConnectionTermination: false, unhealthyDrainingInterval: 300 }]);
         });
 
         it("attaches both instances to every target group, on the group's port", () => {
@@ -306,6 +314,11 @@ describe("LoadBalancerFrontDoor", () => {
             expect(alb.inputs).to.include({ loadBalancerType: "application", internal: false, dropInvalidHeaderFields: true, idleTimeout: 600, enableDeletionProtection: false });
             expect(alb.inputs.securityGroups).to.deep.equal([sgId(b, "lb-alb")]);
             expect(alb.inputs.subnets).to.deep.equal(subnetsOf(b, "publicSubnetIds"));
+        });
+
+        it("sets no target health state on the ALB's HTTPS target group (AWS takes it on TCP/TLS target groups only)", () => {
+            expect(b.one(TYPES.targetGroup, "lb-web").inputs.targetHealthStates).to.equal(undefined);
+            expect(b.one(TYPES.targetGroup, "lb-dicom").inputs.targetHealthStates[0]).to.deep.include({ enableUnhealthyConnectionTermination: false });
         });
 
         it("listens on HTTPS 443 with the pinned policy and the validated certificate, forwarding to an HTTPS target group", () => {
@@ -513,7 +526,7 @@ describe("LoadBalancerFrontDoor", () => {
         it("docs/load-balancer.md states the default failover time the model computes", () => {
             const doc = fs.readFileSync(path.resolve(__dirname, "../docs/load-balancer.md"), "utf8");
             const seconds = loadBalancerFailoverSeconds(DEFAULT_HEALTH_CHECK);
-            expect(seconds).to.equal(20);
+            expect(seconds).to.equal(10);
             expect(doc).to.include(`${DEFAULT_HEALTH_CHECK.intervalSeconds} s x ${DEFAULT_HEALTH_CHECK.unhealthyThreshold} = ${seconds} s`);
         });
     });

@@ -61,6 +61,10 @@ describe("rollout: the apply script and its SSM document", function () {
         expect(script.match(/stopping the rollout here"\n\s+(?:#.*\n\s+)?(?:while[\s\S]*?done <<<"\$targets"\n\s+)?exit 1/g)).to.have.length(2);
         // nginx.conf is mounted: a new one needs a restart that compose would not do.
         expect(script).to.include("'/opt/orthweb/nginx.conf') restart+=('nginx')");
+        // So is the health checker's script (its container reads it once).
+        expect(script).to.include("'/opt/orthweb/healthz.py') restart+=('healthz')");
+        // What cloud-init's runcmd would do on a manual boot: the units are new, so reload, then every timer.
+        expect(script).to.include("systemctl daemon-reload\n        systemctl enable --now orthweb.timer orthweb-peer.timer\n");
     });
 
     it("passes shellcheck, as rendered and inside the document", function () {

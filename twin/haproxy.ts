@@ -58,6 +58,9 @@ function serverOptions(tg: TargetGroupSpec): string {
     if (hc.port !== "traffic-port") opts.push(`port ${hc.port}`);
     // NLB HTTPS checks do not validate certificates and speak TLS 1.2 at most.
     if (hc.protocol === "HTTPS") opts.push("check-ssl verify none ssl-max-ver TLSv1.2");
+    // An NLB that terminates an unhealthy target's connections; without it they stay (the twin's scenarios are
+    // far shorter than any draining interval the program sets).
+    if (tg.unhealthyConnections.terminate) opts.push("on-marked-down shutdown-sessions");
     // A TLS target group: the NLB re-encrypts to the target without validating its certificate.
     if (tg.protocol === "TLS") opts.push("ssl verify none");
     return opts.join(" ");

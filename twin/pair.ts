@@ -6,9 +6,9 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
-import { renderNginxConf } from "../components/bootstrap/nginx";
 import { DATABASE_APP_USER } from "../components/bootstrap/databaseSetup";
 import { healthCheckerArgs, HEALTH_USER } from "../components/bootstrap/healthChecker";
+import { PEER_MAP_FILE, renderNginxConf } from "../components/bootstrap/nginx";
 import { ADMIN_USER } from "../components/bootstrap/orthanc";
 import { DATABASE_NAME, DATABASE_USER } from "../components/orthancPair";
 import { DATABASE_PORT, DICOM_PORT, HEALTH_CHECKER_PORT, ORTHANC_HTTP_PORT, WEB_PORT } from "../rules/ports";
@@ -172,6 +172,9 @@ export class TwinPair {
         for (const instance of plan.instances) this.nginxConfigs.push(this.writeNginxConfig(instance, program.bootstrap));
         say(`nginx.conf: renderNginxConf() with the twin's parameters; differences from the instance's nginx.conf (${first.name}):`);
         for (const c of lineChanges(program.bootstrap.nginxConf, this.nginxConfigs[0].conf)) say(`  ${c.removed !== undefined ? `- ${c.removed}` : `+ ${c.added}`}`);
+        plan.instances.forEach((instance, i) => this.writePeerMap(instance, plan.instances[1 - i]));
+        say(`peer fallback: each instance's ${PEER_MAP_FILE} names the other's address on the instance link (${plan.instances.map((i) => `${i.name} ${i.peerAddress}`).join(", ")}), ` +
+            "written by the twin where peer.sh writes what the EC2 API answers");
         this.nginxConfigs.forEach((n, i) => nginxTest(plan.instances[i].ns, n.file, files));
 
         // The first Orthanc creates the schema; the second joins it (both with Lock false).
@@ -291,7 +294,16 @@ export class TwinPair {
             dicomClientCaPath = this.modalityCertificates.ca.cert;
         }
         const conf = debianNginxConf(
-            renderNginxConf({ orthancHost: "127.0.0.1", certificatePath: files.cert, keyPath: files.key, pidPath: path.join(dir, "nginx.pid"), listenAddress: instance.address, dicomClientCaPath }),
+            renderNginxConf({
+                orthancHost: "127.0.0.1",
+                certificatePath: files.cert,
+                keyPath: files.key,
+                pidPath: path.join(dir, "nginx.pid"),
+                listenAddress: instance.address,
+                peerListenAddress: instance.peerAddress,
+                peerMapGlob: path.join(dir, "peer", "*.map"),
+                dicomClientCaPath,
+            }),
         );
         const file = path.join(dir, "nginx.conf");
         fs.writeFileSync(file, conf);
@@ -306,6 +318,22 @@ export class TwinPair {
             this.nginxConfigs[index] = written;
             this.lab.signal(`nginx-${instance.name}`, "SIGHUP");
         });
+    }
+
+    /** What peer.sh writes on an instance: the peer's address (none: empty), in the map nginx includes. */
+    writePeerMap(instance: Instance, peer: Instance | undefined): void {
+        const dir = path.join(this.files.dir, instance.name, "peer");
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(path.join(dir, PEER_MAP_FILE), peer ? `peer ${peer.peerAddress};\n` : "\n");
+    }
+
+    /** Reloads an instance's nginx (peer.sh sends the container's nginx a HUP; the same). */
+    async reloadNginx(index: number): Promise<void> {
+        const instance = this.plan.instances[index];
+        const [cmd, args] = inNs(instance.ns, "nginx", ["-s", "reload", "-p", path.join(this.files.dir, instance.name), "-e", "stderr", "-c", this.nginxConfigs[index].file]);
+        await must(cmd, args, { timeoutMs: 10000 });
+        // The old workers finish their connections; new ones read the new map.
+        await new Promise((r) => setTimeout(r, 1000));
     }
 
     private async startHaproxy(): Promise<void> {

@@ -6,7 +6,7 @@
 // sees it healthy. Any failure exits non-zero: the association fails, `pulumi up` fails, the next instance waits.
 import { ROLLOUT_TIMING } from "../../rules/rollout";
 import { WEB_PORT } from "../../rules/ports";
-import { BOOTSTRAP_DIR } from "./index";
+import { BOOTSTRAP_DIR, BOOTSTRAP_TIMERS } from "./index";
 import { shellQuote } from "./startScript";
 
 export interface ApplyScriptParams {
@@ -21,7 +21,7 @@ export interface ApplyScriptParams {
 }
 
 /** Files whose change needs a container restart that `docker compose up` would not do by itself. */
-export const RESTART_ON_CHANGE: Readonly<Record<string, string>> = { "nginx.conf": "nginx" };
+export const RESTART_ON_CHANGE: Readonly<Record<string, string>> = { "nginx.conf": "nginx", "healthz.py": "healthz" };
 
 export function renderApplyScript(p: ApplyScriptParams): string {
     const dir = p.dir ?? BOOTSTRAP_DIR;
@@ -120,7 +120,7 @@ main() {
         if [ -n "$targets" ]; then sleep "$DRAIN_SECONDS"; fi
 
         systemctl daemon-reload
-        systemctl enable --now orthweb.timer
+        systemctl enable --now ${BOOTSTRAP_TIMERS.join(" ")}
         # start.sh: installs Docker once, fetches the secrets, brings the containers up, restarts what read a changed secret.
         systemctl start orthweb.service
         while read -r path; do

@@ -1,8 +1,10 @@
-// docker-compose.yml: Orthanc, reachable only on the compose network, behind nginx, which publishes 443 and 11112.
+// docker-compose.yml: Orthanc, reachable only on the compose network, behind nginx, which publishes 443 and 11112
+// (and the peer-only ports 8443 and 11113).
 import { stringify } from "yaml";
-import { DICOM_PORT, ORTHANC_HTTP_PORT, WEB_PORT } from "../../rules/ports";
+import { DICOM_PORT, ORTHANC_HTTP_PORT, PEER_DICOM_PORT, PEER_WEB_PORT, WEB_PORT } from "../../rules/ports";
 import { DEFAULT_HEALTH_CHECKER_LISTEN, healthCheckerArgs } from "./healthChecker";
 import { CONTAINER_BRIDGE, CONTAINER_SUBNET, DYNAMIC_ADDRESS_RANGE, ORTHANC_CONTAINER_ADDRESS } from "./metadataGuard";
+import { PEER_MAP_DIR } from "./nginx";
 
 export interface ComposeParams {
     readonly orthancImage: string;
@@ -43,8 +45,10 @@ export function renderCompose(p: ComposeParams): string {
                 image: p.nginxImage,
                 restart: "unless-stopped",
                 depends_on: ["orthanc", "healthz"],
-                ports: [`${WEB_PORT}:${WEB_PORT}`, `${DICOM_PORT}:${DICOM_PORT}`],
-                volumes: [`${p.dir}/nginx.conf:/etc/nginx/nginx.conf:ro`, `${p.dir}/run/tls:/etc/nginx/tls:ro`],
+                // The peer-only ports: the other instance's nginx hands work here when its Orthanc refuses it.
+                ports: [`${WEB_PORT}:${WEB_PORT}`, `${DICOM_PORT}:${DICOM_PORT}`, `${PEER_WEB_PORT}:${PEER_WEB_PORT}`, `${PEER_DICOM_PORT}:${PEER_DICOM_PORT}`],
+                // run/peer: where peer.sh writes the peer's address.
+                volumes: [`${p.dir}/nginx.conf:/etc/nginx/nginx.conf:ro`, `${p.dir}/run/tls:/etc/nginx/tls:ro`, `${p.dir}/run/peer:${PEER_MAP_DIR}:ro`],
                 logging,
                 // Without raw sockets nginx cannot forge Orthanc's address (or ARP) to get past the metadata guard.
                 cap_drop: ["NET_RAW"],

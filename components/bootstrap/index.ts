@@ -8,6 +8,7 @@ import { renderHealthChecker } from "./healthChecker";
 import { renderNginxConf } from "./nginx";
 import { OrthancParams, renderOrthancJson } from "./orthanc";
 import { DOCKER_DROP_IN_PATH, METADATA_GUARD_FILE, renderDockerDropIn, renderMetadataGuard } from "./metadataGuard";
+import { renderPeerScript } from "./peerScript";
 import { DICOM_CLIENT_CA_FILE, renderStartScript, StartScriptParams } from "./startScript";
 
 export const BOOTSTRAP_DIR = "/opt/orthweb";
@@ -63,6 +64,31 @@ OnUnitActiveSec=15min
 WantedBy=timers.target
 `;
 
+const PEER_SERVICE_UNIT = `[Unit]
+Description=Orthweb: find the peer instance
+After=network-online.target
+
+[Service]
+Type=oneshot
+TimeoutStartSec=50
+ExecStart=${BOOTSTRAP_DIR}/peer.sh
+`;
+
+/** The peer is looked up again every minute: a replaced peer comes back with a new address. */
+const PEER_TIMER_UNIT = `[Unit]
+Description=Orthweb: find the peer instance
+
+[Timer]
+OnBootSec=1min
+OnUnitActiveSec=1min
+
+[Install]
+WantedBy=timers.target
+`;
+
+/** The timers an instance runs: the start script's (secrets, restarts) and peer.sh's (the peer's address). */
+export const BOOTSTRAP_TIMERS = ["orthweb.timer", "orthweb-peer.timer"] as const;
+
 export function renderBootstrapFiles(p: BootstrapParams): BootstrapFile[] {
     const dir = BOOTSTRAP_DIR;
     return [
@@ -76,6 +102,9 @@ export function renderBootstrapFiles(p: BootstrapParams): BootstrapFile[] {
         { path: "/etc/systemd/system/orthweb.timer", permissions: "0644", content: TIMER_UNIT },
         { path: `${dir}/${METADATA_GUARD_FILE}`, permissions: "0700", content: renderMetadataGuard() },
         { path: DOCKER_DROP_IN_PATH, permissions: "0644", content: renderDockerDropIn(dir) },
+        { path: `${dir}/peer.sh`, permissions: "0700", content: renderPeerScript({ region: p.region, dir }) },
+        { path: "/etc/systemd/system/orthweb-peer.service", permissions: "0644", content: PEER_SERVICE_UNIT },
+        { path: "/etc/systemd/system/orthweb-peer.timer", permissions: "0644", content: PEER_TIMER_UNIT },
     ];
 }
 
@@ -105,7 +134,7 @@ export function renderCloudConfig(files: BootstrapFile[]): string {
         })),
         runcmd: [
             ["systemctl", "daemon-reload"],
-            ["systemctl", "enable", "--now", "orthweb.timer"],
+            ["systemctl", "enable", "--now", ...BOOTSTRAP_TIMERS],
             ["systemctl", "start", "orthweb.service"],
         ],
     };

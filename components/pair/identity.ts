@@ -95,6 +95,8 @@ function createRole(ctx: PairContext, data: DataStore, secretArns: pulumi.Input<
                         { Sid: "ReadSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: defined(secrets) },
                         { Sid: "UseDataKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [keyArn] },
                         ...(cacheArns ? imageCacheStatements(cacheArns) : []),
+                        // peer.sh finds the other instance of the pair; AWS cannot scope DescribeInstances to resources.
+                        { Sid: "FindPeer", Effect: "Allow", Action: ["ec2:DescribeInstances"], Resource: "*" },
                     ],
                 }),
             ),

@@ -3,7 +3,8 @@ import { Scenario } from "../scenario";
 import { dbOutage } from "./dbOutage";
 import { dicomSenders } from "./dicomSenders";
 import { instanceKill } from "./instanceKill";
+import { orthancKill } from "./orthancKill";
 import { rotation } from "./rotation";
 import { upgrade } from "./upgrade";
 
-export const SCENARIOS: readonly Scenario[] = [instanceKill, dbOutage, rotation, upgrade, dicomSenders];
+export const SCENARIOS: readonly Scenario[] = [instanceKill, orthancKill, dbOutage, rotation, upgrade, dicomSenders];
