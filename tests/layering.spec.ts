@@ -79,6 +79,20 @@ describe("layering", () => {
         expect(imported.some((s) => s.startsWith("./components/"))).to.equal(true);
     });
 
+    it("the README's Layout has one line per top-level folder, and only folders that exist", () => {
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        const block = /^## Layout\n\n```\n([\s\S]*?)```/m.exec(readme);
+        expect(block, "a Layout section with a code block").to.not.equal(null);
+        const listed = block![1].split("\n").map((l) => /^(\S+)\/\s/.exec(l)?.[1]).filter((x): x is string => x !== undefined);
+        const ignored = new Set([".git", "node_modules", "bin", ".nyc_output"]); // .gitignore'd or git's
+        const folders = fs
+            .readdirSync(ROOT, { withFileTypes: true })
+            .filter((e) => e.isDirectory() && !ignored.has(e.name) && fs.readdirSync(path.join(ROOT, e.name)).length > 0)
+            .map((e) => e.name);
+        expect([...listed].sort()).to.deep.equal([...folders].sort());
+        expect(new Set(listed).size).to.equal(listed.length);
+    });
+
     describe("the check itself", () => {
         it("finds every form of import", () => {
             const text = [
