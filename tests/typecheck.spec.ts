@@ -8,7 +8,6 @@ import { parse } from "yaml";
 
 const ROOT = path.resolve(__dirname, "..");
 // Plain JavaScript beside the start-up benchmark: what Pulumi's language host (run.js) hands ts-node.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const host = require("../tools/pulumi-load.js") as {
     tsconfigOption(root?: string): string | undefined;
     tsNodeOptions(root?: string, env?: Record<string, string | undefined>): { options: { transpileOnly?: boolean; project: string; compilerOptions: Record<string, unknown> } };
