@@ -90,7 +90,8 @@ export const networkSchema = section({
 const MODALITY_NAME_TEXT = `a name usable in a certificate CN: 1 to ${MAX_MODALITY_NAME_LENGTH} of a-z 0-9 -, not starting or ending with -`;
 const AE_TITLE_TEXT = "a DICOM AE title: 1 to 16 characters of A-Z a-z 0-9 space _ - . (no leading or trailing space)";
 /**
- * Each modality adds ~220 bytes to orthanc.json, which travels in the instances' user data (16 KB in EC2):
+ * Each modality adds ~220 bytes to orthanc.json. The program delivers it in the config bundle (no size limit), but
+ * the cloud-config for a manual boot (renderUserData) must stay under EC2's 16 KB of user data:
  * tests/dicomSenders.spec.ts renders this many of the longest kind and checks that they fit with room to spare.
  */
 export const MAX_MODALITIES = 12;
@@ -143,7 +144,7 @@ export const orthancSchema = section({
         .default("ORTHANC"),
     modalities: z
         .array(modalitySchema(), allowed(`a list of modalities, each a map with name, aet and optionally cidr`))
-        .max(MAX_MODALITIES, allowed(`at most ${MAX_MODALITIES} modalities (their entries travel in the 16 KB instance user data)`))
+        .max(MAX_MODALITIES, allowed(`at most ${MAX_MODALITIES} modalities (each is an orthanc.json entry and a certificate; the cloud-config for a manual boot must fit 16 KB)`))
         .superRefine(rejectRepeated("name", (v) => v, "used by another modality; allowed: unique names (each gets its own certificate)"))
         // Orthanc compares AE titles case-insensitively (StrictAetComparison false).
         .superRefine(rejectRepeated("aet", (v) => v.toUpperCase(), "used by another modality (AE titles compare case-insensitively); allowed: unique AE titles"))
