@@ -3,7 +3,7 @@
 // healthy again once PostgreSQL is back, with nobody restarting anything. Clients keep retrying through it.
 // Summary line: `twin db-outage: healthz 5xx after <S>s, healthy again after <T>s`.
 import * as path from "path";
-import { now, sleep } from "../clients";
+import { now, sleep, waitFor } from "../clients";
 import { say, TwinPair } from "../pair";
 import { Measured, Scenario, ScenarioContext } from "../scenario";
 import { ceilTenth } from "../summary";
@@ -54,6 +54,11 @@ async function run(pair: TwinPair, ctx: ScenarioContext): Promise<Measured> {
     const up = await watchHealth(pair, (c) => c === "200", started, TIMING.recoveryBoundSeconds * 1000, now);
     pair.plan.instances.forEach((inst, i) => say(`  ${inst.name} /healthz 200 ${up[i] === undefined ? "NOT" : `${up[i]!.toFixed(1)}s`} after the start`));
     const recovered = now();
+    // HAProxy took both instances out during the outage and puts them back after healthyThreshold good checks. (An NLB
+    // with every target unhealthy fails open and keeps sending; HAProxy does not, so the twin waits for the rise.)
+    const riseBound = Math.max(...pair.targetGroups.map((t) => (t.healthCheck.healthyThreshold + 1) * t.healthCheck.intervalSeconds + t.healthCheck.timeoutSeconds)) + 10;
+    const servedAgain = await waitFor(() => client.attempts.some((a) => a.ok && a.startMs >= recovered), riseBound * 1000, 250);
+    say(`  the front door ${servedAgain ? `acknowledged a C-STORE again ${((now() - recovered) / 1000).toFixed(1)}s after both /healthz were 200` : `acknowledged no C-STORE within ${riseBound}s`}`);
     await sleep(TIMING.afterSeconds * 1000);
 
     const orthancsAlive = pair.plan.instances.filter((inst) => lab.isRunning(inst.name)).length;

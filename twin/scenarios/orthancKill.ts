@@ -6,6 +6,7 @@
 // HTTPS requests started after the kill that failed. A transfer already open on the process at the instant it dies
 // dies with it (nothing in front of a process can save that); those are counted apart and printed.
 import { now, routed, sleep, waitFor } from "../clients";
+import { PROBE_TIMEOUT_SECONDS, RESULT_MAX_AGE_SECONDS } from "../../components/bootstrap/healthChecker";
 import { httpCodeIn, say, states, TwinFailure, TwinPair } from "../pair";
 import { Measured, Scenario, ScenarioContext } from "../scenario";
 import { modeledFailoverSeconds } from "../targetGroups";
@@ -42,8 +43,11 @@ async function run(pair: TwinPair, ctx: ScenarioContext): Promise<Measured> {
     const atKill = sessionsAt();
     const killed = now();
     await lab.crash(first.name);
-    const healthzAfterKill = await pair.healthz(0);
-    say(`killed Orthanc of ${first.name} (SIGKILL); its nginx stays up; its /healthz now answers ${healthzAfterKill || "nothing"}`);
+    // The health checker answers from its last probe, at most RESULT_MAX_AGE_SECONDS old: /healthz turns within that.
+    const healthzBound = RESULT_MAX_AGE_SECONDS + PROBE_TIMEOUT_SECONDS + 2;
+    let healthzAfterKill = await pair.healthz(0);
+    await waitFor(async () => (healthzAfterKill = await pair.healthz(0)) !== "200", healthzBound * 1000, 200);
+    say(`killed Orthanc of ${first.name} (SIGKILL); its nginx stays up; its /healthz answers ${healthzAfterKill || "nothing"} ${((now() - killed) / 1000).toFixed(1)}s after the kill`);
 
     const out = () => watcher.of(first.name).length === tgs.length && watcher.of(first.name).every((s) => !routed(s));
     const downBound = Math.max(...tgs.map((t) => modeledFailoverSeconds(t) + t.healthCheck.timeoutSeconds)) + 15;
@@ -110,7 +114,7 @@ async function run(pair: TwinPair, ctx: ScenarioContext): Promise<Measured> {
     if (failed > 0) reasons.push(`${failed} request(s) started after Orthanc died failed (${failedStores.length} C-STORE, ${failedRequests.length} HTTPS): the peer fallback did not take them`);
     if (failedBefore > 0) reasons.push(`${failedBefore} request(s) failed before the kill`);
     if (stored === 0) reasons.push("nothing was stored");
-    if (healthzAfterKill === "200") reasons.push(`${first.name}'s /healthz still answered 200 with its Orthanc dead: the fallback must not hide this instance's own failure`);
+    if (healthzAfterKill === "200") reasons.push(`${first.name}'s /healthz still answered 200 ${healthzBound}s after its Orthanc died: the fallback must not hide this instance's own failure`);
     for (const s of beforeFrontDoor) if (s.sessions === 0) reasons.push(`no ${s.tg} connection reached ${first.name} between the kill and HAProxy taking it out: the fallback was not exercised`);
     if (!cameBack) reasons.push(`${first.name} did not rejoin after its Orthanc restarted`);
     if (withoutPeer !== "502") reasons.push(`with no peer known and its Orthanc dead, ${first.name} answered ${withoutPeer || "nothing"} instead of 502 (as without the fallback)`);
