@@ -34,3 +34,4 @@ export const certificateNotice = outputs.certificateNotice;
 export const failover = outputs.failover;
 export const vpnEndpointId = outputs.vpnEndpointId;
 export const vpnProfiles = outputs.vpnProfiles;
+export const siteToSiteVpn = outputs.siteToSiteVpn;

@@ -10,6 +10,7 @@ import { passThroughNames } from "./rules/loadBalancerLayout";
 import { DnsFrontDoor } from "./components/dnsFrontDoor";
 import { stackTags } from "./components/naming";
 import { OrthancPair } from "./components/orthancPair";
+import { SiteToSiteVpnAccess, SiteToSiteVpnDetails } from "./components/siteToSiteVpnAccess";
 import { configWarnings, StackConfig } from "./stacks/config";
 import { frontDoorName } from "./rules/dnsName";
 import { DICOM_PORT } from "./rules/ports";
@@ -40,10 +41,12 @@ export interface StackOutputs {
     readonly vpnEndpointId?: pulumi.Output<string>;
     /** With a client VPN: client name -> complete .ovpn profile. A secret. */
     readonly vpnProfiles?: pulumi.Output<Record<string, string>>;
+    /** With a site-to-site VPN: per tunnel addresses and keys, a swanctl.conf, the parameters. A secret. */
+    readonly siteToSiteVpn?: pulumi.Output<SiteToSiteVpnDetails>;
 }
 
 /** Logical names of the components; every child's name starts with its component's. */
-export const COMPONENT_NAMES = { pair: "orthanc", direct: "direct", dns: "dns", loadBalancer: "lb", vpn: "vpn" } as const;
+export const COMPONENT_NAMES = { pair: "orthanc", direct: "direct", dns: "dns", loadBalancer: "lb", vpn: "vpn", site: "site" } as const;
 
 /** Where the instances live for a front door: public with Elastic IPs, or private behind it. */
 export function placementFor(frontDoor: StackConfig["traffic"]["frontDoor"]): "public" | "private" {
@@ -159,6 +162,7 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         environment: config.environment,
         placement: placementFor(frontDoor),
         vpcCidr: config.network.vpcCidr,
+        internetAccess: config.network.internetAccess,
         instanceType: config.orthanc.instanceType,
         orthancImage: config.orthanc.image,
         nginxImage: config.orthanc.nginxImage,
@@ -198,6 +202,19 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
             tags,
         });
 
+    const siteConfig = config.traffic.siteToSiteVpn;
+    const site =
+        siteConfig &&
+        new SiteToSiteVpnAccess(COMPONENT_NAMES.site, {
+            vpcId: pair.vpcId,
+            vpcCidr: config.network.vpcCidr,
+            routeTableIds: pair.routeTableIds,
+            attachmentSubnetIds: pair.instanceIds.map((_, i) => pair.privateSubnetIds.apply((ids) => ids?.[i])),
+            instanceSecurityGroupId: pair.securityGroupId,
+            ...siteConfig,
+            tags,
+        });
+
     return {
         frontDoor,
         webUrls: entry.webUrls,
@@ -215,5 +232,6 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         failover: entry.failover,
         vpnEndpointId: vpn?.endpointId,
         vpnProfiles: vpn?.profiles,
+        siteToSiteVpn: site?.config,
     };
 }

@@ -1,6 +1,7 @@
 // What users and modalities connect to, read from the planned resources: load balancer listeners (and the alias
 // records naming them), health-checked DNS names, the instances' own public names, and the Client VPN endpoint
 // with the private names behind it. Pure.
+import { SITE_TYPES } from "./siteToSite";
 import { Host, ListenerInfo, LoadBalancerInfo, PlanModel } from "./planModel";
 import { DICOM_PORT, WEB_PORT } from "../rules/ports";
 
@@ -187,10 +188,11 @@ export function endpointsOf(model: PlanModel, ctx: EndpointContext): Endpoint[] 
     return [...front, ...directEndpoints(model, ctx, covered), ...vpnEndpoints(model, ctx)];
 }
 
-/** The front door of the plan, read from what it registers: loadBalancer, dns, direct or none, plus clientVpn. */
+/** The front door of the plan, read from what it registers: loadBalancer, dns, direct or none, plus site-to-site and clientVpn. */
 export function patternOf(model: PlanModel, endpoints: Endpoint[]): string {
     const kinds = new Set(endpoints.map((e) => e.frontDoor));
     const main = kinds.has("loadBalancer") ? "loadBalancer" : kinds.has("dns") ? "dns" : kinds.has("direct") ? "direct" : "none";
     const detail = main === "loadBalancer" ? ` (${[...new Set(model.loadBalancers.map((lb) => lb.type))].join(" + ")})` : "";
-    return `${main}${detail}${model.vpnEndpoints.length > 0 ? " + clientVpn" : ""}`;
+    const site = model.ofType(SITE_TYPES.vpnConnection).length > 0 ? " + site-to-site" : "";
+    return `${main}${detail}${site}${model.vpnEndpoints.length > 0 ? " + clientVpn" : ""}`;
 }

@@ -22,6 +22,10 @@
 //              $1/month per customer-managed key, $0.03 per 10k requests.
 //  [secrets]   infracost output in github.com/gordonmurray/terraform_aws_rds_postgres_atlas README (us-east-1):
 //              aws_secretsmanager_secret $0.40/month, aws_kms_key $1.00/month.
+//  [vpn-s2s]   ../shared/AWS-CHECKLIST.md "Site-to-site VPN" (2026): $0.05 per VPN connection-hour, whether the
+//              tunnels carry traffic or not.
+//  [tgw]       https://aws.amazon.com/transit-gateway/pricing/ (us-east-1): $0.05 per attachment-hour, $0.02/GB
+//              processed [verify: not re-read for this table].
 //  [s3]        https://aws.amazon.com/s3/pricing/ first-50-TB tier of S3 Standard, $0.023/GB-month [verify: not
 //              re-read for this table; public summaries give $0.021-0.026 by region].
 
@@ -46,6 +50,7 @@ export interface PriceList {
     readonly natGatewayHour: number;
     readonly natGatewayGb: number;
     readonly interfaceEndpointAzHour: number;
+    readonly interfaceEndpointGb: number;
     readonly albHour: number;
     readonly albLcuHour: number;
     readonly nlbHour: number;
@@ -57,6 +62,10 @@ export interface PriceList {
     readonly route53HealthCheckFeatureMonth: number;
     readonly clientVpnAssociationHour: number;
     readonly clientVpnConnectionHour: number;
+    /** A site-to-site VPN connection (both tunnels), per hour it exists. */
+    readonly siteToSiteVpnConnectionHour: number;
+    readonly transitGatewayAttachmentHour: number;
+    readonly transitGatewayGb: number;
     readonly wafWebAclMonth: number;
     readonly wafRuleMonth: number;
     readonly wafPerMillionRequests: number;
@@ -89,6 +98,7 @@ export const PRICES: PriceList = {
     natGatewayHour: 0.045, // [checklist]
     natGatewayGb: 0.045, // [checklist]
     interfaceEndpointAzHour: 0.01, // [checklist]
+    interfaceEndpointGb: 0.01, // [checklist]
     albHour: 0.0225, // [checklist]
     albLcuHour: 0.008, // [checklist]
     nlbHour: 0.0225, // [checklist]
@@ -99,6 +109,9 @@ export const PRICES: PriceList = {
     route53HealthCheckFeatureMonth: 1.0, // [checklist]: HTTPS, 10 s interval, string match, latency
     clientVpnAssociationHour: 0.1, // [checklist]
     clientVpnConnectionHour: 0.05, // [checklist]
+    siteToSiteVpnConnectionHour: 0.05, // [vpn-s2s]
+    transitGatewayAttachmentHour: 0.05, // [tgw]
+    transitGatewayGb: 0.02, // [tgw]
     wafWebAclMonth: 5.0, // [checklist]
     wafRuleMonth: 1.0, // [checklist]
     wafPerMillionRequests: 0.6, // [checklist]

@@ -536,6 +536,8 @@ const SECRET_PROPERTIES: Record<string, (props: Record<string, any>) => string[]
     "aws:iam/serverCertificate:ServerCertificate": () => ["privateKey"],
     "aws:rds/instance:Instance": () => ["password"],
     "aws:rds/cluster:Cluster": () => ["masterPassword"],
+    // AWS needs the tunnels' keys themselves; with SecretsManager storage it keeps them in a secret of its own.
+    "aws:ec2/vpnConnection:VpnConnection": (props) => (known(() => props.presharedKeyStorage) === "SecretsManager" ? ["tunnel1PresharedKey", "tunnel2PresharedKey"] : []),
     // A String parameter is readable by anyone with ssm:GetParameter; only SecureString is encrypted.
     "aws:ssm/parameter:Parameter": (props) => (known(() => props.type) === "SecureString" ? ["value", "insecureValue"] : []),
 };

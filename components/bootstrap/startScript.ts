@@ -11,6 +11,8 @@ export interface StartScriptParams {
     readonly dir: string;
     readonly secretArns: { readonly database: string; readonly admin: string; readonly tls: string };
     readonly composeVersion?: string;
+    /** s3:// URL of the compose plugin (its checksum at the same URL + .sha256). @default GitHub's release */
+    readonly composeSource?: string;
 }
 
 /** Quotes a value for bash so that nothing in it is interpreted. */
@@ -31,6 +33,7 @@ readonly ADMIN_SECRET_ARN=${shellQuote(p.secretArns.admin)}
 readonly TLS_SECRET_ARN=${shellQuote(p.secretArns.tls)}
 readonly COMPOSE_VERSION=${shellQuote(p.composeVersion ?? COMPOSE_VERSION)}
 readonly COMPOSE_PLUGIN=/usr/libexec/docker/cli-plugins/docker-compose
+readonly COMPOSE_S3=${shellQuote(p.composeSource ?? "")}
 
 log() { echo "orthweb: $*" >&2; }
 
@@ -41,10 +44,16 @@ install_docker() {
     systemctl enable --now docker
     if [ ! -x "$COMPOSE_PLUGIN" ]; then
         local url tmp
-        url="https://github.com/docker/compose/releases/download/$COMPOSE_VERSION/docker-compose-linux-$(uname -m)"
         tmp=$(mktemp -d)
-        curl -fsSL --retry 5 -o "$tmp/docker-compose" "$url"
-        curl -fsSL --retry 5 -o "$tmp/docker-compose.sha256" "$url.sha256"
+        if [ -n "$COMPOSE_S3" ]; then
+            # No internet: the stack's bucket holds the release, copied there by pulumi up.
+            aws s3 cp --region "$REGION" --only-show-errors "$COMPOSE_S3" "$tmp/docker-compose"
+            aws s3 cp --region "$REGION" --only-show-errors "$COMPOSE_S3.sha256" "$tmp/docker-compose.sha256"
+        else
+            url="https://github.com/docker/compose/releases/download/$COMPOSE_VERSION/docker-compose-linux-$(uname -m)"
+            curl -fsSL --retry 5 -o "$tmp/docker-compose" "$url"
+            curl -fsSL --retry 5 -o "$tmp/docker-compose.sha256" "$url.sha256"
+        fi
         (cd "$tmp" && echo "$(cut -d ' ' -f 1 docker-compose.sha256)  docker-compose" | sha256sum --check --quiet -)
         install -D -m 0755 "$tmp/docker-compose" "$COMPOSE_PLUGIN"
         rm -rf "$tmp"

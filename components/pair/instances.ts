@@ -31,6 +31,8 @@ export interface InstanceSettings {
     readonly certificateNames?: string[];
     readonly subnetIds: pulumi.Output<string[]>;
     readonly securityGroup: aws.ec2.SecurityGroup;
+    /** s3:// URL of the compose plugin when the instances have no internet. */
+    readonly composeSource?: pulumi.Output<string>;
 }
 
 export interface Instances {
@@ -76,8 +78,8 @@ export function createInstances(ctx: PairContext, args: InstanceSettings, data: 
 function createLaunchTemplate(ctx: PairContext, args: InstanceSettings, data: DataStore, identity: Identity) {
     const { name, tags, parent, region } = ctx;
     const userData = pulumi
-        .all([data.bucket.bucket, data.database.address, data.databaseSecretArn, identity.adminSecret.arn, identity.tlsSecret.arn])
-        .apply(([bucketName, dbHost, dbSecret, adminArn, tlsArn]) =>
+        .all([data.bucket.bucket, data.database.address, data.databaseSecretArn, identity.adminSecret.arn, identity.tlsSecret.arn, args.composeSource])
+        .apply(([bucketName, dbHost, dbSecret, adminArn, tlsArn, composeSource]) =>
             renderUserData({
                 region,
                 orthancImage: args.orthancImage,
@@ -89,6 +91,7 @@ function createLaunchTemplate(ctx: PairContext, args: InstanceSettings, data: Da
                     bucket: { name: text(bucketName), region },
                 },
                 secretArns: { database: text(dbSecret), admin: text(adminArn), tls: text(tlsArn) },
+                composeSource,
             }),
         );
     return new aws.ec2.LaunchTemplate(

@@ -5,6 +5,7 @@ import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { DATABASE_PORT } from "../../rules/ports";
 import { s3ServiceName, tagsFor } from "../naming";
+import { createEndpoints } from "./endpoints";
 import { PairContext } from "./shared";
 
 export interface Network {
@@ -15,6 +16,8 @@ export interface Network {
     readonly instanceSubnetIds: pulumi.Output<string[]>;
     readonly instanceSecurityGroup: aws.ec2.SecurityGroup;
     readonly databaseSecurityGroup: aws.ec2.SecurityGroup;
+    /** Every route table of the VPC, one per subnet: where routes to a site go. */
+    readonly routeTableIds: pulumi.Output<string>[];
 }
 
 /**
@@ -22,8 +25,9 @@ export interface Network {
  * door hides them). Private subnets route through NAT only when instances live there, so changing pattern
  * re-routes the same subnets instead of replacing them.
  */
-export function createNetwork(ctx: PairContext, args: { readonly vpcCidr: string; readonly placement: "public" | "private" }): Network {
+export function createNetwork(ctx: PairContext, args: { readonly vpcCidr: string; readonly placement: "public" | "private"; readonly internetAccess?: boolean }): Network {
     const { name, tags, parent } = ctx;
+    if (args.internetAccess === false) return createIsolatedNetwork(ctx, { vpcCidr: args.vpcCidr });
     const isPublic = args.placement === "public";
     const vpc = new awsx.ec2.Vpc(
         `${name}-vpc`,
@@ -42,12 +46,7 @@ export function createNetwork(ctx: PairContext, args: { readonly vpcCidr: string
 
     // S3 through a gateway endpoint, not NAT: studies are large, and NAT charges per GB. A gateway endpoint
     // only works for the route tables it lists, so it lists every route table of the VPC.
-    const routeTableIds = vpc.routeTables.apply((tables) => pulumi.all((tables ?? []).map((table) => table.id)));
-    new aws.ec2.VpcEndpoint(
-        `${name}-s3`,
-        { vpcId: vpc.vpcId, serviceName: s3ServiceName(ctx.region), vpcEndpointType: "Gateway", routeTableIds, tags: tagsFor(`${name}-s3`, tags) },
-        { parent },
-    );
+    const routeTableIds = createS3Endpoint(ctx, vpc);
 
     const { instanceSecurityGroup, databaseSecurityGroup } = createSecurityGroups(ctx, vpc.vpcId);
     return {
@@ -57,6 +56,52 @@ export function createNetwork(ctx: PairContext, args: { readonly vpcCidr: string
         instanceSubnetIds: isPublic ? vpc.publicSubnetIds : vpc.privateSubnetIds,
         instanceSecurityGroup,
         databaseSecurityGroup,
+        routeTableIds: [0, 1, 2, 3].map((i) => routeTableIds.apply((ids) => ids[i])),
+    };
+}
+
+function createS3Endpoint(ctx: PairContext, vpc: awsx.ec2.Vpc): pulumi.Output<string[]> {
+    const { name, tags, parent } = ctx;
+    const routeTableIds = vpc.routeTables.apply((tables) => pulumi.all((tables ?? []).map((table) => table.id)));
+    new aws.ec2.VpcEndpoint(
+        `${name}-s3`,
+        { vpcId: vpc.vpcId, serviceName: s3ServiceName(ctx.region), vpcEndpointType: "Gateway", routeTableIds, tags: tagsFor(`${name}-s3`, tags) },
+        { parent },
+    );
+    return routeTableIds;
+}
+
+/**
+ * No internet at all: isolated subnets only (awsx then makes no internet gateway and no NAT), the instances and the
+ * database in them, AWS reached through the S3 gateway endpoint and interface endpoints. Clients come over a VPN.
+ */
+function createIsolatedNetwork(ctx: PairContext, args: { readonly vpcCidr: string }): Network {
+    const { name, tags, parent } = ctx;
+    const vpc = new awsx.ec2.Vpc(
+        `${name}-vpc`,
+        {
+            cidrBlock: args.vpcCidr,
+            numberOfAvailabilityZones: 2,
+            enableDnsHostnames: true,
+            enableDnsSupport: true,
+            subnetStrategy: "Auto",
+            subnetSpecs: [{ type: "Isolated" }],
+            natGateways: { strategy: "None" },
+            tags: tagsFor(`${name}-vpc`, tags),
+        },
+        { parent },
+    );
+    const routeTableIds = createS3Endpoint(ctx, vpc);
+    createEndpoints(ctx, { vpcId: vpc.vpcId, vpcCidr: args.vpcCidr, subnetIds: vpc.isolatedSubnetIds });
+    const { instanceSecurityGroup, databaseSecurityGroup } = createSecurityGroups(ctx, vpc.vpcId);
+    return {
+        vpcId: vpc.vpcId,
+        publicSubnetIds: pulumi.output([] as string[]),
+        privateSubnetIds: vpc.isolatedSubnetIds,
+        instanceSubnetIds: vpc.isolatedSubnetIds,
+        instanceSecurityGroup,
+        databaseSecurityGroup,
+        routeTableIds: [0, 1].map((i) => routeTableIds.apply((ids) => ids[i])),
     };
 }
 
