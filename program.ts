@@ -12,6 +12,7 @@ import { stackTags } from "./components/naming";
 import { OrthancPair } from "./components/orthancPair";
 import { SiteToSiteVpnAccess, SiteToSiteVpnDetails } from "./components/siteToSiteVpnAccess";
 import { configWarnings, StackConfig } from "./stacks/config";
+import { pullThroughCacheOf } from "./stacks/imageCacheRules";
 import { frontDoorName } from "./rules/dnsName";
 import { DICOM_PORT } from "./rules/ports";
 
@@ -171,6 +172,7 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         tls: config.tls && { certificatePem: config.tls.certificatePem, privateKeyPem: pulumi.secret(config.tls.privateKeyPem) },
         certificateNames: certificateNamesFor(config),
         tags,
+        imageCache: pullThroughCacheOf(config),
     });
 
     let entry: Entry;

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Tags } from "./naming";
 import { createDataStore, DatabaseSettings } from "./pair/dataStore";
 import { createIdentity } from "./pair/identity";
+import { createImageCache, ImageCacheSettings } from "./pair/imageCache";
 import { createInstances, InstanceAddress } from "./pair/instances";
 import { createNetwork } from "./pair/network";
 import { mirrorComposePlugin } from "./pair/toolMirror";
@@ -30,6 +31,8 @@ export interface OrthancPairArgs {
     /** Names the self-signed certificate must carry besides the instances' own (a front-door name). @default [] */
     readonly certificateNames?: string[];
     readonly tags?: Tags;
+    /** Pull the Docker Hub images through an ECR pull-through cache. @default undefined (straight from Docker Hub) */
+    readonly imageCache?: ImageCacheSettings;
 }
 
 export class OrthancPair extends pulumi.ComponentResource {
@@ -61,7 +64,8 @@ export class OrthancPair extends pulumi.ComponentResource {
 
         const network = createNetwork(ctx, { vpcCidr: args.vpcCidr, placement: args.placement, internetAccess: args.internetAccess });
         const data = createDataStore(ctx, { database: args.database, subnetIds: network.privateSubnetIds, securityGroup: network.databaseSecurityGroup });
-        const identity = createIdentity(ctx, data);
+        const imageCache = args.imageCache && createImageCache(ctx, args.imageCache);
+        const identity = createIdentity(ctx, data, imageCache);
         const instances = createInstances(
             ctx,
             {
@@ -72,6 +76,7 @@ export class OrthancPair extends pulumi.ComponentResource {
             },
             data,
             identity,
+            imageCache,
         );
 
         this.vpcId = network.vpcId;

@@ -176,6 +176,8 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
             return { arn, dnsName: `*.cvpn-endpoint-0mock.prod.clientvpn.${region}.amazonaws.com` };
         case "aws:route53/record:Record":
             return { fqdn: inputs.name };
+        case "aws:ecr/pullThroughCacheRule:PullThroughCacheRule":
+            return { registryId: MOCK_ACCOUNT };
         case "aws:cloudwatch/logGroup:LogGroup":
             return { arn: `arn:aws:logs:${region}:${MOCK_ACCOUNT}:log-group:${inputs.name ?? name}`, name: inputs.name ?? name };
         default:

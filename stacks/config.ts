@@ -8,6 +8,7 @@ import { frontDoorName, isDnsName, relativeNameMeant, DNS_RECOMMENDED_MAX_TTL } 
 import { dnsFailoverSeconds } from "../rules/failover";
 import { clientVpnProblems } from "./clientVpnRules";
 import { siteToSiteProblems } from "./siteToSiteRules";
+import { pullThroughCacheProblems } from "./imageCacheRules";
 
 export const NAMESPACE = "orthweb";
 const SECRET_KEYS = new Set(["tlsCertificatePem", "tlsPrivateKeyPem"]);
@@ -197,6 +198,7 @@ export function validateStackConfig(raw: Record<string, unknown>, options: Parse
     const cross = crossFieldProblems(input, options);
     problems.push(...cross.problems);
     problems.push(...loadBalancerProblems(input, region, cross.tlsFacts));
+    problems.push(...pullThroughCacheProblems(input, region));
 
     if (problems.length > 0 || !parsed.success) return { problems };
     const { tlsCertificatePem, tlsPrivateKeyPem, ...rest } = parsed.data;

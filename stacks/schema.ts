@@ -85,6 +85,18 @@ export const networkSchema = section({
         .default(true),
 });
 
+const CACHE_CREDENTIALS_ARN =
+    "the ARN of a Secrets Manager secret in this stack's region whose name starts with ecr-pullthroughcache/ " +
+    '(holding {"username": ..., "accessToken": ...} of a Docker Hub account), such as arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/dockerhub-AbCdEf';
+/** `orthanc.pullThroughCache`: Docker Hub images through ECR. Cross-field rules: stacks/imageCacheRules.ts. */
+export const pullThroughCacheSchema = section({
+    enabled: z.boolean(allowed("true | false (default: true in prod, false in dev)")).optional(),
+    dockerHubCredentialsArn: z
+        .string(allowed(CACHE_CREDENTIALS_ARN))
+        .regex(/^arn:aws(?:-cn|-us-gov)?:secretsmanager:[a-z]{2}(?:-gov)?-[a-z]+-\d:\d{12}:secret:ecr-pullthroughcache\/[A-Za-z0-9\/_+=.@-]+$/, allowed(CACHE_CREDENTIALS_ARN))
+        .optional(),
+});
+
 export const orthancSchema = section({
     instanceType: z
         .string(allowed("an EC2 instance type such as t3.medium or m7g.large"))
@@ -96,6 +108,7 @@ export const orthancSchema = section({
         .string(allowed("a DICOM AE title: 1 to 16 characters of A-Z a-z 0-9 space _ - ."))
         .regex(/^[A-Za-z0-9_.-](?:[A-Za-z0-9 _.-]{0,14}[A-Za-z0-9_.-])?$/, allowed("a DICOM AE title: 1 to 16 characters of A-Z a-z 0-9 space _ - . (no leading or trailing space)"))
         .default("ORTHANC"),
+    pullThroughCache: pullThroughCacheSchema.prefault({}),
 });
 
 const ENGINE_VERSION = 'a PostgreSQL major version 14 to 17, or major.minor, as a string: "16" or "16.4"';

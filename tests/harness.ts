@@ -21,10 +21,20 @@ export interface Built {
     one(type: string, name: string): Registration;
 }
 
-/** Merges `overrides` over MINIMAL (top-level keys replace; `null` removes a key). */
+/** A Docker Hub credentials secret for the ECR pull-through cache, which prod stacks need (on by default there). */
+export const DOCKER_HUB_CREDENTIALS_ARN = `arn:aws:secretsmanager:${REGION}:123456789012:secret:ecr-pullthroughcache/dockerhub-AbCdEf`;
+
+/**
+ * Merges `overrides` over MINIMAL (top-level keys replace; `null` removes a key). A prod stack that does not
+ * mention `orthweb:orthanc` gets the pull-through cache's credentials, in its own region, as a real one must.
+ */
 export function withConfig(overrides: Record<string, unknown>): Record<string, unknown> {
     const raw: Record<string, unknown> = { ...MINIMAL, ...overrides };
     for (const [k, v] of Object.entries(raw)) if (v === null) delete raw[k];
+    if (raw["orthweb:environment"] === "prod" && !("orthweb:orthanc" in raw)) {
+        const arn = DOCKER_HUB_CREDENTIALS_ARN.replace(REGION, String(raw["aws:region"]));
+        raw["orthweb:orthanc"] = { pullThroughCache: { dockerHubCredentialsArn: arn } };
+    }
     return raw;
 }
 

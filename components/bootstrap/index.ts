@@ -18,6 +18,8 @@ export interface BootstrapParams {
     readonly secretArns: StartScriptParams["secretArns"];
     /** s3:// URL of the compose plugin, without the internet. @default GitHub's release */
     readonly composeSource?: string;
+    /** The ECR registry the images come from (pull-through cache); absent: Docker Hub, anonymously. */
+    readonly registry?: string;
 }
 
 export interface BootstrapFile {
@@ -53,7 +55,7 @@ export function renderBootstrapFiles(p: BootstrapParams): BootstrapFile[] {
         { path: `${dir}/docker-compose.yml`, permissions: "0644", content: renderCompose({ orthancImage: p.orthancImage, nginxImage: p.nginxImage, dir, region: p.region }) },
         { path: `${dir}/nginx.conf`, permissions: "0644", content: renderNginxConf({ orthancHost: "orthanc", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key" }) },
         { path: `${dir}/orthanc.template.json`, permissions: "0600", content: renderOrthancJson(p.orthanc) },
-        { path: `${dir}/start.sh`, permissions: "0700", content: renderStartScript({ region: p.region, dir, secretArns: p.secretArns, composeSource: p.composeSource }) },
+        { path: `${dir}/start.sh`, permissions: "0700", content: renderStartScript({ region: p.region, dir, secretArns: p.secretArns, registry: p.registry, composeSource: p.composeSource }) },
         { path: "/etc/systemd/system/orthweb.service", permissions: "0644", content: SERVICE_UNIT },
         { path: "/etc/systemd/system/orthweb.timer", permissions: "0644", content: TIMER_UNIT },
     ];

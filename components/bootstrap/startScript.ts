@@ -13,6 +13,8 @@ export interface StartScriptParams {
     readonly composeVersion?: string;
     /** s3:// URL of the compose plugin (its checksum at the same URL + .sha256). @default GitHub's release */
     readonly composeSource?: string;
+    /** The ECR registry to log in to before pulling (the pull-through cache). @default none: Docker Hub */
+    readonly registry?: string;
 }
 
 /** Quotes a value for bash so that nothing in it is interpreted. */
@@ -34,8 +36,28 @@ readonly TLS_SECRET_ARN=${shellQuote(p.secretArns.tls)}
 readonly COMPOSE_VERSION=${shellQuote(p.composeVersion ?? COMPOSE_VERSION)}
 readonly COMPOSE_PLUGIN=/usr/libexec/docker/cli-plugins/docker-compose
 readonly COMPOSE_S3=${shellQuote(p.composeSource ?? "")}
+readonly REGISTRY=${shellQuote(p.registry ?? "")}
 
 log() { echo "orthweb: $*" >&2; }
+
+# Runs "$@" until it succeeds: 6 attempts, waiting 5, 10, 20, 40 and 60 s between them (about 2 minutes).
+retry() {
+    local attempt delay=5
+    for attempt in 1 2 3 4 5 6; do
+        if "$@"; then return 0; fi
+        if [ "$attempt" -eq 6 ]; then break; fi
+        log "$1 failed (attempt $attempt of 6); retrying in \${delay}s"
+        sleep "$delay"
+        delay=$((delay * 2 > 60 ? 60 : delay * 2))
+    done
+    log "giving up on: $*"
+    return 1
+}
+
+# The ECR pull-through cache needs a login (a token valid for 12 hours; every run renews it).
+ecr_login() {
+    aws ecr get-login-password --region "$REGION" | docker login --username AWS --password-stdin "$REGISTRY"
+}
 
 install_docker() {
     if ! command -v docker >/dev/null 2>&1 || ! command -v jq >/dev/null 2>&1; then
@@ -108,6 +130,8 @@ main() {
         "$DIR/orthanc.template.json" | replace_file "$DIR/run/orthanc.json" 0600)
 
     local compose=(docker compose --project-name orthweb --file "$DIR/docker-compose.yml")
+    if [ -n "$REGISTRY" ]; then retry ecr_login; fi
+    retry "\${compose[@]}" pull --quiet
     "\${compose[@]}" up --detach --remove-orphans
     # up does not notice new file contents behind unchanged mounts: restart what read them.
     if [ -n "$orthanc_changed" ]; then "\${compose[@]}" restart orthanc; fi

@@ -6,6 +6,7 @@ import * as random from "@pulumi/random";
 import { ADMIN_USER } from "../bootstrap/orthanc";
 import { tagsFor } from "../naming";
 import { DataStore } from "./dataStore";
+import { ImageCache, imageCacheStatements } from "./imageCache";
 import { defined, PairContext } from "./shared";
 
 export interface Identity {
@@ -16,7 +17,7 @@ export interface Identity {
     readonly instanceProfileArn: pulumi.Output<string>;
 }
 
-export function createIdentity(ctx: PairContext, data: DataStore): Identity {
+export function createIdentity(ctx: PairContext, data: DataStore, imageCache?: ImageCache): Identity {
     const { name, parent } = ctx;
     // Orthanc's admin login: generated here, kept in Secrets Manager, read by the instances at boot.
     const adminPassword = new random.RandomPassword(`${name}-admin`, { length: 32, special: false }, { parent });
@@ -27,7 +28,7 @@ export function createIdentity(ctx: PairContext, data: DataStore): Identity {
         { parent },
     );
     const tlsSecret = createSecret(ctx, data.key, "tls", "TLS certificate and key for 443/11112");
-    const instanceProfileArn = createRole(ctx, data, [adminSecret.arn, tlsSecret.arn, data.databaseSecretArn]);
+    const instanceProfileArn = createRole(ctx, data, [adminSecret.arn, tlsSecret.arn, data.databaseSecretArn], imageCache);
     return { adminSecret, adminSecretVersion, tlsSecret, instanceProfileArn };
 }
 
@@ -47,7 +48,7 @@ function createSecret(ctx: PairContext, key: aws.kms.Key, role: string, descript
     );
 }
 
-function createRole(ctx: PairContext, data: DataStore, secretArns: pulumi.Input<string>[]): pulumi.Output<string> {
+function createRole(ctx: PairContext, data: DataStore, secretArns: pulumi.Input<string>[], imageCache?: ImageCache): pulumi.Output<string> {
     const { name, tags, parent } = ctx;
     const role = new aws.iam.Role(
         `${name}-instance`,
@@ -67,7 +68,7 @@ function createRole(ctx: PairContext, data: DataStore, secretArns: pulumi.Input<
         `${name}-data`,
         {
             role: role.id,
-            policy: pulumi.all([data.bucket.arn, data.key.arn, pulumi.all(secretArns)]).apply(([bucketArn, keyArn, secrets]) =>
+            policy: pulumi.all([data.bucket.arn, data.key.arn, pulumi.all(secretArns), imageCache?.repositoryArns]).apply(([bucketArn, keyArn, secrets, cacheArns]) =>
                 JSON.stringify({
                     Version: "2012-10-17",
                     Statement: [
@@ -75,6 +76,7 @@ function createRole(ctx: PairContext, data: DataStore, secretArns: pulumi.Input<
                         { Sid: "ReadWriteObjects", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: [`${bucketArn}/*`] },
                         { Sid: "ReadSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: defined(secrets) },
                         { Sid: "UseDataKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [keyArn] },
+                        ...(cacheArns ? imageCacheStatements(cacheArns) : []),
                     ],
                 }),
             ),

@@ -8,6 +8,8 @@ import { renderUserData } from "../bootstrap";
 import { amazonLinuxParameter, tagsFor } from "../naming";
 import { DATABASE_NAME, DataStore } from "./dataStore";
 import { Identity } from "./identity";
+import { ImageCache } from "./imageCache";
+import { cachedImage } from "../bootstrap/images";
 import { at, defined, PairContext, text } from "./shared";
 
 export const ROOT_VOLUME_GIB = 30;
@@ -43,9 +45,9 @@ export interface Instances {
     readonly certificatePem: pulumi.Output<string>;
 }
 
-export function createInstances(ctx: PairContext, args: InstanceSettings, data: DataStore, identity: Identity): Instances {
+export function createInstances(ctx: PairContext, args: InstanceSettings, data: DataStore, identity: Identity, imageCache?: ImageCache): Instances {
     const { name, tags, parent } = ctx;
-    const template = createLaunchTemplate(ctx, args, data, identity);
+    const template = createLaunchTemplate(ctx, args, data, identity, imageCache);
     const launch = (dependsOn: pulumi.Resource[]) =>
         [0, 1].map(
             (i) =>
@@ -75,15 +77,14 @@ export function createInstances(ctx: PairContext, args: InstanceSettings, data: 
     return { instances, addresses, certificatePem: certificate.certificatePem };
 }
 
-function createLaunchTemplate(ctx: PairContext, args: InstanceSettings, data: DataStore, identity: Identity) {
+function createLaunchTemplate(ctx: PairContext, args: InstanceSettings, data: DataStore, identity: Identity, imageCache?: ImageCache) {
     const { name, tags, parent, region } = ctx;
     const userData = pulumi
-        .all([data.bucket.bucket, data.database.address, data.databaseSecretArn, identity.adminSecret.arn, identity.tlsSecret.arn, args.composeSource])
-        .apply(([bucketName, dbHost, dbSecret, adminArn, tlsArn, composeSource]) =>
+        .all([data.bucket.bucket, data.database.address, data.databaseSecretArn, identity.adminSecret.arn, identity.tlsSecret.arn, imageCache?.registry, args.composeSource])
+        .apply(([bucketName, dbHost, dbSecret, adminArn, tlsArn, registry, composeSource]) =>
             renderUserData({
                 region,
-                orthancImage: args.orthancImage,
-                nginxImage: args.nginxImage,
+                ...imagesFrom(args, imageCache && registry ? { registry, prefix: imageCache.prefix } : undefined),
                 orthanc: {
                     name,
                     aet: args.aet,
@@ -121,6 +122,12 @@ function createLaunchTemplate(ctx: PairContext, args: InstanceSettings, data: Da
         },
         { parent },
     );
+}
+
+/** The images the compose file names, and the registry to log in to when they come through the cache. */
+function imagesFrom(args: InstanceSettings, cache?: { registry: string; prefix: string }) {
+    if (!cache) return { orthancImage: args.orthancImage, nginxImage: args.nginxImage };
+    return { orthancImage: cachedImage(args.orthancImage, cache), nginxImage: cachedImage(args.nginxImage, cache), registry: cache.registry };
 }
 
 /** The instances' certificate (yours, or self-signed for the given addresses) and its secret. */
