@@ -13,6 +13,7 @@ import { OrthancPair } from "./components/orthancPair";
 import { SiteToSiteVpnAccess, SiteToSiteVpnDetails } from "./components/siteToSiteVpnAccess";
 import { configWarnings, StackConfig } from "./stacks/config";
 import { pullThroughCacheOf } from "./stacks/imageCacheRules";
+import { imageCacheFor } from "./stacks/siteToSiteRules";
 import { frontDoorName } from "./rules/dnsName";
 import { DICOM_PORT } from "./rules/ports";
 
@@ -172,7 +173,7 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         tls: config.tls && { certificatePem: config.tls.certificatePem, privateKeyPem: pulumi.secret(config.tls.privateKeyPem) },
         certificateNames: certificateNamesFor(config),
         tags,
-        imageCache: pullThroughCacheOf(config),
+        imageCache: imageCacheFor(config, pullThroughCacheOf(config)),
     });
 
     let entry: Entry;

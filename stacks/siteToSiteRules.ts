@@ -1,7 +1,8 @@
 // Cross-field rules of `traffic.siteToSiteVpn` and `network.internetAccess`, on the raw config (before defaults),
 // guarded against wrong types so that they add to the schema's problems instead of hiding behind them.
 import { overlaps, parseCidr } from "../rules/cidr";
-import { DNS_MAX_CLIENT_CIDR_RULES, networkSchema, VPN_DEFAULTS } from "./schema";
+import { pullThroughCacheEnabled } from "./imageCacheRules";
+import { DNS_MAX_CLIENT_CIDR_RULES, networkSchema, OrthwebConfig, VPN_DEFAULTS } from "./schema";
 
 const NS = "orthweb";
 /** AWS allows 60 inbound rules per security group. */
@@ -63,6 +64,22 @@ export function siteToSiteProblems(input: Record<string, unknown>): string[] {
                     "frontDoor none (every other front door is reached from the internet); set frontDoor none or internetAccess true",
             );
         }
+        // Without the internet, Docker Hub is out of reach: the images come through the ECR pull-through cache.
+        const orthanc = record(input.orthanc) ?? {};
+        const cache = record(orthanc.pullThroughCache) ?? {};
+        if (cache.enabled === false) {
+            problems.push(
+                `${NS}:orthanc.pullThroughCache.enabled: got false with ${NS}:network.internetAccess false; allowed: true or unset ` +
+                    "(without the internet the instances get their images only through the ECR pull-through cache)",
+            );
+        } else if (cache.dockerHubCredentialsArn === undefined && !pullThroughCacheEnabled(input.environment ?? "dev", cache.enabled)) {
+            // (When the cache is on by itself, stacks/imageCacheRules.ts already asks for the credentials.)
+            problems.push(
+                `${NS}:orthanc.pullThroughCache.dockerHubCredentialsArn: required when ${NS}:network.internetAccess is false: the images come ` +
+                    "through the ECR pull-through cache, which needs a Docker Hub account. Store its user name and access token in Secrets Manager " +
+                    'as a secret named ecr-pullthroughcache/<name> ({"username": ..., "accessToken": ...}) and set its ARN here',
+            );
+        }
         if (!site && !clientVpn) {
             problems.push(
                 `${NS}:network.internetAccess: got false without a VPN; allowed: false only with traffic.siteToSiteVpn or traffic.clientVpn ` +
@@ -71,4 +88,11 @@ export function siteToSiteProblems(input: Record<string, unknown>): string[] {
         }
     }
     return problems;
+}
+
+/** The pull-through cache settings the pair gets: forced on without the internet, else as configured. */
+export function imageCacheFor(config: Pick<OrthwebConfig, "environment" | "orthanc" | "network">, configured: { readonly dockerHubCredentialsArn: string } | undefined) {
+    const arn = config.orthanc.pullThroughCache.dockerHubCredentialsArn;
+    if (config.network.internetAccess === false && arn !== undefined) return { dockerHubCredentialsArn: arn };
+    return configured;
 }
