@@ -1,12 +1,13 @@
 // What users and modalities connect to, read from the planned resources: load balancer listeners (and the alias
 // records naming them), health-checked DNS names, the instances' own public names, and the Client VPN endpoint
 // with the private names behind it. Pure.
-import { SITE_TYPES } from "./siteToSite";
+import { SITE_TYPES, siteConnectionsOf } from "./siteToSite";
+import { isPrivate, overlaps, parseCidr } from "../rules/cidr";
 import { Host, ListenerInfo, LoadBalancerInfo, PlanModel } from "./planModel";
 import { DICOM_PORT, WEB_PORT } from "../rules/ports";
 
 export type TrafficKind = "web" | "dicom";
-export type FrontDoorKind = "loadBalancer" | "dns" | "direct" | "clientVpn";
+export type FrontDoorKind = "loadBalancer" | "dns" | "direct" | "clientVpn" | "siteToSite";
 
 export interface Endpoint {
     readonly kind: TrafficKind | "vpn";
@@ -181,11 +182,55 @@ function vpnEndpoints(model: PlanModel, ctx: EndpointContext): Endpoint[] {
     return out;
 }
 
+/** Private, outside the VPC: an address block only a VPN (or peering) can bring in. */
+function isSiteBlock(cidr: string, model: PlanModel): boolean {
+    const block = parseCidr(cidr);
+    return block !== undefined && isPrivate(block) && !model.vpcCidrs.some((v) => {
+        const vpc = parseCidr(v);
+        return vpc !== undefined && overlaps(vpc, block);
+    });
+}
+
+/** With a site-to-site VPN: each instance's private name, on the ports its rules open to the site's blocks. */
+function siteEndpoints(model: PlanModel, ctx: EndpointContext): Endpoint[] {
+    const connections = siteConnectionsOf(model);
+    if (connections.length === 0) return [];
+    const out: Endpoint[] = [];
+    for (const inst of model.instances) {
+        const open = new Set<number>();
+        const blocks = new Set<string>();
+        for (const r of model.rules) {
+            if (r.direction !== "ingress" || !inst.securityGroupIds.includes(r.securityGroupId) || r.peer.kind !== "cidr" || !isSiteBlock(r.peer.cidr, model)) continue;
+            const ports = [WEB_PORT, DICOM_PORT].filter((p) => r.fromPort <= p && p <= r.toPort);
+            ports.forEach((p) => open.add(p));
+            if (ports.length > 0) blocks.add(r.peer.cidr);
+        }
+        for (const kind of ["web", "dicom"] as const) {
+            const port = kind === "web" ? WEB_PORT : DICOM_PORT;
+            if (!open.has(port)) continue;
+            const name = inst.privateDns ?? inst.privateIp ?? inst.name;
+            out.push({
+                kind,
+                frontDoor: "siteToSite",
+                address: address(kind, name, port),
+                host: name,
+                port,
+                tls: "TLS at the instance (nginx), inside IPsec",
+                aet: kind === "dicom" ? ctx.aet : undefined,
+                reachableFrom: `the site (${[...blocks].join(", ")}) over ${connections.map((c) => c.name).join(", ")}`,
+                resource: inst.name,
+                servedBy: `${inst.name} (${inst.availabilityZone ?? "AZ unknown"}, private address ${inst.privateIp ?? "?"})`,
+            });
+        }
+    }
+    return out;
+}
+
 /** Every endpoint of the plan: front doors first, then the instances' own names where no front door serves a kind. */
 export function endpointsOf(model: PlanModel, ctx: EndpointContext): Endpoint[] {
     const front = [...loadBalancerEndpoints(model, ctx), ...dnsEndpoints(model, ctx)];
     const covered = new Set(front.map((e) => e.kind).filter((k): k is TrafficKind => k !== "vpn"));
-    return [...front, ...directEndpoints(model, ctx, covered), ...vpnEndpoints(model, ctx)];
+    return [...front, ...directEndpoints(model, ctx, covered), ...vpnEndpoints(model, ctx), ...siteEndpoints(model, ctx)];
 }
 
 /** The front door of the plan, read from what it registers: loadBalancer, dns, direct or none, plus site-to-site and clientVpn. */
