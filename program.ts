@@ -188,18 +188,20 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
             entry = dnsEntry(config, pair, tags);
             break;
         case "none":
-            // No ingress besides the client VPN's (added below; the config requires it).
+            // No ingress besides the VPNs' (added below; the config requires one).
             entry = instanceEntry(config, pair);
             break;
     }
 
+    // One private subnet per AZ (a VPN endpoint's associations, a transit gateway's attachment).
+    const privateSubnetPerAz = pair.instanceIds.map((_, i) => pair.privateSubnetIds.apply((ids) => ids?.[i]));
     const vpnConfig = config.traffic.clientVpn;
     const vpn =
         vpnConfig &&
         new ClientVpnAccess(COMPONENT_NAMES.vpn, {
             vpcId: pair.vpcId,
             vpcCidr: config.network.vpcCidr,
-            subnetIds: pair.instanceIds.map((_, i) => pair.privateSubnetIds.apply((ids) => ids?.[i])),
+            subnetIds: privateSubnetPerAz,
             instanceSecurityGroupId: pair.securityGroupId,
             ...vpnConfig,
             tags,
@@ -212,7 +214,7 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
             vpcId: pair.vpcId,
             vpcCidr: config.network.vpcCidr,
             routeTableIds: pair.routeTableIds,
-            attachmentSubnetIds: pair.instanceIds.map((_, i) => pair.privateSubnetIds.apply((ids) => ids?.[i])),
+            attachmentSubnetIds: privateSubnetPerAz,
             instanceSecurityGroupId: pair.securityGroupId,
             ...siteConfig,
             tags,

@@ -143,6 +143,26 @@ function directEndpoints(model: PlanModel, ctx: EndpointContext, covered: Set<Tr
     return out;
 }
 
+/** An instance's private name for web and DICOM, on the ports a VPN's rules open. */
+function privateNameEndpoints(inst: Host, open: Set<number>, ctx: EndpointContext, via: { frontDoor: FrontDoorKind; tls: string; reachableFrom: string }): Endpoint[] {
+    const name = inst.privateDns ?? inst.privateIp ?? inst.name;
+    return (["web", "dicom"] as const)
+        .map((kind) => ({ kind, port: kind === "web" ? WEB_PORT : DICOM_PORT }))
+        .filter(({ port }) => open.has(port))
+        .map(({ kind, port }) => ({
+            kind,
+            frontDoor: via.frontDoor,
+            address: address(kind, name, port),
+            host: name,
+            port,
+            tls: via.tls,
+            aet: kind === "dicom" ? ctx.aet : undefined,
+            reachableFrom: via.reachableFrom,
+            resource: inst.name,
+            servedBy: `${inst.name} (${inst.availabilityZone ?? "AZ unknown"}, private address ${inst.privateIp ?? "?"})`,
+        }));
+}
+
 function vpnEndpoints(model: PlanModel, ctx: EndpointContext): Endpoint[] {
     const out: Endpoint[] = [];
     for (const ep of model.vpnEndpoints) {
@@ -160,23 +180,7 @@ function vpnEndpoints(model: PlanModel, ctx: EndpointContext): Endpoint[] {
         });
         for (const inst of model.instances) {
             const open = ingressPorts(inst, model, "securityGroup", ep.securityGroupIds);
-            for (const kind of ["web", "dicom"] as const) {
-                const port = kind === "web" ? WEB_PORT : DICOM_PORT;
-                if (!open.has(port)) continue;
-                const name = inst.privateDns ?? inst.privateIp ?? inst.name;
-                out.push({
-                    kind,
-                    frontDoor: "clientVpn",
-                    address: address(kind, name, port),
-                    host: name,
-                    port,
-                    tls: "TLS at the instance (nginx)",
-                    aet: kind === "dicom" ? ctx.aet : undefined,
-                    reachableFrom: `VPN clients of ${ep.name}`,
-                    resource: inst.name,
-                    servedBy: `${inst.name} (${inst.availabilityZone ?? "AZ unknown"}, private address ${inst.privateIp ?? "?"})`,
-                });
-            }
+            out.push(...privateNameEndpoints(inst, open, ctx, { frontDoor: "clientVpn", tls: "TLS at the instance (nginx)", reachableFrom: `VPN clients of ${ep.name}` }));
         }
     }
     return out;
@@ -205,23 +209,13 @@ function siteEndpoints(model: PlanModel, ctx: EndpointContext): Endpoint[] {
             ports.forEach((p) => open.add(p));
             if (ports.length > 0) blocks.add(r.peer.cidr);
         }
-        for (const kind of ["web", "dicom"] as const) {
-            const port = kind === "web" ? WEB_PORT : DICOM_PORT;
-            if (!open.has(port)) continue;
-            const name = inst.privateDns ?? inst.privateIp ?? inst.name;
-            out.push({
-                kind,
+        out.push(
+            ...privateNameEndpoints(inst, open, ctx, {
                 frontDoor: "siteToSite",
-                address: address(kind, name, port),
-                host: name,
-                port,
                 tls: "TLS at the instance (nginx), inside IPsec",
-                aet: kind === "dicom" ? ctx.aet : undefined,
                 reachableFrom: `the site (${[...blocks].join(", ")}) over ${connections.map((c) => c.name).join(", ")}`,
-                resource: inst.name,
-                servedBy: `${inst.name} (${inst.availabilityZone ?? "AZ unknown"}, private address ${inst.privateIp ?? "?"})`,
-            });
-        }
+            }),
+        );
     }
     return out;
 }

@@ -5,18 +5,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { siteToSiteDetails, SiteToSiteVpnAccess, TUNNEL_ALARM, tunnelOptions } from "../components/siteToSiteVpnAccess";
 import { INTERFACE_ENDPOINT_SERVICES } from "../components/pair/endpoints";
 import { promiseOf, runUnderMocks } from "../plan/mockRuntime";
+import { SITE_TYPES } from "../plan/siteToSite";
 import { DEFAULT_TUNNEL_ALGORITHMS, PSK_PATTERN } from "../rules/siteToSite";
 import { build, Built, REGION, TYPES, userDataOf, withConfig } from "./harness";
 
 const T = {
     ...TYPES,
-    customerGateway: "aws:ec2/customerGateway:CustomerGateway",
-    vpnConnection: "aws:ec2/vpnConnection:VpnConnection",
-    vpnGateway: "aws:ec2/vpnGateway:VpnGateway",
-    propagation: "aws:ec2/vpnGatewayRoutePropagation:VpnGatewayRoutePropagation",
-    staticRoute: "aws:ec2/vpnConnectionRoute:VpnConnectionRoute",
-    route: "aws:ec2/route:Route",
-    tgwAttachment: "aws:ec2transitgateway/vpcAttachment:VpcAttachment",
+    ...SITE_TYPES,
     tgwRoute: "aws:ec2transitgateway/route:Route",
     alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
     randomPassword: "random:index/randomPassword:RandomPassword",

@@ -26,23 +26,9 @@ export interface Network {
  * re-routes the same subnets instead of replacing them.
  */
 export function createNetwork(ctx: PairContext, args: { readonly vpcCidr: string; readonly placement: "public" | "private"; readonly internetAccess?: boolean }): Network {
-    const { name, tags, parent } = ctx;
     if (args.internetAccess === false) return createIsolatedNetwork(ctx, { vpcCidr: args.vpcCidr });
     const isPublic = args.placement === "public";
-    const vpc = new awsx.ec2.Vpc(
-        `${name}-vpc`,
-        {
-            cidrBlock: args.vpcCidr,
-            numberOfAvailabilityZones: 2,
-            enableDnsHostnames: true,
-            enableDnsSupport: true,
-            subnetStrategy: "Auto",
-            subnetSpecs: [{ type: "Public" }, { type: "Private" }],
-            natGateways: { strategy: isPublic ? "None" : ctx.prod ? "OnePerAz" : "Single" },
-            tags: tagsFor(`${name}-vpc`, tags),
-        },
-        { parent },
-    );
+    const vpc = createVpc(ctx, args.vpcCidr, [{ type: "Public" }, { type: "Private" }], isPublic ? "None" : ctx.prod ? "OnePerAz" : "Single");
 
     // S3 through a gateway endpoint, not NAT: studies are large, and NAT charges per GB. A gateway endpoint
     // only works for the route tables it lists, so it lists every route table of the VPC.
@@ -58,6 +44,24 @@ export function createNetwork(ctx: PairContext, args: { readonly vpcCidr: string
         databaseSecurityGroup,
         routeTableIds: [0, 1, 2, 3].map((i) => routeTableIds.apply((ids) => ids[i])),
     };
+}
+
+function createVpc(ctx: PairContext, vpcCidr: string, subnetSpecs: awsx.types.input.ec2.SubnetSpecArgs[], natStrategy: "None" | "Single" | "OnePerAz"): awsx.ec2.Vpc {
+    const { name, tags, parent } = ctx;
+    return new awsx.ec2.Vpc(
+        `${name}-vpc`,
+        {
+            cidrBlock: vpcCidr,
+            numberOfAvailabilityZones: 2,
+            enableDnsHostnames: true,
+            enableDnsSupport: true,
+            subnetStrategy: "Auto",
+            subnetSpecs,
+            natGateways: { strategy: natStrategy },
+            tags: tagsFor(`${name}-vpc`, tags),
+        },
+        { parent },
+    );
 }
 
 function createS3Endpoint(ctx: PairContext, vpc: awsx.ec2.Vpc): pulumi.Output<string[]> {
@@ -76,21 +80,7 @@ function createS3Endpoint(ctx: PairContext, vpc: awsx.ec2.Vpc): pulumi.Output<st
  * database in them, AWS reached through the S3 gateway endpoint and interface endpoints. Clients come over a VPN.
  */
 function createIsolatedNetwork(ctx: PairContext, args: { readonly vpcCidr: string }): Network {
-    const { name, tags, parent } = ctx;
-    const vpc = new awsx.ec2.Vpc(
-        `${name}-vpc`,
-        {
-            cidrBlock: args.vpcCidr,
-            numberOfAvailabilityZones: 2,
-            enableDnsHostnames: true,
-            enableDnsSupport: true,
-            subnetStrategy: "Auto",
-            subnetSpecs: [{ type: "Isolated" }],
-            natGateways: { strategy: "None" },
-            tags: tagsFor(`${name}-vpc`, tags),
-        },
-        { parent },
-    );
+    const vpc = createVpc(ctx, args.vpcCidr, [{ type: "Isolated" }], "None");
     const routeTableIds = createS3Endpoint(ctx, vpc);
     createEndpoints(ctx, { vpcId: vpc.vpcId, vpcCidr: args.vpcCidr, subnetIds: vpc.isolatedSubnetIds });
     const { instanceSecurityGroup, databaseSecurityGroup } = createSecurityGroups(ctx, vpc.vpcId);
