@@ -3,6 +3,7 @@
 // call it directly, several stacks in one process.
 import * as pulumi from "@pulumi/pulumi";
 import { FailoverSummary } from "./rules/failover";
+import { Alerts, AlertsArgs } from "./components/alerts";
 import { ClientVpnAccess } from "./components/clientVpnAccess";
 import { DirectAccess } from "./components/directAccess";
 import { LoadBalancerFrontDoor } from "./components/loadBalancerFrontDoor";
@@ -16,6 +17,9 @@ import { pullThroughCacheOf } from "./stacks/imageCacheRules";
 import { imageCacheFor } from "./stacks/siteToSiteRules";
 import { frontDoorName } from "./rules/dnsName";
 import { DICOM_PORT } from "./rules/ports";
+import { admittedDicomCidrs } from "./rules/modalities";
+import { ModalityCertificateBundle, ModalityCertificates } from "./components/modalityCertificates";
+import { auditRetentionDays } from "./rules/audit";
 
 export interface DicomEndpoint {
     readonly host: string;
@@ -33,6 +37,8 @@ export interface StackOutputs {
     readonly instanceIds: pulumi.Output<string[]>;
     readonly databaseEndpoint: pulumi.Output<string>;
     readonly bucketName: pulumi.Output<string>;
+    /** The audit trail's bucket: study object access (CloudTrail data events, S3 server access logs), VPC flow logs. */
+    readonly auditBucketName: pulumi.Output<string>;
     /** Where the Orthanc admin password is (Secrets Manager ARN). */
     readonly adminSecretArn: pulumi.Output<string>;
     /** Present when the instances present a self-signed certificate: clients must be told to trust it. */
@@ -43,12 +49,21 @@ export interface StackOutputs {
     readonly vpnEndpointId?: pulumi.Output<string>;
     /** With a client VPN: client name -> complete .ovpn profile. A secret. */
     readonly vpnProfiles?: pulumi.Output<Record<string, string>>;
+    /** With orthweb:orthanc.dicomClientCertificates: modality name -> its certificate, key and CA in PEM. A secret. */
+    readonly modalityCertificates?: pulumi.Output<Record<string, ModalityCertificateBundle>>;
+    /** The SNS topic every alarm and a stopped rollout publish to: subscribe to it. */
+    readonly alertTopicArn: pulumi.Output<string>;
     /** With a site-to-site VPN: per tunnel addresses and keys, a swanctl.conf, the parameters. A secret. */
     readonly siteToSiteVpn?: pulumi.Output<SiteToSiteVpnDetails>;
 }
 
 /** Logical names of the components; every child's name starts with its component's. */
-export const COMPONENT_NAMES = { pair: "orthanc", direct: "direct", dns: "dns", loadBalancer: "lb", vpn: "vpn", site: "site" } as const;
+export const COMPONENT_NAMES = { pair: "orthanc", direct: "direct", dns: "dns", loadBalancer: "lb", vpn: "vpn", modalities: "modalities", alerts: "alerts", site: "site" } as const;
+
+/** The blocks admitted on 11112: orthweb:network.dicomClientCidrs plus the modalities' own. */
+export function dicomCidrsFor(config: StackConfig): string[] {
+    return admittedDicomCidrs(config.network.dicomClientCidrs, config.orthanc.modalities);
+}
 
 /** Where the instances live for a front door: public with Elastic IPs, or private behind it. */
 export function placementFor(frontDoor: StackConfig["traffic"]["frontDoor"]): "public" | "private" {
@@ -86,13 +101,15 @@ interface Entry {
     readonly failover?: pulumi.Output<FailoverSummary>;
     /** False when the front door terminates all client TLS itself: no client sees the instances' certificate. */
     readonly clientsSeeInstanceCertificate?: boolean;
+    /** What the alarms watch besides the instances and the database. */
+    readonly watched?: Pick<AlertsArgs, "targetGroups" | "route53HealthCheckIds">;
 }
 
 function directEntry(config: StackConfig, pair: OrthancPair, tags: Record<string, string>): Entry {
     new DirectAccess(COMPONENT_NAMES.direct, {
         securityGroupId: pair.securityGroupId,
         webClientCidrs: config.network.webClientCidrs,
-        dicomClientCidrs: config.network.dicomClientCidrs,
+        dicomClientCidrs: dicomCidrsFor(config),
         tags,
     });
     return instanceEntry(config, pair);
@@ -119,7 +136,8 @@ function loadBalancerEntry(config: StackConfig, pair: OrthancPair, tags: Record<
         instanceSecurityGroupId: pair.securityGroupId,
         instanceIds: pair.instanceIds,
         webClientCidrs: config.network.webClientCidrs,
-        dicomClientCidrs: config.network.dicomClientCidrs,
+        dicomClientCidrs: dicomCidrsFor(config),
+        logRetentionDays: auditRetentionDays(config.environment, config.audit.retentionDays),
         tags,
     });
     return {
@@ -128,6 +146,7 @@ function loadBalancerEntry(config: StackConfig, pair: OrthancPair, tags: Record<
         dicomEndpoints: frontDoor.dicomHost.apply((host) => [{ host, port: DICOM_PORT, aet: config.orthanc.aet, tls: true }]),
         clientsSeeInstanceCertificate: !(frontDoor.terminatesTls.web && frontDoor.terminatesTls.dicom),
         failover: pulumi.output(frontDoor.failover),
+        watched: { targetGroups: frontDoor.targetGroups },
     };
 }
 
@@ -144,13 +163,14 @@ function dnsEntry(config: StackConfig, pair: OrthancPair, tags: Record<string, s
         securityGroupId: pair.securityGroupId,
         instanceIps: pair.instanceAddresses.map((address) => address.apply((a) => a?.ip)),
         webClientCidrs: config.network.webClientCidrs,
-        dicomClientCidrs: config.network.dicomClientCidrs,
+        dicomClientCidrs: dicomCidrsFor(config),
         tags,
     });
     return {
         webUrls: pulumi.output([`https://${door.fqdn}/`]),
         dicomEndpoints: pulumi.output([{ host: door.fqdn, port: DICOM_PORT, aet: config.orthanc.aet, tls: true }]),
         failover: pulumi.output(door.failover),
+        watched: { route53HealthCheckIds: door.healthCheckIds },
     };
 }
 
@@ -159,6 +179,9 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
     const tags = stackTags(pulumi.getProject(), pulumi.getStack(), config.environment);
     const frontDoor = config.traffic.frontDoor;
 
+    const senders = config.orthanc.dicomClientCertificates
+        ? new ModalityCertificates(COMPONENT_NAMES.modalities, { names: config.orthanc.modalities.map((m) => m.name) })
+        : undefined;
     const pair = new OrthancPair(COMPONENT_NAMES.pair, {
         region: config.region,
         environment: config.environment,
@@ -170,8 +193,12 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         nginxImage: config.orthanc.nginxImage,
         aet: config.orthanc.aet,
         database: config.database,
+        noncurrentVersionDays: config.storage.noncurrentVersionDays,
+        auditRetentionDays: auditRetentionDays(config.environment, config.audit.retentionDays),
         tls: config.tls && { certificatePem: config.tls.certificatePem, privateKeyPem: pulumi.secret(config.tls.privateKeyPem) },
         certificateNames: certificateNamesFor(config),
+        modalities: config.orthanc.modalities,
+        dicomClientCaPem: senders?.caPem,
         tags,
         imageCache: imageCacheFor(config, pullThroughCacheOf(config)),
     });
@@ -192,6 +219,17 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
             entry = instanceEntry(config, pair);
             break;
     }
+
+    // Alerts exist in every stack; other components (a VPN tunnel's alarm) can be given alerts.topicArn.
+    const alerts = new Alerts(COMPONENT_NAMES.alerts, {
+        region: config.region,
+        emails: config.alerts.emails,
+        instanceIds: pair.instanceIds,
+        ...entry.watched,
+        database: { identifier: pair.databaseIdentifier, allocatedStorageGiB: config.database.allocatedStorageGiB },
+        rolloutDocumentName: pair.rolloutDocumentName,
+        tags,
+    });
 
     // One private subnet per AZ (a VPN endpoint's associations, a transit gateway's attachment).
     const privateSubnetPerAz = pair.instanceIds.map((_, i) => pair.privateSubnetIds.apply((ids) => ids?.[i]));
@@ -217,6 +255,7 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
             attachmentSubnetIds: privateSubnetPerAz,
             instanceSecurityGroupId: pair.securityGroupId,
             ...siteConfig,
+            alertTopicArn: alerts.topicArn,
             tags,
         });
 
@@ -227,6 +266,7 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         instanceIds: pulumi.all(pair.instanceIds),
         databaseEndpoint: pair.databaseEndpoint,
         bucketName: pair.bucketName,
+        auditBucketName: pair.auditBucketName,
         adminSecretArn: pair.adminSecretArn,
         certificateNotice: pair.selfSignedCertificate && entry.clientsSeeInstanceCertificate !== false
             ? pulumi.output(
@@ -237,6 +277,8 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         failover: entry.failover,
         vpnEndpointId: vpn?.endpointId,
         vpnProfiles: vpn?.profiles,
+        modalityCertificates: senders?.bundles,
+        alertTopicArn: alerts.topicArn,
         siteToSiteVpn: site?.config,
     };
 }

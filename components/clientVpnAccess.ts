@@ -10,11 +10,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import * as tls from "@pulumi/tls";
 import { vpcResolver } from "../rules/cidr";
 import { Tags, tagsFor } from "./naming";
 import { renderOvpnProfiles, VpnTransport } from "./ovpn";
-import { CertificateSpec, ORGANIZATION, RSA_BITS, vpnCertificatePlan } from "../rules/certificates";
+import { CertificateSpec, vpnCertificatePlan } from "../rules/certificates";
+import { issueCertificateAuthority, issueLeafCertificate } from "./certificateIssuer";
 import { DICOM_PORT, WEB_PORT } from "../rules/ports";
 
 /** AWS takes minutes per association and sometimes far longer (terraform-provider-aws #15680, #18542). */
@@ -65,8 +65,8 @@ export class ClientVpnAccess extends pulumi.ComponentResource {
         const parent = { parent: this };
 
         const plan = vpnCertificatePlan(args.certificateDomain, args.clients, args.certificateValidityDays);
-        const ca = this.certificateAuthority(name, plan.ca);
-        const issue = (spec: CertificateSpec) => this.leafCertificate(name, spec, ca);
+        const ca = issueCertificateAuthority(name, plan.ca, this);
+        const issue = (spec: CertificateSpec) => issueLeafCertificate(name, spec, ca, this);
         const server = issue(plan.server);
         const chain = issue(plan.chain);
         const clients = plan.clients.map((spec) => ({ client: spec.client, ...issue(spec) }));
@@ -170,45 +170,5 @@ export class ClientVpnAccess extends pulumi.ComponentResource {
         this.dnsName = endpoint.dnsName;
         this.securityGroupId = endpointSg.id;
         this.registerOutputs({ endpointId: this.endpointId, dnsName: this.dnsName, securityGroupId: this.securityGroupId });
-    }
-
-    private certificateAuthority(name: string, spec: CertificateSpec) {
-        const key = new tls.PrivateKey(`${name}-${spec.resourceSuffix}`, { algorithm: "RSA", rsaBits: RSA_BITS }, { parent: this });
-        const cert = new tls.SelfSignedCert(
-            `${name}-${spec.resourceSuffix}`,
-            {
-                privateKeyPem: key.privateKeyPem,
-                subject: { commonName: spec.commonName, organization: ORGANIZATION },
-                isCaCertificate: true,
-                allowedUses: [...spec.allowedUses],
-                validityPeriodHours: spec.validityHours,
-                earlyRenewalHours: spec.earlyRenewalHours,
-            },
-            { parent: this },
-        );
-        return { certPem: cert.certPem, keyPem: pulumi.secret(key.privateKeyPem) };
-    }
-
-    private leafCertificate(name: string, spec: CertificateSpec, ca: { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string> }) {
-        const resourceName = `${name}-${spec.resourceSuffix}`;
-        const key = new tls.PrivateKey(resourceName, { algorithm: "RSA", rsaBits: RSA_BITS }, { parent: this });
-        const request = new tls.CertRequest(
-            resourceName,
-            { privateKeyPem: key.privateKeyPem, subject: { commonName: spec.commonName, organization: ORGANIZATION }, dnsNames: spec.dnsNames },
-            { parent: this },
-        );
-        const cert = new tls.LocallySignedCert(
-            resourceName,
-            {
-                certRequestPem: request.certRequestPem,
-                caCertPem: ca.certPem,
-                caPrivateKeyPem: ca.keyPem,
-                allowedUses: [...spec.allowedUses],
-                validityPeriodHours: spec.validityHours,
-                earlyRenewalHours: spec.earlyRenewalHours,
-            },
-            { parent: this },
-        );
-        return { certPem: cert.certPem, keyPem: pulumi.secret(key.privateKeyPem) };
     }
 }

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { dnsFailoverSeconds, FailoverSummary } from "../rules/failover";
 import { clientCidrIngress, createCidrIngress } from "./ingress";
 import { Tags, tagsFor } from "./naming";
-import { frontDoorName, DNS_RECOMMENDED_MAX_TTL } from "../rules/dnsName";
+import { frontDoorName, DNS_DEFAULT_TTL, DNS_RECOMMENDED_MAX_TTL } from "../rules/dnsName";
 import { DICOM_PORT, HEALTH_PATH, WEB_PORT } from "../rules/ports";
 
 export type DnsRouting = "multivalue" | "weighted" | "failover";
@@ -43,7 +43,7 @@ export interface DnsFrontDoorArgs {
 }
 
 export const DEFAULT_DNS_HEALTH_CHECK: DnsHealthCheckSettings = { intervalSeconds: 10, failureThreshold: 2 };
-export const DEFAULT_DNS_TTL = DNS_RECOMMENDED_MAX_TTL;
+export const DEFAULT_DNS_TTL = DNS_DEFAULT_TTL;
 /** Route 53 returns at most 8 healthy records to a multivalue query. */
 export const MULTIVALUE_MAX_ANSWERS = 8;
 /** Equal weights: each instance gets the same share of answers. */

@@ -12,7 +12,6 @@ import {
     ACCESS_LOG_PREFIX,
     ACCESS_LOG_RETENTION_DAYS,
     ALB_IDLE_TIMEOUT_SECONDS,
-    accessLogBucketPolicy,
     certificateDomains,
     clientIngress,
     DICOM_DEREGISTRATION_DELAY_SECONDS,
@@ -29,13 +28,17 @@ import {
     LoadBalancerType,
     targetHealthCheck,
     TLS_SSL_POLICY,
+    unhealthyTargetHandling,
     usesElbAccount,
     WEB_DEREGISTRATION_DELAY_SECONDS,
+    WAF_REDACTED_HEADERS,
     webAclRules,
 } from "../rules/loadBalancerLayout";
+import { LogWriter, loadBalancerLogsAccess, NLB_ACCESS_LOG_PREFIX, WAF_LOG_NAME_PREFIX } from "../rules/audit";
+import { createLogBucket, LogBucket } from "./logBucket";
 import { Tags, tagsFor } from "./naming";
 
-export const DEFAULT_HEALTH_CHECK: HealthCheckSettings = { intervalSeconds: 10, healthyThreshold: 3, unhealthyThreshold: 2 };
+export const DEFAULT_HEALTH_CHECK: HealthCheckSettings = { intervalSeconds: 5, healthyThreshold: 3, unhealthyThreshold: 2 };
 
 export interface LoadBalancerFrontDoorArgs {
     readonly type: LoadBalancerType;
@@ -64,7 +67,9 @@ export interface LoadBalancerFrontDoorArgs {
     readonly waf?: boolean;
     /** Where DICOM TLS ends when there is a certificate. @default "terminate" */
     readonly dicomTls?: DicomTls;
-    /** @default DEFAULT_HEALTH_CHECK (10 s, 3 healthy, 2 unhealthy) */
+    /** Days access logs and WAF logs are kept. @default ACCESS_LOG_RETENTION_DAYS (365 in prod, 30 in dev) */
+    readonly logRetentionDays?: number;
+    /** @default DEFAULT_HEALTH_CHECK (5 s, 3 healthy, 2 unhealthy: out within 10 s) */
     readonly healthCheck?: HealthCheckSettings;
     readonly tags?: Tags;
 }
@@ -80,10 +85,19 @@ export class LoadBalancerFrontDoor extends pulumi.ComponentResource {
     public readonly certificateArn?: pulumi.Output<string>;
     public readonly webAclArn?: pulumi.Output<string>;
     public readonly accessLogBucket?: pulumi.Output<string>;
+    /** Where the web ACL's logs land (named aws-waf-logs-*). */
+    public readonly wafLogBucket?: pulumi.Output<string>;
     /** Whether TLS ends at the load balancer, per traffic kind (else clients see the instances' certificate). */
     public readonly terminatesTls: { readonly web: boolean; readonly dicom: boolean };
     /** Worst case from an instance failing to the load balancer no longer sending it traffic, explained. */
     public readonly failover: FailoverSummary;
+    /** Every target group the instances are registered in, with what CloudWatch names it by (for the alarms). */
+    public readonly targetGroups: {
+        readonly role: string;
+        readonly loadBalancerType: "network" | "application";
+        readonly loadBalancerArnSuffix: pulumi.Output<string>;
+        readonly targetGroupArnSuffix: pulumi.Output<string>;
+    }[] = [];
 
     constructor(name: string, args: LoadBalancerFrontDoorArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("orthweb:index:LoadBalancerFrontDoor", name, {}, opts);
@@ -102,7 +116,9 @@ export class LoadBalancerFrontDoor extends pulumi.ComponentResource {
         const certificateArn = args.certificateArn ? pulumi.output(args.certificateArn) : zone ? this.requestCertificate(name, certificateDomains(names), zone.zoneId, tags) : undefined;
         const layout = listenerLayout(args.type, certificateArn !== undefined, dicomTls);
         const roles = loadBalancersOf(layout);
-        const logs = roles.includes("alb") ? this.createAccessLogBucket(name, args.region, prod, tags) : undefined;
+        const retentionDays = args.logRetentionDays ?? ACCESS_LOG_RETENTION_DAYS[args.environment];
+        const logging = roles.filter((role) => loadBalancerLogsAccess(role, layout.filter((l) => l.loadBalancer === role).map((l) => l.protocol)));
+        const logs = logging.length > 0 ? this.createAccessLogBucket(name, args.region, prod, retentionDays, logging, tags) : undefined;
 
         const securityGroups = new Map<LoadBalancerRole, aws.ec2.SecurityGroup>();
         const loadBalancers = new Map<LoadBalancerRole, aws.lb.LoadBalancer>();
@@ -121,15 +137,14 @@ export class LoadBalancerFrontDoor extends pulumi.ComponentResource {
                     ...(role === "nlb"
                         ? // One instance per AZ: without cross-zone, losing one blackholes that AZ's NLB address.
                           { enableCrossZoneLoadBalancing: true }
-                        : {
-                              dropInvalidHeaderFields: true,
-                              idleTimeout: ALB_IDLE_TIMEOUT_SECONDS,
-                              accessLogs: { bucket: logs!.bucket.bucket, prefix: ACCESS_LOG_PREFIX, enabled: true },
-                          }),
+                        : { dropInvalidHeaderFields: true, idleTimeout: ALB_IDLE_TIMEOUT_SECONDS }),
+                    ...(logs && logging.includes(role)
+                        ? { accessLogs: { bucket: logs.bucket.bucket, prefix: role === "alb" ? ACCESS_LOG_PREFIX : NLB_ACCESS_LOG_PREFIX, enabled: true } }
+                        : {}),
                     tags: tagsFor(`${name}-${role}`, tags),
                 },
                 // AWS test-writes to the log bucket when logging is enabled: the policy must exist first.
-                { parent: this, dependsOn: role === "alb" && logs ? [logs.policy] : [] },
+                { parent: this, dependsOn: logs && logging.includes(role) ? [logs.policy] : [] },
             );
             loadBalancers.set(role, lb);
         }
@@ -139,6 +154,7 @@ export class LoadBalancerFrontDoor extends pulumi.ComponentResource {
         }
 
         let webAclArn: pulumi.Output<string> | undefined;
+        let wafLogBucket: aws.s3.Bucket | undefined;
         const alb = loadBalancers.get("alb");
         if (alb && waf) {
             const acl = new aws.wafv2.WebAcl(
@@ -155,6 +171,7 @@ export class LoadBalancerFrontDoor extends pulumi.ComponentResource {
             );
             new aws.wafv2.WebAclAssociation(`${name}-waf`, { resourceArn: alb.arn, webAclArn: acl.arn }, { parent: this });
             webAclArn = acl.arn;
+            wafLogBucket = this.createWafLogging(name, acl, prod, retentionDays, tags);
         }
 
         // The alias for each load balancer: the ALB carries the web name, the NLB the DICOM name (on one NLB, both).
@@ -179,6 +196,7 @@ export class LoadBalancerFrontDoor extends pulumi.ComponentResource {
         this.certificateArn = certificateArn;
         this.webAclArn = webAclArn;
         this.accessLogBucket = logs?.bucket.bucket;
+        this.wafLogBucket = wafLogBucket?.bucket;
         this.terminatesTls = {
             web: certificateArn !== undefined,
             dicom: effectiveDicomTls(certificateArn !== undefined, dicomTls) === "terminate",
@@ -261,11 +279,12 @@ export class LoadBalancerFrontDoor extends pulumi.ComponentResource {
                     healthCheck: targetHealthCheck(healthCheck),
                     deregistrationDelay: spec.role === "dicom" ? DICOM_DEREGISTRATION_DELAY_SECONDS : WEB_DEREGISTRATION_DELAY_SECONDS,
                     // nginx on the instances does not parse PROXY headers.
-                    ...(nlb ? { proxyProtocolV2: false } : {}),
+                    ...(nlb ? { proxyProtocolV2: false, targetHealthStates: [unhealthyTargetHandling(spec.role as "web" | "dicom")] } : {}),
                     tags: tagsFor(`${name}-${spec.role}`, tags),
                 },
                 parent,
             );
+            this.targetGroups.push({ role: spec.role, loadBalancerType: nlb ? "network" : "application", loadBalancerArnSuffix: lb.arnSuffix, targetGroupArnSuffix: group.arnSuffix });
             args.instanceIds.forEach(
                 (instanceId, i) =>
                     new aws.lb.TargetGroupAttachment(`${name}-${spec.role}-${i + 1}`, { targetGroupArn: group.arn, targetId: instanceId, port: spec.target!.port }, parent),
@@ -321,43 +340,44 @@ export class LoadBalancerFrontDoor extends pulumi.ComponentResource {
         return validation.certificateArn;
     }
 
-    /** The ALB's access-log bucket: SSE-S3 (the only encryption ELB can write to), private, expiring. */
-    private createAccessLogBucket(name: string, region: string, prod: boolean, tags: Tags) {
-        const parent = { parent: this };
-        const bucket = new aws.s3.Bucket(`${name}-logs`, { forceDestroy: !prod, tags: tagsFor(`${name}-logs`, tags) }, { parent: this, retainOnDelete: prod });
-        new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-logs`, { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] }, parent);
-        const publicAccess = new aws.s3.BucketPublicAccessBlock(
-            `${name}-logs`,
-            { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
-            parent,
+    /**
+     * The access-log bucket of every load balancer that can log: the ALB always (regional ELB account or ELB
+     * service principal under alb/), the NLB only with a TLS listener (log delivery service under nlb/): NLB
+     * access logs exist for TLS listeners only, so TCP pass-through leaves no NLB access log (the VPC flow logs
+     * still record each connection).
+     */
+    private createAccessLogBucket(name: string, region: string, prod: boolean, retentionDays: number, logging: LoadBalancerRole[], tags: Tags): LogBucket {
+        const elbAccountArn: pulumi.Output<string | undefined> = usesElbAccount(region) ? aws.elb.getServiceAccountOutput({}, { parent: this }).arn : pulumi.output(undefined);
+        return createLogBucket(`${name}-logs`, {
+            retentionDays,
+            prod,
+            tags,
+            parent: this,
+            writers: elbAccountArn.apply((elbArn) =>
+                logging.map((role): LogWriter => (role === "alb" ? { kind: "elb", prefix: ACCESS_LOG_PREFIX, elbAccountArn: elbArn } : { kind: "logDelivery", prefix: NLB_ACCESS_LOG_PREFIX })),
+            ),
+        });
+    }
+
+    /**
+     * WAF logs (every request the web ACL saw, with the rule that matched) in a bucket whose name starts with
+     * aws-waf-logs- (WAF delivers nowhere else). The Authorization header (Orthanc's basic-auth credentials) and
+     * cookies are redacted before they are written.
+     */
+    private createWafLogging(name: string, acl: aws.wafv2.WebAcl, prod: boolean, retentionDays: number, tags: Tags) {
+        const logs = createLogBucket(`${name}-waf-logs`, {
+            retentionDays,
+            prod,
+            tags,
+            parent: this,
+            bucketPrefix: `${WAF_LOG_NAME_PREFIX}${name}-`,
+            writers: [{ kind: "logDelivery", prefix: "" }],
+        });
+        new aws.wafv2.WebAclLoggingConfiguration(
+            `${name}-waf`,
+            { resourceArn: acl.arn, logDestinationConfigs: [logs.bucket.arn], redactedFields: WAF_REDACTED_HEADERS.map((header) => ({ singleHeader: { name: header } })) },
+            { parent: this, dependsOn: [logs.policy] },
         );
-        new aws.s3.BucketLifecycleConfiguration(
-            `${name}-logs`,
-            {
-                bucket: bucket.id,
-                rules: [
-                    {
-                        id: "expire-access-logs",
-                        status: "Enabled",
-                        filter: { prefix: `${ACCESS_LOG_PREFIX}/` },
-                        expiration: { days: ACCESS_LOG_RETENTION_DAYS[prod ? "prod" : "dev"] },
-                    },
-                ],
-            },
-            parent,
-        );
-        const account = aws.getCallerIdentityOutput({}, parent);
-        const elbAccountArn = usesElbAccount(region) ? aws.elb.getServiceAccountOutput({}, parent).arn : pulumi.output(undefined);
-        const policy = new aws.s3.BucketPolicy(
-            `${name}-logs`,
-            {
-                bucket: bucket.id,
-                policy: pulumi
-                    .all([bucket.arn, account.accountId, elbAccountArn])
-                    .apply(([bucketArn, accountId, elbArn]) => JSON.stringify(accessLogBucketPolicy({ bucketArn, prefix: ACCESS_LOG_PREFIX, accountId, elbAccountArn: elbArn }))),
-            },
-            { parent: this, dependsOn: [publicAccess] },
-        );
-        return { bucket, policy };
+        return logs.bucket;
     }
 }

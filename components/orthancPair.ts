@@ -2,7 +2,9 @@
 // The constructor is the table of contents; each step lives in pair/ and returns what the next one needs.
 // The instance security group has no ingress of its own: each front door adds exactly what it needs.
 import * as pulumi from "@pulumi/pulumi";
+import { auditRetentionDays, DEFAULT_NONCURRENT_VERSION_DAYS } from "../rules/audit";
 import { Tags } from "./naming";
+import { createAuditTrail } from "./pair/auditTrail";
 import { createDataStore, DatabaseSettings } from "./pair/dataStore";
 import { createIdentity } from "./pair/identity";
 import { createImageCache, ImageCacheSettings } from "./pair/imageCache";
@@ -26,10 +28,18 @@ export interface OrthancPairArgs {
     readonly nginxImage: string;
     readonly aet: string;
     readonly database: DatabaseSettings;
+    /** Days an overwritten or deleted study object stays recoverable. @default 90 */
+    readonly noncurrentVersionDays?: number;
+    /** Days the audit logs (study object access, flow logs) are kept. @default 365 in prod, 30 in dev */
+    readonly auditRetentionDays?: number;
     /** Bring-your-own certificate chain and key for 443/11112. @default a self-signed certificate */
     readonly tls?: { readonly certificatePem: pulumi.Input<string>; readonly privateKeyPem: pulumi.Input<string> };
     /** Names the self-signed certificate must carry besides the instances' own (a front-door name). @default [] */
     readonly certificateNames?: string[];
+    /** DICOM senders allowed to store and query (by calling AE title). @default [] (anyone may store) */
+    readonly modalities?: readonly { readonly name: string; readonly aet: string }[];
+    /** The modalities' CA: when given, nginx requires a client certificate it signed on 11112. */
+    readonly dicomClientCaPem?: pulumi.Input<string>;
     readonly tags?: Tags;
     /** Pull the Docker Hub images through an ECR pull-through cache. @default undefined (straight from Docker Hub) */
     readonly imageCache?: ImageCacheSettings;
@@ -51,19 +61,35 @@ export class OrthancPair extends pulumi.ComponentResource {
     public readonly databaseEndpoint: pulumi.Output<string>;
     public readonly databaseSecretArn: pulumi.Output<string>;
     public readonly bucketName: pulumi.Output<string>;
+    /** Where the audit trail lands: CloudTrail data events and server access logs of the study bucket, flow logs. */
+    public readonly auditBucketName: pulumi.Output<string>;
     public readonly kmsKeyArn: pulumi.Output<string>;
     public readonly adminSecretArn: pulumi.Output<string>;
     public readonly tlsSecretArn: pulumi.Output<string>;
     /** The certificate the instances present (public part only). */
     public readonly certificatePem: pulumi.Output<string>;
     public readonly selfSignedCertificate: boolean;
+    /** The RDS instance's identifier (what CloudWatch names it by). */
+    public readonly databaseIdentifier: pulumi.Output<string>;
+    /** The SSM document that applies the config bundle, one instance at a time. */
+    public readonly rolloutDocumentName: pulumi.Output<string>;
 
     constructor(name: string, args: OrthancPairArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("orthweb:index:OrthancPair", name, {}, opts);
         const ctx = { name, tags: args.tags ?? {}, parent: this, prod: args.environment === "prod", region: args.region };
 
         const network = createNetwork(ctx, { vpcCidr: args.vpcCidr, placement: args.placement, internetAccess: args.internetAccess });
-        const data = createDataStore(ctx, { database: args.database, subnetIds: network.privateSubnetIds, securityGroup: network.databaseSecurityGroup });
+        const data = createDataStore(ctx, {
+            database: args.database,
+            subnetIds: network.privateSubnetIds,
+            securityGroup: network.databaseSecurityGroup,
+            noncurrentVersionDays: args.noncurrentVersionDays ?? DEFAULT_NONCURRENT_VERSION_DAYS,
+        });
+        const audit = createAuditTrail(ctx, {
+            studyBucket: data.bucket,
+            vpcId: network.vpcId,
+            retentionDays: auditRetentionDays(args.environment, args.auditRetentionDays),
+        });
         const imageCache = args.imageCache && createImageCache(ctx, args.imageCache);
         const identity = createIdentity(ctx, data, imageCache);
         const instances = createInstances(
@@ -90,17 +116,21 @@ export class OrthancPair extends pulumi.ComponentResource {
         this.databaseEndpoint = data.database.address;
         this.databaseSecretArn = data.databaseSecretArn;
         this.bucketName = data.bucket.bucket;
+        this.auditBucketName = audit.bucket.bucket;
         this.kmsKeyArn = data.key.arn;
         this.adminSecretArn = identity.adminSecret.arn;
         this.tlsSecretArn = identity.tlsSecret.arn;
         this.certificatePem = instances.certificatePem;
         this.selfSignedCertificate = args.tls === undefined;
+        this.databaseIdentifier = data.database.identifier;
+        this.rolloutDocumentName = instances.rolloutDocumentName;
         this.registerOutputs({
             vpcId: this.vpcId,
             securityGroupId: this.securityGroupId,
             instanceIds: this.instanceIds,
             databaseEndpoint: this.databaseEndpoint,
             bucketName: this.bucketName,
+            auditBucketName: this.auditBucketName,
         });
     }
 }

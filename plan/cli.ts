@@ -2,7 +2,7 @@
 // What a stack would deploy, offline: reads Pulumi.<stack>.yaml, validates it, runs the program under Pulumi mocks
 // and reports from the registered resources: resources by component, endpoints, reachability, failover, cost and
 // a Mermaid diagram. Bad config: exit 1 with one line per problem, each naming its key; never a stack trace.
-import { createInfrastructure } from "../program";
+import { createInfrastructure, dicomCidrsFor } from "../program";
 import { StackConfig, validateStackConfig } from "../stacks/config";
 import { listStacks, loadStackFile, StackFileError } from "../stacks/stackFile";
 import { DEFAULT_USAGE } from "./cost";
@@ -56,7 +56,7 @@ export function reportOf(plan: PlanResult): PlanReport {
             stack: plan.stack,
             region: config.region,
             webClientCidrs: config.network.webClientCidrs,
-            dicomClientCidrs: config.network.dicomClientCidrs,
+            dicomClientCidrs: dicomCidrsFor(config),
             aet: config.orthanc.aet,
             prefixLists: prefixListsOf(plan.invocations),
             usage: { ...DEFAULT_USAGE, vpnClients: vpnClientsOf(config) },

@@ -4,6 +4,7 @@
 import { PlanModel, plain, TYPES } from "./planModel";
 import { PRICES, PriceList } from "./prices";
 import { SITE_TYPES } from "./siteToSite";
+import { auditCostOf } from "./auditCost";
 
 export interface CostLine {
     readonly item: string;
@@ -37,16 +38,29 @@ export interface CostUsage {
     /** Client VPN users, and how long each is connected per month. */
     readonly vpnClients: number;
     readonly vpnHoursPerClient: number;
+    /** The audit trail (plan/auditCost.ts): study objects read or written a month (one CloudTrail data event each). */
+    readonly dataEventsPerMonth?: number;
+    /** GB a month of vended logs (flow logs, WAF, NLB access logs) and of free-delivery logs (S3 server access, ALB). */
+    readonly vendedLogGbPerMonth?: number;
+    readonly accessLogGbPerMonth?: number;
 }
 
-export const DEFAULT_USAGE: CostUsage = { s3StoredGb: 100, lcuPerLoadBalancer: 1, vpnClients: 0, vpnHoursPerClient: 8 * 22 };
+export const DEFAULT_USAGE: CostUsage = {
+    s3StoredGb: 100,
+    lcuPerLoadBalancer: 1,
+    vpnClients: 0,
+    vpnHoursPerClient: 8 * 22,
+    dataEventsPerMonth: 1_000_000,
+    vendedLogGbPerMonth: 5,
+    accessLogGbPerMonth: 1,
+};
 
-function money(n: number): number {
+export function money(n: number): number {
     return Math.round(n * 100) / 100;
 }
 
 /** A unit price as listed: at least cents, up to four decimals ($1.00, $0.40, $0.115, $0.0416). */
-function fmt(n: number): string {
+export function fmt(n: number): string {
     return `$${n.toFixed(4).replace(/(\.\d\d\d*?)0+$/, "$1")}`;
 }
 
@@ -213,6 +227,10 @@ export function costOf(model: PlanModel, usage: CostUsage = DEFAULT_USAGE, price
         lines.push({ item: "S3 storage", detail: `${usage.s3StoredGb} GB of studies (assumed) x ${fmt(prices.s3StandardGbMonth)}/GB`, monthlyUsd: money(usage.s3StoredGb * prices.s3StandardGbMonth) });
         assumptions.push(`${usage.s3StoredGb} GB stored in S3 Standard: scale that line by your archive's size`);
     }
+
+    const audit = auditCostOf(model, usage, prices);
+    lines.push(...audit.lines);
+    assumptions.push(...audit.assumptions);
 
     const monthlyUsd = money(lines.reduce((sum, l) => sum + (l.monthlyUsd ?? 0), 0));
     if (lines.some((l) => l.monthlyUsd === null)) assumptions.push("lines without a list price are left out of the total");

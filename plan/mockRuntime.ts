@@ -107,13 +107,14 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
         }
         case "aws:rds/instance:Instance":
             return {
+                identifier: inputs.identifier ?? `${name}-0mock`,
                 address: `${name}.c0mock.${region}.rds.amazonaws.com`,
                 endpoint: `${name}.c0mock.${region}.rds.amazonaws.com:${inputs.port ?? 5432}`,
                 masterUserSecrets: [{ secretArn: `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT}:secret:rds!db-mock`, secretStatus: "active", kmsKeyId: inputs.masterUserSecretKmsKeyId }],
                 arn,
             };
         case "aws:s3/bucket:Bucket":
-            return { bucket: inputs.bucket ?? `${name}-0mock`, arn: `arn:aws:s3:::${inputs.bucket ?? `${name}-0mock`}` };
+            { const bucket = inputs.bucket ?? (inputs.bucketPrefix ? `${inputs.bucketPrefix}0mock` : `${name}-0mock`); return { bucket, arn: `arn:aws:s3:::${bucket}` }; }
         case "aws:ec2/launchTemplate:LaunchTemplate":
             return { latestVersion: 1, arn };
         case "aws:secretsmanager/secret:Secret":
@@ -147,6 +148,14 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
                 transitGatewayAttachmentId: inputs.transitGatewayId ? `tgw-attach-0mock${n}` : undefined,
             };
         }
+        case "random:index/randomId:RandomId":
+            return { hex: "0a1b2c3d", b64Url: "ChssPQ", dec: "169552957" };
+        case "aws:ssm/document:Document":
+            return { name: `${name}-0mock`, latestVersion: "1", defaultVersion: "1", arn };
+        case "aws:sns/topic:Topic":
+            return { arn: `arn:aws:sns:${region}:${MOCK_ACCOUNT}:${name}-0mock` };
+        case "aws:cloudwatch/eventRule:EventRule":
+            return { arn: `arn:aws:events:${region}:${MOCK_ACCOUNT}:rule/${name}-0mock` };
         case "random:index/randomString:RandomString":
             return { result: "mock".padEnd(inputs.length ?? 8, "0") };
         case "aws:lb/loadBalancer:LoadBalancer":

@@ -26,6 +26,11 @@
 //              tunnels carry traffic or not.
 //  [tgw]       https://aws.amazon.com/transit-gateway/pricing/ (us-east-1): $0.05 per attachment-hour, $0.02/GB
 //              processed [verify: not re-read for this table].
+//  [trail]     https://aws.amazon.com/cloudtrail/pricing/ : data events $0.10 per 100,000 events delivered [verify: figure
+//              from the project brief (2026-11-30), not re-read for this table].
+//  [vended]    https://aws.amazon.com/cloudwatch/pricing/ "Vended logs", delivery to S3: $0.25/GB for the first 10 TB
+//              (VPC flow logs, WAF logs, NLB access logs); to CloudWatch Logs $0.50/GB [verify: not re-read; ALB and S3
+//              server access logs are delivered free, you pay their S3 storage].
 //  [s3]        https://aws.amazon.com/s3/pricing/ first-50-TB tier of S3 Standard, $0.023/GB-month [verify: not
 //              re-read for this table; public summaries give $0.021-0.026 by region].
 
@@ -69,6 +74,9 @@ export interface PriceList {
     readonly wafWebAclMonth: number;
     readonly wafRuleMonth: number;
     readonly wafPerMillionRequests: number;
+    readonly cloudTrailDataEventsPer100k: number;
+    /** Vended logs (flow logs, WAF, NLB access logs) delivered to S3, per GB. */
+    readonly vendedLogsToS3Gb: number;
 }
 
 export const PRICES: PriceList = {
@@ -115,4 +123,6 @@ export const PRICES: PriceList = {
     wafWebAclMonth: 5.0, // [checklist]
     wafRuleMonth: 1.0, // [checklist]
     wafPerMillionRequests: 0.6, // [checklist]
+    cloudTrailDataEventsPer100k: 0.1, // [trail]
+    vendedLogsToS3Gb: 0.25, // [vended]
 };

@@ -2,6 +2,7 @@
 import { FailoverRow } from "./failoverReport";
 import { ReachCell, Verdict } from "./reachability";
 import { fitTable, PlanReport, shortType, wrap } from "./report";
+import { QuotaRow, regionQuotaWarnings } from "./quotas";
 
 export type Format = "text" | "markdown" | "json";
 export const FORMATS: readonly Format[] = ["text", "markdown", "json"];
@@ -111,6 +112,22 @@ export function renderText(report: PlanReport): string {
     }
     out.push("");
 
+    out.push(heading("Changes"), ...para("What each kind of config change restarts or replaces, in what order, and what clients should expect."));
+    for (const c of report.rollout) {
+        out.push(...para(`${c.change}: ${c.effect}`));
+        out.push(...bullets([`order: ${c.order}`, `clients: ${c.clients}`], "    "));
+    }
+    out.push("");
+
+    out.push(heading("Alarms"), ...para("Each publishes to the alert topic (output alertTopicArn); recover and reboot are EC2 actions besides the notice."));
+    out.push(
+        fitTable(
+            report.alarms.map((a) => [a.name, a.metric + (a.region ? ` (${a.region})` : ""), a.threshold, a.actions.join(", ")]),
+            { header: ["alarm", "metric", "threshold", "actions"], maxWidth: WIDTH, keep: [3] },
+        ),
+        "",
+    );
+
     const cost = report.cost;
     out.push(heading("Cost"), ...para(`Estimated USD per month from ${cost.priceRegion} list prices compiled ${cost.priceDate} (${cost.source}).`));
     out.push(
@@ -124,6 +141,10 @@ export function renderText(report: PlanReport): string {
         ...bullets(cost.notIncluded),
         "",
     );
+
+    out.push(heading("Quotas"), ...para("Use of quota-bound resources against AWS's default quotas (per account; adjustable in Service Quotas)."));
+    out.push(fitTable(report.quotas.rows.map(quotaCells), { header: ["resource", "used", "default quota", "detail"], maxWidth: WIDTH }));
+    out.push(report.quotas.warnings.length > 0 ? "Warnings:" : "Warnings: none", ...bullets(report.quotas.warnings), ...bullets(report.quotas.notes), "");
 
     out.push(heading("Diagram"), "Mermaid source (paste into a Markdown file or https://mermaid.live):", report.diagram);
     out.push(heading("Outputs"));
@@ -178,9 +199,19 @@ export function renderMarkdown(report: PlanReport): string {
     const assumptions = [...new Set(report.failover.flatMap((f) => f.assumptions))];
     if (assumptions.length > 0) out.push("Assumptions: " + assumptions.join("; ") + ".", "");
 
+    out.push("### Changes", "");
+    out.push(...mdTable(["change", "effect", "order", "clients"], report.rollout.map((c) => [c.change, c.effect, c.order, c.clients])), "");
+
+    out.push("### Alarms", "");
+    out.push(...mdTable(["alarm", "metric", "threshold", "actions"], report.alarms.map((a) => [a.name, a.metric + (a.region ? ` (${a.region})` : ""), a.threshold, a.actions.join(", ")])), "");
+
     out.push("### Cost", "");
     out.push(...mdTable(["item", "detail", "USD/month"], [...cost.lines.map((l) => [l.item, l.detail + (l.note ? ` (${l.note})` : ""), usd(l.monthlyUsd)]), ["**total**", "", `**${usd(cost.monthlyUsd)}**`]]), "");
     out.push(`Assumptions: ${cost.assumptions.join("; ")}. Not included: ${cost.notIncluded.join("; ")}.`, "");
+
+    out.push("### Quotas", "");
+    out.push(...mdTable(["resource", "used", "default quota", "detail"], report.quotas.rows.map(quotaCells)), "");
+    out.push(...report.quotas.warnings.map((w) => `- **Warning:** ${w}`), ...report.quotas.notes.map((n) => `- ${n}`), "");
 
     out.push("### Diagram", "", "```mermaid", report.diagram.trimEnd(), "```", "");
 
@@ -195,8 +226,12 @@ export function renderMarkdown(report: PlanReport): string {
 }
 
 export function renderJson(report: PlanReport): string {
-    const { stack, region, pattern, resources, endpoints, reachability, failover, cost, diagram, outputs } = report;
-    return JSON.stringify({ stack, region, pattern, resources, endpoints, reachability, failover, cost, diagram, outputs }, null, 2) + "\n";
+    const { stack, region, pattern, resources, endpoints, reachability, failover, rollout, alarms, cost, quotas, diagram, outputs } = report;
+    return JSON.stringify({ stack, region, pattern, resources, endpoints, reachability, failover, rollout, alarms, cost, quotas, diagram, outputs }, null, 2) + "\n";
+}
+
+function quotaCells(q: QuotaRow): string[] {
+    return [q.resource, `${q.used} per ${q.scope}`, q.defaultQuota === null ? "-" : String(q.defaultQuota), q.detail];
 }
 
 export function render(report: PlanReport, format: Format): string {
@@ -219,6 +254,8 @@ export interface StackSummary {
     readonly failover?: { traffic: string; path: string; worstCaseSeconds: number | null; automatic: boolean }[];
     readonly monthlyUsd?: number;
     readonly resources?: number;
+    /** Use of quota-bound resources, for the per-region totals. */
+    readonly quotas?: QuotaRow[];
     /** Set when the stack file is invalid: its messages. */
     readonly problems?: string[];
 }
@@ -232,6 +269,7 @@ export function summaryOf(report: PlanReport): StackSummary {
         failover: report.failover.map((f) => ({ traffic: f.traffic, path: f.path, worstCaseSeconds: f.worstCaseSeconds, automatic: f.automatic })),
         monthlyUsd: report.cost.monthlyUsd,
         resources: report.resources.total,
+        quotas: report.quotas.rows,
     };
 }
 
@@ -254,17 +292,21 @@ function summaryRows(summaries: StackSummary[], separator: string): string[][] {
         attr("failover web", (s) => failoverSummary(s, "web")),
         attr("failover DICOM", (s) => failoverSummary(s, "dicom")),
         attr("resources", (s) => String(s.resources ?? "?")),
+        attr("Elastic IPs", (s) => String(s.quotas?.find((q) => q.resource === "Elastic IP addresses")?.used ?? "?")),
         attr("USD/month", (s) => usd(s.monthlyUsd ?? null)),
     ];
 }
 
 /** Every stack side by side: one column per stack. */
 export function renderAll(summaries: StackSummary[], format: Format): string {
-    if (format === "json") return JSON.stringify({ stacks: summaries }, null, 2) + "\n";
+    const quotaWarnings = regionQuotaWarnings(summaries);
+    if (format === "json") return JSON.stringify({ stacks: summaries, quotaWarnings }, null, 2) + "\n";
     const header = ["", ...summaries.map((s) => s.stack)];
     if (format === "markdown") {
         const problems = summaries.filter((s) => s.problems).flatMap((s) => s.problems!.map((p) => `- \`${s.stack}\`: ${p}`));
-        return ["## Offline plan: every stack", "", ...mdTable(header, summaryRows(summaries, "<br>")), "", ...problems, ""].join("\n");
+        const quotas = quotaWarnings.map((w) => `- **Quota:** ${w}`);
+        return ["## Offline plan: every stack", "", ...mdTable(header, summaryRows(summaries, "<br>")), "", ...problems, ...quotas, ""].join("\n");
     }
-    return `Offline plan of every stack (Pulumi mocks, no AWS account)\n\n${fitTable(summaryRows(summaries, "\n"), { header, maxWidth: WIDTH })}\n`;
+    const quotas = quotaWarnings.length > 0 ? `\nQuota warnings:\n${bullets(quotaWarnings).join("\n")}\n` : "";
+    return `Offline plan of every stack (Pulumi mocks, no AWS account)\n\n${fitTable(summaryRows(summaries, "\n"), { header, maxWidth: WIDTH })}\n${quotas}`;
 }

@@ -4,8 +4,11 @@ import { costOf, CostEstimate, CostUsage, DEFAULT_USAGE } from "./cost";
 import { diagramOf } from "./diagram";
 import { Endpoint, endpointsOf, patternOf } from "./endpoints";
 import { failoverOf, FailoverRow } from "./failoverReport";
+import { AlarmRow, alarmsOf, rolloutOf } from "./changesReport";
+import { ChangeRow } from "../rules/rollout";
 import { Invocation, Registration } from "./mockRuntime";
 import { buildModel, PrefixListInfo } from "./planModel";
+import { QuotaSection, quotasOf } from "./quotas";
 import { Reachability, reachabilityOf } from "./reachability";
 
 export interface ResourceRow {
@@ -146,7 +149,13 @@ export interface PlanReport {
     readonly endpoints: Endpoint[];
     readonly reachability: Reachability;
     readonly failover: FailoverRow[];
+    /** "Changes": per kind of config change, what is restarted or replaced, in what order, what clients see. */
+    readonly rollout: ChangeRow[];
+    /** Every alarm (and the stopped-rollout rule) with its threshold and actions. */
+    readonly alarms: AlarmRow[];
     readonly cost: CostEstimate;
+    /** Use of quota-bound resources (Elastic IPs, VPCs, NAT gateways, Client VPN) against AWS's default quotas. */
+    readonly quotas: QuotaSection;
     readonly diagram: string;
     /** Stack outputs; secrets replaced by "[secret]". */
     readonly outputs: Record<string, unknown>;
@@ -197,15 +206,19 @@ export function buildReport(
     const reachability = reachabilityOf(model, ctx);
     const endpoints = endpointsOf(model, ctx);
     const failover = failoverOf(model, endpoints, reachability);
+    const pattern = patternOf(model, endpoints);
     return {
         stack: ctx.stack,
         region: ctx.region,
-        pattern: patternOf(model, endpoints),
+        pattern,
         resources: resourcesOf(registrations, model),
         endpoints,
         reachability,
         failover,
+        rollout: rolloutOf(pattern, failover),
+        alarms: alarmsOf(registrations),
         cost: costOf(model, ctx.usage ?? DEFAULT_USAGE, undefined, ctx.region),
+        quotas: quotasOf(model),
         diagram: diagramOf(model, endpoints, reachability, ctx),
         outputs: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, secretOutputs.has(k) ? "[secret]" : v])),
     };

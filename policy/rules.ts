@@ -13,7 +13,8 @@ import {
     validateResourceOfType,
 } from "@pulumi/policy";
 import * as tls from "@pulumi/tls";
-import { environmentTag, has, isProviderResource, items, known, references, strings } from "./graph";
+import { gunzipSync } from "zlib";
+import { environmentTag, handlesOf, has, isProviderResource, items, known, references, strings } from "./graph";
 import { admitsTcpPort, insideAny, isWorld, PortRange, PRIVATE_IPV4 } from "./net";
 
 export const PACK_NAME = "orthweb-guardrails";
@@ -626,7 +627,16 @@ function* texts(value: unknown, path: string, depth = 0): Generator<{ path: stri
     if (typeof value === "string") {
         yield { path, text: value };
         if (/userData(Base64)?$/.test(path) && value.length % 4 === 0 && BASE64.test(value)) {
-            yield { path: `${path} (base64-decoded)`, text: Buffer.from(value, "base64").toString("utf8") };
+            const decoded = Buffer.from(value, "base64").toString("utf8");
+            yield { path: `${path} (base64-decoded)`, text: decoded };
+            // cloud-init's gz+b64 write_files: read each file as it lands on disk.
+            for (const m of decoded.matchAll(/encoding: gz\+b64\n\s*content: ([A-Za-z0-9+/=]+)/g)) {
+                try {
+                    yield { path: `${path} (write_files, gz+b64-decoded)`, text: gunzipSync(Buffer.from(m[1], "base64")).toString("utf8") };
+                } catch {
+                    // Not gzip: the plain text above is all there is.
+                }
+            }
         }
         return;
     }
@@ -663,6 +673,138 @@ export const credentialsOnlyInSecrets: StackValidationPolicy = {
                     }
                 }
             }
+        }
+    },
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Audit trail: every access to study objects, every flow, every load balancer request and WAF decision is recorded.
+
+function nested(r: PolicyResource, property: string, field: string): string[] {
+    return strings(known(() => (known(() => r.props[property]) as Record<string, unknown> | undefined)?.[field]));
+}
+
+/** Buckets that receive logs: server access log targets, CloudTrail buckets, flow log and WAF destinations, ELB log buckets. */
+export function logDestinationBuckets(resources: readonly PolicyResource[]): PolicyResource[] {
+    const all = buckets(resources);
+    // ARNs may carry a prefix (flow logs: <bucket ARN>/<prefix>): compare their bucket part.
+    const byArn = (values: string[]) => ({ values: values.map((v) => v.replace(/^(arn:[^:]+:s3:::[^/]+)\/.*$/, "$1")) });
+    const found = new Set<PolicyResource>();
+    for (const r of resources) {
+        let hits: PolicyResource[] = [];
+        if (r.isType(aws.s3.BucketLogging) || r.isType(aws.s3.BucketLoggingV2)) hits = references(r, "targetBucket", all);
+        else if (r.isType(aws.cloudtrail.Trail)) hits = references(r, "s3BucketName", all);
+        else if (r.isType(aws.ec2.FlowLog)) hits = references(r, "logDestination", all, byArn(strings(known(() => r.props.logDestination))));
+        else if (r.isType(aws.wafv2.WebAclLoggingConfiguration)) hits = references(r, "logDestinationConfigs", all, byArn(strings(known(() => r.props.logDestinationConfigs))));
+        else if (r.isType(aws.lb.LoadBalancer) || r.isType(aws.alb.LoadBalancer)) hits = references(r, "accessLogs", all, { values: nested(r, "accessLogs", "bucket") });
+        hits.forEach((b) => found.add(b));
+    }
+    return [...found];
+}
+
+/** The bucket ARNs (or prefixes of them) a trail's data event selectors cover. */
+function trailDataResources(trail: PolicyResource): string[] {
+    type Selector = { fieldSelectors?: unknown; dataResources?: unknown };
+    const advanced = items(known(() => trail.props.advancedEventSelectors)).flatMap((sel) =>
+        items(known(() => (sel as Selector).fieldSelectors)).flatMap((f) => {
+            const field = f as { field?: unknown; startsWith?: unknown; equals?: unknown };
+            return known(() => field.field) === "resources.ARN" ? [...strings(known(() => field.startsWith)), ...strings(known(() => field.equals))] : [];
+        }),
+    );
+    const basic = items(known(() => trail.props.eventSelectors)).flatMap((sel) =>
+        items(known(() => (sel as Selector).dataResources)).flatMap((d) => strings(known(() => (d as { values?: unknown }).values))),
+    );
+    return [...advanced, ...basic].map((v) => v.replace(/\/.*$/, ""));
+}
+
+export const studyObjectAccessRecorded: StackValidationPolicy = {
+    name: "study-object-access-recorded",
+    description:
+        "Every bucket that is not itself a log destination (the study bucket) records who read or wrote which object: S3 " +
+        "server access logging to another bucket, or CloudTrail data events on its objects.",
+    enforcementLevel: "mandatory",
+    validateStack: (args, report) => {
+        const destinations = logDestinationBuckets(args.resources);
+        const logging = args.resources.filter((r) => r.isType(aws.s3.BucketLogging) || r.isType(aws.s3.BucketLoggingV2));
+        const trails = args.resources.filter((r) => r.isType(aws.cloudtrail.Trail));
+        for (const bucket of buckets(args.resources)) {
+            if (destinations.includes(bucket)) continue;
+            const accessLogged = logging.some((l) => references(l, "bucket", [bucket]).length > 0 && has(l.props, "targetBucket"));
+            const dataEvents = trails.some((t) => references(t, "advancedEventSelectors", [bucket], { values: trailDataResources(t) }).length > 0 || references(t, "eventSelectors", [bucket], { values: trailDataResources(t) }).length > 0);
+            if (!accessLogged && !dataEvents) {
+                report(
+                    `bucket ${bucket.name} records no object access: add an aws.s3.BucketLogging to a log bucket, or a CloudTrail trail with data events on ${bucket.name}'s objects.`,
+                    bucket.urn,
+                );
+            }
+        }
+    },
+};
+
+function isVpc(r: PolicyResource): boolean {
+    return r.isType(aws.ec2.Vpc) || r.type === "awsx:ec2:Vpc";
+}
+
+export const vpcFlowLogs: StackValidationPolicy = {
+    name: "vpc-flow-logs",
+    description: "Every VPC (aws.ec2.Vpc or awsx's) has a flow log, so that every accepted and rejected connection to the instances and the database is recorded.",
+    enforcementLevel: "mandatory",
+    validateStack: (args, report) => {
+        const vpcs = args.resources.filter(isVpc);
+        const flowLogs = args.resources.filter((r) => r.isType(aws.ec2.FlowLog));
+        // awsx's VPC component is pointed at by its vpcId output.
+        const handles = (r: PolicyResource) => [...handlesOf(r), ...strings(known(() => r.props.vpcId))];
+        for (const vpc of vpcs) {
+            if (!flowLogs.some((f) => references(f, "vpcId", [vpc], { handles }).length > 0)) {
+                report(`VPC ${vpc.name} has no flow log; add an aws.ec2.FlowLog with vpcId set to it (trafficType ALL).`, vpc.urn);
+            }
+        }
+    },
+};
+
+export const loadBalancerAccessLogs: StackValidationPolicy = {
+    name: "load-balancer-access-logs",
+    description:
+        "Every application load balancer, and every network load balancer with a TLS listener (NLB access logs exist only " +
+        "for TLS listeners), writes access logs to a bucket.",
+    enforcementLevel: "mandatory",
+    validateStack: (args, report) => {
+        const listeners = args.resources.filter((r) => r.isType(aws.lb.Listener) || r.isType(aws.alb.Listener));
+        for (const lb of args.resources.filter((r) => r.isType(aws.lb.LoadBalancer) || r.isType(aws.alb.LoadBalancer))) {
+            const type = known(() => lb.props.loadBalancerType) ?? "application";
+            if (type === "gateway") continue;
+            const tls = listeners.some((l) => references(l, "loadBalancerArn", [lb]).length > 0 && String(known(() => l.props.protocol)).toUpperCase() === "TLS");
+            if (type === "network" && !tls) continue;
+            const logs = known(() => lb.props.accessLogs) as Record<string, unknown> | undefined;
+            if (known(() => logs?.enabled) !== true || !has(logs, "bucket")) {
+                report(
+                    `${type} load balancer ${lb.name} ${type === "network" ? "has a TLS listener but " : ""}writes no access logs; set accessLogs { bucket, prefix, enabled: true }.`,
+                    lb.urn,
+                );
+            }
+        }
+    },
+};
+
+/** WAF delivers only to destinations named aws-waf-logs-*: an S3 bucket, a log group or a Firehose stream. */
+export const WAF_LOG_DESTINATION = /(?::::|:log-group:|:deliverystream\/)aws-waf-logs-/;
+
+export const wafLogging: StackValidationPolicy = {
+    name: "waf-logging",
+    description:
+        "Every WAF web ACL logs the requests it inspects (which rule matched, what it did) to a destination named " +
+        "aws-waf-logs-* (the only names WAF delivers to).",
+    enforcementLevel: "mandatory",
+    validateStack: (args, report) => {
+        const configs = args.resources.filter((r) => r.isType(aws.wafv2.WebAclLoggingConfiguration));
+        for (const acl of args.resources.filter((r) => r.isType(aws.wafv2.WebAcl))) {
+            const mine = configs.filter((c) => references(c, "resourceArn", [acl]).length > 0);
+            if (mine.length === 0) {
+                report(`web ACL ${acl.name} has no aws.wafv2.WebAclLoggingConfiguration; log it to an S3 bucket, log group or Firehose stream named aws-waf-logs-*.`, acl.urn);
+                continue;
+            }
+            const misnamed = mine.flatMap((c) => strings(known(() => c.props.logDestinationConfigs))).filter((d) => !WAF_LOG_DESTINATION.test(d));
+            if (misnamed.length > 0) report(`web ACL ${acl.name} logs to ${misnamed.join(", ")}; WAF delivers only to destinations named aws-waf-logs-*.`, acl.urn);
         }
     },
 };
@@ -731,5 +873,9 @@ export const policies: Validation[] = [
     siteToSiteOnlyServicePorts,
     caOutlivesLeaves,
     credentialsOnlyInSecrets,
+    studyObjectAccessRecorded,
+    vpcFlowLogs,
+    loadBalancerAccessLogs,
+    wafLogging,
     deletionProtectionInProd,
 ];

@@ -1,4 +1,4 @@
-// The client VPN's certificates as data: which certificates exist, their names, key usages and lifetimes.
+// Certificate plans as data (the client VPN's, the DICOM modalities'): which certificates exist, their names, key usages and lifetimes.
 // Pure. ClientVpnAccess turns the plan into @pulumi/tls resources; the tests turn the same plan into real
 // certificates with openssl, so the rules below are checked on what a TLS stack actually accepts.
 import { X509Certificate } from "crypto";
@@ -86,10 +86,23 @@ export interface VpnCertificatePlan {
     readonly clients: ReadonlyArray<CertificateSpec & { readonly client: string }>;
 }
 
-/** Every certificate of a client VPN for `domain`: CN `<label>.<domain>` throughout. */
-export function vpnCertificatePlan(domain: string, clients: readonly string[], leafValidityDays: number): VpnCertificatePlan {
-    const l = certificateLifetimes(leafValidityDays);
-    const leaf = (role: CertificateRole, label: string, allowedUses: readonly string[], dnsNames: string[]): CertificateSpec => ({
+/** The CA of a plan: CN `ca.<domain>`, living twice as long as its leaves (see certificateLifetimes). */
+export function caSpec(domain: string, l: CertificateLifetimes): CertificateSpec {
+    return {
+        role: "ca",
+        resourceSuffix: "ca",
+        commonName: `ca.${domain}`,
+        dnsNames: [],
+        allowedUses: CA_USES,
+        isCa: true,
+        validityHours: l.caValidityHours,
+        earlyRenewalHours: l.caEarlyRenewalHours,
+    };
+}
+
+/** A leaf of a plan: CN `<label>.<domain>`; clients are named `client-<label>`, the others by their role. */
+export function leafSpec(role: Exclude<CertificateRole, "ca">, label: string, domain: string, allowedUses: readonly string[], dnsNames: string[], l: CertificateLifetimes): CertificateSpec {
+    return {
         role,
         resourceSuffix: role === "client" ? `client-${label}` : role,
         commonName: `${label}.${domain}`,
@@ -98,23 +111,31 @@ export function vpnCertificatePlan(domain: string, clients: readonly string[], l
         isCa: false,
         validityHours: l.leafValidityHours,
         earlyRenewalHours: l.leafEarlyRenewalHours,
-    });
+    };
+}
+
+/** Every certificate of a client VPN for `domain`: CN `<label>.<domain>` throughout. */
+export function vpnCertificatePlan(domain: string, clients: readonly string[], leafValidityDays: number): VpnCertificatePlan {
+    const l = certificateLifetimes(leafValidityDays);
+    const leaf = (role: Exclude<CertificateRole, "ca">, label: string, allowedUses: readonly string[], dnsNames: string[]) => leafSpec(role, label, domain, allowedUses, dnsNames, l);
     return {
-        ca: {
-            role: "ca",
-            resourceSuffix: "ca",
-            commonName: `ca.${domain}`,
-            dnsNames: [],
-            allowedUses: CA_USES,
-            isCa: true,
-            validityHours: l.caValidityHours,
-            earlyRenewalHours: l.caEarlyRenewalHours,
-        },
+        ca: caSpec(domain, l),
         // AWS refuses a server certificate without a domain name in CN/SAN ("does not have a domain").
         server: leaf("server", "server", SERVER_USES, [`server.${domain}`]),
         chain: leaf("chain", "chain", CLIENT_USES, []),
         clients: clients.map((client) => ({ ...leaf("client", client, CLIENT_USES, []), client })),
     };
+}
+
+/** A CA and one client certificate per name (clientAuth): the client side of a mutual-TLS listener. */
+export interface ClientCertificatePlan {
+    readonly ca: CertificateSpec;
+    readonly clients: ReadonlyArray<CertificateSpec & { readonly client: string }>;
+}
+
+export function clientCertificatePlan(domain: string, clients: readonly string[], leafValidityDays: number): ClientCertificatePlan {
+    const l = certificateLifetimes(leafValidityDays);
+    return { ca: caSpec(domain, l), clients: clients.map((client) => ({ ...leafSpec("client", client, domain, CLIENT_USES, [], l), client })) };
 }
 
 export function allCertificates(plan: VpnCertificatePlan): CertificateSpec[] {

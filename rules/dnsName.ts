@@ -40,3 +40,8 @@ export function relativeNameMeant(zoneName: string, recordName: string): string 
 
 /** AWS recommends a TTL of 60 s or less on health-checked records; up to 300 s is accepted with a warning. */
 export const DNS_RECOMMENDED_MAX_TTL = 60;
+/**
+ * The default TTL: half the recommended maximum, so that the default worst case (10 s x 2 checks + 10 s + 30 s,
+ * rules/failover.ts) stays within a minute.
+ */
+export const DNS_DEFAULT_TTL = 30;

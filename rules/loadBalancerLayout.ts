@@ -3,6 +3,7 @@
 // validation both read it, and its tests need no mocks.
 import { FailoverSummary, loadBalancerFailoverSeconds } from "./failover";
 import { DICOM_PORT, HEALTH_PATH, WEB_PORT } from "./ports";
+import { AUDIT_RETENTION_DEFAULT_DAYS, logBucketPolicy, SERVICE_PRINCIPALS } from "./audit";
 
 export type LoadBalancerType = "network" | "application";
 export type DicomTls = "terminate" | "passthrough";
@@ -24,7 +25,8 @@ export const WEB_DEREGISTRATION_DELAY_SECONDS = 120;
 export const DICOM_DEREGISTRATION_DELAY_SECONDS = 300;
 /** Where the ALB writes its access logs in the log bucket. */
 export const ACCESS_LOG_PREFIX = "alb";
-export const ACCESS_LOG_RETENTION_DAYS = { dev: 30, prod: 365 } as const;
+/** The audit trail's defaults (orthweb:audit.retentionDays overrides them). */
+export const ACCESS_LOG_RETENTION_DAYS = AUDIT_RETENTION_DEFAULT_DAYS;
 
 export interface HealthCheckSettings {
     readonly intervalSeconds: number;
@@ -154,6 +156,21 @@ export function targetHealthCheck(hc: HealthCheckSettings) {
     };
 }
 
+/**
+ * What an NLB (TCP/TLS target group) does with the established connections of a target that turns unhealthy.
+ * Not terminate them at once: when only the target's Orthanc died, its nginx still serves them through the peer
+ * instance (components/bootstrap/nginx.ts), and cutting them would fail exactly the transfers the fallback saved.
+ * New connections stop within the failover time either way; what is left drains for as long as a deregistered
+ * target's connections may (the deregistration delay), then the NLB closes it (AWS: `unhealthy.draining`).
+ * A dead machine's connections are dead already; clients see that from TCP, not from this setting.
+ */
+export function unhealthyTargetHandling(role: "web" | "dicom") {
+    return {
+        enableUnhealthyConnectionTermination: false,
+        unhealthyDrainingInterval: role === "dicom" ? DICOM_DEREGISTRATION_DELAY_SECONDS : WEB_DEREGISTRATION_DELAY_SECONDS,
+    };
+}
+
 /** The failover estimate for the stack outputs, with what it leaves out. */
 export function loadBalancerFailover(hc: HealthCheckSettings): FailoverSummary {
     const worstCaseSeconds = loadBalancerFailoverSeconds(hc);
@@ -163,21 +180,128 @@ export function loadBalancerFailover(hc: HealthCheckSettings): FailoverSummary {
             `${hc.intervalSeconds} s x ${hc.unhealthyThreshold} failed checks = ${worstCaseSeconds} s. The load balancer then sends new ` +
             `connections to the other instance only, and back after ${hc.healthyThreshold} good checks (${hc.intervalSeconds * hc.healthyThreshold} s).`,
         note:
-            "No DNS change is involved, so clients that cache addresses are not affected. Connections open to the failed instance " +
-            "break: browsers retry, modalities resend the association; transfers in flight must be repeated.",
+            "No DNS change is involved, so clients that cache addresses are not affected. When only an instance's Orthanc fails, its nginx " +
+            "hands requests and associations to the other instance's Orthanc (over TLS) until the load balancer stops sending it traffic, " +
+            "so clients see no failure. When the whole instance fails, connections open to it break: browsers retry, modalities resend " +
+            "the association; transfers in flight must be repeated.",
     };
 }
 
-/** AWS managed rule groups on the ALB's web ACL. */
+/** AWS managed rule groups on the ALB's web ACL, in order. */
 export const MANAGED_RULE_GROUPS = ["AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList"] as const;
+const COMMON_RULE_SET = "AWSManagedRulesCommonRuleSet";
+/** The core rule set's label namespace: each rule labels what it matched, also when its action is count. */
+export const CORE_RULE_SET_LABELS = "awswaf:managed:aws:core-rule-set:";
 /**
- * Rules counted instead of blocking. SizeRestrictions_BODY blocks bodies over 8 KB: every DICOMweb STOW-RS
- * and every upload through the Orthanc UI.
+ * The core rule set's rules that inspect the request body (its first 8 KB on an ALB), with the label each adds.
+ * A binary DICOM upload (STOW-RS, multipart/related; type="application/dicom") can match them by chance.
  */
-export const COUNTED_RULES: Readonly<Record<string, readonly string[]>> = { AWSManagedRulesCommonRuleSet: ["SizeRestrictions_BODY"] };
+export const BODY_RULES: Readonly<Record<string, string>> = {
+    CrossSiteScripting_BODY: "CrossSiteScripting_Body",
+    GenericLFI_BODY: "GenericLFI_Body",
+    GenericRFI_BODY: "GenericRFI_Body",
+    EC2MetaDataSSRF_BODY: "EC2MetaDataSSRF_Body",
+};
+/**
+ * Rules counted instead of blocking. The body rules are counted in the group and enforced by the rule after it
+ * (BLOCK_BODY_MATCHES_RULE) for every request but a DICOMweb upload. SizeRestrictions_BODY blocks bodies over
+ * 8 KB: every STOW-RS and every upload through the Orthanc UI. NoUserAgent_HEADER blocks scripted clients (curl
+ * -A '', dcmtk's and many modality vendors' DICOMweb clients) that send no User-Agent.
+ */
+export const COUNTED_RULES: Readonly<Record<string, readonly string[]>> = {
+    [COMMON_RULE_SET]: ["SizeRestrictions_BODY", "NoUserAgent_HEADER", ...Object.keys(BODY_RULES)],
+};
+/** The rule that blocks what the counted body rules matched, outside DICOMweb uploads. */
+export const BLOCK_BODY_MATCHES_RULE = "CommonRuleSetBodyOutsideDicomUploads";
+/** DICOMweb STOW-RS: POST under /dicom-web/ (Orthanc's DICOMweb plugin root). */
+export const DICOMWEB_UPLOAD_PREFIX = "/dicom-web/";
+/** Orthanc's own upload: POST /instances (the REST API and the Orthanc Explorer upload page). */
+export const ORTHANC_UPLOAD_PATH = "/instances";
+/** Headers never written to the WAF log: Orthanc's basic-auth credentials and session cookies. */
+export const WAF_REDACTED_HEADERS = ["authorization", "cookie"] as const;
 
-export function webAclRules(metricPrefix: string) {
-    return MANAGED_RULE_GROUPS.map((group, priority) => ({
+/**
+ * URL-decoded, then dot segments and doubled slashes removed: what nginx routes on, so that a path like
+ * /dicom-web/../tools/execute-script cannot pass for an upload.
+ */
+const PATH_AS_ROUTED = [
+    { priority: 0, type: "URL_DECODE" },
+    { priority: 1, type: "NORMALIZE_PATH" },
+];
+
+/** The WAFv2 statements this ACL uses, as the provider's input shape (pure data: no Pulumi types here). */
+export interface WafStatement {
+    readonly andStatement?: { readonly statements: WafStatement[] };
+    readonly orStatement?: { readonly statements: WafStatement[] };
+    readonly notStatement?: { readonly statement: WafStatement };
+    readonly labelMatchStatement?: { readonly scope: "LABEL"; readonly key: string };
+    readonly byteMatchStatement?: {
+        readonly fieldToMatch: { readonly method?: Record<string, never>; readonly uriPath?: Record<string, never> };
+        readonly positionalConstraint: "EXACTLY" | "STARTS_WITH";
+        readonly searchString: string;
+        readonly textTransformations: { readonly priority: number; readonly type: string }[];
+    };
+    readonly managedRuleGroupStatement?: {
+        readonly vendorName: string;
+        readonly name: string;
+        readonly ruleActionOverrides: { readonly name: string; readonly actionToUse: { readonly count: Record<string, never> } }[];
+    };
+}
+
+export interface WafRule {
+    readonly name: string;
+    readonly priority: number;
+    /** Rule groups: none (keep each rule's own action). */
+    readonly overrideAction?: { readonly none: Record<string, never> };
+    /** Own rules. */
+    readonly action?: { readonly block: Record<string, never> };
+    readonly statement: WafStatement;
+    readonly visibilityConfig: { readonly cloudwatchMetricsEnabled: boolean; readonly sampledRequestsEnabled: boolean; readonly metricName: string };
+}
+
+function byteMatch(field: "method" | "uriPath", positionalConstraint: "EXACTLY" | "STARTS_WITH", searchString: string, textTransformations: { priority: number; type: string }[]): WafStatement {
+    return { byteMatchStatement: { fieldToMatch: { [field]: {} }, positionalConstraint, searchString, textTransformations } };
+}
+
+/** A DICOMweb or Orthanc upload: POST and (path under /dicom-web/ or exactly /instances), the path as nginx routes it. */
+export function dicomUploadStatement(): WafStatement {
+    return {
+        andStatement: {
+            statements: [
+                byteMatch("method", "EXACTLY", "POST", [{ priority: 0, type: "NONE" }]),
+                {
+                    orStatement: {
+                        statements: [
+                            byteMatch("uriPath", "STARTS_WITH", DICOMWEB_UPLOAD_PREFIX, PATH_AS_ROUTED),
+                            byteMatch("uriPath", "EXACTLY", ORTHANC_UPLOAD_PATH, PATH_AS_ROUTED),
+                        ],
+                    },
+                },
+            ],
+        },
+    };
+}
+
+/** Block when a counted body rule matched (by its label) and the request is not a DICOM upload. */
+export function bodyMatchesOutsideUploadsStatement(): WafStatement {
+    return {
+        andStatement: {
+            statements: [
+                { orStatement: { statements: Object.values(BODY_RULES).map((label) => (({ labelMatchStatement: { scope: "LABEL", key: `${CORE_RULE_SET_LABELS}${label}` } }) as WafStatement)) } },
+                { notStatement: { statement: dicomUploadStatement() } },
+            ],
+        },
+    };
+}
+
+/**
+ * The web ACL's rules, in evaluation order: the core rule set (body rules and NoUserAgent counted), then the
+ * label rule that enforces the body rules outside DICOM uploads (labels are visible only to later rules), then
+ * the known-bad-inputs and IP reputation groups.
+ */
+export function webAclRules(metricPrefix: string): WafRule[] {
+    const visibility = (metric: string) => ({ cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: `${metricPrefix}-${metric}` });
+    const managed = (group: (typeof MANAGED_RULE_GROUPS)[number], priority: number): WafRule => ({
         name: group,
         priority,
         overrideAction: { none: {} },
@@ -188,8 +312,14 @@ export function webAclRules(metricPrefix: string) {
                 ruleActionOverrides: (COUNTED_RULES[group] ?? []).map((rule) => ({ name: rule, actionToUse: { count: {} } })),
             },
         },
-        visibilityConfig: { cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: `${metricPrefix}-${group}` },
-    }));
+        visibilityConfig: visibility(group),
+    });
+    const [common, ...others] = MANAGED_RULE_GROUPS;
+    return [
+        managed(common, 0),
+        { name: BLOCK_BODY_MATCHES_RULE, priority: 1, action: { block: {} }, statement: bodyMatchesOutsideUploadsStatement(), visibilityConfig: visibility(BLOCK_BODY_MATCHES_RULE) },
+        ...others.map((group, i) => managed(group, i + 2)),
+    ];
 }
 
 /**
@@ -202,7 +332,7 @@ export const ELB_ACCOUNT_REGIONS: readonly string[] = [
     "eu-south-1", "eu-west-1", "eu-west-2", "eu-west-3", "me-south-1", "sa-east-1", "us-east-1", "us-east-2",
     "us-gov-east-1", "us-gov-west-1", "us-west-1", "us-west-2",
 ];
-export const LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com";
+export const LOG_DELIVERY_SERVICE = SERVICE_PRINCIPALS.elb;
 
 export function usesElbAccount(region: string): boolean {
     return ELB_ACCOUNT_REGIONS.includes(region);
@@ -216,26 +346,7 @@ export interface AccessLogPolicyParams {
     readonly elbAccountArn?: string;
 }
 
-/** The log bucket's policy: the ALB may put objects under <prefix>/AWSLogs/<account>/, nothing travels without TLS. */
+/** The ALB's log bucket policy: the ALB may put objects under <prefix>/AWSLogs/<account>/, nothing travels without TLS. */
 export function accessLogBucketPolicy(p: AccessLogPolicyParams) {
-    return {
-        Version: "2012-10-17",
-        Statement: [
-            {
-                Sid: "LoadBalancerLogDelivery",
-                Effect: "Allow",
-                Principal: p.elbAccountArn ? { AWS: p.elbAccountArn } : { Service: LOG_DELIVERY_SERVICE },
-                Action: "s3:PutObject",
-                Resource: `${p.bucketArn}/${p.prefix}/AWSLogs/${p.accountId}/*`,
-            },
-            {
-                Sid: "DenyInsecureTransport",
-                Effect: "Deny",
-                Principal: "*",
-                Action: "s3:*",
-                Resource: [p.bucketArn, `${p.bucketArn}/*`],
-                Condition: { Bool: { "aws:SecureTransport": "false" } },
-            },
-        ],
-    };
+    return logBucketPolicy({ bucketArn: p.bucketArn, accountId: p.accountId, writers: [{ kind: "elb", prefix: p.prefix, elbAccountArn: p.elbAccountArn }] });
 }

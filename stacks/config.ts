@@ -8,6 +8,7 @@ import { frontDoorName, isDnsName, relativeNameMeant, DNS_RECOMMENDED_MAX_TTL } 
 import { dnsFailoverSeconds } from "../rules/failover";
 import { clientVpnProblems } from "./clientVpnRules";
 import { siteToSiteProblems } from "./siteToSiteRules";
+import { rawModalityCidrCount, senderProblems, senderWarnings } from "./senderRules";
 import { pullThroughCacheProblems } from "./imageCacheRules";
 
 export const NAMESPACE = "orthweb";
@@ -80,11 +81,11 @@ function crossFieldProblems(input: Record<string, unknown>, options: ParseOption
     const problems: string[] = [];
     const network = (input.network ?? {}) as Record<string, unknown>;
     const web = Array.isArray(network.webClientCidrs) ? network.webClientCidrs.length : 1;
-    const dicom = Array.isArray(network.dicomClientCidrs) ? network.dicomClientCidrs.length : 1;
+    const dicom = (Array.isArray(network.dicomClientCidrs) ? network.dicomClientCidrs.length : 1) + rawModalityCidrCount(input);
     if (web + dicom > MAX_CLIENT_CIDR_RULES) {
         problems.push(
-            `${NAMESPACE}:network.webClientCidrs + dicomClientCidrs: got ${web} + ${dicom} blocks; allowed: ${MAX_CLIENT_CIDR_RULES} in all ` +
-                "(one security group rule each; AWS allows 60 inbound rules per group). Summarise the blocks into larger ones.",
+            `${NAMESPACE}:network.webClientCidrs + dicomClientCidrs: got ${web} + ${dicom} blocks${rawModalityCidrCount(input) > 0 ? " (with orthanc.modalities' cidr blocks)" : ""}; ` +
+                `allowed: ${MAX_CLIENT_CIDR_RULES} in all (one security group rule each; AWS allows 60 inbound rules per group). Summarise the blocks into larger ones.`,
         );
     }
 
@@ -105,6 +106,7 @@ function crossFieldProblems(input: Record<string, unknown>, options: ParseOption
     problems.push(...dnsProblems(input, web + dicom, tlsFacts));
     problems.push(...clientVpnProblems(input));
     problems.push(...siteToSiteProblems(input));
+    problems.push(...senderProblems(input));
     return { problems, tlsFacts };
 }
 
@@ -138,7 +140,8 @@ function dnsProblems(input: Record<string, unknown>, clientBlocks: number, tlsFa
     if (clientBlocks > limit && clientBlocks <= MAX_CLIENT_CIDR_RULES) {
         problems.push(
             `${NAMESPACE}:network.webClientCidrs + dicomClientCidrs: got ${clientBlocks} blocks; allowed: ${limit} in all with ` +
-                "frontDoor dns (the Route 53 health checkers' prefix list counts as 25 of the group's 60 inbound rules on each of 443 and 11112" +
+                "frontDoor dns (the Route 53 health checkers' prefix list counts as 25 of the group's 60 inbound rules on each of 443 and 11112, " +
+                "the instances' peer fallback takes 2" +
                 (vpnRules ? ", and the client VPN takes 2" : "") +
                 "). Summarise the blocks into larger ones.",
         );
@@ -170,6 +173,7 @@ export function configWarnings(config: StackConfig): string[] {
                 `resolvers keep a failed instance's address that long, so failover takes up to ${worst} s. Set ${DNS_RECOMMENDED_MAX_TTL} or less to fail over faster.`,
         );
     }
+    warnings.push(...senderWarnings(config));
     return warnings;
 }
 

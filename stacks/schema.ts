@@ -1,9 +1,13 @@
 // The config contract (namespace `orthweb`), as a zod schema: keys, types, ranges and defaults.
 // Each leaf says what is allowed; that text is what a user reads when the value is wrong.
 import { z } from "zod";
+import { isPlausibleEmail } from "../rules/alarms";
+import { DEFAULT_NONCURRENT_VERSION_DAYS } from "../rules/audit";
 import { hostBitsSet, isPrivate, parseCidr, canonical } from "../rules/cidr";
 import { DEFAULT_INSIDE_CIDRS, DEFAULT_TUNNEL_ALGORITHMS, insideCidrProblem, isPublicIpv4, TUNNEL_DH_GROUPS, TUNNEL_ENCRYPTION, TUNNEL_INTEGRITY } from "../rules/siteToSite";
-import { DNS_RECOMMENDED_MAX_TTL, frontDoorName, isDnsName, LOWERCASE_DNS_NAME, LOWERCASE_RELATIVE_NAME, MAX_DNS_NAME_LENGTH, normalizeDnsName, relativeNameMeant } from "../rules/dnsName";
+import { AE_TITLE, MAX_MODALITY_NAME_LENGTH, MODALITY_NAME } from "../rules/modalities";
+import { PEER_PORTS } from "../rules/ports";
+import { DNS_DEFAULT_TTL, DNS_RECOMMENDED_MAX_TTL, frontDoorName, isDnsName, LOWERCASE_DNS_NAME, LOWERCASE_RELATIVE_NAME, MAX_DNS_NAME_LENGTH, normalizeDnsName, relativeNameMeant } from "../rules/dnsName";
 
 /** The traffic patterns this build can deploy. Later front doors add themselves here. */
 export const FRONT_DOORS = ["direct", "dns", "loadBalancer", "none"] as const;
@@ -14,6 +18,9 @@ export const DEFAULT_NGINX_IMAGE = "nginx:1.28.0-alpine";
 
 /** AWS allows 60 inbound rules per security group by default; leave room for front doors. */
 export const MAX_CLIENT_CIDR_RULES = 40;
+
+/** E-mail subscriptions on the alert topic: a handful of people or lists, not a directory. */
+export const MAX_ALERT_EMAILS = 20;
 
 function allowed(text: string) {
     return { error: `allowed: ${text}` };
@@ -85,6 +92,38 @@ export const networkSchema = section({
         .default(true),
 });
 
+const MODALITY_NAME_TEXT = `a name usable in a certificate CN: 1 to ${MAX_MODALITY_NAME_LENGTH} of a-z 0-9 -, not starting or ending with -`;
+const AE_TITLE_TEXT = "a DICOM AE title: 1 to 16 characters of A-Z a-z 0-9 space _ - . (no leading or trailing space)";
+/**
+ * Each modality adds ~220 bytes to orthanc.json. The program delivers it in the config bundle (no size limit), but
+ * the cloud-config for a manual boot (renderUserData) must stay under EC2's 16 KB of user data:
+ * tests/dicomSenders.spec.ts renders this many of the longest kind and checks that they fit with room to spare.
+ */
+export const MAX_MODALITIES = 12;
+
+function modalitySchema() {
+    return section({
+        name: z
+            .string(allowed(MODALITY_NAME_TEXT))
+            .max(MAX_MODALITY_NAME_LENGTH, allowed(MODALITY_NAME_TEXT))
+            .regex(MODALITY_NAME, allowed(MODALITY_NAME_TEXT)),
+        aet: z.string(allowed(AE_TITLE_TEXT)).regex(AE_TITLE, allowed(AE_TITLE_TEXT)),
+        cidr: cidrSchema({ privateOnly: false, minPrefix: 0, maxPrefix: 32 }, "an IPv4 CIDR block such as 203.0.113.7/32: where this modality sends from").optional(),
+    });
+}
+
+/** A list refinement that reports each entry whose `key` (as `normalize` sees it) an earlier entry already has. */
+function rejectRepeated(key: string, normalize: (value: string) => string, message: string) {
+    return (list: readonly Record<string, unknown>[], ctx: z.RefinementCtx) => {
+        const seen = new Set<string>();
+        list.forEach((entry, i) => {
+            const value = entry?.[key];
+            if (typeof value !== "string") return;
+            if (seen.has(normalize(value))) ctx.addIssue({ code: "custom", path: [i, key], input: value, message });
+            seen.add(normalize(value));
+        });
+    };
+}
 const CACHE_CREDENTIALS_ARN =
     "the ARN of a Secrets Manager secret in this stack's region whose name starts with ecr-pullthroughcache/ " +
     '(holding {"username": ..., "accessToken": ...} of a Docker Hub account), such as arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/dockerhub-AbCdEf';
@@ -108,6 +147,14 @@ export const orthancSchema = section({
         .string(allowed("a DICOM AE title: 1 to 16 characters of A-Z a-z 0-9 space _ - ."))
         .regex(/^[A-Za-z0-9_.-](?:[A-Za-z0-9 _.-]{0,14}[A-Za-z0-9_.-])?$/, allowed("a DICOM AE title: 1 to 16 characters of A-Z a-z 0-9 space _ - . (no leading or trailing space)"))
         .default("ORTHANC"),
+    modalities: z
+        .array(modalitySchema(), allowed(`a list of modalities, each a map with name, aet and optionally cidr`))
+        .max(MAX_MODALITIES, allowed(`at most ${MAX_MODALITIES} modalities (each is an orthanc.json entry and a certificate; the cloud-config for a manual boot must fit 16 KB)`))
+        .superRefine(rejectRepeated("name", (v) => v, "used by another modality; allowed: unique names (each gets its own certificate)"))
+        // Orthanc compares AE titles case-insensitively (StrictAetComparison false).
+        .superRefine(rejectRepeated("aet", (v) => v.toUpperCase(), "used by another modality (AE titles compare case-insensitively); allowed: unique AE titles"))
+        .default([]),
+    dicomClientCertificates: z.boolean(allowed("true | false (true: every DICOM sender presents its generated client certificate)")).default(false),
     pullThroughCache: pullThroughCacheSchema.prefault({}),
 });
 
@@ -137,7 +184,7 @@ const LB_INTERVAL = "a whole number of seconds from 5 to 300";
 const LB_THRESHOLD = "a whole number of consecutive checks from 2 to 10";
 
 export const loadBalancerHealthCheckSchema = section({
-    intervalSeconds: wholeNumber(5, 300, LB_INTERVAL).default(10),
+    intervalSeconds: wholeNumber(5, 300, LB_INTERVAL).default(5),
     healthyThreshold: wholeNumber(2, 10, LB_THRESHOLD).default(3),
     unhealthyThreshold: wholeNumber(2, 10, LB_THRESHOLD).default(2),
 });
@@ -170,10 +217,11 @@ export const DNS_ROUTINGS = ["multivalue", "weighted", "failover"] as const;
 export const DNS_MAX_TTL = 300;
 /**
  * A rule naming an AWS-managed prefix list counts as the list's max entries against the 60 inbound rules of a
- * security group; the Route 53 health checkers' list weighs 25 and is named twice (443 and 11112).
+ * security group; the Route 53 health checkers' list weighs 25 and is named twice (443 and 11112). The instances'
+ * peer fallback takes one rule per peer-only port.
  */
 export const ROUTE53_HEALTH_CHECKERS_RULE_WEIGHT = 25;
-export const DNS_MAX_CLIENT_CIDR_RULES = 60 - 2 * ROUTE53_HEALTH_CHECKERS_RULE_WEIGHT;
+export const DNS_MAX_CLIENT_CIDR_RULES = 60 - 2 * ROUTE53_HEALTH_CHECKERS_RULE_WEIGHT - PEER_PORTS.length;
 
 const ZONE_NAME = "the name of an existing public hosted zone in Route 53, such as example.org";
 const RECORD_NAME = "a name relative to the zone, such as pacs (for pacs.example.org): labels of a-z 0-9 and inner -";
@@ -191,7 +239,7 @@ export const dnsSchema = section({
         .refine((v) => !v.endsWith(".") && isDnsName(v, 1), allowed(RECORD_NAME))
         .transform(normalizeDnsName),
     routing: z.enum(DNS_ROUTINGS, allowed(DNS_ROUTINGS.join(" | "))).default("multivalue"),
-    ttl: wholeNumber(1, DNS_MAX_TTL, TTL).default(DNS_RECOMMENDED_MAX_TTL),
+    ttl: wholeNumber(1, DNS_MAX_TTL, TTL).default(DNS_DEFAULT_TTL),
     healthCheck: section({
         intervalSeconds: z.literal([10, 30], allowed(INTERVAL)).default(10),
         failureThreshold: wholeNumber(1, 10, THRESHOLD).default(2),
@@ -289,6 +337,28 @@ export const trafficSchema = section({
     siteToSiteVpn: siteToSiteVpnSchema.optional(),
 });
 
+/** The study bucket's lifecycle. Noncurrent versions: what an overwrite or a delete leaves behind. */
+const NONCURRENT_DAYS = "a whole number of days from 1 to 3650 that deleted or overwritten study objects stay recoverable";
+export const storageSchema = section({
+    noncurrentVersionDays: wholeNumber(1, 3650, NONCURRENT_DAYS).default(DEFAULT_NONCURRENT_VERSION_DAYS),
+});
+
+/** The audit trail's log storage. retentionDays defaults per environment (rules/audit.ts), so it stays optional here. */
+const RETENTION_DAYS = "a whole number of days from 1 to 3653 that audit logs are kept (default 365 in prod, 30 in dev)";
+export const auditSchema = section({
+    retentionDays: wholeNumber(1, 3653, RETENTION_DAYS).optional(),
+});
+
+const EMAIL = "an e-mail address such as oncall@example.org";
+/** Who is told when an alarm fires or a rollout stops (SNS e-mail subscriptions; each confirms by mail). */
+export const alertsSchema = section({
+    emails: z
+        .array(z.string(allowed(EMAIL)).refine(isPlausibleEmail, allowed(EMAIL)), allowed(`a list of ${EMAIL}`))
+        .max(MAX_ALERT_EMAILS, allowed(`at most ${MAX_ALERT_EMAILS} addresses`))
+        .superRefine(rejectDuplicates("listed twice; give each address once"))
+        .default([]),
+});
+
 const PEM_TEXT = "a PEM text (set it with `pulumi config set --secret`)";
 
 /** The whole `orthweb` namespace. `traffic` is the one required key. */
@@ -297,7 +367,10 @@ export const stackSchema = section({
     network: networkSchema.prefault({}),
     orthanc: orthancSchema.prefault({}),
     database: databaseSchema.prefault({}),
+    storage: storageSchema.prefault({}),
+    audit: auditSchema.prefault({}),
     traffic: trafficSchema,
+    alerts: alertsSchema.prefault({}),
     tlsCertificatePem: z.string(allowed(PEM_TEXT)).optional(),
     tlsPrivateKeyPem: z.string(allowed(PEM_TEXT)).optional(),
 });

@@ -6,6 +6,7 @@ import { createInfrastructure } from "../program";
 import { parseStackConfig } from "../stacks/config";
 import { Registration, resolveOutputs, runUnderMocks } from "../plan/mockRuntime";
 import { REGION, TYPES, withConfig } from "./harness";
+import { parseBundle } from "../rules/rollout";
 
 describe("under bare mocks (inputs echoed as state)", () => {
     let regs: Registration[];
@@ -37,10 +38,12 @@ describe("under bare mocks (inputs echoed as state)", () => {
         expect(lt.inputs.blockDeviceMappings[0].ebs.encrypted).to.equal("true");
     });
 
-    it("still renders user data with no private key in it", () => {
-        const userData = Buffer.from(String(of(TYPES.launchTemplate)[0].inputs.userData), "base64").toString("utf8");
-        expect(userData).to.match(/^#cloud-config/);
-        expect(userData).to.not.include("PRIVATE KEY");
+    it("still renders the config bundle with no private key in it, and a launch template with no user data", () => {
+        const [bundle] = of(TYPES.bucketObject);
+        const files = parseBundle(String(bundle.inputs.content));
+        expect(files.map((f) => f.path)).to.include("/opt/orthweb/orthanc.template.json");
+        expect(String(bundle.inputs.content)).to.not.include("PRIVATE KEY");
+        expect(of(TYPES.launchTemplate)[0].inputs.userData).to.equal(undefined);
     });
 
     it("still shows an encrypted private database with a managed password and a locked-down bucket", () => {
@@ -48,12 +51,13 @@ describe("under bare mocks (inputs echoed as state)", () => {
         expect(db.inputs).to.deep.include({ storageEncrypted: true, publiclyAccessible: false, manageMasterUserPassword: true });
         expect(db.inputs).to.not.have.property("password");
         expect(of(TYPES.bucketPublicAccess)[0].inputs).to.include({ blockPublicAcls: true, restrictPublicBuckets: true });
-        expect(of(TYPES.bucketEncryption)[0].inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm).to.equal("aws:kms");
+        expect(of(TYPES.bucketEncryption).find((e) => e.name === "orthanc-bucket")!.inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm).to.equal("aws:kms");
     });
 
     it("still admits only 443 from the web blocks and 11112 from the DICOM blocks to the instances", () => {
         const sg = regs.find((r) => r.type === TYPES.securityGroup && r.name === "orthanc-instances")!;
-        const rules = of(TYPES.ingressRule).filter((r) => r.inputs.securityGroupId === sg.id);
+        // Besides the pair's own peer-fallback rules (from the group itself; orthancPair.spec.ts).
+        const rules = of(TYPES.ingressRule).filter((r) => r.inputs.securityGroupId === sg.id && r.inputs.referencedSecurityGroupId !== sg.id);
         expect(rules.map((r) => [r.inputs.fromPort, r.inputs.cidrIpv4])).to.have.deep.members([
             [443, "198.51.100.0/24"],
             [11112, "203.0.113.0/24"],

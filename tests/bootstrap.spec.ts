@@ -1,12 +1,14 @@
+import { randomBytes } from "crypto";
 import { expect } from "chai";
 import { parse } from "yaml";
-import { renderBootstrapFiles, renderCloudConfig, renderUserData, USER_DATA_LIMIT_BYTES } from "../components/bootstrap";
+import { renderBootstrapFiles, renderCloudConfig, renderUserData, USER_DATA_LIMIT_BYTES, writtenContent } from "../components/bootstrap";
 import { renderCompose } from "../components/bootstrap/compose";
 import { renderNginxConf } from "../components/bootstrap/nginx";
-import { renderOrthancConfig, SECRET_PATHS } from "../components/bootstrap/orthanc";
+import { renderOrthancConfig, SECRET_PATHS, SECRETS_FILTER } from "../components/bootstrap/orthanc";
+import { renderPeerScript } from "../components/bootstrap/peerScript";
 import { renderStartScript, shellQuote } from "../components/bootstrap/startScript";
 import { SAMPLE } from "./fixtures";
-import { HEALTH_PATH } from "../rules/ports";
+import { HEALTH_CHECKER_PORT, HEALTH_PATH } from "../rules/ports";
 
 describe("instance bootstrap rendering", () => {
     describe("nginx.conf", () => {
@@ -20,19 +22,84 @@ describe("instance bootstrap rendering", () => {
             expect(conf).to.match(/stream \{[\s\S]*proxy_pass orthanc_dicom;/);
         });
 
-        it("offers TLS 1.2 and 1.3 only, on both ports (load balancer and Route 53 checks need 1.2)", () => {
-            expect(conf.match(/ssl_protocols TLSv1\.2 TLSv1\.3;/g)).to.have.length(2);
+        it("offers TLS 1.2 and 1.3 only, on both ports and the peer hop (load balancer and Route 53 checks need 1.2)", () => {
+            const protocols = conf.match(/^\s*(proxy_)?ssl_protocols .*$/gm) ?? [];
+            expect(protocols.length).to.be.at.least(4);
+            for (const line of protocols) expect(line.trim()).to.match(/ssl_protocols TLSv1\.2 TLSv1\.3;$/);
             expect(conf).to.not.match(/TLSv1(\.1)?[ ;]/);
         });
 
-        it("answers /healthz from Orthanc's /system, turning 401 into 200, without forwarding credentials", () => {
-            const health = conf.slice(conf.indexOf(`location = ${HEALTH_PATH}`));
-            expect(health).to.match(/proxy_pass http:\/\/orthanc_web\/system;/);
+        describe("peer fallback", () => {
+            const block = (start: string) => {
+                const from = conf.indexOf(start);
+                expect(from, start).to.be.at.least(0);
+                let depth = 0;
+                for (let i = conf.indexOf("{", from); i < conf.length; i++) {
+                    if (conf[i] === "{") depth++;
+                    if (conf[i] === "}" && --depth === 0) return conf.slice(from, i + 1);
+                }
+                throw new Error(`unclosed ${start}`);
+            };
+            const serverListening = (listen: string) => {
+                const at = conf.indexOf(`listen ${listen}`);
+                expect(at, listen).to.be.at.least(0);
+                const from = conf.slice(0, at).lastIndexOf("server {");
+                let depth = 0;
+                for (let i = from + "server ".length; i < conf.length; i++) {
+                    if (conf[i] === "{") depth++;
+                    if (conf[i] === "}" && --depth === 0) return conf.slice(from, i + 1);
+                }
+                throw new Error(`unclosed server of ${listen}`);
+            };
+
+            it("sends clients' requests to the local Orthanc, with a loopback relay to the peer as the backup", () => {
+                expect(block("upstream orthanc_web_or_peer")).to.match(/server orthanc:8042;\s+server 127\.0\.0\.1:18042 backup;/);
+                expect(conf.slice(conf.indexOf("location / {"))).to.match(/^location \/ \{\s+proxy_pass http:\/\/orthanc_web_or_peer;/);
+                expect(block("upstream orthanc_dicom {")).to.match(/server orthanc:4242;\s+server 127\.0\.0\.1:14242 backup;/);
+                expect(serverListening("11112 ssl")).to.include("proxy_pass orthanc_dicom;");
+            });
+
+            it("never lets /healthz reach the peer: it reports this instance's Orthanc", () => {
+                expect(block(`location = ${HEALTH_PATH}`)).to.include(`proxy_pass http://orthanc:${HEALTH_CHECKER_PORT}${HEALTH_PATH};`).and.not.include("orthanc_web_or_peer");
+                expect(block("upstream orthanc_web {")).to.not.include("backup");
+            });
+
+            it("relays on loopback only, over TLS, to the peer's peer-only ports; without a known peer, as without a fallback", () => {
+                const web = serverListening("127.0.0.1:18042;");
+                expect(web).to.include("proxy_pass https://$orthweb_peer:8443;");
+                expect(web).to.match(/if \(\$orthweb_peer = ""\) \{\s+return 502;/);
+                const dicom = serverListening("127.0.0.1:14242;");
+                expect(dicom).to.include("proxy_pass $orthweb_peer:11113;");
+                expect(dicom).to.include("proxy_ssl on;");
+                const maps = conf.match(/map "peer" \$orthweb_peer \{\s+default "";\s+include \/etc\/nginx\/peer\/\*\.map;\s+\}/g);
+                expect(maps, "one map in http, one in stream").to.have.length(2);
+            });
+
+            it("serves the peer-only ports with TLS, to the local Orthanc only, so nothing bounces back", () => {
+                const web = serverListening("8443 ssl;");
+                expect(web).to.include("proxy_pass http://orthanc_web;");
+                expect(web).to.include("ssl_certificate /etc/nginx/tls/server.crt;");
+                const dicom = serverListening("11113 ssl;");
+                expect(dicom).to.include("proxy_pass orthanc:4242;");
+            });
+
+            it("binds the peer-only ports and reads the map where the local twin says", () => {
+                const twin = renderNginxConf({ orthancHost: "127.0.0.1", certificatePath: "/c", keyPath: "/k", listenAddress: "10.200.0.2", peerListenAddress: "10.200.0.21", peerMapGlob: "/tmp/p/*.map" });
+                expect(twin).to.include("listen 10.200.0.21:8443 ssl;");
+                expect(twin).to.include("listen 10.200.0.21:11113 ssl;");
+                expect(twin).to.include("listen 127.0.0.1:18042;");
+                expect(twin).to.include("include /tmp/p/*.map;");
+            });
+        });
+
+        it("answers /healthz from the health checker on the instance, holding no credential and forwarding none", () => {
+            const health = conf.slice(conf.indexOf(`location = ${HEALTH_PATH}`), conf.indexOf("location / {"));
+            expect(health).to.match(new RegExp(`proxy_pass http://orthanc:${HEALTH_CHECKER_PORT}${HEALTH_PATH};`));
             expect(health).to.match(/proxy_set_header Authorization "";/);
-            expect(health).to.match(/error_page 401 = @orthanc_answered;/);
-            expect(conf).to.match(/location @orthanc_answered \{[^}]*return 200/);
+            expect(conf).to.not.match(/Basic |@orthanc_answered|error_page 401/);
             // Route 53 gives a target 2 s to answer.
             expect(health).to.match(/proxy_read_timeout 2s;/);
+            expect(renderNginxConf({ orthancHost: "orthanc", healthCheckerHost: "healthz", certificatePath: "/c", keyPath: "/k" })).to.include(`proxy_pass http://healthz:${HEALTH_CHECKER_PORT}${HEALTH_PATH};`);
         });
 
         it("binds a given address and pid file for the local twin", () => {
@@ -57,25 +124,38 @@ describe("instance bootstrap rendering", () => {
             expect(config.HttpPort).to.equal(8042);
         });
 
-        it("has authentication on, and no secret in it: passwords are blanks the start script fills", () => {
+        it("has authentication on, and no secret in it: logins are blanks the start script fills", () => {
             expect(config.AuthenticationEnabled).to.equal(true);
-            expect(config.RegisteredUsers).to.deep.equal({ admin: "" });
-            expect(config.PostgreSQL.Username).to.equal("");
-            expect(config.PostgreSQL.Password).to.equal("");
+            expect(config.RegisteredUsers).to.deep.equal({ admin: "", healthz: "" });
+            expect(config.PostgreSQL).to.not.have.any.keys("Username", "Password", "ConnectionUri");
         });
 
-        it("names, for the start script, exactly the keys that hold secrets", () => {
+        it("names, for the start script, the keys that hold secrets: blank logins, and the ConnectionUri it adds", () => {
             const get = (path: string) => path.slice(1).split(".").reduce((o: any, k) => o?.[k], config);
-            for (const path of Object.values(SECRET_PATHS)) expect(get(path), path).to.equal("");
+            expect(get(SECRET_PATHS.adminPassword)).to.equal("");
+            expect(get(SECRET_PATHS.healthPassword)).to.equal("");
+            expect(get(SECRET_PATHS.databaseUri)).to.equal(undefined);
         });
     });
 
     describe("docker-compose.yml", () => {
         const doc = parse(renderCompose({ orthancImage: "o:1", nginxImage: "n:1", dir: "/opt/orthweb", region: "eu-west-1" }));
 
-        it("publishes only nginx's 443 and 11112; Orthanc stays on the compose network", () => {
-            expect(doc.services.nginx.ports).to.deep.equal(["443:443", "11112:11112"]);
+        it("publishes only nginx's 443 and 11112, and the peer-only 8443 and 11113; Orthanc stays on the compose network", () => {
+            expect(doc.services.nginx.ports).to.deep.equal(["443:443", "11112:11112", "8443:8443", "11113:11113"]);
             expect(doc.services.orthanc.ports).to.equal(undefined);
+        });
+
+        it("runs the health checker with the Orthanc image, its script and its login mounted read-only, and nothing published", () => {
+            const hz = doc.services.healthz;
+            expect(hz.image).to.equal("o:1");
+            expect(hz.entrypoint).to.deep.equal(["python3", "/opt/orthweb/healthz.py"]);
+            expect(hz.command).to.include.members(["--orthanc", "http://orthanc:8042", "--credentials", "/run/orthweb/healthz.auth"]);
+            expect(hz.volumes).to.deep.equal(["/opt/orthweb/healthz.py:/opt/orthweb/healthz.py:ro", "/opt/orthweb/run/healthz.auth:/run/orthweb/healthz.auth:ro"]);
+            expect(hz.ports).to.equal(undefined);
+            expect(doc.services.nginx.depends_on).to.include("healthz");
+            // nginx gets no login of any kind.
+            expect(doc.services.nginx.volumes.some((v: string) => v.includes("healthz"))).to.equal(false);
         });
 
         it("runs the pinned images, restarts them, and mounts the files the start script writes", () => {
@@ -84,6 +164,7 @@ describe("instance bootstrap rendering", () => {
             expect(doc.services.orthanc.restart).to.equal("unless-stopped");
             expect(doc.services.orthanc.volumes).to.deep.equal(["/opt/orthweb/run/orthanc.json:/etc/orthanc/orthanc.json:ro"]);
             expect(doc.services.nginx.volumes).to.include("/opt/orthweb/run/tls:/etc/nginx/tls:ro");
+            expect(doc.services.nginx.volumes).to.include("/opt/orthweb/run/peer:/etc/nginx/peer:ro");
         });
     });
 
@@ -95,9 +176,40 @@ describe("instance bootstrap rendering", () => {
             expect(script).to.match(/aws secretsmanager get-secret-value --region "\$REGION" --secret-id "\$1"/);
         });
 
-        it("fills the secrets into orthanc.json with jq at the paths the template leaves blank", () => {
-            for (const path of Object.values(SECRET_PATHS)) expect(script).to.include(`${path} = $`);
+        it("fills the secrets into orthanc.json with jq, running SECRETS_FILTER as rendered, as Orthanc's own login", () => {
+            expect(script).to.include(shellQuote(SECRETS_FILTER));
+            for (const path of Object.values(SECRET_PATHS)) expect(SECRETS_FILTER).to.include(`${path} = `);
+            expect(script).to.match(/--arg user "\$DB_APP_USER"/);
+            expect(script).to.include(`readonly DB_APP_USER='orthanc_app'`);
             expect(script).to.include("umask 077");
+        });
+
+        it("makes Orthanc's database login with the master login from the environment, never on a command line", () => {
+            expect(script).to.match(/PGUSER="\$1" PGPASSWORD="\$2"/);
+            expect(script).to.match(/PGSSLMODE=require/);
+            expect(script).to.match(/psql_as "\$\(jq -r \.username <<<"\$master"\)" "\$\(jq -r \.password <<<"\$master"\)" --single-transaction/);
+            // The master is used only when Orthanc's own login does not work as it is.
+            expect(script).to.match(/if psql_as "\$DB_APP_USER" "\$app_password" --command 'SELECT 1' 2>\/dev\/null; then return 0; fi/);
+            expect(script).to.match(/retry setup_database "\$db" "\$db_app"/);
+        });
+
+        it("retries dnf, the compose download, the registry login and the pulls with backoff", () => {
+            expect(script).to.match(/retry dnf install -y docker jq postgresql15/);
+            expect(script).to.match(/retry download_compose/);
+            expect(script).to.match(/retry "\$\{compose\[@\]\}" up --detach --remove-orphans --pull missing/);
+            expect(script).to.match(/delay=\$\(\(delay \* 2 > 60 \? 60 : delay \* 2\)\)/);
+        });
+
+        it("never logs a retried command's arguments (setup_database gets the logins as arguments)", () => {
+            const retry = script.slice(script.indexOf("retry() {"), script.indexOf("\n}\n", script.indexOf("retry() {")));
+            expect(retry).to.not.match(/\$\*|\$@"?\s*$|log[^\n]*\$@/m);
+            expect(retry).to.match(/log "\$1 failed/);
+        });
+
+        it("makes the health checker's login on the instance, once, and restarts the checker when it changes", () => {
+            expect(script).to.match(/head -c 48 \/dev\/urandom/);
+            expect(script).to.match(/replace_file "\$DIR\/run\/healthz.auth" 0600/);
+            expect(script).to.match(/if \[ -n "\$health_changed" \]; then .* restart healthz; fi/);
         });
 
         it("verifies the compose plugin download against its published checksum", () => {
@@ -114,6 +226,27 @@ describe("instance bootstrap rendering", () => {
         });
     });
 
+    describe("peer script", () => {
+        const script = renderPeerScript({ region: "eu-west-1", dir: "/opt/orthweb" });
+
+        it("finds the other running instance in its own VPC and security group through IMDSv2 and the EC2 API", () => {
+            expect(script).to.include('-X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 60" http://169.254.169.254/latest/api/token');
+            expect(script).to.include('"Name=vpc-id,Values=$vpc"');
+            expect(script).to.match(/"Name=instance\.group-id,Values=\$\(paste -sd, - <<<"\$sgs"\)"/);
+            expect(script).to.include('"Name=instance-state-name,Values=running"');
+            expect(script).to.include(`--query "Reservations[].Instances[?InstanceId!='$self'].PrivateIpAddress"`);
+            expect(script).to.not.match(/\b10\.\d+\.\d+\.\d+\b/);
+        });
+
+        it("writes only a checked IPv4 address to the map nginx reads, keeps it when the lookup fails, and reloads nginx on a change", () => {
+            expect(script).to.include(`readonly MAP="$DIR/run/peer/peer.map"`);
+            expect(script).to.include("grep -E '^[0-9]{1,3}(\\.[0-9]{1,3}){3}$'");
+            expect(script).to.match(/if ! peer=\$\(find_peer\); then[\s\S]*?return 0/);
+            expect(script).to.include('want="peer $peer;"');
+            expect(script).to.include("kill --signal HUP nginx");
+        });
+    });
+
     describe("cloud-config user data", () => {
         const userData = renderUserData(SAMPLE);
         const doc = parse(userData);
@@ -125,28 +258,51 @@ describe("instance bootstrap rendering", () => {
                 "/opt/orthweb/nginx.conf",
                 "/opt/orthweb/orthanc.template.json",
                 "/opt/orthweb/start.sh",
+                "/opt/orthweb/healthz.py",
+                "/opt/orthweb/database-setup.sql",
                 "/etc/systemd/system/orthweb.service",
                 "/etc/systemd/system/orthweb.timer",
+                "/opt/orthweb/metadata-guard.sh",
+                "/etc/systemd/system/docker.service.d/orthweb-metadata-guard.conf",
+                "/opt/orthweb/peer.sh",
+                "/etc/systemd/system/orthweb-peer.service",
+                "/etc/systemd/system/orthweb-peer.timer",
             ]);
-            expect(doc.runcmd).to.deep.include(["systemctl", "enable", "--now", "orthweb.timer"]);
+            expect(doc.runcmd).to.deep.include(["systemctl", "enable", "--now", "orthweb.timer", "orthweb-peer.timer"]);
             expect(doc.runcmd).to.deep.include(["systemctl", "start", "orthweb.service"]);
+        });
+
+        it("retries the start script within a minute after a failure, bounds a run, and re-runs it every 15 minutes", () => {
+            const files = Object.fromEntries(renderBootstrapFiles(SAMPLE).map((f) => [f.path, f.content]));
+            const unit = files["/etc/systemd/system/orthweb.service"];
+            expect(unit).to.match(/^Type=oneshot$/m);
+            expect(unit).to.match(/^TimeoutStartSec=20min$/m);
+            expect(unit).to.match(/^Restart=on-failure$/m);
+            expect(unit).to.match(/^RestartSec=30s$/m);
+            // No start rate limit: a boot that keeps failing keeps being retried.
+            expect(unit.slice(0, unit.indexOf("[Service]"))).to.match(/^StartLimitIntervalSec=0$/m);
+            const timer = files["/etc/systemd/system/orthweb.timer"];
+            expect(timer).to.match(/^OnUnitActiveSec=15min$/m);
+            expect(timer).to.not.match(/1h/);
         });
 
         it("keeps file contents byte for byte (YAML block scalars do not eat them)", () => {
             for (const f of renderBootstrapFiles(SAMPLE)) {
-                expect(doc.write_files.find((w: { path: string }) => w.path === f.path).content, f.path).to.equal(f.content);
+                expect(writtenContent(doc.write_files.find((w: { path: string }) => w.path === f.path)), f.path).to.equal(f.content);
             }
         });
 
-        it("leaves room under EC2's 16 KB user-data limit, and refuses to exceed it", () => {
-            expect(Buffer.byteLength(userData)).to.be.lessThan(USER_DATA_LIMIT_BYTES * 0.75);
-            const huge = { ...SAMPLE, orthanc: { ...SAMPLE.orthanc, name: "x".repeat(USER_DATA_LIMIT_BYTES) } };
+        it("fits EC2's 16 KB user-data limit (for a manual boot: the program delivers the bundle), and refuses to exceed it", () => {
+            expect(Buffer.byteLength(userData)).to.be.lessThan(USER_DATA_LIMIT_BYTES);
+            // Random text: gzip cannot shrink it below the limit.
+            const huge = { ...SAMPLE, orthanc: { ...SAMPLE.orthanc, name: randomBytes(USER_DATA_LIMIT_BYTES).toString("hex") } };
             expect(() => renderUserData(huge)).to.throw(/16384/);
         });
 
-        it("makes only the start script executable and keeps the template private", () => {
+        it("makes only the start and peer scripts executable and keeps the template private", () => {
             const modes = Object.fromEntries(doc.write_files.map((f: { path: string; permissions: string }) => [f.path, f.permissions]));
             expect(modes["/opt/orthweb/start.sh"]).to.equal("0700");
+            expect(modes["/opt/orthweb/peer.sh"]).to.equal("0700");
             expect(modes["/opt/orthweb/orthanc.template.json"]).to.equal("0600");
             expect(renderCloudConfig([])).to.match(/^#cloud-config\nwrite_files: \[\]/);
         });

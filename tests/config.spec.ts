@@ -23,7 +23,7 @@ describe("stack config", () => {
             const config = parseStackConfig(MINIMAL);
             expect(config.environment).to.equal("dev");
             expect(config.network).to.deep.equal({ vpcCidr: "172.17.0.0/16", webClientCidrs: ["0.0.0.0/0"], dicomClientCidrs: ["0.0.0.0/0"], internetAccess: true });
-            expect(config.orthanc).to.deep.equal({ instanceType: "t3.medium", image: DEFAULT_ORTHANC_IMAGE, nginxImage: DEFAULT_NGINX_IMAGE, aet: "ORTHANC", pullThroughCache: {} });
+            expect(config.orthanc).to.deep.equal({ instanceType: "t3.medium", image: DEFAULT_ORTHANC_IMAGE, nginxImage: DEFAULT_NGINX_IMAGE, aet: "ORTHANC", modalities: [], dicomClientCertificates: false, pullThroughCache: {} });
             expect(config.database).to.deep.equal({ instanceClass: "db.t4g.small", engineVersion: "16", allocatedStorageGiB: 20 });
             expect(config.traffic.frontDoor).to.equal("direct");
             expect(config.tls).to.equal(undefined);
@@ -45,7 +45,7 @@ describe("stack config", () => {
                 "aws:region": "us-east-1",
                 "orthweb:environment": "prod",
                 "orthweb:orthanc": JSON.stringify({ pullThroughCache: { enabled: false } }),
-                "orthweb:network": JSON.stringify({ vpcCidr: "10.20.0.0/16" }),
+                "orthweb:network": JSON.stringify({ vpcCidr: "10.20.0.0/16", webClientCidrs: ["198.51.100.0/24"], dicomClientCidrs: ["198.51.100.0/24"] }),
                 "orthweb:traffic": JSON.stringify({ frontDoor: "direct" }),
             });
             expect(config.environment).to.equal("prod");

@@ -3,6 +3,7 @@ import { costOf, CostEstimate, DEFAULT_USAGE } from "../plan/cost";
 import { buildModel, TYPES } from "../plan/planModel";
 import { PRICES } from "../plan/prices";
 import { dnsPlan, loadBalancerPlan, pair, reg, vpnPlan, directPlan } from "./planFixtures";
+import { build } from "./harness";
 
 const H = PRICES.hoursPerMonth;
 
@@ -89,5 +90,22 @@ describe("cost estimate", () => {
         expect(ec2.monthlyUsd).to.equal(null);
         expect(ec2.note).to.equal("no list price for x2iedn.metal in plan/prices.ts (us-east-1); add it with its source");
         expect(cost.assumptions).to.include("lines without a list price are left out of the total");
+    });
+
+    it("prices the audit trail from the plan: data events, vended-log delivery, and log storage over the retention", async function () {
+        this.timeout(20_000);
+        const built = await build();
+        const cost = costOf(buildModel(built.registrations));
+        expect(line(cost, "CloudTrail data events")).to.deep.include({ detail: "1,000,000 study object reads/writes (assumed) x $0.10 per 100k", monthlyUsd: 1 });
+        expect(line(cost, "Log delivery")).to.deep.include({ detail: "5 GB of flow logs (assumed) x $0.25/GB to S3", monthlyUsd: 1.25 });
+        // dev keeps logs 30 days: one month of 5 + 1 + 1 GB.
+        expect(line(cost, "Log storage")).to.deep.include({ detail: "7 GB at steady state (7 GB a month kept 30 days) x $0.023/GB", monthlyUsd: 0.16 });
+        expect(cost.assumptions.some((a) => a.startsWith("1,000,000 study objects read or written a month"))).to.equal(true);
+        expect(PRICES).to.include({ cloudTrailDataEventsPer100k: 0.1, vendedLogsToS3Gb: 0.25 });
+    });
+
+    it("has no audit lines for a plan without an audit trail", () => {
+        const items = costOf(buildModel(directPlan())).lines.map((l) => l.item);
+        for (const item of ["CloudTrail data events", "Log delivery", "Log storage"]) expect(items).to.not.include(item);
     });
 });

@@ -13,7 +13,8 @@ describe("direct pattern (DirectAccess)", () => {
 
     const instanceIngress = () => {
         const sg = built.one(TYPES.securityGroup, "orthanc-instances");
-        return built.ofType(TYPES.ingressRule).filter((r) => r.inputs.securityGroupId === sg.id);
+        // Besides the pair's own peer-fallback rules (from the group itself; orthancPair.spec.ts).
+        return built.ofType(TYPES.ingressRule).filter((r) => r.inputs.securityGroupId === sg.id && r.inputs.referencedSecurityGroupId !== sg.id);
     };
 
     it("opens 443 to exactly the web client blocks and 11112 to exactly the DICOM client blocks", () => {

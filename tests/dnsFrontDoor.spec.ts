@@ -61,10 +61,10 @@ function withCertificate(pair: { cert: string; key: string }, dns: Record<string
 
 describe("DnsFrontDoor", () => {
     describe("config: orthweb:traffic.dns", () => {
-        it("accepts frontDoor dns and fills the defaults: multivalue, TTL 60, checks every 10 s, 2 failures", () => {
+        it("accepts frontDoor dns and fills the defaults: multivalue, TTL 30, checks every 10 s, 2 failures", () => {
             const config = parseStackConfig(dnsConfig());
             expect(config.traffic.frontDoor).to.equal("dns");
-            expect(config.traffic.dns).to.deep.equal({ zoneName: ZONE, recordName: "pacs", routing: "multivalue", ttl: 60, healthCheck: { intervalSeconds: 10, failureThreshold: 2 } });
+            expect(config.traffic.dns).to.deep.equal({ zoneName: ZONE, recordName: "pacs", routing: "multivalue", ttl: 30, healthCheck: { intervalSeconds: 10, failureThreshold: 2 } });
         });
 
         it("takes every field of the contract as given", () => {
@@ -132,12 +132,13 @@ describe("DnsFrontDoor", () => {
         });
 
         it("warns, naming the key and the failover it costs, when the TTL is above the recommended 60 s", () => {
-            const warnings = configWarnings(parseStackConfig(dnsConfig({ ttl: 300 })));
+            const dnsWarnings = (c: Parameters<typeof configWarnings>[0]) => configWarnings(c).filter((w) => w.startsWith("orthweb:traffic.dns"));
+            const warnings = dnsWarnings(parseStackConfig(dnsConfig({ ttl: 300 })));
             expect(warnings).to.have.length(1);
             expect(warnings[0]).to.match(/^orthweb:traffic\.dns\.ttl: 300 s is above the 60 s AWS recommends/);
             expect(warnings[0]).to.match(/failover takes up to 330 s/);
-            expect(configWarnings(parseStackConfig(dnsConfig({ ttl: 60 })))).to.deep.equal([]);
-            expect(configWarnings(parseStackConfig(dnsConfig({ ttl: 5 })))).to.deep.equal([]);
+            expect(dnsWarnings(parseStackConfig(dnsConfig({ ttl: 60 })))).to.deep.equal([]);
+            expect(dnsWarnings(parseStackConfig(dnsConfig({ ttl: 5 })))).to.deep.equal([]);
         });
 
         it("accepts a check interval of 10 or 30 s and a failure threshold of 1 to 10", () => {
@@ -167,11 +168,11 @@ describe("DnsFrontDoor", () => {
         });
 
         it("leaves room in the security group for the health checkers' prefix list (25 rules on each checked port)", () => {
-            expect(DNS_MAX_CLIENT_CIDR_RULES).to.equal(10);
+            expect(DNS_MAX_CLIENT_CIDR_RULES).to.equal(8);
             const blocks = (n: number, third: number) => Array.from({ length: n }, (_, i) => `198.${third}.${i}.0/24`);
-            expect(problemsOf(dnsConfig({}, { "orthweb:network": { webClientCidrs: blocks(5, 51), dicomClientCidrs: blocks(5, 52) } }))).to.deep.equal([]);
-            const raw = dnsConfig({}, { "orthweb:network": { webClientCidrs: blocks(6, 51), dicomClientCidrs: blocks(5, 52) } });
-            expectOneProblem(raw, "orthweb:network.webClientCidrs + dicomClientCidrs", /got 11 blocks/, /allowed: 10 in all with frontDoor dns/, /prefix list/);
+            expect(problemsOf(dnsConfig({}, { "orthweb:network": { webClientCidrs: blocks(4, 51), dicomClientCidrs: blocks(4, 52) } }))).to.deep.equal([]);
+            const raw = dnsConfig({}, { "orthweb:network": { webClientCidrs: blocks(5, 51), dicomClientCidrs: blocks(4, 52) } });
+            expectOneProblem(raw, "orthweb:network.webClientCidrs + dicomClientCidrs", /got 9 blocks/, /allowed: 8 in all with frontDoor dns/, /prefix list/, /peer fallback takes 2/);
             const direct = withConfig({ "orthweb:network": { webClientCidrs: blocks(6, 51), dicomClientCidrs: blocks(5, 52) } });
             expect(problemsOf(direct), "direct has no health checkers").to.deep.equal([]);
         });
@@ -183,8 +184,8 @@ describe("DnsFrontDoor", () => {
                 const traffic = raw["orthweb:traffic"] as Record<string, unknown>;
                 return { ...raw, "orthweb:traffic": { ...traffic, clientVpn: { clients: ["reading-room-1"] } } };
             };
-            expect(problemsOf(withVpn(4, 4))).to.deep.equal([]);
-            expectOneProblem(withVpn(5, 4), "orthweb:network.webClientCidrs + dicomClientCidrs", /got 9 blocks/, /allowed: 8 in all/, /client VPN takes 2/);
+            expect(problemsOf(withVpn(3, 3))).to.deep.equal([]);
+            expectOneProblem(withVpn(4, 3), "orthweb:network.webClientCidrs + dicomClientCidrs", /got 7 blocks/, /allowed: 6 in all/, /client VPN takes 2/);
         });
 
         it("ignores a dns section when another front door is chosen", () => {
@@ -318,7 +319,7 @@ describe("DnsFrontDoor", () => {
             expect(recs).to.have.length(2);
             expect(new Set(recs.map((r) => r.inputs.setIdentifier)).size).to.equal(2);
             recs.forEach((r, i) => {
-                expect(r.inputs).to.deep.include({ name: FQDN, type: "A", ttl: 60, multivalueAnswerRoutingPolicy: true, healthCheckId: `dns-${i + 1}-id` });
+                expect(r.inputs).to.deep.include({ name: FQDN, type: "A", ttl: 30, multivalueAnswerRoutingPolicy: true, healthCheckId: `dns-${i + 1}-id` });
                 expect(r.inputs.records).to.deep.equal([elasticIps(built)[i]]);
                 expect(r.inputs.aliases ?? []).to.deep.equal([]);
             });
@@ -364,7 +365,7 @@ describe("DnsFrontDoor", () => {
         it("stays within the 60 inbound rules of the instance group, counting the prefix list by its weight", () => {
             const onInstances = built.ofType(TYPES.ingressRule).filter((r) => r.inputs.securityGroupId === "orthanc-instances-id");
             const used = onInstances.reduce((n, r) => n + (r.inputs.prefixListId ? ROUTE53_HEALTH_CHECKERS_RULE_WEIGHT : 1), 0);
-            expect(used).to.equal(53);
+            expect(used).to.equal(55);
             expect(used - 3 + DNS_MAX_CLIENT_CIDR_RULES).to.equal(60);
         });
 
@@ -373,9 +374,9 @@ describe("DnsFrontDoor", () => {
             expect(built.outputs.dicomEndpoints).to.deep.equal([{ host: FQDN, port: 11112, aet: "ORTHANC", tls: true }]);
         });
 
-        it("outputs the worst-case failover (10 x 2 + 10 + 60 = 90 s) and that DICOM devices may cache addresses", () => {
-            expect(built.outputs.failover.worstCaseSeconds).to.equal(90);
-            expect(built.outputs.failover.breakdown).to.match(/10 s x 2 failed checks \+ 10 s .* \+ 60 s TTL = 90 s/);
+        it("outputs the worst-case failover (10 x 2 + 10 + 30 = 60 s: within a minute) and that DICOM devices may cache addresses", () => {
+            expect(built.outputs.failover.worstCaseSeconds).to.equal(60);
+            expect(built.outputs.failover.breakdown).to.match(/10 s x 2 failed checks \+ 10 s .* \+ 30 s TTL = 60 s/);
             expect(built.outputs.failover.note).to.match(/DICOM devices .* keep the address until they are restarted/);
             expect(built.secretOutputs.has("failover")).to.equal(false);
         });
@@ -438,7 +439,7 @@ describe("DnsFrontDoor", () => {
             const log = pulumi.log as unknown as { warn: (msg: string) => Promise<void> };
             const original = log.warn;
             const warned: string[] = [];
-            log.warn = async (msg: string) => void warned.push(msg);
+            log.warn = async (msg: string) => void (msg.startsWith("orthweb:traffic.dns") && warned.push(msg));
             try {
                 const built = await build(dnsConfig({ ttl: 300 }));
                 expect(warned).to.have.length(1);
@@ -481,12 +482,12 @@ describe("DnsFrontDoor", () => {
             expect(error?.message).to.match(/DnsFrontDoor dns: instanceIps: failover routing needs exactly 2 instances/);
         });
 
-        it("defaults to multivalue, TTL 60 and 10 s x 2 checks", async () => {
+        it("defaults to multivalue, TTL 30 and 10 s x 2 checks", async () => {
             const run = await runUnderMocks({ stack: "test", region: REGION }, () =>
                 new DnsFrontDoor("door", { region: REGION, zoneName: ZONE, recordName: "pacs", securityGroupId: "sg-1", instanceIps: ["192.0.2.1", "192.0.2.2"], webClientCidrs: [], dicomClientCidrs: [] }),
             );
             const recs = run.registrations.filter((r) => r.type === TYPES.record);
-            expect(recs.map((r) => [r.name, r.inputs.multivalueAnswerRoutingPolicy, r.inputs.ttl])).to.deep.equal([["door-1", true, 60], ["door-2", true, 60]]);
+            expect(recs.map((r) => [r.name, r.inputs.multivalueAnswerRoutingPolicy, r.inputs.ttl])).to.deep.equal([["door-1", true, 30], ["door-2", true, 30]]);
             const https = run.registrations.filter((r) => r.type === TYPES.healthCheck && r.inputs.type === "HTTPS");
             expect(https.map((c) => [c.inputs.requestInterval, c.inputs.failureThreshold])).to.deep.equal([[10, 2], [10, 2]]);
             expect(run.registrations.filter((r) => r.type === TYPES.ingressRule).map((r) => r.name)).to.deep.equal(["door-healthcheckers-443", "door-healthcheckers-11112"]);

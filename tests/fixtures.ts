@@ -14,6 +14,7 @@ export const SAMPLE: BootstrapParams = {
     },
     secretArns: {
         database: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-1",
+        databaseApp: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orthanc-database-app-1",
         admin: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orthanc-admin-1",
         tls: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orthanc-tls-1",
     },

@@ -1,10 +1,16 @@
 // Builds stacks under mocks for the specs: from raw config (as a stack file would give it), through the
 // same validation as `pulumi up`, into recorded registrations and resolved outputs.
+import { parse } from "yaml";
+import { writtenContent } from "../components/bootstrap";
 import { createInfrastructure } from "../program";
+import { CONFIG_PREFIX, parseBundle } from "../rules/rollout";
 import { parseStackConfig, StackConfig } from "../stacks/config";
 import { Registration, resolveOutputs, runUnderMocks, Invocation } from "../plan/mockRuntime";
 
 export const REGION = "eu-west-1";
+
+/** What a prod stack must say explicitly (no silent 0.0.0.0/0 in prod). */
+export const PROD_NETWORK = { webClientCidrs: ["198.51.100.0/24"], dicomClientCidrs: ["198.51.100.0/24"] } as const;
 
 /** The smallest valid config: everything else defaults. */
 export const MINIMAL: Record<string, unknown> = { "aws:region": REGION, "orthweb:traffic": { frontDoor: "direct" } };
@@ -58,10 +64,25 @@ export async function build(raw: Record<string, unknown> = MINIMAL, stack = "tes
     };
 }
 
-/** The instance user data, decoded from the launch template. */
+/** What the instances are given: the files of the config bundle (and any launch template user data), as text. */
 export function userDataOf(built: Built): string {
-    const templates = built.ofType("aws:ec2/launchTemplate:LaunchTemplate");
-    return templates.map((t) => Buffer.from(String(t.inputs.userData), "base64").toString("utf8")).join("\n");
+    const templates = built.ofType("aws:ec2/launchTemplate:LaunchTemplate").filter((t) => t.inputs.userData !== undefined);
+    const userData = templates.map((t) => decodedCloudConfig(Buffer.from(String(t.inputs.userData), "base64").toString("utf8")));
+    const files = bootstrapFilesOf(built).map((f) => `# ${f.path}\n${f.content}`);
+    return [...userData, ...files].join("\n");
+}
+
+/** The instance's files as the program delivers them: the content-addressed bundle in the pair's bucket. */
+export function bootstrapFilesOf(built: Built): { path: string; content: string }[] {
+    const bundles = built.ofType("aws:s3/bucketObjectv2:BucketObjectv2").filter((o) => String(o.inputs.key ?? "").startsWith(CONFIG_PREFIX));
+    return bundles.flatMap((b) => parseBundle(String(b.inputs.content)));
+}
+
+/** A cloud-config with its write_files contents as written to disk (gz+b64 decoded), for text searches. */
+export function decodedCloudConfig(userData: string): string {
+    const doc = parse(userData) as { write_files?: { content: string; encoding?: string }[] } | null;
+    if (!doc?.write_files) return userData;
+    return [userData, ...doc.write_files.map((f) => writtenContent(f))].join("\n");
 }
 
 export const TYPES = {
@@ -98,6 +119,11 @@ export const TYPES = {
     webAcl: "aws:wafv2/webAcl:WebAcl",
     webAclAssociation: "aws:wafv2/webAclAssociation:WebAclAssociation",
     bucketLifecycle: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    bucketLogging: "aws:s3/bucketLogging:BucketLogging",
+    bucketOwnership: "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+    trail: "aws:cloudtrail/trail:Trail",
+    flowLog: "aws:ec2/flowLog:FlowLog",
+    webAclLogging: "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
     healthCheck: "aws:route53/healthCheck:HealthCheck",
     record: "aws:route53/record:Record",
     certRequest: "tls:index/certRequest:CertRequest",
@@ -109,6 +135,17 @@ export const TYPES = {
     logGroup: "aws:cloudwatch/logGroup:LogGroup",
     logStream: "aws:cloudwatch/logStream:LogStream",
     randomString: "random:index/randomString:RandomString",
+    randomId: "random:index/randomId:RandomId",
+    bucketObject: "aws:s3/bucketObjectv2:BucketObjectv2",
+    ssmDocument: "aws:ssm/document:Document",
+    ssmAssociation: "aws:ssm/association:Association",
+    topic: "aws:sns/topic:Topic",
+    topicSubscription: "aws:sns/topicSubscription:TopicSubscription",
+    topicPolicy: "aws:sns/topicPolicy:TopicPolicy",
+    metricAlarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+    eventRule: "aws:cloudwatch/eventRule:EventRule",
+    eventTarget: "aws:cloudwatch/eventTarget:EventTarget",
+    provider: "pulumi:providers:aws",
 } as const;
 
 /** Pulumi's wire marker for a secret value: what a registration's inputs hold where the program passed a secret. */

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { cachedImage, cachePrefix, dockerHubRepository, ecrRegistryHost, MAX_CACHE_PREFIX_LENGTH } from "../components/bootstrap/images";
 import { renderStartScript } from "../components/bootstrap/startScript";
 import { validateStackConfig } from "../stacks/config";
-import { DOCKER_HUB_CREDENTIALS_ARN, MINIMAL, REGION, build, TYPES, userDataOf } from "./harness";
+import { DOCKER_HUB_CREDENTIALS_ARN, MINIMAL, PROD_NETWORK, REGION, build, TYPES, userDataOf } from "./harness";
 
 const ARN = DOCKER_HUB_CREDENTIALS_ARN;
 const KEY = "orthweb:orthanc.pullThroughCache";
@@ -48,7 +48,7 @@ describe("ECR pull-through cache", () => {
 
     describe("config", () => {
         it("is on by default in prod, and then needs the credentials' ARN, naming the key and the way out", () => {
-            const problems = problemsOf({ "orthweb:environment": "prod" });
+            const problems = problemsOf({ "orthweb:environment": "prod", "orthweb:network": PROD_NETWORK });
             expect(problems).to.have.length(1);
             expect(problems[0]).to.match(new RegExp(`^${KEY}.dockerHubCredentialsArn: required`));
             expect(problems[0]).to.match(/default when orthweb:environment is prod/).and.match(/ecr-pullthroughcache\//).and.match(/enabled to false/);
@@ -62,8 +62,8 @@ describe("ECR pull-through cache", () => {
         });
 
         it("accepts prod with the ARN, or with the cache switched off", () => {
-            expect(problemsOf({ "orthweb:environment": "prod", "orthweb:orthanc": { pullThroughCache: { dockerHubCredentialsArn: ARN } } })).to.deep.equal([]);
-            expect(problemsOf({ "orthweb:environment": "prod", "orthweb:orthanc": { pullThroughCache: { enabled: false } } })).to.deep.equal([]);
+            expect(problemsOf({ "orthweb:environment": "prod", "orthweb:network": PROD_NETWORK, "orthweb:orthanc": { pullThroughCache: { dockerHubCredentialsArn: ARN } } })).to.deep.equal([]);
+            expect(problemsOf({ "orthweb:environment": "prod", "orthweb:network": PROD_NETWORK, "orthweb:orthanc": { pullThroughCache: { enabled: false } } })).to.deep.equal([]);
         });
 
         it("rejects a secret not named ecr-pullthroughcache/..., another region's secret, and unknown keys", () => {
@@ -80,7 +80,7 @@ describe("ECR pull-through cache", () => {
 
     describe("program", () => {
         it("prod: one rule for Docker Hub with the user's credentials, images pulled through it, the role scoped to its repositories", async () => {
-            const built = await build({ ...MINIMAL, "orthweb:environment": "prod", "orthweb:orthanc": { pullThroughCache: { dockerHubCredentialsArn: ARN } } }, "prod");
+            const built = await build({ ...MINIMAL, "orthweb:environment": "prod", "orthweb:network": PROD_NETWORK, "orthweb:orthanc": { pullThroughCache: { dockerHubCredentialsArn: ARN } } }, "prod");
             const [rule] = built.ofType("aws:ecr/pullThroughCacheRule:PullThroughCacheRule");
             expect(built.ofType("aws:ecr/pullThroughCacheRule:PullThroughCacheRule")).to.have.length(1);
             expect(rule.inputs).to.deep.include({ upstreamRegistryUrl: "registry-1.docker.io", credentialArn: ARN });
@@ -105,12 +105,12 @@ describe("ECR pull-through cache", () => {
     });
 
     describe("start script", () => {
-        const script = renderStartScript({ region: "eu-west-1", dir: "/opt/orthweb", secretArns: { database: "d", admin: "a", tls: "t" }, registry: "123456789012.dkr.ecr.eu-west-1.amazonaws.com" });
+        const script = renderStartScript({ region: "eu-west-1", dir: "/opt/orthweb", secretArns: { database: "d", databaseApp: "p", admin: "a", tls: "t" }, registry: "123456789012.dkr.ecr.eu-west-1.amazonaws.com" });
 
         it("logs in to the registry with the password on standard input, before pulling, with retries", () => {
             expect(script).to.match(/aws ecr get-login-password --region "\$REGION" \| docker login --username AWS --password-stdin "\$REGISTRY"/);
             const login = script.indexOf("retry ecr_login");
-            const pull = script.indexOf('pull --quiet');
+            const pull = script.indexOf("up --detach --remove-orphans --pull missing");
             expect(login).to.be.greaterThan(0);
             expect(pull).to.be.greaterThan(login);
         });

@@ -33,7 +33,7 @@ describe("config: traffic.loadBalancer", () => {
             recordName: "pacs",
             waf: true,
             dicomTls: "terminate",
-            healthCheck: { intervalSeconds: 10, healthyThreshold: 3, unhealthyThreshold: 2 },
+            healthCheck: { intervalSeconds: 5, healthyThreshold: 3, unhealthyThreshold: 2 },
         });
     });
 

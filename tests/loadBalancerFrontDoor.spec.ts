@@ -7,6 +7,7 @@ import { TLS_SSL_POLICY } from "../rules/loadBalancerLayout";
 import { loadStackFile } from "../stacks/stackFile";
 import { MOCK_ACCOUNT, Registration } from "../plan/mockRuntime";
 import { build, Built, REGION, TYPES, withConfig } from "./harness";
+import { webAclRules } from "../rules/loadBalancerLayout";
 
 const WEB_CIDRS = ["198.51.100.0/24"];
 const DICOM_CIDRS = ["203.0.113.64/27", "192.0.2.0/24"];
@@ -42,6 +43,8 @@ function expectInstanceIngressOnlyFrom(b: Built, expected: Record<string, number
     const bySource: Record<string, number[]> = {};
     for (const rule of rules) (bySource[rule.inputs.referencedSecurityGroupId] ??= []).push(rule.inputs.fromPort);
     const want = Object.fromEntries(Object.entries(expected).map(([sg, ports]) => [sgId(b, sg), ports]));
+    // The pair's own rules: the peer fallback, from the instances' group itself.
+    want[instanceSgId(b)] = [8443, 11113];
     expect(Object.fromEntries(Object.entries(bySource).map(([k, v]) => [k, v.sort((x, y) => x - y)]))).to.deep.equal(want);
 }
 
@@ -119,7 +122,8 @@ describe("LoadBalancerFrontDoor", () => {
                     port: "443",
                     path: "/healthz",
                     matcher: "200",
-                    interval: 10,
+                    interval: 5,
+                    timeout: 4,
                     healthyThreshold: 3,
                     unhealthyThreshold: 2,
                 });
@@ -129,6 +133,11 @@ describe("LoadBalancerFrontDoor", () => {
         it("keeps proxy protocol off and sets the deregistration delay deliberately", () => {
             expect(b.one(TYPES.targetGroup, "lb-web").inputs).to.include({ proxyProtocolV2: false, deregistrationDelay: 120 });
             expect(b.one(TYPES.targetGroup, "lb-dicom").inputs).to.include({ proxyProtocolV2: false, deregistrationDelay: 300 });
+        });
+
+        it("lets an unhealthy target's connections drain (the peer fallback may be carrying them) for the deregistration delay", () => {
+            expect(b.one(TYPES.targetGroup, "lb-web").inputs.targetHealthStates).to.deep.equal([{ enableUnhealthyConnectionTermination: false, unhealthyDrainingInterval: 120 }]);
+            expect(b.one(TYPES.targetGroup, "lb-dicom").inputs.targetHealthStates).to.deep.equal([{ enableUnhealthyConnectionTermination: false, unhealthyDrainingInterval: 300 }]);
         });
 
         it("attaches both instances to every target group, on the group's port", () => {
@@ -192,9 +201,17 @@ describe("LoadBalancerFrontDoor", () => {
             expect(b.outputs.certificateNotice).to.equal(undefined);
         });
 
-        it("has no WAF and no access-log bucket on a network load balancer", () => {
+        it("has no WAF; the NLB's TLS listeners write access logs under nlb/ through the log delivery service", () => {
             expect(b.ofType(TYPES.webAcl)).to.deep.equal([]);
-            expect(b.ofType(TYPES.bucket).map((x) => x.name)).to.deep.equal(["orthanc-bucket"]);
+            const bucket = b.one(TYPES.bucket, "lb-logs");
+            expect(b.one(TYPES.loadBalancer, "lb-nlb").inputs.accessLogs).to.deep.equal({ bucket: bucket.state.bucket, prefix: "nlb", enabled: true });
+            const policy = JSON.parse(b.one(TYPES.bucketPolicy, "lb-logs").inputs.policy);
+            expect(policy.Statement.find((st: any) => st.Action === "s3:PutObject")).to.deep.include({
+                Principal: { Service: "delivery.logs.amazonaws.com" },
+                Resource: `${bucket.state.arn}/nlb/AWSLogs/${MOCK_ACCOUNT}/*`,
+            });
+            expect(policy.Statement.map((st: any) => st.Sid)).to.not.include("LoadBalancerLogDelivery");
+            expect(dependsOn(b.one(TYPES.loadBalancer, "lb-nlb").options?.dependencies, TYPES.bucketPolicy, "lb-logs")).to.equal(true);
         });
     });
 
@@ -263,6 +280,12 @@ describe("LoadBalancerFrontDoor", () => {
         it("gives the instances ingress from the NLB's group only", () => {
             expectInstanceIngressOnlyFrom(b, { "lb-nlb": [443, 11112] });
         });
+
+        it("has no access logs: an NLB logs TLS listeners only (the VPC flow logs still record each connection)", () => {
+            expect(b.one(TYPES.loadBalancer, "lb-nlb").inputs).to.not.have.property("accessLogs");
+            expect(b.ofType(TYPES.bucket).map((x) => x.name)).to.not.include("lb-logs");
+            expect(b.ofType(TYPES.flowLog)).to.have.length(1);
+        });
     });
 
     describe("network with an existing certificate and no zone", () => {
@@ -291,6 +314,11 @@ describe("LoadBalancerFrontDoor", () => {
             expect(alb.inputs).to.include({ loadBalancerType: "application", internal: false, dropInvalidHeaderFields: true, idleTimeout: 600, enableDeletionProtection: false });
             expect(alb.inputs.securityGroups).to.deep.equal([sgId(b, "lb-alb")]);
             expect(alb.inputs.subnets).to.deep.equal(subnetsOf(b, "publicSubnetIds"));
+        });
+
+        it("sets no target health state on the ALB's HTTPS target group (AWS takes it on TCP/TLS target groups only)", () => {
+            expect(b.one(TYPES.targetGroup, "lb-web").inputs.targetHealthStates).to.equal(undefined);
+            expect(b.one(TYPES.targetGroup, "lb-dicom").inputs.targetHealthStates[0]).to.deep.include({ enableUnhealthyConnectionTermination: false });
         });
 
         it("listens on HTTPS 443 with the pinned policy and the validated certificate, forwarding to an HTTPS target group", () => {
@@ -356,17 +384,34 @@ describe("LoadBalancerFrontDoor", () => {
             expect(b.outputs.dicomEndpoints).to.deep.equal([{ host: `pacs-dicom.${ZONE}`, port: 11112, aet: "ORTHANC", tls: true }]);
         });
 
-        it("associates a REGIONAL WAF web ACL with the three managed groups, SizeRestrictions_BODY counted", () => {
+        it("associates a REGIONAL WAF web ACL rendering the managed groups and the DICOM upload exception", () => {
             const acl = b.one(TYPES.webAcl, "lb-waf");
             expect(acl.inputs).to.deep.include({ scope: "REGIONAL", defaultAction: { allow: {} } });
-            expect(acl.inputs.rules.map((r: any) => r.statement.managedRuleGroupStatement.name)).to.deep.equal([
+            expect(acl.inputs.rules).to.deep.equal(webAclRules("lb-waf"));
+            expect(acl.inputs.rules.map((r: any) => r.statement.managedRuleGroupStatement?.name ?? r.name)).to.deep.equal([
                 "AWSManagedRulesCommonRuleSet",
+                "CommonRuleSetBodyOutsideDicomUploads",
                 "AWSManagedRulesKnownBadInputsRuleSet",
                 "AWSManagedRulesAmazonIpReputationList",
             ]);
             const common = acl.inputs.rules[0].statement.managedRuleGroupStatement;
-            expect(common.ruleActionOverrides).to.deep.equal([{ name: "SizeRestrictions_BODY", actionToUse: { count: {} } }]);
+            expect(common.ruleActionOverrides.map((o: any) => o.name)).to.include.members(["SizeRestrictions_BODY", "NoUserAgent_HEADER", "CrossSiteScripting_BODY"]);
+            const uploads = JSON.stringify(acl.inputs.rules[1].statement);
+            for (const text of ['"searchString":"/dicom-web/"', '"searchString":"/instances"', '"searchString":"POST"', "core-rule-set:GenericLFI_Body"]) expect(uploads).to.include(text);
             expect(b.one(TYPES.webAclAssociation, "lb-waf").inputs).to.deep.equal({ resourceArn: b.one(TYPES.loadBalancer, "lb-alb").state.arn, webAclArn: acl.state.arn });
+        });
+
+        it("logs the web ACL to an aws-waf-logs-* bucket of its own, credentials redacted, once the bucket admits WAF", () => {
+            const bucket = b.one(TYPES.bucket, "lb-waf-logs");
+            expect(bucket.state.bucket).to.match(/^aws-waf-logs-/);
+            const logging = b.one(TYPES.webAclLogging, "lb-waf");
+            expect(logging.inputs).to.deep.include({ resourceArn: b.one(TYPES.webAcl, "lb-waf").state.arn, logDestinationConfigs: [bucket.state.arn] });
+            expect(logging.inputs.redactedFields).to.deep.equal([{ singleHeader: { name: "authorization" } }, { singleHeader: { name: "cookie" } }]);
+            expect(dependsOn(logging.options?.dependencies, TYPES.bucketPolicy, "lb-waf-logs")).to.equal(true);
+            expect(b.one(TYPES.bucketEncryption, "lb-waf-logs").inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm).to.equal("AES256");
+            expect(b.one(TYPES.bucketLifecycle, "lb-waf-logs").inputs.rules[0].expiration).to.deep.equal({ days: 30 });
+            const policy = JSON.parse(b.one(TYPES.bucketPolicy, "lb-waf-logs").inputs.policy);
+            expect(policy.Statement.find((st: any) => st.Action === "s3:PutObject").Resource).to.equal(`${bucket.state.arn}/AWSLogs/${MOCK_ACCOUNT}/*`);
         });
 
         it("writes access logs to a private SSE-S3 bucket that expires them", () => {
@@ -376,7 +421,8 @@ describe("LoadBalancerFrontDoor", () => {
             expect(sse.sseAlgorithm, "ELB cannot write to KMS-encrypted buckets").to.equal("AES256");
             expect(sse.kmsMasterKeyId).to.equal(undefined);
             expect(b.one(TYPES.bucketPublicAccess, "lb-logs").inputs).to.include({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
-            expect(b.one(TYPES.bucketLifecycle, "lb-logs").inputs.rules[0]).to.deep.include({ status: "Enabled", filter: { prefix: "alb/" }, expiration: { days: 30 } });
+            expect(b.one(TYPES.bucketLifecycle, "lb-logs").inputs.rules[0]).to.deep.include({ status: "Enabled", filter: {}, expiration: { days: 30 } });
+            expect(b.one(TYPES.bucket, "lb-logs").inputs.forceDestroy).to.equal(true);
         });
 
         it("lets the regional ELB account (aws.elb.getServiceAccount) put logs under alb/AWSLogs/<account>/ only", () => {
@@ -445,6 +491,8 @@ describe("LoadBalancerFrontDoor", () => {
             const policy = JSON.parse(b.one(TYPES.bucketPolicy, "lb-logs").inputs.policy);
             expect(policy.Statement[0].Principal).to.deep.equal({ Service: "logdelivery.elasticloadbalancing.amazonaws.com" });
             expect(b.one(TYPES.bucketLifecycle, "lb-logs").inputs.rules[0].expiration).to.deep.equal({ days: 365 });
+            expect(b.one(TYPES.bucket, "lb-logs").inputs.forceDestroy).to.equal(false);
+            expect(b.one(TYPES.bucket, "lb-logs").options?.retainOnDelete).to.equal(true);
         });
 
         it("points the outputs at the load balancers' own DNS names", () => {
@@ -478,7 +526,7 @@ describe("LoadBalancerFrontDoor", () => {
         it("docs/load-balancer.md states the default failover time the model computes", () => {
             const doc = fs.readFileSync(path.resolve(__dirname, "../docs/load-balancer.md"), "utf8");
             const seconds = loadBalancerFailoverSeconds(DEFAULT_HEALTH_CHECK);
-            expect(seconds).to.equal(20);
+            expect(seconds).to.equal(10);
             expect(doc).to.include(`${DEFAULT_HEALTH_CHECK.intervalSeconds} s x ${DEFAULT_HEALTH_CHECK.unhealthyThreshold} = ${seconds} s`);
         });
     });

@@ -1,4 +1,6 @@
 import { expect } from "chai";
+import { evaluateAcl, WafRequest } from "./wafModel";
+import { WAF_LOG_NAME_PREFIX } from "../rules/audit";
 import {
     accessLogBucketPolicy,
     certificateDomains,
@@ -16,6 +18,8 @@ import {
     usesElbAccount,
     WEB_TCP_IDLE_SECONDS,
     webAclRules,
+    BLOCK_BODY_MATCHES_RULE,
+    WAF_REDACTED_HEADERS,
 } from "../rules/loadBalancerLayout";
 
 describe("load balancer layout (pure)", () => {
@@ -137,20 +141,54 @@ describe("load balancer layout (pure)", () => {
     });
 
     describe("WAF", () => {
-        it("uses the three AWS managed groups without overriding their own actions", () => {
+        it("evaluates the core rule set first, then the body-match rule, then the two other AWS managed groups", () => {
             const rules = webAclRules("lb-waf");
-            expect(rules.map((r) => r.statement.managedRuleGroupStatement.name)).to.deep.equal([
-                "AWSManagedRulesCommonRuleSet",
-                "AWSManagedRulesKnownBadInputsRuleSet",
-                "AWSManagedRulesAmazonIpReputationList",
+            expect(rules.map((r) => [r.priority, r.name])).to.deep.equal([
+                [0, "AWSManagedRulesCommonRuleSet"],
+                [1, BLOCK_BODY_MATCHES_RULE],
+                [2, "AWSManagedRulesKnownBadInputsRuleSet"],
+                [3, "AWSManagedRulesAmazonIpReputationList"],
             ]);
-            expect(rules.map((r) => r.priority)).to.deep.equal([0, 1, 2]);
-            expect(rules.every((r) => r.statement.managedRuleGroupStatement.vendorName === "AWS" && "none" in r.overrideAction)).to.equal(true);
+            const groups = rules.filter((r) => r.statement.managedRuleGroupStatement);
+            expect(groups.every((r) => r.statement.managedRuleGroupStatement!.vendorName === "AWS" && r.overrideAction !== undefined && "none" in r.overrideAction)).to.equal(true);
+            expect(rules[1].action).to.deep.equal({ block: {} });
         });
 
-        it("counts SizeRestrictions_BODY instead of blocking uploads over 8 KB, and nothing else", () => {
-            const overrides = webAclRules("lb-waf").flatMap((r) => r.statement.managedRuleGroupStatement.ruleActionOverrides.map((o) => [r.name, o.name, Object.keys(o.actionToUse)]));
-            expect(overrides).to.deep.equal([["AWSManagedRulesCommonRuleSet", "SizeRestrictions_BODY", ["count"]]]);
+        it("counts the body rules, SizeRestrictions_BODY and NoUserAgent_HEADER of the core rule set, and nothing else", () => {
+            const overrides = webAclRules("lb-waf").flatMap((r) => (r.statement.managedRuleGroupStatement?.ruleActionOverrides ?? []).map((o) => [r.name, o.name, Object.keys(o.actionToUse)]));
+            expect(overrides).to.deep.equal(
+                ["SizeRestrictions_BODY", "NoUserAgent_HEADER", "CrossSiteScripting_BODY", "GenericLFI_BODY", "GenericRFI_BODY", "EC2MetaDataSSRF_BODY"].map((rule) => [
+                    "AWSManagedRulesCommonRuleSet",
+                    rule,
+                    ["count"],
+                ]),
+            );
+        });
+
+        describe("what the rendered web ACL does with a request (evaluated by a small model of WAF)", () => {
+            const acl = webAclRules("lb-waf");
+            const cases: [string, WafRequest, string][] = [
+                ["a STOW-RS upload whose binary body looks like XSS and is over 8 KB", { method: "POST", path: "/dicom-web/studies", matches: ["CrossSiteScripting_BODY", "SizeRestrictions_BODY"] }, "allow"],
+                ["a STOW-RS upload to one study that looks like a metadata SSRF", { method: "POST", path: "/dicom-web/studies/1.2.3", matches: ["EC2MetaDataSSRF_BODY"] }, "allow"],
+                ["an Orthanc upload (POST /instances) that looks like a file inclusion", { method: "POST", path: "/instances", matches: ["GenericLFI_BODY", "GenericRFI_BODY"] }, "allow"],
+                ["a scripted client without User-Agent", { method: "GET", path: "/dicom-web/studies", matches: ["NoUserAgent_HEADER"] }, "allow"],
+                ["a REST call whose body carries XSS", { method: "POST", path: "/tools/find", matches: ["CrossSiteScripting_BODY"] }, `block by ${BLOCK_BODY_MATCHES_RULE}`],
+                ["a path that only pretends to be an upload", { method: "POST", path: "/dicom-web/../tools/execute-script", matches: ["GenericRFI_BODY"] }, `block by ${BLOCK_BODY_MATCHES_RULE}`],
+                ["the same, URL-encoded", { method: "POST", path: "/dicom-web/%2e%2e/tools/execute-script", matches: ["GenericLFI_BODY"] }, `block by ${BLOCK_BODY_MATCHES_RULE}`],
+                ["a PUT (not an upload) to /instances", { method: "PUT", path: "/instances", matches: ["CrossSiteScripting_BODY"] }, `block by ${BLOCK_BODY_MATCHES_RULE}`],
+                ["a POST under /instances/ (not the upload itself)", { method: "POST", path: "/instances/abc/modify", matches: ["GenericLFI_BODY"] }, `block by ${BLOCK_BODY_MATCHES_RULE}`],
+                ["an upload from a known bad bot (header rules still apply)", { method: "POST", path: "/dicom-web/studies", matches: ["UserAgent_BadBots_HEADER"] }, "block by AWSManagedRulesCommonRuleSet"],
+                ["an upload whose query string carries XSS (query rules still apply)", { method: "POST", path: "/instances", matches: ["CrossSiteScripting_QUERYARGUMENTS"] }, "block by AWSManagedRulesCommonRuleSet"],
+                ["a body over 8 KB elsewhere (counted only, as before)", { method: "POST", path: "/tools/create-archive", matches: ["SizeRestrictions_BODY"] }, "allow"],
+            ];
+            for (const [what, request, expected] of cases) {
+                it(`${expected.split(" ")[0]}s ${what}`, () => expect(evaluateAcl(acl, request)).to.equal(expected));
+            }
+        });
+
+        it("redacts Orthanc's credentials and cookies from the WAF log, whose destination name WAF requires", () => {
+            expect([...WAF_REDACTED_HEADERS]).to.deep.equal(["authorization", "cookie"]);
+            expect(WAF_LOG_NAME_PREFIX).to.equal("aws-waf-logs-");
         });
     });
 

@@ -3,6 +3,7 @@
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { rsaKeyFile } from "./runFixtures";
 
 export function hasTool(command: string): boolean {
     return spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status === 0;
@@ -25,13 +26,17 @@ export function needFile(context: Mocha.Context, file: string, debianPackage: st
     if (!fs.existsSync(file)) skipOrFail(context, `${file} is missing (apt-get install -y ${debianPackage})`);
 }
 
-/** A real self-signed RSA certificate and its key from openssl, valid for `days`, with the given subjectAltName. */
+/**
+ * A real self-signed RSA certificate and its key from openssl, valid for `days`, with the given subjectAltName.
+ * The key is the run's pooled key for `label` (tests/runFixtures.ts): different labels, different keys.
+ */
 export function makeSelfSignedCertificate(dir: string, label: string, san: string, days = 30): { cert: string; key: string } {
     const keyFile = path.join(dir, `${label}.key`);
     const certFile = path.join(dir, `${label}.crt`);
+    fs.copyFileSync(rsaKeyFile(`self-signed-${label}`), keyFile);
     execFileSync(
         "openssl",
-        ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", keyFile, "-out", certFile, "-days", String(days), "-subj", `/CN=${label}`, "-addext", `subjectAltName=${san}`],
+        ["req", "-x509", "-new", "-key", keyFile, "-out", certFile, "-days", String(days), "-subj", `/CN=${label}`, "-addext", `subjectAltName=${san}`],
         { stdio: "ignore" },
     );
     return { cert: fs.readFileSync(certFile, "utf8"), key: fs.readFileSync(keyFile, "utf8") };

@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { allCertificates, CertificateSpec, ORGANIZATION, RSA_BITS, VpnCertificatePlan } from "../rules/certificates";
+import { rsaKeyFile } from "./runFixtures";
 
 const KEY_USAGE: Record<string, string> = {
     cert_signing: "keyCertSign",
@@ -55,9 +56,18 @@ function openssl(args: string[], cwd: string): void {
     execFileSync("openssl", args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
 }
 
-/** Issues every certificate of `plan`. `caValidityHours` overrides the CA's lifetime (to build a broken chain). */
-export function issueChain(plan: VpnCertificatePlan, overrides: { caValidityHours?: number } = {}): IssuedChain {
+let chains = 0;
+
+/**
+ * Issues every certificate of `plan`. `caValidityHours` overrides the CA's lifetime (to build a broken chain).
+ * Keys come from the run's pool (tests/runFixtures.ts): chains issued with the same `keys` name share their keys
+ * (a CA with a CA, a server with a server...), which saves generating RSA keys; without it a chain gets keys of its
+ * own, as a chain from another CA must.
+ */
+export function issueChain(plan: VpnCertificatePlan, overrides: { caValidityHours?: number; keys?: string } = {}): IssuedChain {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "orthweb-vpn-"));
+    const keySet = overrides.keys ?? `chain-${process.pid}-${++chains}`;
+    const key = (spec: CertificateSpec, file: string) => fs.copyFileSync(rsaKeyFile(`${keySet}-${spec.resourceSuffix}`, RSA_BITS), file);
     const files = (spec: CertificateSpec) => ({ certFile: path.join(dir, `${spec.resourceSuffix}.pem`), keyFile: path.join(dir, `${spec.resourceSuffix}.key`) });
     const read = (spec: CertificateSpec): IssuedCertificate => {
         const f = files(spec);
@@ -68,8 +78,9 @@ export function issueChain(plan: VpnCertificatePlan, overrides: { caValidityHour
     const caSpec = plan.ca;
     const caFiles = files(caSpec);
     fs.writeFileSync(path.join(dir, "ca.cnf"), `[req]\ndistinguished_name = dn\n[dn]\n[v3]\n${extensionsFor(caSpec)}\n`);
+    key(caSpec, caFiles.keyFile);
     openssl(
-        ["req", "-x509", "-newkey", `rsa:${RSA_BITS}`, "-nodes", "-keyout", caFiles.keyFile, "-out", caFiles.certFile, "-subj", subject(caSpec),
+        ["req", "-x509", "-new", "-key", caFiles.keyFile, "-out", caFiles.certFile, "-subj", subject(caSpec),
             "-days", String(days(overrides.caValidityHours ?? caSpec.validityHours)), "-config", "ca.cnf", "-extensions", "v3"],
         dir,
     );
@@ -79,7 +90,8 @@ export function issueChain(plan: VpnCertificatePlan, overrides: { caValidityHour
         const csr = path.join(dir, `${spec.resourceSuffix}.csr`);
         const ext = path.join(dir, `${spec.resourceSuffix}.ext`);
         fs.writeFileSync(ext, `${extensionsFor(spec)}\n`);
-        openssl(["req", "-new", "-newkey", `rsa:${RSA_BITS}`, "-nodes", "-keyout", f.keyFile, "-out", csr, "-subj", subject(spec)], dir);
+        key(spec, f.keyFile);
+        openssl(["req", "-new", "-key", f.keyFile, "-out", csr, "-subj", subject(spec)], dir);
         openssl(
             ["x509", "-req", "-in", csr, "-CA", caFiles.certFile, "-CAkey", caFiles.keyFile, "-set_serial", String(Object.keys(byResource).length + 1),
                 "-days", String(days(spec.validityHours)), "-extfile", ext, "-out", f.certFile],

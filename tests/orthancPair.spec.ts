@@ -27,7 +27,7 @@ describe("OrthancPair", () => {
 
     before(async () => {
         dev = await build();
-        prod = await build(withConfig({ "orthweb:environment": "prod" }), "prod");
+        prod = await build(withConfig({ "orthweb:environment": "prod", "orthweb:network": { webClientCidrs: ["0.0.0.0/0"], dicomClientCidrs: ["0.0.0.0/0"] } }), "prod");
     });
 
     describe("network", () => {
@@ -177,25 +177,31 @@ describe("OrthancPair", () => {
             }
         });
 
-        it("gives the instance group egress only: HTTPS out and PostgreSQL to the database group; no inline ingress", () => {
+        it("gives the instance group egress only: HTTPS out, PostgreSQL to the database group, the peer ports to itself; no inline ingress", () => {
             const sg = dev.one(TYPES.securityGroup, "orthanc-instances");
             const dbSg = dev.one(TYPES.securityGroup, "orthanc-db");
             expect(sg.inputs).to.not.have.property("ingress");
-            expect(sg.inputs.egress.map((e: any) => [e.fromPort, e.cidrBlocks ?? e.securityGroups])).to.deep.equal([
-                [443, ["0.0.0.0/0"]],
-                [5432, [dbSg.id]],
+            expect(sg.inputs.egress.map((e: any) => [e.fromPort, e.toPort, e.cidrBlocks ?? e.securityGroups ?? (e.self ? "self" : undefined)])).to.deep.equal([
+                [443, 443, ["0.0.0.0/0"]],
+                [5432, 5432, [dbSg.id]],
+                [8443, 8443, "self"],
+                [11113, 11113, "self"],
             ]);
         });
 
-        it("opens no port of its own on the instances: a pair alone has no instance ingress", async () => {
+        it("opens only the peer-only ports on the instances, and only to each other: a pair alone has no other instance ingress", async () => {
             const regs = await pairAlone({});
             const instanceSg = of(regs, TYPES.securityGroup).find((s) => s.name === "pair-instances")!;
-            expect(of(regs, TYPES.ingressRule).filter((r) => r.inputs.securityGroupId === instanceSg.id)).to.deep.equal([]);
+            const rules = of(regs, TYPES.ingressRule).filter((r) => r.inputs.securityGroupId === instanceSg.id);
+            expect(rules.map((r) => [r.inputs.fromPort, r.inputs.toPort, r.inputs.ipProtocol, r.inputs.referencedSecurityGroupId, r.inputs.cidrIpv4])).to.deep.equal([
+                [8443, 8443, "tcp", instanceSg.id, undefined],
+                [11113, 11113, "tcp", instanceSg.id, undefined],
+            ]);
         });
     });
 
     describe("identity", () => {
-        it("scopes the instance role to its bucket, its three secrets and its key, plus SSM core", () => {
+        it("scopes the instance role to its bucket, its three secrets and its key, plus SSM core and reading instances (to find the peer)", () => {
             const policy = JSON.parse(dev.one(TYPES.rolePolicy, "orthanc-data").inputs.policy);
             const [bucket] = dev.ofType(TYPES.bucket);
             const [key] = dev.ofType(TYPES.kmsKey);
@@ -206,7 +212,10 @@ describe("OrthancPair", () => {
             expect(byId.ReadWriteObjects.Resource).to.deep.equal([`${bucket.state.arn}/*`]);
             expect([...byId.ReadSecrets.Resource].sort()).to.deep.equal([...secrets, rdsSecret].sort());
             expect(byId.UseDataKey.Resource).to.deep.equal([key.state.arn]);
-            expect(JSON.stringify(policy)).to.not.match(/"Resource":"\*"|"\*"\]/);
+            // The one action AWS cannot scope: reading instances, so that each finds its peer (peer.sh).
+            expect(byId.FindPeer).to.deep.equal({ Sid: "FindPeer", Effect: "Allow", Action: ["ec2:DescribeInstances"], Resource: "*" });
+            const others = policy.Statement.filter((s: any) => s.Sid !== "FindPeer");
+            expect(JSON.stringify(others)).to.not.match(/"Resource":"\*"|"\*"\]/);
             expect(dev.one(TYPES.rolePolicyAttachment, "orthanc-ssm").inputs.policyArn).to.equal("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore");
         });
 
@@ -238,11 +247,12 @@ describe("OrthancPair", () => {
             expect(cert.inputs.dnsNames).to.have.length(3);
         });
 
-        it("names private instances by their private names when they have no public one", async () => {
+        it("names private instances by the region's private domain (their names are not known before they exist)", async () => {
             const regs = await pairAlone({ placement: "private" });
             const [cert] = of(regs, TYPES.selfSignedCert);
-            expect(cert.inputs.dnsNames).to.have.length(2);
-            for (const n of cert.inputs.dnsNames) expect(n).to.match(/\.compute\.internal$/);
+            expect(cert.inputs.dnsNames).to.deep.equal([`*.${REGION}.compute.internal`]);
+            // Nothing about the certificate waits for an instance: the rollout chain can depend on it.
+            expect(cert.options?.dependencies ?? []).to.not.include(`${TYPES.instance}::pair-2`);
         });
 
         it("stores certificate and key in Secrets Manager as a Pulumi secret", () => {
@@ -264,7 +274,7 @@ describe("OrthancPair", () => {
     describe("user data", () => {
         it("carries no private key, no password and no secret value, only where to fetch them", () => {
             // Had any secret flowed into it, the user data itself would have become a secret.
-            expect(isSecretInput(dev.ofType(TYPES.launchTemplate)[0].inputs.userData)).to.equal(false);
+            expect(isSecretInput(dev.ofType(TYPES.bucketObject)[0].inputs.content)).to.equal(false);
             const userData = userDataOf(dev);
             expect(userData).to.not.include("MOCK-PRIVATE-KEY-DO-NOT-LEAK");
             expect(userData).to.not.include("PRIVATE KEY");

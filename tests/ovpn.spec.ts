@@ -141,7 +141,7 @@ describe(".ovpn profile, used for real by OpenVPN against a local stand-in for t
     before(function () {
         needTool(this, "openssl");
         needTool(this, "openvpn");
-        chain = issueChain(vpnCertificatePlan("vpn.example.org", ["reading-room-1"], 825));
+        chain = issueChain(vpnCertificatePlan("vpn.example.org", ["reading-room-1"], 825), { keys: "vpn" });
     });
     afterEach(() => {
         running.forEach(stop);

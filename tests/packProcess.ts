@@ -1,10 +1,11 @@
 // Starts policy/ the way the Pulumi CLI does for `--policy-pack policy` (node runs @pulumi/pulumi's
 // run-policy-pack in the pack's directory, ts-node type-checks index.ts, the pack prints its gRPC port)
 // and talks to it over the analyzer protocol, as the engine does.
-import { ChildProcess, spawn } from "child_process";
+import { ChildProcess } from "child_process";
 import * as path from "path";
 import { EnforcementLevel } from "@pulumi/policy";
 import { Subject, Violation } from "../plan/policyRun";
+import { runPackPort, spawnPolicyPack } from "./runFixtures";
 
 // The protocol stubs, gRPC and protobuf runtime exactly as @pulumi/pulumi (and so the pack's server) loads them.
 const PULUMI_DIR = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
@@ -14,9 +15,6 @@ const pb = fromPulumi("@pulumi/pulumi/proto/analyzer_pb");
 const grpc = fromPulumi("@grpc/grpc-js");
 const { Struct } = fromPulumi("google-protobuf/google/protobuf/struct_pb");
 const { Empty } = fromPulumi("google-protobuf/google/protobuf/empty_pb");
-
-const PACK_DIR = path.resolve(__dirname, "..", "policy");
-const RUN_POLICY_PACK = require.resolve("@pulumi/pulumi/cmd/run-policy-pack");
 
 const LEVELS: Record<EnforcementLevel, number> = {
     advisory: pb.EnforcementLevel.ADVISORY,
@@ -47,31 +45,21 @@ function options() {
 }
 
 export class RunningPack {
-    private constructor(private readonly child: ChildProcess, private readonly client: any) {}
+    private constructor(private readonly child: ChildProcess | undefined, private readonly client: any) {}
 
     /** Spawns the pack and waits for the port it announces. */
     static async start(timeoutMs = 240_000): Promise<RunningPack> {
-        const child = spawn(process.execPath, [RUN_POLICY_PACK, "127.0.0.1:0", "."], { cwd: PACK_DIR, stdio: ["ignore", "pipe", "pipe"] });
-        let stderr = "";
-        child.stderr!.on("data", (d) => (stderr += d));
-        const port = await new Promise<number>((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error(`policy pack did not start in ${timeoutMs} ms: ${stderr}`)), timeoutMs);
-            let stdout = "";
-            child.stdout!.on("data", (d) => {
-                stdout += d;
-                const m = /^(\d+)\s*$/m.exec(stdout);
-                if (m) {
-                    clearTimeout(timer);
-                    resolve(Number(m[1]));
-                }
-            });
-            child.on("exit", (code) => {
-                clearTimeout(timer);
-                reject(new Error(`policy pack exited with ${code}: ${stderr}`));
-            });
-        });
-        const client = new rpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-        return new RunningPack(child, client);
+        const { child, port } = spawnPolicyPack(timeoutMs);
+        return new RunningPack(child, RunningPack.client(await port));
+    }
+
+    /** Talks to a pack another process started (mochaGlobalSetup's); stop() then leaves the process alone. */
+    static connect(port: number): RunningPack {
+        return new RunningPack(undefined, RunningPack.client(port));
+    }
+
+    private static client(port: number): any {
+        return new rpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     }
 
     async info(): Promise<PackInfo> {
@@ -144,18 +132,19 @@ export class RunningPack {
 
     stop(): void {
         this.client.close();
-        this.child.kill();
+        this.child?.kill();
     }
 }
 
 let shared: Promise<RunningPack> | undefined;
 
 /**
- * One pack process for the whole run. Starting it takes seconds of type-checking in the child, so the root hook
- * (tests/rootHooks.ts) starts it when mocha begins and the other specs run meanwhile on the other core.
+ * One pack process for the whole run. Starting it takes seconds of type-checking in the child, so mochaGlobalSetup
+ * (tests/rootHooks.ts) starts it before the workers and the other specs run meanwhile; without it (a run that did
+ * not name the pack's spec), this process starts its own.
  */
 export function sharedPack(): Promise<RunningPack> {
-    shared ??= RunningPack.start();
+    shared ??= runPackPort().then((port) => (port === undefined ? RunningPack.start() : RunningPack.connect(port)));
     return shared;
 }
 

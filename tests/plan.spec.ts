@@ -130,7 +130,7 @@ describe("npm run plan", () => {
         it("fails over in interval x unhealthy threshold, as the stack output says", () => {
             const viaLoadBalancer = prod.failover.filter((r) => r.automatic);
             expect(viaLoadBalancer.map((r) => r.traffic).sort()).to.deep.equal(["dicom", "web"]);
-            for (const row of viaLoadBalancer) expect(row.worstCaseSeconds, row.path).to.equal(20);
+            for (const row of viaLoadBalancer) expect(row.worstCaseSeconds, row.path).to.equal(10);
         });
 
         it("pays for a Multi-AZ database", () => {

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { renderCloudConfig } from "../components/bootstrap";
 import * as aws from "@pulumi/aws";
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import * as fs from "fs";
@@ -455,6 +456,99 @@ describe("policy: credentials-only-in-secret-properties", () => {
         ]);
         expect(JSON.stringify(found)).not.to.include("s3cr3t").and.not.to.include("MIIE");
     });
+
+    it("reads cloud-init's gz+b64 write_files too: a key compressed into user data is still reported", async () => {
+        const files = [{ path: "/opt/x", permissions: "0600", content: `key:\n${KEY}` }];
+        const found = await check([{ type: T.launchTemplate, name: "lt", props: { userData: Buffer.from(renderCloudConfig(files)).toString("base64") } }]);
+        expect(found.map((f) => f.message)).to.deep.equal([
+            "LaunchTemplate lt: userData (write_files, gz+b64-decoded) holds a private key. Keep it in a Secrets Manager secret or an SSM SecureString and pass its ARN.",
+        ]);
+    });
+});
+
+describe("policy: study-object-access-recorded", () => {
+    const study: Hand = { type: T.bucket, name: "orthanc-bucket", props: { id: "study-1", bucket: "study-1", arn: "arn:aws:s3:::study-1" } };
+    const logs: Hand = { type: T.bucket, name: "orthanc-audit", props: { id: "audit-1", bucket: "audit-1", arn: "arn:aws:s3:::audit-1" } };
+    const accessLogging: Hand = { type: "aws:s3/bucketLogging:BucketLogging", name: "orthanc-bucket", props: { bucket: "study-1", targetBucket: "audit-1", targetPrefix: "s3-access/" } };
+    const trail = (startsWith: string): Hand => ({
+        type: "aws:cloudtrail/trail:Trail",
+        name: "orthanc-data-events",
+        props: {
+            s3BucketName: "audit-1",
+            advancedEventSelectors: [{ fieldSelectors: [{ field: "eventCategory", equals: ["Data"] }, { field: "resources.ARN", startsWith: [startsWith] }] }],
+        },
+    });
+    const check = (resources: Hand[]) => stackViolations(rules.studyObjectAccessRecorded, resources);
+
+    it("passes a study bucket with server access logs, or with CloudTrail data events on its objects; log buckets need neither", async () => {
+        expect(await check([study, logs, accessLogging])).to.deep.equal([]);
+        expect(await check([study, logs, trail("arn:aws:s3:::study-1/")])).to.deep.equal([]);
+    });
+
+    it("finds the study bucket through the trail's dependency while its ARN is unknown (preview)", async () => {
+        const pending = { ...trail(UNKNOWN), propertyDependencies: { advancedEventSelectors: [urn(T.bucket, "orthanc-bucket")], s3BucketName: [urn(T.bucket, "orthanc-audit")] } };
+        expect(await check([study, logs, pending])).to.deep.equal([]);
+    });
+
+    it("reports a study bucket whose access nobody records, and a trail on another bucket's objects", async () => {
+        const found = await check([study, logs, trail("arn:aws:s3:::other/")]);
+        expect(found.map((f) => f.urn)).to.deep.equal([urn(T.bucket, "orthanc-bucket")]);
+        expect(found[0].message).to.match(/orthanc-bucket records no object access: add an aws\.s3\.BucketLogging/);
+    });
+});
+
+describe("policy: vpc-flow-logs", () => {
+    const vpc: Hand = { type: "awsx:ec2:Vpc", name: "orthanc-vpc", props: { vpcId: "vpc-1" } };
+    const flow = (vpcId: string): Hand => ({ type: "aws:ec2/flowLog:FlowLog", name: "orthanc-flow-logs", props: { vpcId, trafficType: "ALL", logDestinationType: "s3" } });
+
+    it("passes an awsx VPC (by its vpcId output) and a plain VPC (by id) with a flow log each", async () => {
+        expect(await stackViolations(rules.vpcFlowLogs, [vpc, flow("vpc-1")])).to.deep.equal([]);
+        const plainVpc: Hand = { type: T.vpcResource, name: "v2", props: { id: "vpc-2" } };
+        expect(await stackViolations(rules.vpcFlowLogs, [plainVpc, flow("vpc-2")])).to.deep.equal([]);
+    });
+
+    it("reports a VPC without a flow log, on the VPC", async () => {
+        const found = await stackViolations(rules.vpcFlowLogs, [vpc, flow("vpc-other")]);
+        expect(found).to.deep.equal([{ message: "VPC orthanc-vpc has no flow log; add an aws.ec2.FlowLog with vpcId set to it (trafficType ALL).", urn: urn("awsx:ec2:Vpc", "orthanc-vpc") }]);
+    });
+});
+
+describe("policy: load-balancer-access-logs", () => {
+    const lb = (name: string, type: string, accessLogs?: object): Hand => ({ type: T.loadBalancer, name, props: { arn: `arn:${name}`, loadBalancerType: type, ...(accessLogs ? { accessLogs } : {}) } });
+    const listener = (name: string, lbName: string, protocol: string): Hand => ({ type: T.listener, name, props: { loadBalancerArn: `arn:${lbName}`, protocol } });
+    const logs = { bucket: "lb-logs-1", prefix: "alb", enabled: true };
+    const check = (resources: Hand[]) => stackViolations(rules.loadBalancerAccessLogs, resources);
+
+    it("passes an ALB and a TLS NLB with access logs, and an NLB that only passes TCP through without them", async () => {
+        expect(await check([lb("alb", "application", logs), listener("web", "alb", "HTTPS"), lb("nlb", "network", { ...logs, prefix: "nlb" }), listener("dicom", "nlb", "TLS")])).to.deep.equal([]);
+        expect(await check([lb("nlb", "network"), listener("web", "nlb", "TCP"), listener("dicom", "nlb", "TCP")])).to.deep.equal([]);
+    });
+
+    it("reports an ALB without logs and a TLS NLB with logging disabled", async () => {
+        const found = await check([lb("alb", "application"), lb("nlb", "network", { ...logs, enabled: false }), listener("dicom", "nlb", "TLS"), listener("web", "nlb", "TCP")]);
+        expect(found.map((f) => f.message)).to.deep.equal([
+            "application load balancer alb writes no access logs; set accessLogs { bucket, prefix, enabled: true }.",
+            "network load balancer nlb has a TLS listener but writes no access logs; set accessLogs { bucket, prefix, enabled: true }.",
+        ]);
+    });
+});
+
+describe("policy: waf-logging", () => {
+    const acl: Hand = { type: T.webAcl, name: "lb-waf", props: { arn: "arn:aws:wafv2:eu-west-1:1:regional/webacl/lb-waf/x" } };
+    const logging = (destination: string): Hand => ({ type: "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", name: "lb-waf", props: { resourceArn: acl.props.arn, logDestinationConfigs: [destination] } });
+
+    it("passes a web ACL logging to an S3 bucket, a log group or a Firehose stream named aws-waf-logs-*", async () => {
+        for (const d of ["arn:aws:s3:::aws-waf-logs-lb-123", "arn:aws:logs:eu-west-1:1:log-group:aws-waf-logs-lb", "arn:aws:firehose:eu-west-1:1:deliverystream/aws-waf-logs-lb"]) {
+            expect(await stackViolations(rules.wafLogging, [acl, logging(d)]), d).to.deep.equal([]);
+        }
+    });
+
+    it("reports a web ACL without logging, and one logging to a destination WAF cannot deliver to", async () => {
+        expect((await stackViolations(rules.wafLogging, [acl]))[0].message).to.match(/^web ACL lb-waf has no aws\.wafv2\.WebAclLoggingConfiguration/);
+        expect((await stackViolations(rules.wafLogging, [acl, logging("arn:aws:s3:::lb-logs-123")]))[0].message).to.equal(
+            "web ACL lb-waf logs to arn:aws:s3:::lb-logs-123; WAF delivers only to destinations named aws-waf-logs-*.",
+        );
+    });
 });
 
 describe("policy: deletion-protection-in-prod", () => {
@@ -571,7 +665,7 @@ describe("policy pack over the program (mocks)", () => {
     });
 
     it("would stop a prod stack that opens the instances to the internet", async () => {
-        const built = await build(withConfig({ "orthweb:environment": "prod", "orthweb:traffic": { frontDoor: "direct" } }), "prod");
+        const built = await build(withConfig({ "orthweb:environment": "prod", "orthweb:network": { webClientCidrs: ["0.0.0.0/0"], dicomClientCidrs: ["0.0.0.0/0"] }, "orthweb:traffic": { frontDoor: "direct" } }), "prod");
         const violations = await evaluate(rules.policies, subjectsOf(built.registrations, "prod"), policyConfigFor("prod"));
         expect(mandatory(violations).map((v) => v.policy)).to.deep.equal(["instance-ingress-not-open-to-internet", "instance-ingress-not-open-to-internet"]);
     });

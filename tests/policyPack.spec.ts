@@ -58,7 +58,7 @@ describe("policy pack process (as `pulumi preview --policy-pack policy` runs it)
     }
 
     it("stops a prod stack whose instances are open to the internet, as the in-process run does", async () => {
-        const built = await build(withConfig({ "orthweb:environment": "prod", "orthweb:traffic": { frontDoor: "direct" } }), "prod");
+        const built = await build(withConfig({ "orthweb:environment": "prod", "orthweb:network": { webClientCidrs: ["0.0.0.0/0"], dicomClientCidrs: ["0.0.0.0/0"] }, "orthweb:traffic": { frontDoor: "direct" } }), "prod");
         const subjects = subjectsOf(built.registrations, "prod");
         await pack.configure(engineConfig(policyConfigFor("prod")));
         const overGrpc = await pack.analyze(subjects);
@@ -75,9 +75,11 @@ describe("policy pack process (as `pulumi preview --policy-pack policy` runs it)
             subject("aws:ec2/launchTemplate:LaunchTemplate", "lt", { metadataOptions: { httpTokens: "optional" }, tags: { Key: secret("-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----") } }),
             subject("aws:rds/instance:Instance", "db", { storageEncrypted: false, publiclyAccessible: true, deletionProtection: false }),
             subject("aws:s3/bucket:Bucket", "images", { forceDestroy: true }),
-            subject("aws:lb/loadBalancer:LoadBalancer", "nlb", { loadBalancerType: "network" }),
+            subject("aws:lb/loadBalancer:LoadBalancer", "nlb", { loadBalancerType: "network" }, { arn: "arn:nlb" }),
             subject("aws:lb/listener:Listener", "http", { protocol: "HTTP", defaultActions: [{ type: "forward", targetGroupArn: "arn:tg" }] }),
-            subject("aws:lb/listener:Listener", "dicom", { protocol: "TLS", sslPolicy: "ELBSecurityPolicy-2016-08", defaultActions: [] }),
+            subject("aws:lb/listener:Listener", "dicom", { loadBalancerArn: "arn:nlb", protocol: "TLS", sslPolicy: "ELBSecurityPolicy-2016-08", defaultActions: [] }),
+            subject("aws:ec2/vpc:Vpc", "vpc", { cidrBlock: "10.0.0.0/16" }),
+            subject("aws:wafv2/webAcl:WebAcl", "waf", { scope: "REGIONAL" }, { arn: "arn:waf" }),
             subject("aws:ec2clientvpn/endpoint:Endpoint", "vpn", { splitTunnel: false, connectionLogOptions: { enabled: false } }),
             subject("tls:index/selfSignedCert:SelfSignedCert", "ca", { isCaCertificate: true, validityPeriodHours: 3650 }, { certPem: "CA" }),
             subject("tls:index/locallySignedCert:LocallySignedCert", "leaf", { caCertPem: "CA", validityPeriodHours: 19800 }),

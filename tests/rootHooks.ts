@@ -1,18 +1,37 @@
-// Root hooks for the whole mocha run (loaded by .mocharc.json).
-import { sharedPack, stopSharedPack } from "./packProcess";
+// Run-wide hooks (loaded by .mocharc.js in the main mocha process and in every worker).
+// mochaGlobalSetup/-Teardown run once per run in the main process, before the workers start: they make the run's
+// directory (tests/runFixtures.ts) and start the policy pack process in the background when the run includes its
+// spec, so that its seconds of start-up overlap the other specs. Keep this file free of SDK imports: the main
+// process loads it too.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { RUN_ENV, startRunPack, stopRunPack } from "./runFixtures";
 
 const PACK_SPEC = "policyPack.spec.ts";
 
-function includesFile(suite: Mocha.Suite, name: string): boolean {
-    return suite.file?.endsWith(name) === true || suite.suites.some((s) => includesFile(s, name));
+/** Spec files named on the command line (none: the whole suite from .mocharc.js). */
+function namedSpecs(): string[] {
+    return process.argv.slice(2).filter((a) => /\.spec\.ts$/.test(a));
+}
+
+export function mochaGlobalSetup(): void {
+    process.env[RUN_ENV] = fs.mkdtempSync(path.join(os.tmpdir(), "orthweb-test-run-"));
+    const named = namedSpecs();
+    if (named.length === 0 || named.some((f) => f.endsWith(PACK_SPEC))) startRunPack();
+}
+
+export function mochaGlobalTeardown(): void {
+    stopRunPack();
+    const dir = process.env[RUN_ENV];
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
 }
 
 export const mochaHooks = {
-    beforeAll(this: Mocha.Context) {
-        // Start the policy pack process now, in the background, when this run includes its spec.
-        if (includesFile(this.test!.parent!, PACK_SPEC)) void sharedPack().catch(() => undefined);
-    },
     async afterAll() {
-        await stopSharedPack();
+        // Closes this process's connection to the pack (or the pack it started itself), if a spec opened one.
+        // Looked up, not imported: packProcess loads the SDKs, which the main process and most files never need.
+        const loaded = require.cache[require.resolve("./packProcess")];
+        if (loaded) await (loaded.exports as typeof import("./packProcess")).stopSharedPack();
     },
 };

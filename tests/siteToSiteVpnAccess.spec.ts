@@ -1,13 +1,12 @@
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { expect } from "chai";
-import { parse } from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { siteToSiteDetails, SiteToSiteVpnAccess, TUNNEL_ALARM, tunnelOptions } from "../components/siteToSiteVpnAccess";
 import { INTERFACE_ENDPOINT_SERVICES } from "../components/pair/endpoints";
 import { promiseOf, runUnderMocks } from "../plan/mockRuntime";
 import { SITE_TYPES } from "../plan/siteToSite";
 import { DEFAULT_TUNNEL_ALGORITHMS, PSK_PATTERN } from "../rules/siteToSite";
-import { build, Built, REGION, TYPES, userDataOf, withConfig } from "./harness";
+import { bootstrapFilesOf, build, Built, REGION, TYPES, userDataOf, withConfig } from "./harness";
 
 const T = {
     ...TYPES,
@@ -127,8 +126,27 @@ describe("SiteToSiteVpnAccess", () => {
         }
     });
 
+    it("alarms on each tunnel's TunnelState to the stack's alerts topic", () => {
+        const topic = stat.outputs.alertTopicArn;
+        const alarms = stat.ofType(T.alarm).filter((a) => a.name.startsWith("site-"));
+        expect(alarms.map((a) => [a.name, a.inputs.metricName, a.inputs.alarmActions])).to.deep.equal([1, 2].map((n) => [`site-tunnel-${n}-down`, "TunnelState", [topic]]));
+    });
+
     it("alarms on each tunnel's TunnelState to the alerts topic when one is given, and not otherwise", async () => {
-        expect(stat.ofType(T.alarm).filter((a) => a.name.startsWith("site-"))).to.have.length(0);
+        const bare = await runUnderMocks({ stack: "test", region: REGION }, () => {
+            const site = new SiteToSiteVpnAccess("site", {
+                vpcId: "vpc-1",
+                vpcCidr: "172.17.0.0/16",
+                routeTableIds: ["rtb-1"],
+                attachmentSubnetIds: [],
+                instanceSecurityGroupId: "sg-1",
+                customerGatewayIp: "198.51.100.10",
+                onPremisesCidrs: ["10.40.0.0/16"],
+                tunnels: { ...DEFAULT_TUNNEL_ALGORITHMS, insideCidrs: ["169.254.210.0/30", "169.254.210.4/30"] },
+            });
+            return promiseOf(site.connectionId as pulumi.Output<string>);
+        });
+        expect(bare.registrations.filter((r) => r.type === T.alarm)).to.have.length(0);
         const topic = "arn:aws:sns:eu-west-1:123456789012:orthweb-alerts";
         const run = await runUnderMocks({ stack: "test", region: REGION }, () => {
             const site = new SiteToSiteVpnAccess("site", {
@@ -226,18 +244,18 @@ describe("OrthancPair without the internet (network.internetAccess false)", () =
     it("pulls the images through the ECR pull-through cache, forced on even in dev", () => {
         expect(isolated.config.environment).to.equal("dev");
         expect(isolated.ofType("aws:ecr/pullThroughCacheRule:PullThroughCacheRule")).to.have.length(1);
-        const compose = (parse(userDataOf(isolated)).write_files as { path: string; content: string }[]).find((f) => f.path.endsWith("docker-compose.yml"))!.content;
+        const compose = bootstrapFilesOf(isolated).find((f) => f.path.endsWith("docker-compose.yml"))!.content;
         expect(compose).to.match(/image: \S+\.dkr\.ecr\.eu-west-1\.amazonaws\.com\//);
         expect(compose).to.not.match(/image: (orthancteam|nginx)/);
     });
 
     it("takes the compose plugin from the stack's bucket, copied there by pulumi up, not from GitHub", () => {
-        const objects = isolated.ofType(T.bucketObject);
+        const objects = isolated.ofType(T.bucketObject).filter((o) => String(o.inputs.key).startsWith("_orthweb/tools/"));
         expect(objects.map((o) => o.inputs.key)).to.deep.equal(["_orthweb/tools/v2.32.4/docker-compose-linux-x86_64", "_orthweb/tools/v2.32.4/docker-compose-linux-x86_64.sha256"]);
-        const start = (parse(userDataOf(isolated)).write_files as { path: string; content: string }[]).find((f) => f.path.endsWith("start.sh"))!.content;
+        const start = bootstrapFilesOf(isolated).find((f) => f.path.endsWith("start.sh"))!.content;
         expect(start).to.include("readonly COMPOSE_S3='s3://orthanc-bucket-0mock/_orthweb/tools/v2.32.4/docker-compose-linux-x86_64'");
-        const connectedStart = (parse(userDataOf(connected)).write_files as { path: string; content: string }[]).find((f) => f.path.endsWith("start.sh"))!.content;
+        const connectedStart = bootstrapFilesOf(connected).find((f) => f.path.endsWith("start.sh"))!.content;
         expect(connectedStart).to.include("readonly COMPOSE_S3=''");
-        expect(connected.ofType(T.bucketObject)).to.have.length(0);
+        expect(connected.ofType(T.bucketObject).filter((o) => String(o.inputs.key).startsWith("_orthweb/tools/"))).to.have.length(0);
     });
 });

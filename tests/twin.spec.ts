@@ -6,17 +6,23 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { renderUserData } from "../components/bootstrap";
+import { renderBootstrapFiles, renderUserData } from "../components/bootstrap";
+import { renderBundle } from "../rules/rollout";
 import { renderNginxConf } from "../components/bootstrap/nginx";
+import { renderHealthChecker } from "../components/bootstrap/healthChecker";
+import { renderDatabaseSetupSql } from "../components/bootstrap/databaseSetup";
 import { renderOrthancConfig, SECRET_PATHS } from "../components/bootstrap/orthanc";
-import { renderStartScript } from "../components/bootstrap/startScript";
+import { renderStartScript, shellQuote } from "../components/bootstrap/startScript";
 import { acknowledged, parseStatsCsv, routed, storescuArgs } from "../twin/clients";
 import { DEBIAN_PLUGINS, DEBIAN_STREAM_MODULE, debianNginxConf, debianOrthancConfig, jsonChanges, lineChanges, secretsFilter } from "../twin/debian";
 import { newUid, SECONDARY_CAPTURE, secondaryCapture } from "../twin/dicom";
-import { bootstrapFromUserData, fromProgram } from "../twin/fromProgram";
+import { bootstrapFromBundle, bootstrapFromRegistrations, bootstrapFromUserData, fromProgram } from "../twin/fromProgram";
 import { renderHaproxyConfig, statusRegex } from "../twin/haproxy";
 import { addressPlan, pickSubnetNumber, TWIN_PACKAGES } from "../twin/lab";
 import { Attempt, ceilTenth, failoverGap, Outcome, summaryLine, verdict } from "../twin/summary";
+import { SCENARIOS } from "../twin/scenarios";
+import { instanceKillLine, MAX_MODELED_FAILOVER_SECONDS } from "../twin/scenarios/instanceKill";
+import { orthancKillLine } from "../twin/scenarios/orthancKill";
 import { matcherCodes, modeledFailoverSeconds, NLB_CONTRACT_HEALTH_CHECK, networkLoadBalancerStack, TARGET_GROUP_TYPE, TargetGroupError, targetGroupsFrom } from "../twin/targetGroups";
 import { build } from "./harness";
 
@@ -55,7 +61,17 @@ describe("local twin: target groups from the program", () => {
             port: 11112,
             protocol: "TCP",
             healthCheck: { protocol: "HTTPS", path: "/healthz", port: 443, intervalSeconds: 10, healthyThreshold: 3, unhealthyThreshold: 2, timeoutSeconds: 5, timeoutFrom: "program", matcher: "200-399" },
+            unhealthyConnections: { terminate: true },
         });
+    });
+
+    it("reads what the NLB does with an unhealthy target's connections: AWS's default termination, or draining", () => {
+        const tg = (targetHealthStates: unknown) => targetGroupsFrom([tgRegistration("t", { port: 443, protocol: "TCP", healthCheck: HTTPS_CHECK, targetHealthStates })])[0];
+        expect(tg(undefined).unhealthyConnections).to.deep.equal({ terminate: true });
+        expect(tg([{ enableUnhealthyConnectionTermination: true }]).unhealthyConnections).to.deep.equal({ terminate: true });
+        expect(tg([{ enableUnhealthyConnectionTermination: false, unhealthyDrainingInterval: 300 }]).unhealthyConnections).to.deep.equal({ terminate: false, drainingSeconds: 300 });
+        expect(() => tg([{ enableUnhealthyConnectionTermination: true, unhealthyDrainingInterval: 30 }])).to.throw(/only with enableUnhealthyConnectionTermination false/);
+        expect(() => tg([{ enableUnhealthyConnectionTermination: false, unhealthyDrainingInterval: 360001 }])).to.throw(/AWS allows 0 to 360000/);
     });
 
     it("takes AWS's documented defaults only for the check port (traffic-port) and timeout, and says so", () => {
@@ -101,9 +117,9 @@ describe("local twin: target groups from the program", () => {
         expect(matcherCodes("399-200")).to.equal(undefined);
     });
 
-    it("models failover as interval x unhealthy threshold: 20 s with the contract's defaults", () => {
+    it("models failover as interval x unhealthy threshold: 10 s with the contract's defaults", () => {
         const [tg] = targetGroupsFrom([tgRegistration("t", { port: 443, protocol: "TCP", healthCheck: { ...HTTPS_CHECK, interval: NLB_CONTRACT_HEALTH_CHECK.intervalSeconds, unhealthyThreshold: NLB_CONTRACT_HEALTH_CHECK.unhealthyThreshold } })]);
-        expect(modeledFailoverSeconds(tg)).to.equal(20);
+        expect(modeledFailoverSeconds(tg)).to.equal(10);
     });
 
     it("asks the program for a network load balancer with the contract's health check, keeping a client VPN", () => {
@@ -111,7 +127,7 @@ describe("local twin: target groups from the program", () => {
         const { raw: nlb, note } = networkLoadBalancerStack(raw);
         expect(nlb["orthweb:traffic"]).to.deep.equal({
             frontDoor: "loadBalancer",
-            loadBalancer: { type: "network", healthCheck: { intervalSeconds: 10, healthyThreshold: 3, unhealthyThreshold: 2 } },
+            loadBalancer: { type: "network", healthCheck: { intervalSeconds: 5, healthyThreshold: 3, unhealthyThreshold: 2 } },
             clientVpn: { clientCidr: "192.168.0.0/22" },
         });
         expect(note).to.match(/"direct" replaced by loadBalancer type network/);
@@ -124,11 +140,11 @@ describe("local twin: target groups from the program", () => {
         expect(tgs.map((t) => t.port).sort((x, y) => x - y)).to.deep.equal([443, 11112]);
     });
 
-    it("reads the program's own prod target groups: 443 and 11112, both checked on /healthz via 443, 10 s / 3 / 2", async () => {
+    it("reads the program's own prod target groups: 443 and 11112, both checked on /healthz via 443, 5 s / 3 / 2", async () => {
         const { targetGroups } = await fromProgram();
         expect(targetGroups.map((t) => t.port).sort((x, y) => x - y)).to.deep.equal([443, 11112]);
         for (const tg of targetGroups) {
-            expect(tg.healthCheck, tg.name).to.deep.include({ protocol: "HTTPS", path: "/healthz", port: 443, intervalSeconds: 10, healthyThreshold: 3, unhealthyThreshold: 2 });
+            expect(tg.healthCheck, tg.name).to.deep.include({ protocol: "HTTPS", path: "/healthz", port: 443, intervalSeconds: 5, healthyThreshold: 3, unhealthyThreshold: 2, timeoutSeconds: 4 });
         }
     });
 });
@@ -148,10 +164,17 @@ describe("local twin: HAProxy standing in for the network load balancer", () => 
     it("copies the health check: path, port, interval in every state, rise, fall, timeout, accepted codes", () => {
         const dicom = backend("lb-dicom");
         expect(dicom).to.contain("option httpchk GET /healthz");
-        expect(dicom).to.contain("timeout check 5s");
+        expect(dicom).to.contain("timeout check 4s");
         expect(dicom).to.contain("http-check expect rstatus ^(2[0-9][0-9]|3[0-9][0-9])$");
-        expect(dicom).to.contain("inter 10s fastinter 10s downinter 10s rise 3 fall 2 port 443");
+        expect(dicom).to.contain("inter 5s fastinter 5s downinter 5s rise 3 fall 2 port 443");
         expect(backend("lb-web")).not.to.match(/ port \d/);
+    });
+
+    it("cuts an unhealthy target's sessions only where the target group terminates them (the program's let them drain)", () => {
+        expect(cfg).not.to.contain("on-marked-down");
+        const terminating = targetGroupsFrom([tgRegistration("t", { port: 443, protocol: "TCP", healthCheck: HTTPS_CHECK })]);
+        const out = renderHaproxyConfig({ frontDoorAddress: "10.251.9.2", targets: TARGETS, targetGroups: terminating, stats: { address: "10.251.9.2", port: 8404 } });
+        expect(out.match(/ on-marked-down shutdown-sessions/g)).to.have.length(2);
     });
 
     it("checks HTTPS like the NLB: certificate not validated, TLS 1.2 at most", () => {
@@ -183,7 +206,7 @@ describe("local twin: HAProxy standing in for the network load balancer", () => 
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "twin-haproxy-"));
         try {
             fs.writeFileSync(path.join(dir, "ok.cfg"), cfg);
-            fs.writeFileSync(path.join(dir, "broken.cfg"), cfg.replace("inter 10s", "inter ten"));
+            fs.writeFileSync(path.join(dir, "broken.cfg"), cfg.replace("inter 5s", "inter ten"));
             const ok = spawnSync("haproxy", ["-c", "-f", path.join(dir, "ok.cfg")], { encoding: "utf8" });
             expect(ok.status, ok.stdout + ok.stderr).to.equal(0);
             expect(spawnSync("haproxy", ["-c", "-f", path.join(dir, "broken.cfg")]).status).not.to.equal(0);
@@ -219,36 +242,42 @@ describe("local twin: Debian deviations", () => {
     });
 
     it("fills the secrets with the start script's own jq filter, at SECRET_PATHS", () => {
-        const script = renderStartScript({ region: "eu-west-1", dir: "/opt/orthweb", secretArns: { database: "a", admin: "b", tls: "c" } });
-        expect(script).to.contain(`'${secretsFilter()}'`);
-        expect(secretsFilter()).to.contain(`${SECRET_PATHS.databasePassword} = $password`);
-    });
-
-    it("jq puts passwords with quotes and backslashes in verbatim, still valid JSON", function () {
-        requireTool(this, "jq");
-        const password = `p"a\\s's $w{o}rd`;
-        const r = spawnSync("jq", ["--arg", "user", "orthanc", "--arg", "password", password, "--arg", "admin", "adm\"in", secretsFilter()], { input: JSON.stringify(rendered), encoding: "utf8" });
-        expect(r.status, r.stderr).to.equal(0);
-        const filled = JSON.parse(r.stdout);
-        expect([filled.PostgreSQL.Username, filled.PostgreSQL.Password, filled.RegisteredUsers.admin]).to.deep.equal(["orthanc", password, "adm\"in"]);
+        const script = renderStartScript({ region: "eu-west-1", dir: "/opt/orthweb", secretArns: { database: "a", databaseApp: "d", admin: "b", tls: "c" } });
+        expect(script).to.contain(shellQuote(secretsFilter()));
+        expect(secretsFilter()).to.contain(`${SECRET_PATHS.databaseUri} = "postgresql://`);
     });
 
     it("adds Debian's stream module to nginx.conf; the rest differs from the instance's file only in the twin's parameters", () => {
-        const instance = renderNginxConf({ orthancHost: "orthanc", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key" });
-        const twinConf = debianNginxConf(renderNginxConf({ orthancHost: "127.0.0.1", certificatePath: "/t/server.crt", keyPath: "/t/server.key", pidPath: "/t/nginx.pid", listenAddress: "10.251.9.6" }));
+        const instance = renderNginxConf({ orthancHost: "orthanc", healthCheckerHost: "healthz", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key" });
+        const twinConf = debianNginxConf(
+            renderNginxConf({ orthancHost: "127.0.0.1", certificatePath: "/t/server.crt", keyPath: "/t/server.key", pidPath: "/t/nginx.pid", listenAddress: "10.251.9.6", peerListenAddress: "10.251.9.21", peerMapGlob: "/t/peer/*.map" }),
+        );
         expect(twinConf.startsWith(`load_module ${DEBIAN_STREAM_MODULE};\n`)).to.equal(true);
         const changed = lineChanges(instance, twinConf);
         const text = changed.map((c) => c.added ?? c.removed ?? "");
-        expect(text.every((l) => /^(load_module|pid|server |listen|ssl_certificate)/.test(l)), text.join("\n")).to.equal(true);
+        const twinParameter = /^(load_module|pid|server |listen|ssl_certificate|proxy_pass (orthanc|127\.0\.0\.1):4242;|proxy_pass http:\/\/(healthz|127\.0\.0\.1):8099\/healthz;|include (\/etc\/nginx|\/t)\/peer\/\*\.map;)/;
+        expect(text.every((l) => twinParameter.test(l)), text.join("\n")).to.equal(true);
+        expect(changed).to.deep.include({ added: "listen 10.251.9.21:11113 ssl;" });
         expect(changed).to.deep.include({ removed: "listen 11112 ssl;" });
         expect(changed).to.deep.include({ added: "listen 10.251.9.6:11112 ssl;" });
     });
 
-    it("finds orthanc.json and nginx.conf in the instance user data exactly as rendered", () => {
-        const userData = renderUserData({ region: "eu-west-1", orthancImage: "orthancteam/orthanc:25.12.3", nginxImage: "nginx:1.28.0-alpine", orthanc: ORTHANC_PARAMS, secretArns: { database: "a", admin: "b", tls: "c" } });
-        const files = bootstrapFromUserData(userData);
-        expect(files.orthancTemplate).to.deep.equal(rendered);
-        expect(files.nginxConf).to.equal(renderNginxConf({ orthancHost: "orthanc", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key" }));
+    it("finds the instance's files in the config bundle (and in a cloud-config user data) exactly as rendered", () => {
+        const params = { region: "eu-west-1", orthancImage: "orthancteam/orthanc:25.12.3", nginxImage: "nginx:1.28.0-alpine", orthanc: ORTHANC_PARAMS, secretArns: { database: "a", databaseApp: "d", admin: "b", tls: "c" } };
+        const nginx = renderNginxConf({ orthancHost: "orthanc", healthCheckerHost: "healthz", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key" });
+        for (const files of [bootstrapFromBundle(renderBundle(renderBootstrapFiles(params))), bootstrapFromUserData(renderUserData(params))]) {
+            expect(files.orthancTemplate).to.deep.equal(rendered);
+            expect(files.nginxConf).to.equal(nginx);
+            expect(files.healthChecker).to.equal(renderHealthChecker());
+            expect(files.databaseSetupSql).to.equal(renderDatabaseSetupSql());
+        }
+    });
+
+    it("takes the program's files from the one config bundle the instances apply", async () => {
+        const { bootstrap } = await fromProgram();
+        expect(bootstrap.orthancTemplate.DicomAet).to.be.a("string");
+        expect(bootstrap.nginxConf).to.include("/healthz");
+        expect(() => bootstrapFromRegistrations([])).to.throw(/registered 0 config bundles/);
     });
 });
 
@@ -332,6 +361,15 @@ describe("local twin: its own network", () => {
         expect(plan.links.filter((l) => l.a.ns === "host" || l.b.ns === "host")).to.have.length(1);
     });
 
+    it("links the two instances to each other for the peer fallback, each end the instance's peer address", () => {
+        const plan = addressPlan(77);
+        const [one, two] = plan.instances;
+        const between = plan.links.filter((l) => [l.a.ns, l.b.ns].sort().join() === [one.ns, two.ns].sort().join());
+        expect(between).to.have.length(1);
+        expect([between[0].a.address, between[0].b.address]).to.deep.equal([`${one.peerAddress}/30`, `${two.peerAddress}/30`]);
+        expect(new Set(plan.instances.flatMap((i) => [i.address, i.databaseAddress, i.peerAddress])).size).to.equal(6);
+    });
+
     it("picks a /24 no route or address of the machine overlaps, and gives up when the whole block is taken", () => {
         expect(pickSubnetNumber(["0.0.0.0/0", "192.0.2.0/24", "10.251.5.0/24", "10.251.6.1"], 5)).to.equal(7);
         expect(pickSubnetNumber([], 254)).to.equal(254);
@@ -377,6 +415,18 @@ describe("local twin: measurements and the summary line", () => {
         expect(summaryLine(outcome({ gap: { failures: 1, seconds: 20.01, recovered: true } }))).to.contain("failover gap 20.1s");
         expect(summaryLine(outcome({ gap: { failures: 1, seconds: 45.2, recovered: false } }))).to.contain("failover gap >45.2s");
         expect(ceilTenth(19.96)).to.equal(20);
+    });
+
+    it("prints the scenarios' own lines: instance-kill with the first line's figures, orthanc-kill with what failed", () => {
+        expect(instanceKillLine(outcome({ modeledSeconds: 10, gap: { failures: 3, seconds: 6.51, recovered: true } }))).to.equal(
+            "twin instance-kill: 271 stored, 0 lost, 38 retried, failover gap 6.6s (modeled 10s)",
+        );
+        expect(orthancKillLine({ stored: 164, lost: 0, failed: 0 })).to.equal("twin orthanc-kill: 164 stored, 0 lost, 0 failed");
+    });
+
+    it("runs instance-kill and orthanc-kill, each under its own name", () => {
+        expect(SCENARIOS.map((s) => s.name)).to.include.members(["instance-kill", "orthanc-kill"]);
+        expect(MAX_MODELED_FAILOVER_SECONDS).to.equal(10);
     });
 
     it("passes only with nothing lost and a gap within the model", () => {

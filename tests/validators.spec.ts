@@ -77,10 +77,12 @@ describe("rendered bootstrap files pass the real validators", function () {
         expect(r.output).to.match(/missing\.crt/);
     });
 
-    it("shellcheck finds nothing in the start script", function () {
+    it("shellcheck finds nothing in the start script and the peer script", function () {
         needTool(this, "shellcheck");
-        const r = run("shellcheck", ["--shell=bash", "--severity=style", file("start.sh")]);
-        expect(r.status, r.output).to.equal(0);
+        for (const script of ["start.sh", "peer.sh"]) {
+            const r = run("shellcheck", ["--shell=bash", "--severity=style", file(script)]);
+            expect(r.status, `${script}: ${r.output}`).to.equal(0);
+        }
     });
 
     it("shellcheck finds nothing in the start script of a stack without the internet (compose plugin from S3)", function () {
@@ -95,9 +97,9 @@ describe("rendered bootstrap files pass the real validators", function () {
     it("orthanc.json parses and systemd accepts the service and its timer", function () {
         expect(() => JSON.parse(fs.readFileSync(file("orthanc.template.json"), "utf8"))).to.not.throw();
         needTool(this, "systemd-analyze", "systemd");
-        const r = run("systemd-analyze", ["verify", "--man=no", file("orthweb.timer"), file("orthweb.service")]);
-        // The one complaint expected here: the start script lives on the instance, not on this machine.
-        const complaints = r.output.split("\n").filter((l) => l && !/Command \/opt\/orthweb\/start\.sh is not executable/.test(l));
+        const r = run("systemd-analyze", ["verify", "--man=no", file("orthweb.timer"), file("orthweb.service"), file("orthweb-peer.timer"), file("orthweb-peer.service")]);
+        // The one complaint expected here: the scripts live on the instance, not on this machine.
+        const complaints = r.output.split("\n").filter((l) => l && !/Command \/opt\/orthweb\/(start|peer)\.sh is not executable/.test(l));
         expect(complaints).to.deep.equal([]);
     });
 });

@@ -72,7 +72,7 @@ describe("client VPN certificates, issued for real with openssl", function () {
 
     before(function () {
         needTool(this, "openssl");
-        chain = issueChain(vpnCertificatePlan(DOMAIN, ["reading-room-1", "reading-room-2"], 825));
+        chain = issueChain(vpnCertificatePlan(DOMAIN, ["reading-room-1", "reading-room-2"], 825), { keys: "vpn" });
     });
     after(() => chain?.cleanup());
 
@@ -121,7 +121,7 @@ describe("client VPN certificates, issued for real with openssl", function () {
 
     it("the validity rule catches a CA that expires before its leaves", () => {
         // orthweb's mistake: the CA's validity in hours set to the number of days.
-        const broken = issueChain(vpnCertificatePlan(DOMAIN, ["ws"], 825), { caValidityHours: 825 });
+        const broken = issueChain(vpnCertificatePlan(DOMAIN, ["ws"], 825), { caValidityHours: 825, keys: "vpn" });
         try {
             const problems = chainProblems(broken.ca.certPem, { server: broken.byResource.server.certPem, "client-ws": broken.byResource["client-ws"].certPem });
             expect(problems).to.have.length(2);

@@ -1,7 +1,7 @@
 // What changes between the files an instance boots from and what the twin runs with Debian's packages.
 // Every change is computed as a diff of the program's rendered file against the twin's, and each carries its
 // reason, so the list the twin prints is complete by construction.
-import { SECRET_PATHS } from "../components/bootstrap/orthanc";
+import { SECRETS_FILTER } from "../components/bootstrap/orthanc";
 
 export const DEBIAN_PLUGIN_DIR = "/usr/share/orthanc/plugins";
 export const DEBIAN_PLUGINS = [`${DEBIAN_PLUGIN_DIR}/libOrthancPostgreSQLIndex.so`, `${DEBIAN_PLUGIN_DIR}/libOrthancPostgreSQLStorage.so`];
@@ -62,10 +62,10 @@ export function debianOrthancConfig(rendered: Record<string, unknown>, twin: Twi
 
 /**
  * The jq program the start script runs to put the secrets into orthanc.json (components/bootstrap/startScript.ts),
- * with the same variable names: $user, $password, $admin.
+ * with the same variable names: $user, $password, $admin, $health.
  */
 export function secretsFilter(): string {
-    return `${SECRET_PATHS.databaseUsername} = $user | ${SECRET_PATHS.databasePassword} = $password | ${SECRET_PATHS.adminPassword} = $admin`;
+    return SECRETS_FILTER;
 }
 
 /** Debian builds nginx's stream module separately (libnginx-mod-stream); the pinned image has it built in. */

@@ -1,6 +1,9 @@
 // What the twin takes from the program itself, by running it under Pulumi mocks: the load balancer's target
-// groups and the files an instance boots from (orthanc.json template and nginx.conf, out of the user data).
+// groups and the files an instance gets (orthanc.json template and nginx.conf, out of the config bundle that the
+// SSM association applies; a cloud-config user data is read the same way).
 import { parse } from "yaml";
+import { writtenContent } from "../components/bootstrap";
+import { CONFIG_PREFIX, parseBundle } from "../rules/rollout";
 import { createInfrastructure } from "../program";
 import { validateStackConfig } from "../stacks/config";
 import { loadStackFile } from "../stacks/stackFile";
@@ -8,29 +11,49 @@ import { Registration, runUnderMocks } from "../plan/mockRuntime";
 import { networkLoadBalancerStack, TargetGroupError, targetGroupsFrom, TargetGroupSpec } from "./targetGroups";
 
 export const LAUNCH_TEMPLATE_TYPE = "aws:ec2/launchTemplate:LaunchTemplate";
+export const BUCKET_OBJECT_TYPE = "aws:s3/bucketObjectv2:BucketObjectv2";
 
 export interface BootstrapFromProgram {
     /** orthanc.template.json as written to the instance: no secrets yet. */
     readonly orthancTemplate: Record<string, unknown>;
     /** nginx.conf as written to the instance. */
     readonly nginxConf: string;
+    /** The health checker (healthz.py) as written to the instance. */
+    readonly healthChecker: string;
+    /** The database setup the start script runs with the master login (database-setup.sql). */
+    readonly databaseSetupSql: string;
+}
+
+function bootstrapFromFiles(files: readonly { path: string; content: string }[], where: string): BootstrapFromProgram {
+    const file = (suffix: string) => {
+        const found = files.filter((f) => f.path.endsWith(suffix));
+        if (found.length !== 1) throw new Error(`${where} writes ${found.length} files named *${suffix}; expected one`);
+        return found[0].content;
+    };
+    return {
+        orthancTemplate: JSON.parse(file("/orthanc.template.json")) as Record<string, unknown>,
+        nginxConf: file("/nginx.conf"),
+        healthChecker: file("/healthz.py"),
+        databaseSetupSql: file("/database-setup.sql"),
+    };
 }
 
 /** The orthanc.json template and nginx.conf inside a cloud-config user data. */
 export function bootstrapFromUserData(userData: string): BootstrapFromProgram {
-    const doc = (parse(userData) ?? {}) as { write_files?: { path: string; content: string }[] };
-    const file = (suffix: string) => {
-        const found = (doc.write_files ?? []).filter((f) => f.path.endsWith(suffix));
-        if (found.length !== 1) throw new Error(`the user data writes ${found.length} files named *${suffix}; expected one`);
-        return found[0].content;
-    };
-    return { orthancTemplate: JSON.parse(file("/orthanc.template.json")) as Record<string, unknown>, nginxConf: file("/nginx.conf") };
+    const doc = (parse(userData) ?? {}) as { write_files?: { path: string; content: string; encoding?: string }[] };
+    return bootstrapFromFiles((doc.write_files ?? []).map((f) => ({ path: f.path, content: writtenContent(f) })), "the user data");
 }
 
+/** The orthanc.json template and nginx.conf inside the config bundle (rules/rollout.ts renderBundle). */
+export function bootstrapFromBundle(bundle: string): BootstrapFromProgram {
+    return bootstrapFromFiles(parseBundle(bundle), "the config bundle");
+}
+
+/** What the instances get: the pair's one config bundle in its bucket, exactly as the SSM association applies it. */
 export function bootstrapFromRegistrations(registrations: readonly Registration[]): BootstrapFromProgram {
-    const templates = registrations.filter((r) => r.type === LAUNCH_TEMPLATE_TYPE);
-    if (templates.length !== 1) throw new Error(`the program registered ${templates.length} launch templates; the twin expects the pair's one`);
-    return bootstrapFromUserData(Buffer.from(String(templates[0].inputs.userData), "base64").toString("utf8"));
+    const bundles = registrations.filter((r) => r.type === BUCKET_OBJECT_TYPE && String(r.inputs.key ?? "").startsWith(CONFIG_PREFIX));
+    if (bundles.length !== 1) throw new Error(`the program registered ${bundles.length} config bundles (${CONFIG_PREFIX}*); the twin expects the pair's one`);
+    return bootstrapFromBundle(String(bundles[0].inputs.content));
 }
 
 export interface ProgramInputs {
@@ -50,13 +73,26 @@ async function registrationsOf(raw: Record<string, unknown>, encryptedKeys: Read
     return { registrations: run.registrations, problems: [] };
 }
 
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** `overrides` over `raw`, maps merged key by key (lists and values replace). Pure. */
+export function withOverrides(raw: Record<string, unknown>, overrides: Record<string, unknown>): Record<string, unknown> {
+    const merged: Record<string, unknown> = { ...raw };
+    for (const [key, value] of Object.entries(overrides)) {
+        merged[key] = isPlainObject(value) && isPlainObject(merged[key]) ? withOverrides(merged[key] as Record<string, unknown>, value) : value;
+    }
+    return merged;
+}
+
 /**
  * The prod stack with a network load balancer front door, under mocks: its target groups and the instances' files.
  * Fails, naming why, when the program registers no usable target group: the twin never invents settings.
  */
-export async function fromProgram(): Promise<ProgramInputs> {
+export async function fromProgram(overrides: Record<string, unknown> = {}): Promise<ProgramInputs> {
     const prod = loadStackFile("prod");
-    const nlb = networkLoadBalancerStack(prod.config);
+    const nlb = networkLoadBalancerStack(withOverrides(prod.config, overrides));
     const built = await registrationsOf(nlb.raw, prod.encryptedKeys);
     const problems = built.problems.map((p) => `stack config: ${p}`);
     if (built.registrations) {

@@ -19,6 +19,8 @@ export interface HaproxyParams {
     readonly tlsListenerPemPath?: string;
     /** The NLB's idle timeout for TCP flows (350 s unless the listener sets another). */
     readonly idleTimeoutSeconds?: number;
+    /** A runtime API socket (admin level): what stands in for DeregisterTargets/RegisterTargets. @default none */
+    readonly adminSocketPath?: string;
 }
 
 /** A compact regex for a set of status codes: whole hundreds as `2[0-9][0-9]`, the rest listed. */
@@ -56,6 +58,9 @@ function serverOptions(tg: TargetGroupSpec): string {
     if (hc.port !== "traffic-port") opts.push(`port ${hc.port}`);
     // NLB HTTPS checks do not validate certificates and speak TLS 1.2 at most.
     if (hc.protocol === "HTTPS") opts.push("check-ssl verify none ssl-max-ver TLSv1.2");
+    // An NLB that terminates an unhealthy target's connections; without it they stay (the twin's scenarios are
+    // far shorter than any draining interval the program sets).
+    if (tg.unhealthyConnections.terminate) opts.push("on-marked-down shutdown-sessions");
     // A TLS target group: the NLB re-encrypts to the target without validating its certificate.
     if (tg.protocol === "TLS") opts.push("ssl verify none");
     return opts.join(" ");
@@ -72,6 +77,7 @@ export function renderHaproxyConfig(p: HaproxyParams): string {
         "global",
         "    log stdout format raw local0",
         "    maxconn 4096",
+        ...(p.adminSocketPath ? [`    stats socket ${p.adminSocketPath} mode 600 level admin`] : []),
         "",
         "defaults",
         "    mode tcp",

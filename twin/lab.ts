@@ -28,14 +28,17 @@ export interface AddressPlan {
     readonly frontDoor: string;
     /** The host end of the client link. */
     readonly client: string;
-    /** Per instance: nginx's address (towards the load balancer) and PostgreSQL's address as the instance reaches it. */
-    readonly instances: readonly { readonly name: string; readonly ns: string; readonly address: string; readonly databaseAddress: string }[];
+    /**
+     * Per instance: nginx's address (towards the load balancer), PostgreSQL's address as the instance reaches it, and
+     * the instance's own address on the link between the two instances (the peer fallback's path).
+     */
+    readonly instances: readonly { readonly name: string; readonly ns: string; readonly address: string; readonly databaseAddress: string; readonly peerAddress: string }[];
     readonly links: readonly Link[];
 }
 
 /**
  * /30 links in 10.251.<n>.0/24: host-lb (client to front door), lb-instance (targets), db-instance (the database
- * subnet). Namespace and device names carry n, so two runs on one machine do not collide.
+ * subnet), instance-instance (the peer fallback, as the instances' shared security group allows it). Namespace and device names carry n, so two runs on one machine do not collide.
  */
 export function addressPlan(n: number): AddressPlan {
     if (!Number.isInteger(n) || n < 1 || n > 254) throw new Error(`addressPlan: subnet number ${n} is not 1..254`);
@@ -51,6 +54,7 @@ export function addressPlan(n: number): AddressPlan {
         link(ns.lb, `otw${n}l2`, ns.instances[1], `otw${n}2l`, 8),
         link(ns.db, `otw${n}d1`, ns.instances[0], `otw${n}1d`, 12),
         link(ns.db, `otw${n}d2`, ns.instances[1], `otw${n}2d`, 16),
+        link(ns.instances[0], `otw${n}1p`, ns.instances[1], `otw${n}2p`, 20),
     ];
     return {
         subnet: `${TWIN_BLOCK}.${n}.0/24`,
@@ -58,8 +62,8 @@ export function addressPlan(n: number): AddressPlan {
         frontDoor: ip(2),
         client: ip(1),
         instances: [
-            { name: "orthanc-1", ns: ns.instances[0], address: ip(6), databaseAddress: ip(13) },
-            { name: "orthanc-2", ns: ns.instances[1], address: ip(10), databaseAddress: ip(17) },
+            { name: "orthanc-1", ns: ns.instances[0], address: ip(6), databaseAddress: ip(13), peerAddress: ip(21) },
+            { name: "orthanc-2", ns: ns.instances[1], address: ip(10), databaseAddress: ip(17), peerAddress: ip(22) },
         ],
         links,
     };

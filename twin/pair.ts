@@ -4,14 +4,19 @@
 import { spawnSync } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
+import * as net from "net";
 import * as path from "path";
-import { renderNginxConf } from "../components/bootstrap/nginx";
+import { DATABASE_APP_USER } from "../components/bootstrap/databaseSetup";
+import { healthCheckerArgs, HEALTH_USER } from "../components/bootstrap/healthChecker";
+import { PEER_MAP_FILE, renderNginxConf } from "../components/bootstrap/nginx";
 import { ADMIN_USER } from "../components/bootstrap/orthanc";
 import { DATABASE_NAME, DATABASE_USER } from "../components/orthancPair";
-import { DATABASE_PORT, DICOM_PORT, WEB_PORT } from "../rules/ports";
+import { DATABASE_PORT, DICOM_PORT, HEALTH_CHECKER_PORT, ORTHANC_HTTP_PORT, WEB_PORT } from "../rules/ports";
 import { DicomClient, DicomClientOptions, now, ServerState, StatsWatcher, WebPoller, waitFor } from "./clients";
 import { debianNginxConf, debianOrthancConfig, INERT_ON_DEBIAN, lineChanges, secretsFilter } from "./debian";
-import { ProgramInputs } from "./fromProgram";
+import { BootstrapFromProgram, ProgramInputs } from "./fromProgram";
+import { imageEnvsubst } from "./orthancImage";
+import { issueModalityCertificates, ModalityCertificateFiles } from "./senders";
 import { renderHaproxyConfig } from "./haproxy";
 import { AddressPlan, inNs, Lab, must, run } from "./lab";
 import { modeledFailoverSeconds, TargetGroupSpec } from "./targetGroups";
@@ -89,6 +94,16 @@ function nginxTest(ns: string, file: string, files: Files): void {
     }
 }
 
+/** The rendered nginx.conf asks DICOM senders for a client certificate. */
+export function requiresClientCertificates(nginxConf: string): boolean {
+    return /^\s*ssl_verify_client on;/m.test(nginxConf);
+}
+
+/** The modality names of a rendered orthanc.json (DicomModalities' keys). */
+export function modalityNames(orthancTemplate: Record<string, unknown>): string[] {
+    return Object.keys((orthancTemplate.DicomModalities ?? {}) as Record<string, unknown>);
+}
+
 /** A running pair behind HAProxy, and what scenarios do to it. */
 export class TwinPair {
     readonly plan: AddressPlan;
@@ -99,13 +114,16 @@ export class TwinPair {
     readonly dicomTargetGroup: TargetGroupSpec;
     readonly webTargetGroup?: TargetGroupSpec;
     readonly watcher: StatsWatcher;
+    /** The modalities' CA and client certificates, issued from the program's plan when its nginx.conf asks for them. */
+    modalityCertificates?: ModalityCertificateFiles;
     private readonly bin = postgresBin();
 
     constructor(
         readonly lab: Lab,
         readonly program: ProgramInputs,
         readonly files: Files,
-        readonly passwords: { readonly admin: string; readonly database: string; readonly superuser: string },
+        /** database: the RDS master stand-in's (it may rotate); databaseApp: Orthanc's own login's. */
+        readonly passwords: { readonly admin: string; database: string; readonly databaseApp: string; readonly superuser: string },
     ) {
         this.plan = lab.plan;
         this.targetGroups = program.targetGroups;
@@ -132,6 +150,8 @@ export class TwinPair {
 
         await this.startPostgres();
         say(`PostgreSQL (RDS stand-in): TLS-only (hostssl) on ${plan.instances.map((i) => i.databaseAddress).join(", ")}:${DATABASE_PORT}, database ${DATABASE_NAME}`);
+        await this.runDatabaseSetup(0);
+        say(`database setup: the program's database-setup.sql as the master ${DATABASE_USER} (not a superuser, CREATEROLE like RDS's) over TLS: Orthanc logs in as ${DATABASE_APP_USER}`);
 
         const deviations = [];
         for (const instance of plan.instances) {
@@ -139,14 +159,22 @@ export class TwinPair {
             this.orthancConfigs.push(written.file);
             deviations.push(written.deviations);
         }
-        say("orthanc.json: the program's rendered template (launch template user data), secrets filled with the start script's jq filter; deviations for Debian's Orthanc 1.10.1:");
+        say("orthanc.json: the program's rendered template (launch template user data), secrets filled with the start script's jq filter, then the orthancteam image's envsubst rule; deviations for Debian's Orthanc 1.10.1:");
         for (const d of deviations[0]) say(`  ${d.path}: ${JSON.stringify(d.from)} -> ${JSON.stringify(d.to)}  (${d.why})`);
         for (const d of deviations[1].filter((d) => d.path === ".PostgreSQL.Host")) say(`  ${d.path} (${second.name}): ${JSON.stringify(d.to)}`);
         for (const note of INERT_ON_DEBIAN) say(`  ${note}`);
 
-        for (const instance of plan.instances) this.nginxConfigs.push(this.writeNginxConfig(instance));
+        if (requiresClientCertificates(program.bootstrap.nginxConf)) {
+            const names = modalityNames(program.bootstrap.orthancTemplate);
+            this.modalityCertificates = await issueModalityCertificates(path.join(files.dir, "modalities"), names);
+            say(`modalities' certificates from the program's plan (openssl): CA and ${names.join(", ")}`);
+        }
+        for (const instance of plan.instances) this.nginxConfigs.push(this.writeNginxConfig(instance, program.bootstrap));
         say(`nginx.conf: renderNginxConf() with the twin's parameters; differences from the instance's nginx.conf (${first.name}):`);
         for (const c of lineChanges(program.bootstrap.nginxConf, this.nginxConfigs[0].conf)) say(`  ${c.removed !== undefined ? `- ${c.removed}` : `+ ${c.added}`}`);
+        plan.instances.forEach((instance, i) => this.writePeerMap(instance, plan.instances[1 - i]));
+        say(`peer fallback: each instance's ${PEER_MAP_FILE} names the other's address on the instance link (${plan.instances.map((i) => `${i.name} ${i.peerAddress}`).join(", ")}), ` +
+            "written by the twin where peer.sh writes what the EC2 API answers");
         this.nginxConfigs.forEach((n, i) => nginxTest(plan.instances[i].ns, n.file, files));
 
         // The first Orthanc creates the schema; the second joins it (both with Lock false).
@@ -154,6 +182,7 @@ export class TwinPair {
             this.startOrthanc(index);
             if (!(await waitFor(() => this.orthancReady(index), 40000, 300))) throw new TwinFailure(`${plan.instances[index].name} did not answer /system (logs: ${files.logs}/${plan.instances[index].name}.log)`);
         }
+        for (const index of plan.instances.keys()) this.startHealthChecker(index);
         for (const index of plan.instances.keys()) this.startNginx(index);
         for (const index of plan.instances.keys()) {
             if (!(await waitFor(() => this.nginxReady(index), 15000, 200))) throw new TwinFailure(`nginx of ${plan.instances[index].name} did not answer /healthz (logs: ${files.logs}/nginx-${plan.instances[index].name}.log)`);
@@ -186,12 +215,36 @@ export class TwinPair {
         );
         // TLS only from the instances' subnets, like RDS with rds.force_ssl: the rendered EnableSsl must hold.
         // samenet: the database namespace's only subnets are its links to the two instances.
-        const hba = ["local all postgres scram-sha-256", `hostssl ${DATABASE_NAME} ${DATABASE_USER} samenet scram-sha-256`, ""];
+        const hba = ["local all postgres scram-sha-256", `hostssl ${DATABASE_NAME} all samenet scram-sha-256`, ""];
         fs.writeFileSync(path.join(data, "pg_hba.conf"), hba.join("\n"));
         this.startPostgresProcess();
         const ready = await waitFor(async () => (await run(`${bin}/pg_isready`, ["-h", sock, "-p", String(DATABASE_PORT)], { timeoutMs: 3000 })).code === 0, 20000);
         if (!ready) throw new TwinFailure(`PostgreSQL did not start (logs: ${files.logs}/postgres.log)`);
-        await this.psql(`CREATE ROLE ${DATABASE_USER} LOGIN PASSWORD :'pw';\nCREATE DATABASE ${DATABASE_NAME} OWNER ${DATABASE_USER};\n`, { pw: this.passwords.database });
+        // The RDS master stand-in: no superuser, CREATEROLE (RDS's master has it), owner of the database.
+        await this.psql(`CREATE ROLE ${DATABASE_USER} LOGIN CREATEROLE PASSWORD :'pw';\nCREATE DATABASE ${DATABASE_NAME} OWNER ${DATABASE_USER};\n`, { pw: this.passwords.database });
+    }
+
+    /** psql from an instance's namespace to the database as the start script's psql_as runs it: login from the environment, TLS required. */
+    private psqlFrom(index: number, user: string, password: string, args: string[], input = "") {
+        const instance = this.plan.instances[index];
+        const env = { ...process.env, PGHOST: instance.databaseAddress, PGPORT: String(DATABASE_PORT), PGDATABASE: DATABASE_NAME, PGUSER: user, PGPASSWORD: password, PGSSLMODE: "require", PGCONNECT_TIMEOUT: "10" };
+        const [cmd, a] = inNs(instance.ns, `${this.bin}/psql`, ["--no-psqlrc", "--quiet", "-v", "ON_ERROR_STOP=1", ...args]);
+        return run(cmd, a, { input, env, timeoutMs: 30000 });
+    }
+
+    /** The start script's first check: does Orthanc's own login work as it is (then the master is not used)? */
+    async appLoginWorks(index: number): Promise<boolean> {
+        return (await this.psqlFrom(index, DATABASE_APP_USER, this.passwords.databaseApp, ["--command", "SELECT 1"])).code === 0;
+    }
+
+    /**
+     * The start script's setup_database when Orthanc's login does not work: the program's database-setup.sql as the
+     * master login, from an instance's namespace, making Orthanc's own login.
+     */
+    async runDatabaseSetup(index: number): Promise<void> {
+        const args = ["--single-transaction", "-v", `app_user=${DATABASE_APP_USER}`, "-v", `app_password=${this.passwords.databaseApp}`, "-f", "-"];
+        const r = await this.psqlFrom(index, DATABASE_USER, this.passwords.database, args, this.program.bootstrap.databaseSetupSql);
+        if (r.code !== 0) throw new TwinFailure(`database-setup.sql as ${DATABASE_USER} failed from ${this.plan.instances[index].name}: ${r.stderr.trim()}`);
     }
 
     /** The database's unix socket directory (superuser access for scenarios). */
@@ -212,32 +265,75 @@ export class TwinPair {
         return must(`${this.bin}/psql`, ["-h", this.postgresSocket, "-p", String(DATABASE_PORT), "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", ...v, "-q", "-f", "-"], { input: sql, env });
     }
 
-    private async writeOrthancConfig(instance: Instance) {
+    private async writeOrthancConfig(instance: Instance, orthancTemplate: Record<string, unknown> = this.program.bootstrap.orthancTemplate) {
         const dir = path.join(this.files.dir, instance.name);
         fs.mkdirSync(path.join(dir, "storage"), { recursive: true, mode: 0o700 });
-        const { config, deviations } = debianOrthancConfig(this.program.bootstrap.orthancTemplate, {
+        const { config, deviations } = debianOrthancConfig(orthancTemplate, {
             databaseHost: instance.databaseAddress,
             databasePort: DATABASE_PORT,
             storageDirectory: path.join(dir, "storage"),
         });
         const template = path.join(dir, "orthanc.template.json");
         fs.writeFileSync(template, JSON.stringify(config, null, 2) + "\n", { mode: 0o600 });
-        // The secrets go in exactly as the start script puts them: jq, same paths, same filter.
-        const filled = await must("jq", ["--arg", "user", DATABASE_USER, "--arg", "password", this.passwords.database, "--arg", "admin", this.passwords.admin, secretsFilter(), template]);
+        // The secrets go in exactly as the start script puts them: jq, same paths, same filter; then what the
+        // orthancteam image's entrypoint does to the file (envsubst), which Debian's Orthanc does not do itself.
+        const health = secret();
+        const filled = await must("jq", ["--arg", "user", DATABASE_APP_USER, "--arg", "password", this.passwords.databaseApp, "--arg", "admin", this.passwords.admin, "--arg", "health", health, secretsFilter(), template]);
         const file = path.join(dir, "orthanc.json");
-        fs.writeFileSync(file, filled, { mode: 0o600 });
+        fs.writeFileSync(file, imageEnvsubst(filled, process.env), { mode: 0o600 });
+        fs.writeFileSync(path.join(dir, "healthz.auth"), `${HEALTH_USER}:${health}`, { mode: 0o600 });
         return { file, deviations };
     }
 
-    private writeNginxConfig(instance: Instance): { file: string; conf: string } {
+    private writeNginxConfig(instance: Instance, bootstrap: BootstrapFromProgram): { file: string; conf: string } {
         const { files } = this;
         const dir = path.join(files.dir, instance.name);
+        let dicomClientCaPath: string | undefined;
+        if (requiresClientCertificates(bootstrap.nginxConf)) {
+            if (!this.modalityCertificates) throw new TwinFailure("the program's nginx.conf asks for client certificates, but the twin issued none");
+            dicomClientCaPath = this.modalityCertificates.ca.cert;
+        }
         const conf = debianNginxConf(
-            renderNginxConf({ orthancHost: "127.0.0.1", certificatePath: files.cert, keyPath: files.key, pidPath: path.join(dir, "nginx.pid"), listenAddress: instance.address }),
+            renderNginxConf({
+                orthancHost: "127.0.0.1",
+                certificatePath: files.cert,
+                keyPath: files.key,
+                pidPath: path.join(dir, "nginx.pid"),
+                listenAddress: instance.address,
+                peerListenAddress: instance.peerAddress,
+                peerMapGlob: path.join(dir, "peer", "*.map"),
+                dicomClientCaPath,
+            }),
         );
         const file = path.join(dir, "nginx.conf");
         fs.writeFileSync(file, conf);
         return { file, conf };
+    }
+
+    /** Rewrites each instance's nginx.conf from another rendering of the program and reloads nginx (SIGHUP). */
+    useNginxFrom(bootstrap: BootstrapFromProgram): void {
+        this.plan.instances.forEach((instance, index) => {
+            const written = this.writeNginxConfig(instance, bootstrap);
+            nginxTest(instance.ns, written.file, this.files);
+            this.nginxConfigs[index] = written;
+            this.lab.signal(`nginx-${instance.name}`, "SIGHUP");
+        });
+    }
+
+    /** What peer.sh writes on an instance: the peer's address (none: empty), in the map nginx includes. */
+    writePeerMap(instance: Instance, peer: Instance | undefined): void {
+        const dir = path.join(this.files.dir, instance.name, "peer");
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(path.join(dir, PEER_MAP_FILE), peer ? `peer ${peer.peerAddress};\n` : "\n");
+    }
+
+    /** Reloads an instance's nginx (peer.sh sends the container's nginx a HUP; the same). */
+    async reloadNginx(index: number): Promise<void> {
+        const instance = this.plan.instances[index];
+        const [cmd, args] = inNs(instance.ns, "nginx", ["-s", "reload", "-p", path.join(this.files.dir, instance.name), "-e", "stderr", "-c", this.nginxConfigs[index].file]);
+        await must(cmd, args, { timeoutMs: 10000 });
+        // The old workers finish their connections; new ones read the new map.
+        await new Promise((r) => setTimeout(r, 1000));
     }
 
     private async startHaproxy(): Promise<void> {
@@ -253,6 +349,7 @@ export class TwinPair {
                 targetGroups: this.targetGroups,
                 stats: { address: plan.frontDoor, port: STATS_PORT },
                 tlsListenerPemPath: tlsListenerPem,
+                adminSocketPath: this.haproxySocket,
             }),
         );
         await must("haproxy", ["-c", "-q", "-f", haproxyCfg]);
@@ -270,9 +367,57 @@ export class TwinPair {
         this.lab.start(instance.name, instance.ns, "Orthanc", [this.orthancConfigs[index]]);
     }
 
+    /** The program's health checker (healthz.py from the user data) with the arguments compose gives it. */
+    startHealthChecker(index: number): void {
+        const instance = this.plan.instances[index];
+        const dir = path.join(this.files.dir, instance.name);
+        const script = path.join(dir, "healthz.py");
+        fs.writeFileSync(script, this.program.bootstrap.healthChecker);
+        const args = healthCheckerArgs({ listen: `127.0.0.1:${HEALTH_CHECKER_PORT}`, orthancUrl: `http://127.0.0.1:${ORTHANC_HTTP_PORT}`, credentialsFile: path.join(dir, "healthz.auth") });
+        this.lab.start(`healthz-${instance.name}`, instance.ns, "python3", [script, ...args]);
+    }
+
     startNginx(index: number): void {
         const instance = this.plan.instances[index];
         this.lab.start(`nginx-${instance.name}`, instance.ns, "nginx", ["-p", path.join(this.files.dir, instance.name), "-e", "stderr", "-c", this.nginxConfigs[index].file, "-g", "daemon off;"]);
+    }
+
+    /** HAProxy's runtime API (the load balancer's control plane in the twin). */
+    get haproxySocket(): string {
+        return path.join(this.files.dir, "haproxy.sock");
+    }
+
+    /** One runtime API command; resolves to HAProxy's answer (empty when it accepted a `set`). */
+    haproxyCommand(command: string): Promise<string> {
+        return new Promise((resolve, reject) => {
+            const socket = net.connect(this.haproxySocket);
+            let answer = "";
+            socket.setEncoding("utf8");
+            socket.setTimeout(5000, () => socket.destroy(new Error(`HAProxy runtime API: no answer to ${command}`)));
+            socket.on("connect", () => socket.end(`${command}\n`));
+            socket.on("data", (d) => (answer += d));
+            socket.on("end", () => resolve(answer.trim()));
+            socket.on("error", reject);
+        });
+    }
+
+    /**
+     * Writes an instance's orthanc.json from a new template exactly as at setup (Debian deviations, then the start
+     * script's jq filter for the secrets); returns whether its content changed (what the start script restarts on).
+     */
+    async rewriteOrthancConfig(index: number, template: Record<string, unknown>): Promise<boolean> {
+        const file = this.orthancConfigs[index];
+        const before = fs.readFileSync(file, "utf8");
+        await this.writeOrthancConfig(this.plan.instances[index], template);
+        return fs.readFileSync(file, "utf8") !== before;
+    }
+
+    /** `docker compose restart orthanc`: SIGTERM, wait for the exit, start again. */
+    async restartOrthanc(index: number): Promise<void> {
+        const name = this.plan.instances[index].name;
+        this.lab.signal(name, "SIGTERM");
+        if (!(await this.lab.waitExit(name, 20000))) await this.lab.crash(name);
+        this.startOrthanc(index);
     }
 
     /** Orthanc's own HTTP API answers an authenticated /system, inside the instance. */
@@ -295,6 +440,7 @@ export class TwinPair {
         const instance = this.plan.instances[index];
         if (!this.lab.isRunning(instance.name)) this.startOrthanc(index);
         if (!(await waitFor(() => this.orthancReady(index), 40000, 300))) throw new TwinFailure(`${instance.name} did not come back (logs: ${this.files.logs}/${instance.name}.log)`);
+        if (!this.lab.isRunning(`healthz-${instance.name}`)) this.startHealthChecker(index);
         if (!this.lab.isRunning(`nginx-${instance.name}`)) this.startNginx(index);
         if (!(await waitFor(() => this.nginxReady(index), 15000, 200))) throw new TwinFailure(`nginx of ${instance.name} did not come back`);
     }

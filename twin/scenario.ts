@@ -22,5 +22,7 @@ export interface Scenario {
     readonly description: string;
     /** Bound on the scenario's run after setup; past it the twin stops everything and fails. */
     readonly deadlineSeconds: number;
+    /** Config the prod stack is built with for this scenario's pair (full keys, maps merged key by key). @default none */
+    readonly configOverrides?: Record<string, unknown>;
     run(pair: TwinPair, ctx: ScenarioContext): Promise<Measured>;
 }

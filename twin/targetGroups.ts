@@ -6,7 +6,7 @@ import { loadBalancerFailoverSeconds } from "../rules/failover";
 export const TARGET_GROUP_TYPE = "aws:lb/targetGroup:TargetGroup";
 
 /** The health-check settings the config contract gives a network load balancer by default. */
-export const NLB_CONTRACT_HEALTH_CHECK = { intervalSeconds: 10, healthyThreshold: 3, unhealthyThreshold: 2 } as const;
+export const NLB_CONTRACT_HEALTH_CHECK = { intervalSeconds: 5, healthyThreshold: 3, unhealthyThreshold: 2 } as const;
 
 export type TargetProtocol = "TCP" | "TLS";
 export type HealthCheckProtocol = "TCP" | "HTTP" | "HTTPS";
@@ -32,6 +32,11 @@ export interface TargetGroupSpec {
     readonly port: number;
     readonly protocol: TargetProtocol;
     readonly healthCheck: HealthCheckSpec;
+    /**
+     * Whether the NLB cuts a target's established connections the moment it turns unhealthy (AWS's default when
+     * `targetHealthStates` is not set), or lets them drain for `unhealthyDrainingSeconds`.
+     */
+    readonly unhealthyConnections: { readonly terminate: true } | { readonly terminate: false; readonly drainingSeconds: number };
 }
 
 /** The part of a mocked registration this module reads (a fixture file holds the same shape). */
@@ -117,8 +122,11 @@ function parseOne(reg: TargetGroupRegistration, problems: string[]): TargetGroup
     const matcher = typeof hc.matcher === "string" ? hc.matcher : NLB_DEFAULT_MATCHER;
     if (http && matcherCodes(matcher) === undefined) problems.push(`${at("healthCheck.matcher")}: got ${JSON.stringify(hc.matcher)}; allowed: codes and ranges such as 200 or 200-399 or 200,401`);
 
+    const unhealthyConnections = unhealthyConnectionsOf(i.targetHealthStates, at("targetHealthStates"), problems);
+
     if (problems.length > before) return undefined;
     return {
+        unhealthyConnections: unhealthyConnections!,
         name: reg.name,
         port: port!,
         protocol: protocol as TargetProtocol,
@@ -134,6 +142,30 @@ function parseOne(reg: TargetGroupRegistration, problems: string[]): TargetGroup
             matcher,
         },
     };
+}
+
+function unhealthyConnectionsOf(value: unknown, at: string, problems: string[]): TargetGroupSpec["unhealthyConnections"] | undefined {
+    if (value === undefined) return { terminate: true };
+    const states = Array.isArray(value) ? (value as Record<string, unknown>[]) : undefined;
+    if (!states || states.length !== 1 || typeof states[0] !== "object" || states[0] === null) {
+        problems.push(`${at}: got ${JSON.stringify(value)}; AWS takes one block`);
+        return undefined;
+    }
+    const { enableUnhealthyConnectionTermination: terminate, unhealthyDrainingInterval: draining } = states[0];
+    if (terminate === true || terminate === undefined) {
+        if (draining !== undefined && draining !== 0) problems.push(`${at}: unhealthyDrainingInterval ${JSON.stringify(draining)} with termination on; AWS takes it only with enableUnhealthyConnectionTermination false`);
+        return { terminate: true };
+    }
+    if (terminate !== false) {
+        problems.push(`${at}: enableUnhealthyConnectionTermination got ${JSON.stringify(terminate)}; allowed: true | false`);
+        return undefined;
+    }
+    const seconds = draining === undefined ? 0 : wholeNumber(draining);
+    if (seconds === undefined || seconds < 0 || seconds > 360000) {
+        problems.push(`${at}: unhealthyDrainingInterval got ${JSON.stringify(draining)}; AWS allows 0 to 360000`);
+        return undefined;
+    }
+    return { terminate: false, drainingSeconds: seconds };
 }
 
 /** The HTTP status codes a matcher such as "200-399" or "200,401" accepts, or undefined when it is malformed. */

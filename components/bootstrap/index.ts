@@ -1,10 +1,15 @@
 // Everything an instance boots from, as files, and the cloud-config user data that carries them.
 // Pure: tests feed these files to cloud-init, docker-compose, nginx and shellcheck.
+import { gunzipSync, gzipSync } from "zlib";
 import { stringify } from "yaml";
 import { renderCompose } from "./compose";
+import { renderDatabaseSetupSql } from "./databaseSetup";
+import { renderHealthChecker } from "./healthChecker";
 import { renderNginxConf } from "./nginx";
 import { OrthancParams, renderOrthancJson } from "./orthanc";
-import { renderStartScript, StartScriptParams } from "./startScript";
+import { DOCKER_DROP_IN_PATH, METADATA_GUARD_FILE, renderDockerDropIn, renderMetadataGuard } from "./metadataGuard";
+import { renderPeerScript } from "./peerScript";
+import { DICOM_CLIENT_CA_FILE, renderStartScript, StartScriptParams } from "./startScript";
 
 export const BOOTSTRAP_DIR = "/opt/orthweb";
 /** EC2 rejects user data larger than 16 KB (before base64). */
@@ -16,11 +21,15 @@ export interface BootstrapParams {
     readonly nginxImage: string;
     readonly orthanc: OrthancParams;
     readonly secretArns: StartScriptParams["secretArns"];
-    /** s3:// URL of the compose plugin, without the internet. @default GitHub's release */
-    readonly composeSource?: string;
+    /** nginx requires a client certificate on 11112, signed by the CA the TLS secret carries. @default false */
+    readonly dicomClientCertificates?: boolean;
     /** The ECR registry the images come from (pull-through cache); absent: Docker Hub, anonymously. */
-    readonly registry?: string;
+    readonly registry?: string;    /** s3:// URL of the compose plugin, without the internet. @default GitHub's release */
+    readonly composeSource?: string;
 }
+
+/** Where nginx reads the modalities' CA (written by the start script from the TLS secret's dicomClientCaPem). */
+export const NGINX_DICOM_CLIENT_CA = `/etc/nginx/tls/${DICOM_CLIENT_CA_FILE}`;
 
 export interface BootstrapFile {
     readonly path: string;
@@ -32,41 +41,101 @@ const SERVICE_UNIT = `[Unit]
 Description=Orthweb: fetch secrets and run Orthanc behind nginx
 Wants=network-online.target
 After=network-online.target
+# Retried without end: an instance keeps trying until the network, Docker Hub or Secrets Manager answers.
+StartLimitIntervalSec=0
 
 [Service]
 Type=oneshot
 ExecStart=${BOOTSTRAP_DIR}/start.sh
+# A run that meets a slow or failing network is retried within a minute, not at the next timer tick; a run that
+# hangs is stopped (each step retries on its own for a few minutes at most).
+TimeoutStartSec=20min
+Restart=on-failure
+RestartSec=30s
 `;
 
 const TIMER_UNIT = `[Unit]
-Description=Orthweb: pick up rotated secrets
+Description=Orthweb: pick up changed secrets and restart what stopped
 
 [Timer]
 OnBootSec=2min
-OnUnitActiveSec=1h
+OnUnitActiveSec=15min
 
 [Install]
 WantedBy=timers.target
 `;
 
+const PEER_SERVICE_UNIT = `[Unit]
+Description=Orthweb: find the peer instance
+After=network-online.target
+
+[Service]
+Type=oneshot
+TimeoutStartSec=50
+ExecStart=${BOOTSTRAP_DIR}/peer.sh
+`;
+
+/** The peer is looked up again every minute: a replaced peer comes back with a new address. */
+const PEER_TIMER_UNIT = `[Unit]
+Description=Orthweb: find the peer instance
+
+[Timer]
+OnBootSec=1min
+OnUnitActiveSec=1min
+
+[Install]
+WantedBy=timers.target
+`;
+
+/** The timers an instance runs: the start script's (secrets, restarts) and peer.sh's (the peer's address). */
+export const BOOTSTRAP_TIMERS = ["orthweb.timer", "orthweb-peer.timer"] as const;
+
 export function renderBootstrapFiles(p: BootstrapParams): BootstrapFile[] {
     const dir = BOOTSTRAP_DIR;
     return [
         { path: `${dir}/docker-compose.yml`, permissions: "0644", content: renderCompose({ orthancImage: p.orthancImage, nginxImage: p.nginxImage, dir, region: p.region }) },
-        { path: `${dir}/nginx.conf`, permissions: "0644", content: renderNginxConf({ orthancHost: "orthanc", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key" }) },
+        { path: `${dir}/nginx.conf`, permissions: "0644", content: renderNginxConf({ orthancHost: "orthanc", healthCheckerHost: "healthz", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key", dicomClientCaPath: p.dicomClientCertificates ? NGINX_DICOM_CLIENT_CA : undefined }) },
         { path: `${dir}/orthanc.template.json`, permissions: "0600", content: renderOrthancJson(p.orthanc) },
         { path: `${dir}/start.sh`, permissions: "0700", content: renderStartScript({ region: p.region, dir, secretArns: p.secretArns, registry: p.registry, composeSource: p.composeSource }) },
+        { path: `${dir}/healthz.py`, permissions: "0644", content: renderHealthChecker() },
+        { path: `${dir}/database-setup.sql`, permissions: "0644", content: renderDatabaseSetupSql() },
         { path: "/etc/systemd/system/orthweb.service", permissions: "0644", content: SERVICE_UNIT },
         { path: "/etc/systemd/system/orthweb.timer", permissions: "0644", content: TIMER_UNIT },
+        { path: `${dir}/${METADATA_GUARD_FILE}`, permissions: "0700", content: renderMetadataGuard() },
+        { path: DOCKER_DROP_IN_PATH, permissions: "0644", content: renderDockerDropIn(dir) },
+        { path: `${dir}/peer.sh`, permissions: "0700", content: renderPeerScript({ region: p.region, dir }) },
+        { path: "/etc/systemd/system/orthweb-peer.service", permissions: "0644", content: PEER_SERVICE_UNIT },
+        { path: "/etc/systemd/system/orthweb-peer.timer", permissions: "0644", content: PEER_TIMER_UNIT },
     ];
 }
 
+/** cloud-init's write_files encoding for gzip then base64: the files fit EC2's 16 KB of user data. */
+export const WRITE_FILES_ENCODING = "gz+b64";
+
+/** A write_files entry's content as written to disk (decoded when it is gz+b64). */
+export function writtenContent(entry: { readonly content: string; readonly encoding?: string }): string {
+    return entry.encoding === WRITE_FILES_ENCODING ? gunzipSync(Buffer.from(entry.content, "base64")).toString("utf8") : entry.content;
+}
+
+/**
+ * The files as cloud-config. The program no longer boots instances from user data: it delivers
+ * renderBootstrapFiles() as a bundle applied by SSM, one instance at a time (apply.ts renderApplyScript, which also
+ * does what runcmd does here). Kept for the validators and for a manual boot; a step that must run on the instances
+ * belongs in the start script, not in runcmd.
+ */
 export function renderCloudConfig(files: BootstrapFile[]): string {
     const doc = {
-        write_files: files.map((f) => ({ path: f.path, owner: "root:root", permissions: f.permissions, content: f.content })),
+        // Compressed: none of these files holds a secret (those are fetched at run time), and plain text no longer fits.
+        write_files: files.map((f) => ({
+            path: f.path,
+            owner: "root:root",
+            permissions: f.permissions,
+            encoding: WRITE_FILES_ENCODING,
+            content: gzipSync(Buffer.from(f.content, "utf8"), { level: 9 }).toString("base64"),
+        })),
         runcmd: [
             ["systemctl", "daemon-reload"],
-            ["systemctl", "enable", "--now", "orthweb.timer"],
+            ["systemctl", "enable", "--now", ...BOOTSTRAP_TIMERS],
             ["systemctl", "start", "orthweb.service"],
         ],
     };

@@ -1,6 +1,13 @@
 import { ORTHANC_DICOM_PORT, ORTHANC_HTTP_PORT } from "../../rules/ports";
-// orthanc.json, without secrets: the start script adds the database credentials and the admin password
-// at boot (with jq, so any character in a password stays valid JSON) before Orthanc reads it.
+import { HEALTH_USER } from "./healthChecker";
+// orthanc.json, without secrets: the start script adds the database credentials and the logins at boot (with jq,
+// so any character in a password stays valid JSON) before Orthanc reads it.
+//
+// The database login travels as a percent-encoded ConnectionUri, the one form that survives both readers of it:
+// the orthancteam image's entrypoint runs the Python envsubst package over /etc/orthanc/*.json (a `$` followed by
+// a letter, digit or _ becomes an environment variable, usually empty), and the PostgreSQL plugin hands Username
+// and Password to libpq in an unquoted key=value string (a space, quote or backslash breaks it). Percent-encoded,
+// the password holds only letters, digits, `%` and `-_.!~*'()`; libpq decodes it. tests/credentials.spec.ts.
 
 export const ADMIN_USER = "admin";
 
@@ -9,14 +16,56 @@ export interface OrthancParams {
     readonly aet: string;
     readonly database: { readonly host: string; readonly port: number; readonly name: string };
     readonly bucket: { readonly name: string; readonly region: string };
+    /** The DICOM senders allowed to store and query; none: anyone may store (the easy default). @default [] */
+    readonly modalities?: readonly { readonly name: string; readonly aet: string }[];
 }
 
-/** The keys the start script fills in from Secrets Manager (jq paths). */
+/**
+ * The DICOM keys. With modalities listed, Orthanc admits only their calling AE titles (every DicomAlwaysAllow* is
+ * false, so an unknown AE title's association is rejected), each may echo, store and query but not retrieve (C-GET, C-MOVE), and
+ * the called AE title must be Orthanc's. Orthanc sees nginx's address, not the modality's: the host is not checked
+ * here (DicomCheckModalityHost false), the network edge admits the modalities' blocks instead. Orthanc never
+ * connects to a sender, so Host/Port are placeholders.
+ */
+export function dicomAccessKeys(modalities: readonly { readonly name: string; readonly aet: string }[]): Record<string, unknown> {
+    if (modalities.length === 0) {
+        return { DicomCheckCalledAet: false, DicomAlwaysAllowEcho: true, DicomAlwaysAllowStore: true };
+    }
+    return {
+        DicomCheckCalledAet: true,
+        DicomAlwaysAllowEcho: false,
+        DicomAlwaysAllowStore: false,
+        DicomAlwaysAllowFind: false,
+        DicomAlwaysAllowFindWorklist: false,
+        DicomAlwaysAllowGet: false,
+        DicomAlwaysAllowMove: false,
+        DicomCheckModalityHost: false,
+        DicomModalities: Object.fromEntries(
+            modalities.map((m) => [
+                m.name,
+                // Allow* default to true: echo, store, find (and storage commitment) stay allowed; retrieving is not.
+                { AET: m.aet, Host: "0.0.0.0", Port: 104, AllowGet: false, AllowMove: false },
+            ]),
+        ),
+    };
+}
+
+/** The keys the start script fills in (jq paths): from Secrets Manager, and the health checker's local login. */
 export const SECRET_PATHS = {
-    databaseUsername: ".PostgreSQL.Username",
-    databasePassword: ".PostgreSQL.Password",
+    databaseUri: ".PostgreSQL.ConnectionUri",
     adminPassword: `.RegisteredUsers.${ADMIN_USER}`,
+    healthPassword: `.RegisteredUsers.${HEALTH_USER}`,
 } as const;
+
+/**
+ * The jq program that puts the secrets into orthanc.json, given `--arg user`, `--arg password`, `--arg admin` and
+ * `--arg health`: the database login becomes a ConnectionUri built from the template's Host, Port, Database and
+ * EnableSsl, each part percent-encoded (@uri). The start script runs it; the twin runs the same text.
+ */
+export const SECRETS_FILTER =
+    `${SECRET_PATHS.databaseUri} = "postgresql://\\($user | @uri):\\($password | @uri)@\\(.PostgreSQL.Host | @uri):\\(.PostgreSQL.Port)/` +
+    `\\(.PostgreSQL.Database | @uri)?sslmode=\\(if .PostgreSQL.EnableSsl then "require" else "disable" end)"` +
+    ` | ${SECRET_PATHS.adminPassword} = $admin | ${SECRET_PATHS.healthPassword} = $health`;
 
 export function renderOrthancConfig(p: OrthancParams): Record<string, unknown> {
     return {
@@ -27,10 +76,8 @@ export function renderOrthancConfig(p: OrthancParams): Record<string, unknown> {
         // nginx, on the same host, is the only client; it terminates TLS.
         RemoteAccessAllowed: true,
         AuthenticationEnabled: true,
-        RegisteredUsers: { [ADMIN_USER]: "" },
-        DicomCheckCalledAet: false,
-        DicomAlwaysAllowEcho: true,
-        DicomAlwaysAllowStore: true,
+        RegisteredUsers: { [ADMIN_USER]: "", [HEALTH_USER]: "" },
+        ...dicomAccessKeys(p.modalities ?? []),
         StorageDirectory: "/var/lib/orthanc/db",
         PostgreSQL: {
             EnableIndex: true,
@@ -38,8 +85,7 @@ export function renderOrthancConfig(p: OrthancParams): Record<string, unknown> {
             Host: p.database.host,
             Port: p.database.port,
             Database: p.database.name,
-            Username: "",
-            Password: "",
+            // The login goes into ConnectionUri at boot (SECRETS_FILTER); the plugin then ignores the fields above.
             EnableSsl: true,
             // Two Orthancs share this index: the exclusive lock would keep the second one out.
             Lock: false,

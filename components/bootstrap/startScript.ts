@@ -1,7 +1,15 @@
-// The start script: runs at boot and hourly (orthweb.timer). Installs Docker and the compose plugin once,
-// reads the secrets from Secrets Manager with the instance role, writes them where only root can read them,
-// and (re)starts the containers whose inputs changed (the RDS-managed password rotates).
-import { SECRET_PATHS } from "./orthanc";
+// The start script: runs at boot and every 15 minutes (orthweb.timer), retried by systemd within a minute when it
+// fails. Installs Docker, jq, psql and the compose plugin once (each download retried with backoff), reads the
+// secrets from Secrets Manager with the instance role, makes Orthanc's own database login with the master login,
+// writes what Orthanc and the health checker read where only root can read it, and (re)starts the containers
+// whose inputs changed.
+import { DATABASE_APP_USER } from "./databaseSetup";
+import { HEALTH_USER } from "./healthChecker";
+import { METADATA_GUARD_FILE } from "./metadataGuard";
+import { SECRETS_FILTER } from "./orthanc";
+
+/** The modalities' CA, next to the server certificate in run/tls (nginx's /etc/nginx/tls). */
+export const DICOM_CLIENT_CA_FILE = "dicom-clients-ca.crt";
 
 /** Docker Compose v2 release installed on Amazon Linux 2023 (its repositories do not carry the plugin). */
 export const COMPOSE_VERSION = "v2.32.4";
@@ -9,12 +17,12 @@ export const COMPOSE_VERSION = "v2.32.4";
 export interface StartScriptParams {
     readonly region: string;
     readonly dir: string;
-    readonly secretArns: { readonly database: string; readonly admin: string; readonly tls: string };
+    /** database: the RDS-managed master login (setup only); databaseApp: Orthanc's own database password. */
+    readonly secretArns: { readonly database: string; readonly databaseApp: string; readonly admin: string; readonly tls: string };
     readonly composeVersion?: string;
-    /** s3:// URL of the compose plugin (its checksum at the same URL + .sha256). @default GitHub's release */
-    readonly composeSource?: string;
     /** The ECR registry to log in to before pulling (the pull-through cache). @default none: Docker Hub */
-    readonly registry?: string;
+    readonly registry?: string;    /** s3:// URL of the compose plugin (its checksum at the same URL + .sha256). @default GitHub's release */
+    readonly composeSource?: string;
 }
 
 /** Quotes a value for bash so that nothing in it is interpreted. */
@@ -31,6 +39,9 @@ umask 077
 readonly REGION=${shellQuote(p.region)}
 readonly DIR=${shellQuote(p.dir)}
 readonly DB_SECRET_ARN=${shellQuote(p.secretArns.database)}
+readonly DB_APP_SECRET_ARN=${shellQuote(p.secretArns.databaseApp)}
+readonly DB_APP_USER=${shellQuote(DATABASE_APP_USER)}
+readonly HEALTH_USER=${shellQuote(HEALTH_USER)}
 readonly ADMIN_SECRET_ARN=${shellQuote(p.secretArns.admin)}
 readonly TLS_SECRET_ARN=${shellQuote(p.secretArns.tls)}
 readonly COMPOSE_VERSION=${shellQuote(p.composeVersion ?? COMPOSE_VERSION)}
@@ -40,7 +51,7 @@ readonly REGISTRY=${shellQuote(p.registry ?? "")}
 
 log() { echo "orthweb: $*" >&2; }
 
-# Runs "$@" until it succeeds: 6 attempts, waiting 5, 10, 20, 40 and 60 s between them (about 2 minutes).
+# Runs "$@" until it succeeds: 6 attempts, 5 to 60 s apart.
 retry() {
     local attempt delay=5
     for attempt in 1 2 3 4 5 6; do
@@ -50,36 +61,46 @@ retry() {
         sleep "$delay"
         delay=$((delay * 2 > 60 ? 60 : delay * 2))
     done
-    log "giving up on: $*"
+    log "giving up on $1"
     return 1
 }
 
-# The ECR pull-through cache needs a login (a token valid for 12 hours; every run renews it).
 ecr_login() {
     aws ecr get-login-password --region "$REGION" | docker login --username AWS --password-stdin "$REGISTRY"
 }
 
-install_docker() {
-    if ! command -v docker >/dev/null 2>&1 || ! command -v jq >/dev/null 2>&1; then
-        dnf install -y docker jq
+# The release and its checksum: from the stack's bucket without the internet (copied there by pulumi up), else GitHub.
+fetch_compose() {
+    if [ -n "$COMPOSE_S3" ]; then
+        aws s3 cp --region "$REGION" --only-show-errors "$COMPOSE_S3" "$1/docker-compose" &&
+            aws s3 cp --region "$REGION" --only-show-errors "$COMPOSE_S3.sha256" "$1/docker-compose.sha256"
+    else
+        local url
+        url="https://github.com/docker/compose/releases/download/$COMPOSE_VERSION/docker-compose-linux-$(uname -m)"
+        curl -fsSL --connect-timeout 10 --max-time 300 -o "$1/docker-compose" "$url" &&
+            curl -fsSL --connect-timeout 10 --max-time 60 -o "$1/docker-compose.sha256" "$url.sha256"
     fi
-    systemctl enable --now docker
-    if [ ! -x "$COMPOSE_PLUGIN" ]; then
-        local url tmp
-        tmp=$(mktemp -d)
-        if [ -n "$COMPOSE_S3" ]; then
-            # No internet: the stack's bucket holds the release, copied there by pulumi up.
-            aws s3 cp --region "$REGION" --only-show-errors "$COMPOSE_S3" "$tmp/docker-compose"
-            aws s3 cp --region "$REGION" --only-show-errors "$COMPOSE_S3.sha256" "$tmp/docker-compose.sha256"
-        else
-            url="https://github.com/docker/compose/releases/download/$COMPOSE_VERSION/docker-compose-linux-$(uname -m)"
-            curl -fsSL --retry 5 -o "$tmp/docker-compose" "$url"
-            curl -fsSL --retry 5 -o "$tmp/docker-compose.sha256" "$url.sha256"
-        fi
-        (cd "$tmp" && echo "$(cut -d ' ' -f 1 docker-compose.sha256)  docker-compose" | sha256sum --check --quiet -)
+}
+
+download_compose() {
+    local tmp
+    tmp=$(mktemp -d)
+    if fetch_compose "$tmp" &&
+        (cd "$tmp" && echo "$(cut -d ' ' -f 1 docker-compose.sha256)  docker-compose" | sha256sum --check --quiet -); then
         install -D -m 0755 "$tmp/docker-compose" "$COMPOSE_PLUGIN"
         rm -rf "$tmp"
+        return 0
     fi
+    rm -rf "$tmp"
+    return 1
+}
+
+install_docker() {
+    if ! command -v docker >/dev/null 2>&1 || ! command -v jq >/dev/null 2>&1 || ! command -v psql >/dev/null 2>&1; then
+        retry dnf install -y docker jq postgresql15
+    fi
+    systemctl enable --now docker
+    if [ ! -x "$COMPOSE_PLUGIN" ]; then retry download_compose; fi
 }
 
 # Prints a secret's value. The instance profile can take a little while to work after boot, and a
@@ -111,31 +132,75 @@ replace_file() {
     fi
 }
 
+# The modalities' CA from the TLS secret, for nginx's client-certificate check on 11112 (empty when unused).
+write_dicom_client_ca() {
+    jq -r '.dicomClientCaPem // ""' <<<"$1" | replace_file "$DIR/run/tls/${DICOM_CLIENT_CA_FILE}" 0644
+}
+
+# Only Orthanc's container may reach the instance metadata service (also run by docker.service at boot).
+guard_metadata_service() {
+    "$DIR/${METADATA_GUARD_FILE}"
+}
+
+# The health checker's login: made here once, never sent anywhere.
+health_password() {
+    local file="$DIR/run/healthz.password"
+    if [ ! -s "$file" ]; then
+        head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32 | replace_file "$file" 0600 >/dev/null
+    fi
+    cat "$file"
+}
+
+# Runs psql against Orthanc's database as user $1 with password $2 (from the environment: any character works).
+psql_as() {
+    local template="$DIR/orthanc.template.json"
+    PGHOST=$(jq -r .PostgreSQL.Host "$template") PGPORT=$(jq -r .PostgreSQL.Port "$template") \\
+        PGDATABASE=$(jq -r .PostgreSQL.Database "$template") PGUSER="$1" PGPASSWORD="$2" \\
+        PGSSLMODE=require PGCONNECT_TIMEOUT=10 psql --no-psqlrc --quiet -v ON_ERROR_STOP=1 "\${@:3}" >/dev/null
+}
+
+# Orthanc's own database login: made (or its password set) with the master login, whose password RDS rotates,
+# only when Orthanc's login does not work as it is.
+setup_database() {
+    local master="$1" app_password="$2"
+    if psql_as "$DB_APP_USER" "$app_password" --command 'SELECT 1' 2>/dev/null; then return 0; fi
+    psql_as "$(jq -r .username <<<"$master")" "$(jq -r .password <<<"$master")" --single-transaction \\
+        -v app_user="$DB_APP_USER" -v app_password="$app_password" -f "$DIR/database-setup.sql"
+}
+
 main() {
     install_docker
     install -d -m 0700 "$DIR/run" "$DIR/run/tls"
 
-    local db admin tls tls_changed orthanc_changed
+    local db db_app admin tls health tls_changed orthanc_changed health_changed
     db=$(secret "$DB_SECRET_ARN")
+    db_app=$(jq -r .password <<<"$(secret "$DB_APP_SECRET_ARN")")
     admin=$(secret "$ADMIN_SECRET_ARN")
     tls=$(secret "$TLS_SECRET_ARN")
+    health=$(health_password)
+
+    retry setup_database "$db" "$db_app" || log "could not set up the database login $DB_APP_USER; the next run tries again"
 
     tls_changed=$(jq -r .certificatePem <<<"$tls" | replace_file "$DIR/run/tls/server.crt" 0644)
     tls_changed+=$(jq -r .privateKeyPem <<<"$tls" | replace_file "$DIR/run/tls/server.key" 0600)
+    tls_changed+=$(write_dicom_client_ca "$tls")
     orthanc_changed=$(jq \\
-        --arg user "$(jq -r .username <<<"$db")" \\
-        --arg password "$(jq -r .password <<<"$db")" \\
+        --arg user "$DB_APP_USER" \\
+        --arg password "$db_app" \\
         --arg admin "$(jq -r .password <<<"$admin")" \\
-        '${SECRET_PATHS.databaseUsername} = $user | ${SECRET_PATHS.databasePassword} = $password | ${SECRET_PATHS.adminPassword} = $admin' \\
+        --arg health "$health" \\
+        ${shellQuote(SECRETS_FILTER)} \\
         "$DIR/orthanc.template.json" | replace_file "$DIR/run/orthanc.json" 0600)
+    health_changed=$(printf '%s:%s' "$HEALTH_USER" "$health" | replace_file "$DIR/run/healthz.auth" 0600)
 
+    guard_metadata_service
     local compose=(docker compose --project-name orthweb --file "$DIR/docker-compose.yml")
     if [ -n "$REGISTRY" ]; then retry ecr_login; fi
-    retry "\${compose[@]}" pull --quiet
-    "\${compose[@]}" up --detach --remove-orphans
+    retry "\${compose[@]}" up --detach --remove-orphans --pull missing
     # up does not notice new file contents behind unchanged mounts: restart what read them.
     if [ -n "$orthanc_changed" ]; then "\${compose[@]}" restart orthanc; fi
     if [ -n "$tls_changed" ]; then "\${compose[@]}" restart nginx; fi
+    if [ -n "$health_changed" ]; then "\${compose[@]}" restart healthz; fi
     log "running"
 }
 

@@ -1,6 +1,8 @@
 // The pair's shared data: one KMS key, the S3 bucket (Orthanc storage) and RDS PostgreSQL (Orthanc index).
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { finalSnapshotIdentifier } from "../../rules/rollout";
 import { DATABASE_PORT } from "../../rules/ports";
 import { partitionOf, tagsFor } from "../naming";
 import { at, PairContext } from "./shared";
@@ -24,12 +26,23 @@ export interface DataStore {
 
 export function createDataStore(
     ctx: PairContext,
-    args: { readonly database: DatabaseSettings; readonly subnetIds: pulumi.Output<string[]>; readonly securityGroup: aws.ec2.SecurityGroup },
+    args: {
+        readonly database: DatabaseSettings;
+        readonly subnetIds: pulumi.Output<string[]>;
+        readonly securityGroup: aws.ec2.SecurityGroup;
+        /** Days an overwritten or deleted study object stays recoverable before it expires. */
+        readonly noncurrentVersionDays: number;
+    },
 ): DataStore {
     const key = createKey(ctx);
-    const bucket = createBucket(ctx, key);
+    const bucket = createBucket(ctx, key, args.noncurrentVersionDays);
     const database = createDatabase(ctx, args, key);
     return { key, bucket, database, databaseSecretArn: database.masterUserSecrets.apply((s) => at(s, 0)?.secretArn) };
+}
+
+/** Prod keeps its key when the stack is destroyed: deleting it would leave the retained data unreadable for ever. */
+export function keyTeardown(prod: boolean): { retainOnDelete: boolean } {
+    return { retainOnDelete: prod };
 }
 
 /** One customer-managed key for the bucket, the database, its secret, the volumes and our secrets. */
@@ -43,14 +56,21 @@ function createKey(ctx: PairContext) {
             deletionWindowInDays: ctx.prod ? 30 : 7,
             tags: tagsFor(`${name}-key`, tags),
         },
-        { parent },
+        // What prod keeps on destroy (the bucket, the final snapshot) is encrypted with this key: it stays too.
+        { parent, ...keyTeardown(ctx.prod) },
     );
 }
 
-function createBucket(ctx: PairContext, key: aws.kms.Key) {
+function createBucket(ctx: PairContext, key: aws.kms.Key, noncurrentVersionDays: number) {
     const { name, tags, parent, prod } = ctx;
     const bucket = new aws.s3.Bucket(`${name}-bucket`, { forceDestroy: !prod, tags: tagsFor(`${name}-bucket`, tags) }, { parent, retainOnDelete: prod });
-    new aws.s3.BucketVersioning(`${name}-bucket`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, { parent });
+    const versioning = new aws.s3.BucketVersioning(`${name}-bucket`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, { parent });
+    new aws.s3.BucketLifecycleConfiguration(
+        `${name}-bucket`,
+        { bucket: bucket.id, rules: studyBucketLifecycleRules(noncurrentVersionDays) },
+        // S3 rejects noncurrent-version rules until versioning is on.
+        { parent, dependsOn: [versioning] },
+    );
     new aws.s3.BucketServerSideEncryptionConfiguration(
         `${name}-bucket`,
         {
@@ -90,6 +110,31 @@ function createBucket(ctx: PairContext, key: aws.kms.Key) {
     return bucket;
 }
 
+/**
+ * Versions that do not pile up: an overwritten or deleted study stays recoverable for `noncurrentVersionDays`,
+ * then its old version expires; delete markers left alone and unfinished multipart uploads are cleaned up.
+ * Current versions never expire. Exported for testing.
+ */
+export function studyBucketLifecycleRules(noncurrentVersionDays: number) {
+    return [
+        {
+            id: "expire-noncurrent-versions",
+            status: "Enabled",
+            filter: {},
+            noncurrentVersionExpiration: { noncurrentDays: noncurrentVersionDays },
+            expiration: { expiredObjectDeleteMarker: true },
+            abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+        },
+    ];
+}
+
+/** Unique per stack (project, stack) and per destroy: a random suffix that lives and dies with the database. */
+function finalSnapshotName(ctx: PairContext): pulumi.Output<string> {
+    const { name, parent } = ctx;
+    const suffix = new random.RandomId(`${name}-db-final`, { byteLength: 4 }, { parent });
+    return suffix.hex.apply((hex) => finalSnapshotIdentifier(pulumi.getProject(), pulumi.getStack(), `${name}-db`, hex));
+}
+
 function createDatabase(
     ctx: PairContext,
     args: { readonly database: DatabaseSettings; readonly subnetIds: pulumi.Output<string[]>; readonly securityGroup: aws.ec2.SecurityGroup },
@@ -125,7 +170,7 @@ function createDatabase(
             multiAz: prod,
             deletionProtection: prod,
             skipFinalSnapshot: !prod,
-            finalSnapshotIdentifier: prod ? `${name}-db-final` : undefined,
+            finalSnapshotIdentifier: prod ? finalSnapshotName(ctx) : undefined,
             backupRetentionPeriod: prod ? 7 : 1,
             copyTagsToSnapshot: true,
             autoMinorVersionUpgrade: true,

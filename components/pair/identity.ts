@@ -3,6 +3,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { DATABASE_APP_USER } from "../bootstrap/databaseSetup";
 import { ADMIN_USER } from "../bootstrap/orthanc";
 import { tagsFor } from "../naming";
 import { DataStore } from "./dataStore";
@@ -14,8 +15,16 @@ export interface Identity {
     /** The admin login's value: the instances wait for it before they start. */
     readonly adminSecretVersion: aws.secretsmanager.SecretVersion;
     readonly tlsSecret: aws.secretsmanager.Secret;
+    /** Orthanc's own database login (made by the start script with the master login); it does not rotate. */
+    readonly databaseAppSecret: aws.secretsmanager.Secret;
+    readonly databaseAppSecretVersion: aws.secretsmanager.SecretVersion;
     readonly instanceProfileArn: pulumi.Output<string>;
+    /** The instances' role: other steps attach what their part needs (the rollout's target-group calls). */
+    readonly role: aws.iam.Role;
 }
+
+/** Characters of Orthanc's database password besides letters and digits: the awkward ones on purpose. */
+export const DATABASE_APP_PASSWORD_SPECIALS = `$\\'" %@:/!#&*()-_=+[]{}<>?`;
 
 export function createIdentity(ctx: PairContext, data: DataStore, imageCache?: ImageCache): Identity {
     const { name, parent } = ctx;
@@ -28,8 +37,17 @@ export function createIdentity(ctx: PairContext, data: DataStore, imageCache?: I
         { parent },
     );
     const tlsSecret = createSecret(ctx, data.key, "tls", "TLS certificate and key for 443/11112");
-    const instanceProfileArn = createRole(ctx, data, [adminSecret.arn, tlsSecret.arn, data.databaseSecretArn], imageCache);
-    return { adminSecret, adminSecretVersion, tlsSecret, instanceProfileArn };
+    // Orthanc's database login: the program's, not RDS's, so RDS's rotation of the master never reaches it. Its
+    // password holds the characters that broke the first release; the start script proves they pass.
+    const databaseAppPassword = new random.RandomPassword(`${name}-database-app`, { length: 32, special: true, overrideSpecial: DATABASE_APP_PASSWORD_SPECIALS }, { parent });
+    const databaseAppSecret = createSecret(ctx, data.key, "database-app", "Orthanc's own database login");
+    const databaseAppSecretVersion = new aws.secretsmanager.SecretVersion(
+        `${name}-database-app`,
+        { secretId: databaseAppSecret.id, secretString: pulumi.secret(pulumi.jsonStringify({ username: DATABASE_APP_USER, password: databaseAppPassword.result })) },
+        { parent },
+    );
+    const { role, instanceProfileArn } = createRole(ctx, data, [adminSecret.arn, tlsSecret.arn, data.databaseSecretArn, databaseAppSecret.arn], imageCache);
+    return { adminSecret, adminSecretVersion, tlsSecret, databaseAppSecret, databaseAppSecretVersion, instanceProfileArn, role };
 }
 
 function createSecret(ctx: PairContext, key: aws.kms.Key, role: string, description: string) {
@@ -48,7 +66,7 @@ function createSecret(ctx: PairContext, key: aws.kms.Key, role: string, descript
     );
 }
 
-function createRole(ctx: PairContext, data: DataStore, secretArns: pulumi.Input<string>[], imageCache?: ImageCache): pulumi.Output<string> {
+function createRole(ctx: PairContext, data: DataStore, secretArns: pulumi.Input<string>[], imageCache?: ImageCache) {
     const { name, tags, parent } = ctx;
     const role = new aws.iam.Role(
         `${name}-instance`,
@@ -77,6 +95,8 @@ function createRole(ctx: PairContext, data: DataStore, secretArns: pulumi.Input<
                         { Sid: "ReadSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: defined(secrets) },
                         { Sid: "UseDataKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [keyArn] },
                         ...(cacheArns ? imageCacheStatements(cacheArns) : []),
+                        // peer.sh finds the other instance of the pair; AWS cannot scope DescribeInstances to resources.
+                        { Sid: "FindPeer", Effect: "Allow", Action: ["ec2:DescribeInstances"], Resource: "*" },
                     ],
                 }),
             ),
@@ -84,5 +104,5 @@ function createRole(ctx: PairContext, data: DataStore, secretArns: pulumi.Input<
         { parent },
     );
     const profile = new aws.iam.InstanceProfile(`${name}-instance`, { role: role.name, tags: tagsFor(`${name}-instance`, tags) }, { parent });
-    return profile.arn;
+    return { role, instanceProfileArn: profile.arn };
 }

@@ -1,9 +1,10 @@
 // The pair's network: the VPC over two AZs, the S3 gateway endpoint, and the two security groups (instances,
-// database). The instance group has no ingress of its own: each front door adds exactly what it needs.
+// database). The instance group's only ingress of its own is the peer fallback (nginx of one instance to the other's
+// peer-only ports); each front door adds exactly what its clients need.
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
-import { DATABASE_PORT } from "../../rules/ports";
+import { DATABASE_PORT, PEER_PORTS, PEER_WEB_PORT } from "../../rules/ports";
 import { s3ServiceName, tagsFor } from "../naming";
 import { createEndpoints } from "./endpoints";
 import { PairContext } from "./shared";
@@ -116,6 +117,7 @@ function createSecurityGroups(ctx: PairContext, vpcId: pulumi.Output<string>) {
             egress: [
                 { protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"], description: "HTTPS out: container images, packages, AWS APIs" },
                 { protocol: "tcp", fromPort: DATABASE_PORT, toPort: DATABASE_PORT, securityGroups: [databaseSecurityGroup.id], description: "PostgreSQL index" },
+                ...PEER_PORTS.map((port) => ({ protocol: "tcp", fromPort: port, toPort: port, self: true, description: `Peer fallback to the other instance's nginx on ${port}` })),
             ],
             tags: tagsFor(`${name}-instances`, tags),
         },
@@ -134,5 +136,21 @@ function createSecurityGroups(ctx: PairContext, vpcId: pulumi.Output<string>) {
         },
         { parent },
     );
+    // Peer fallback: an instance whose Orthanc refuses hands the work to the other instance's peer-only listeners.
+    for (const port of PEER_PORTS) {
+        new aws.vpc.SecurityGroupIngressRule(
+            `${name}-peer-${port}`,
+            {
+                securityGroupId: instanceSecurityGroup.id,
+                referencedSecurityGroupId: instanceSecurityGroup.id,
+                ipProtocol: "tcp",
+                fromPort: port,
+                toPort: port,
+                description: `Peer fallback from the other Orthanc instance's nginx (${port === PEER_WEB_PORT ? "HTTPS" : "DICOM TLS"})`,
+                tags: tagsFor(`${name}-peer-${port}`, tags),
+            },
+            { parent },
+        );
+    }
     return { instanceSecurityGroup, databaseSecurityGroup };
 }

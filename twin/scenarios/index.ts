@@ -1,6 +1,11 @@
 // Every twin scenario, in the order `npm run test:twin` runs them. Each runs on a fresh pair.
 import { Scenario } from "../scenario";
+import { dbOutage } from "./dbOutage";
+import { dicomSenders } from "./dicomSenders";
 import { instanceKill } from "./instanceKill";
+import { orthancKill } from "./orthancKill";
+import { rotation } from "./rotation";
 import { siteToSite } from "./siteToSite";
+import { upgrade } from "./upgrade";
 
-export const SCENARIOS: readonly Scenario[] = [instanceKill, siteToSite];
+export const SCENARIOS: readonly Scenario[] = [instanceKill, orthancKill, dbOutage, rotation, upgrade, dicomSenders, siteToSite];

@@ -1,20 +1,24 @@
-// instance-kill: Orthanc of one instance is killed (its nginx answers /healthz with 5xx), then its nginx too; the
-// load balancer must take it out within the modeled failover time and clients must lose nothing. It restarts and
-// must serve again. Summary line: `twin: <N> stored, <M> lost, <R> retried, failover gap <G>s (modeled <F>s)`.
+// instance-kill: one instance goes away as a whole machine would: its Orthanc and its nginx die together (SIGKILL),
+// so its ports refuse connections and no peer fallback can help. The load balancer must take it out within the
+// modeled failover time (at most 10 s), clients must lose nothing, and it must serve again after a restart.
+// Summary lines: `twin: <N> stored, <M> lost, <R> retried, failover gap <G>s (modeled <F>s)` (the first form, kept)
+// and `twin instance-kill: <N> stored, <L> lost, <R> retried, failover gap <G>s (modeled <M>s)`.
 import * as fs from "fs";
 import * as path from "path";
 import { now, routed, runStorescu, sleep, waitFor } from "../clients";
 import { newUid, secondaryCapture } from "../dicom";
 import { httpCodeIn, say, states, TwinFailure, TwinPair } from "../pair";
 import { Measured, Scenario, ScenarioContext } from "../scenario";
-import { Attempt, ceilTenth, failoverGap, Gap, summaryLine, verdict } from "../summary";
+import { Attempt, ceilTenth, failoverGap, Gap, Outcome, summaryLine, verdict } from "../summary";
 import { modeledFailoverSeconds } from "../targetGroups";
+
+/** The most a load balancer failover may take with the defaults (issue: fast failover with nothing failed). */
+export const MAX_MODELED_FAILOVER_SECONDS = 10;
 
 const TIMING = {
     warmupSeconds: 8,
-    /** After HAProxy has taken the instance out, before its nginx is killed too. */
-    afterDownSeconds: 4,
-    afterNginxKillSeconds: 6,
+    /** After HAProxy has taken the instance out, before it restarts. */
+    afterDownSeconds: 8,
     /** After the restarted instance is back in, to see it serve. */
     serveSeconds: 10,
 } as const;
@@ -43,8 +47,8 @@ async function run(pair: TwinPair, ctx: ScenarioContext): Promise<Measured> {
     await sleep(TIMING.warmupSeconds * 1000);
 
     const killed = now();
-    await lab.crash(first.name);
-    say(`killed Orthanc of ${first.name} (SIGKILL); its nginx stays up and answers /healthz with 5xx`);
+    await Promise.all([lab.crash(first.name), lab.crash(`nginx-${first.name}`)]);
+    say(`killed Orthanc and nginx of ${first.name} together (SIGKILL), as a machine going away: its ports now refuse connections`);
     const out = () => watcher.of(first.name).length === tgs.length && watcher.of(first.name).every((s) => !routed(s));
     const downBound = Math.max(...tgs.map((t) => modeledFailoverSeconds(t) + t.healthCheck.timeoutSeconds)) + 15;
     const wentDown = await waitFor(out, downBound * 1000, 100);
@@ -53,12 +57,8 @@ async function run(pair: TwinPair, ctx: ScenarioContext): Promise<Measured> {
         const at = downAt(tg.name);
         say(`  HAProxy took ${first.name} out of ${tg.name} ${at ? `${((at - killed) / 1000).toFixed(1)}s after the kill` : "NOT within the bound"} (modeled ${modeledFailoverSeconds(tg)}s)`);
     }
-    if (!wentDown) throw new TwinFailure(`HAProxy still routes to ${first.name} ${downBound}s after its Orthanc was killed: ${states(watcher.of(first.name))}`);
+    if (!wentDown) throw new TwinFailure(`HAProxy still routes to ${first.name} ${downBound}s after it was killed: ${states(watcher.of(first.name))}`);
     await sleep(TIMING.afterDownSeconds * 1000);
-
-    await lab.crash(`nginx-${first.name}`);
-    say(`killed nginx of ${first.name} (SIGKILL): its ports now refuse connections`);
-    await sleep(TIMING.afterNginxKillSeconds * 1000);
 
     const restarted = now();
     await pair.restart(0);
@@ -122,13 +122,19 @@ async function run(pair: TwinPair, ctx: ScenarioContext): Promise<Measured> {
         `direct C-STORE ${probe.ok ? "acknowledged" : "FAILED"}, direct GET /system ${probeRest}`);
     for (const c of watcher.changes.filter((c) => c.atMs >= clientStart)) say(`  haproxy ${((c.atMs - killed) / 1000).toFixed(1).padStart(6)}s after the kill: ${c.backend}/${c.server} ${c.from} -> ${c.to}`);
 
+    if (modeled > MAX_MODELED_FAILOVER_SECONDS) other.push(`the modeled failover ${modeled}s exceeds ${MAX_MODELED_FAILOVER_SECONDS}s: the program's health-check defaults are too slow`);
     const outcome = { stored, lost: missing.length + client.abandoned.size - unacknowledgedButStored, retried: client.retried, gap, modeledSeconds: modeled, otherFailures: other };
-    return { summary: [summaryLine(outcome)], reasons: verdict(outcome) };
+    return { summary: [summaryLine(outcome), instanceKillLine(outcome)], reasons: verdict(outcome) };
+}
+
+/** The scenario's own line: the first form's figures under the scenario's name. */
+export function instanceKillLine(o: Outcome): string {
+    return summaryLine(o).replace(/^twin: /, "twin instance-kill: ");
 }
 
 export const instanceKill: Scenario = {
     name: "instance-kill",
-    description: "Orthanc, then nginx, of one instance killed under load; the front door fails over; it restarts and serves again",
+    description: "Orthanc and nginx of one instance killed together under load; the front door fails over within 10 s; it restarts and serves again",
     deadlineSeconds: 200,
     run,
 };

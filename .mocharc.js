@@ -1,0 +1,45 @@
+// Mocha's configuration (JavaScript so that it can look at the command line; see docs/benchmarks.md, "npm test").
+// - Parallel: spec files are spread over worker processes, one per core and at least two (the policy pack process
+//   and the real-tool specs spend much of their time waiting). Specs must not depend on each other or on order;
+//   those that start servers or processes use their own temp dirs and free ports.
+// - Run-wide fixtures live in tests/rootHooks.ts (mochaGlobalSetup: one policy pack process, one RSA key pool).
+// - Order: the specs that take longest start first, so that no worker is left with a long one at the end; the rest
+//   follow alphabetically. Add a spec here when it takes more than about half a second (mocha prints durations).
+// - `npx mocha tests/x.spec.ts` runs that file only: mocha would otherwise add the files named here to it.
+"use strict";
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+
+const SLOW_FIRST = ["plan", "policy", "dnsFrontDoor", "vpnCertificates", "ovpn", "loadBalancerFrontDoor", "orthancPair", "clientVpnAccess", "validators", "workflows"];
+
+/** Every tests/**\/*.spec.ts, the slow ones first. */
+function allSpecs() {
+    const found = [];
+    const walk = (dir) => {
+        for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+            const p = path.join(dir, e.name);
+            if (e.isDirectory()) walk(p);
+            else if (e.name.endsWith(".spec.ts")) found.push(p);
+        }
+    };
+    walk(path.join(__dirname, "tests"));
+    const rank = (f) => {
+        const i = SLOW_FIRST.indexOf(path.basename(f, ".spec.ts"));
+        return i === -1 ? SLOW_FIRST.length : i;
+    };
+    return found.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+const OPTIONS_WITH_VALUES = new Set(["-r", "--require", "--file", "--config", "--reporter", "-R", "--ignore", "--exclude", "-g", "--grep", "-f", "--fgrep", "-j", "--jobs"]);
+const named = process.argv.slice(2).filter((arg, i, args) => !arg.startsWith("-") && !OPTIONS_WITH_VALUES.has(args[i - 1]) && /\.ts$|\*|\/$/.test(arg));
+const cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
+
+module.exports = {
+    require: ["sucrase/register/ts", "tests/rootHooks.ts"],
+    spec: named.length > 0 ? [] : allSpecs(),
+    extension: ["ts"],
+    timeout: 60000,
+    reporter: "dot",
+    parallel: true,
+    jobs: Math.max(2, cores),
+};

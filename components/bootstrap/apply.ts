@@ -1,0 +1,205 @@
+// How the instance's files are DELIVERED and APPLIED (what they contain is renderBootstrapFiles()'s business):
+// the apply script that an SSM association runs on one instance at a time, and the SSM document carrying it.
+// The script fetches the content-addressed bundle from the pair's bucket, checks its hash, writes the files,
+// drains the instance from every target group it is registered in, runs the start script, restarts what read a
+// changed file, waits for /healthz 200 on the instance, registers it again and waits until every target group
+// sees it healthy. Any failure exits non-zero: the association fails, `pulumi up` fails, the next instance waits.
+import { ROLLOUT_TIMING } from "../../rules/rollout";
+import { WEB_PORT } from "../../rules/ports";
+import { BOOTSTRAP_DIR, BOOTSTRAP_TIMERS } from "./index";
+import { shellQuote } from "./startScript";
+
+export interface ApplyScriptParams {
+    /** Literal values, or SSM document placeholders such as `{{ bucket }}` (checked by the document's patterns). */
+    readonly region: string;
+    readonly bucket: string;
+    readonly bundleKey: string;
+    /** The target groups to gate on are those carrying these tags (the stack's), where this instance is registered. */
+    readonly tagFilters: { readonly project: string; readonly stack: string };
+    readonly dir?: string;
+    readonly timing?: Partial<typeof ROLLOUT_TIMING>;
+}
+
+/** Files whose change needs a container restart that `docker compose up` would not do by itself. */
+export const RESTART_ON_CHANGE: Readonly<Record<string, string>> = { "nginx.conf": "nginx", "healthz.py": "healthz" };
+
+export function renderApplyScript(p: ApplyScriptParams): string {
+    const dir = p.dir ?? BOOTSTRAP_DIR;
+    const t = { ...ROLLOUT_TIMING, ...p.timing };
+    const restarts = Object.entries(RESTART_ON_CHANGE)
+        .map(([file, service]) => `        ${shellQuote(`${dir}/${file}`)}) restart+=(${shellQuote(service)}) ;;`)
+        .join("\n");
+    return `#!/bin/bash
+# Rendered by orthweb: applies one config bundle to this instance (run by an SSM association, one instance at a time).
+set -euo pipefail
+umask 077
+
+readonly REGION=${shellQuote(p.region)}
+readonly BUCKET=${shellQuote(p.bucket)}
+readonly KEY=${shellQuote(p.bundleKey)}
+readonly TAG_PROJECT=${shellQuote(p.tagFilters.project)}
+readonly TAG_STACK=${shellQuote(p.tagFilters.stack)}
+readonly DIR=${shellQuote(dir)}
+readonly DRAIN_SECONDS=${t.drainSeconds}
+readonly HEALTHY_SECONDS=${t.healthySeconds}
+readonly TARGET_HEALTHY_SECONDS=${t.targetHealthySeconds}
+
+log() { echo "orthweb-apply: $*" >&2; }
+
+# One apply at a time on this instance, whoever starts it.
+exec 9>/run/orthweb-apply.lock
+flock 9
+
+imds_token=$(curl -fsS -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 300" http://169.254.169.254/latest/api/token)
+INSTANCE_ID=$(curl -fsS -H "X-aws-ec2-metadata-token: $imds_token" http://169.254.169.254/latest/meta-data/instance-id)
+readonly INSTANCE_ID
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# The bundle, checked against the hash its key is named by.
+aws s3 cp --only-show-errors --region "$REGION" "s3://$BUCKET/$KEY" "$work/bundle.json"
+expected=$(basename "$KEY" .json)
+actual=$(sha256sum "$work/bundle.json" | cut -d ' ' -f 1)
+if [ "$expected" != "$actual" ]; then
+    log "bundle $KEY has sha256 $actual, expected $expected"
+    exit 1
+fi
+
+# Writes every file of the bundle (atomically, with its mode) and prints the paths whose content changed.
+python3 - "$work/bundle.json" >"$work/changed" <<'PY'
+import json, os, sys, tempfile
+doc = json.load(open(sys.argv[1]))
+assert doc.get("version") == 1, "bundle version"
+for f in doc["files"]:
+    path, mode, content = f["path"], int(f["permissions"], 8), f["content"].encode()
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+    try:
+        same = open(path, "rb").read() == content and (os.stat(path).st_mode & 0o777) == mode
+    except FileNotFoundError:
+        same = False
+    if same:
+        continue
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path))
+    with os.fdopen(fd, "wb") as out:
+        out.write(content)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+    print(path)
+PY
+
+# Target groups of this stack in which this instance is registered: "arn port" lines.
+registered_targets() {
+    local arn port
+    for arn in $(aws resourcegroupstaggingapi get-resources --region "$REGION" \\
+        --resource-type-filters elasticloadbalancing:targetgroup \\
+        --tag-filters "Key=Project,Values=$TAG_PROJECT" "Key=Stack,Values=$TAG_STACK" \\
+        --query 'ResourceTagMappingList[].ResourceARN' --output text); do
+        port=$(aws elbv2 describe-target-health --region "$REGION" --target-group-arn "$arn" \\
+            --query "TargetHealthDescriptions[?Target.Id=='$INSTANCE_ID'] | [0].Target.Port" --output text)
+        if [ -n "$port" ] && [ "$port" != "None" ]; then echo "$arn $port"; fi
+    done
+}
+
+healthz() {
+    curl -ks -o /dev/null -w '%{http_code}' --max-time 5 "https://127.0.0.1:${WEB_PORT}/healthz" || true
+}
+
+main() {
+    local targets arn port deadline state="" restart=()
+    # Read once, before any change: a failing lookup stops the script here (set -e), never passes the gate.
+    targets=$(registered_targets)
+    if [ ! -s "$work/changed" ] && systemctl is-active --quiet docker && [ "$(healthz)" = "200" ]; then
+        log "bundle $KEY already applied and /healthz is 200: nothing to restart"
+    else
+        while read -r arn port; do
+            [ -n "$arn" ] || continue
+            log "draining from $arn"
+            aws elbv2 deregister-targets --region "$REGION" --target-group-arn "$arn" --targets "Id=$INSTANCE_ID,Port=$port"
+        done <<<"$targets"
+        if [ -n "$targets" ]; then sleep "$DRAIN_SECONDS"; fi
+
+        systemctl daemon-reload
+        systemctl enable --now ${BOOTSTRAP_TIMERS.join(" ")}
+        # start.sh: installs Docker once, fetches the secrets, brings the containers up, restarts what read a changed secret.
+        systemctl start orthweb.service
+        while read -r path; do
+            case "$path" in
+${restarts}
+            esac
+        done <"$work/changed"
+        if [ "\${#restart[@]}" -gt 0 ]; then
+            docker compose --project-name orthweb --file "$DIR/docker-compose.yml" restart "\${restart[@]}"
+        fi
+
+        deadline=$((SECONDS + HEALTHY_SECONDS))
+        until [ "$(healthz)" = "200" ]; do
+            if [ "$SECONDS" -ge "$deadline" ]; then
+                log "/healthz is not 200 after $HEALTHY_SECONDS s: stopping the rollout here"
+                # Registered again so that the target groups match the stack; an unhealthy target gets no traffic.
+                while read -r arn port; do
+                    [ -n "$arn" ] && aws elbv2 register-targets --region "$REGION" --target-group-arn "$arn" --targets "Id=$INSTANCE_ID,Port=$port"
+                done <<<"$targets"
+                exit 1
+            fi
+            sleep 5
+        done
+        log "/healthz is 200"
+        while read -r arn port; do
+            [ -n "$arn" ] || continue
+            aws elbv2 register-targets --region "$REGION" --target-group-arn "$arn" --targets "Id=$INSTANCE_ID,Port=$port"
+        done <<<"$targets"
+    fi
+
+    # Every target group of the stack that lists this instance must see it healthy before the next instance is touched.
+    deadline=$((SECONDS + TARGET_HEALTHY_SECONDS))
+    while read -r arn port; do
+        [ -n "$arn" ] || continue
+        until state=$(aws elbv2 describe-target-health --region "$REGION" --target-group-arn "$arn" \\
+            --targets "Id=$INSTANCE_ID,Port=$port" --query 'TargetHealthDescriptions[0].TargetHealth.State' --output text) && [ "$state" = "healthy" ]; do
+            if [ "$SECONDS" -ge "$deadline" ]; then
+                log "not healthy in $arn after $TARGET_HEALTHY_SECONDS s (state $state): stopping the rollout here"
+                exit 1
+            fi
+            sleep 5
+        done
+        log "healthy in $arn"
+    done <<<"$targets"
+    log "applied $KEY"
+}
+
+main "$@"
+`;
+}
+
+/** The SSM document's parameters: what the association passes, each checked by a pattern before the script runs. */
+export const APPLY_DOCUMENT_PARAMETERS = {
+    region: { type: "String", description: "AWS region", allowedPattern: "^[a-z0-9-]+$" },
+    bucket: { type: "String", description: "The pair's bucket", allowedPattern: "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$" },
+    bundleKey: { type: "String", description: "The config bundle (content-addressed)", allowedPattern: "^config/[a-f0-9]{64}\\.json$" },
+    project: { type: "String", description: "Project tag of the stack's target groups", allowedPattern: "^[A-Za-z0-9_.-]*$" },
+    stack: { type: "String", description: "Stack tag of the stack's target groups", allowedPattern: "^[A-Za-z0-9_.-]*$" },
+    revision: { type: "String", description: "Changes whenever the instance must pass the gate again (instance type, certificate)", allowedPattern: "^[A-Za-z0-9_.:-]*$" },
+} as const;
+
+/** The SSM Command document (schema 2.2) that runs the apply script with the association's parameters. */
+export function renderApplyDocument(): string {
+    const script = renderApplyScript({
+        region: "{{ region }}",
+        bucket: "{{ bucket }}",
+        bundleKey: "{{ bundleKey }}",
+        tagFilters: { project: "{{ project }}", stack: "{{ stack }}" },
+    });
+    return JSON.stringify({
+        schemaVersion: "2.2",
+        description: "orthweb: apply a config bundle to this instance and wait until it is healthy again",
+        parameters: APPLY_DOCUMENT_PARAMETERS,
+        mainSteps: [
+            {
+                action: "aws:runShellScript",
+                name: "apply",
+                inputs: { timeoutSeconds: String(ROLLOUT_TIMING.associationWaitSeconds), runCommand: script.split("\n") },
+            },
+        ],
+    });
+}

@@ -1,0 +1,23 @@
+// The pure parts of the db-outage and rotation scenarios: their summary lines and the rotated password.
+import { expect } from "chai";
+import { SCENARIOS } from "../twin/scenarios";
+import { dbOutageLine, DB_OUTAGE_MAX_DETECTION_SECONDS } from "../twin/scenarios/dbOutage";
+import { rotatedPassword } from "../twin/scenarios/rotation";
+
+describe("twin scenarios db-outage and rotation", () => {
+    it("are registered beside instance-kill", () => {
+        expect(SCENARIOS.map((s) => s.name)).to.include.members(["instance-kill", "db-outage", "rotation"]);
+    });
+
+    it("db-outage prints its line exactly in the issue's form, rounding up, and > for a bound it never met", () => {
+        expect(dbOutageLine(1.11, 3.4)).to.equal("twin db-outage: healthz 5xx after 1.2s, healthy again after 3.4s");
+        expect(dbOutageLine(undefined, undefined)).to.match(/^twin db-outage: healthz 5xx after >\d+s, healthy again after >\d+s$/);
+        expect(DB_OUTAGE_MAX_DETECTION_SECONDS).to.equal(10);
+    });
+
+    it("rotates the master to a password with $ \\ ' \" and a space, different every time", () => {
+        const p = rotatedPassword();
+        for (const ch of ["$", "\\", "'", '"', " "]) expect(p, ch).to.include(ch);
+        expect(rotatedPassword()).to.not.equal(p);
+    });
+});
