@@ -21,6 +21,24 @@ const SITE = { customerGatewayIp: "198.51.100.10", onPremisesCidrs: ["10.40.0.0/
 const CACHE_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/dockerhub-AbCdEf";
 const unwrap = (v: any) => (v && typeof v === "object" && v[specialSigKey] === specialSecretSig ? v.value : v);
 
+/** The component on its own, under mocks. */
+function alone(alertTopicArn?: string) {
+    return runUnderMocks({ stack: "test", region: REGION }, () => {
+        const site = new SiteToSiteVpnAccess("site", {
+            vpcId: "vpc-1",
+            vpcCidr: "172.17.0.0/16",
+            routeTableIds: ["rtb-1"],
+            attachmentSubnetIds: [],
+            instanceSecurityGroupId: "sg-1",
+            customerGatewayIp: "198.51.100.10",
+            onPremisesCidrs: ["10.40.0.0/16"],
+            tunnels: { ...DEFAULT_TUNNEL_ALGORITHMS, insideCidrs: ["169.254.210.0/30", "169.254.210.4/30"] },
+            alertTopicArn,
+        });
+        return promiseOf(site.connectionId as pulumi.Output<string>);
+    });
+}
+
 describe("SiteToSiteVpnAccess", () => {
     let stat: Built;
     let bgp: Built;
@@ -133,35 +151,10 @@ describe("SiteToSiteVpnAccess", () => {
     });
 
     it("alarms on each tunnel's TunnelState to the alerts topic when one is given, and not otherwise", async () => {
-        const bare = await runUnderMocks({ stack: "test", region: REGION }, () => {
-            const site = new SiteToSiteVpnAccess("site", {
-                vpcId: "vpc-1",
-                vpcCidr: "172.17.0.0/16",
-                routeTableIds: ["rtb-1"],
-                attachmentSubnetIds: [],
-                instanceSecurityGroupId: "sg-1",
-                customerGatewayIp: "198.51.100.10",
-                onPremisesCidrs: ["10.40.0.0/16"],
-                tunnels: { ...DEFAULT_TUNNEL_ALGORITHMS, insideCidrs: ["169.254.210.0/30", "169.254.210.4/30"] },
-            });
-            return promiseOf(site.connectionId as pulumi.Output<string>);
-        });
+        const bare = await alone();
         expect(bare.registrations.filter((r) => r.type === T.alarm)).to.have.length(0);
         const topic = "arn:aws:sns:eu-west-1:123456789012:orthweb-alerts";
-        const run = await runUnderMocks({ stack: "test", region: REGION }, () => {
-            const site = new SiteToSiteVpnAccess("site", {
-                vpcId: "vpc-1",
-                vpcCidr: "172.17.0.0/16",
-                routeTableIds: ["rtb-1"],
-                attachmentSubnetIds: [],
-                instanceSecurityGroupId: "sg-1",
-                customerGatewayIp: "198.51.100.10",
-                onPremisesCidrs: ["10.40.0.0/16"],
-                tunnels: { ...DEFAULT_TUNNEL_ALGORITHMS, insideCidrs: ["169.254.210.0/30", "169.254.210.4/30"] },
-                alertTopicArn: topic,
-            });
-            return promiseOf(site.connectionId as pulumi.Output<string>);
-        });
+        const run = await alone(topic);
         const alarms = run.registrations.filter((r) => r.type === T.alarm);
         expect(alarms.map((a) => a.name)).to.deep.equal(["site-tunnel-1-down", "site-tunnel-2-down"]);
         alarms.forEach((a, i) => {
