@@ -35,5 +35,6 @@ export const certificateNotice = outputs.certificateNotice;
 export const failover = outputs.failover;
 export const vpnEndpointId = outputs.vpnEndpointId;
 export const vpnProfiles = outputs.vpnProfiles;
+export const siteToSiteVpn = outputs.siteToSiteVpn;
 export const modalityCertificates = outputs.modalityCertificates;
 export const alertTopicArn = outputs.alertTopicArn;

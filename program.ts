@@ -11,8 +11,10 @@ import { passThroughNames } from "./rules/loadBalancerLayout";
 import { DnsFrontDoor } from "./components/dnsFrontDoor";
 import { stackTags } from "./components/naming";
 import { OrthancPair } from "./components/orthancPair";
+import { SiteToSiteVpnAccess, SiteToSiteVpnDetails } from "./components/siteToSiteVpnAccess";
 import { configWarnings, StackConfig } from "./stacks/config";
 import { pullThroughCacheOf } from "./stacks/imageCacheRules";
+import { imageCacheFor } from "./stacks/siteToSiteRules";
 import { frontDoorName } from "./rules/dnsName";
 import { DICOM_PORT } from "./rules/ports";
 import { admittedDicomCidrs } from "./rules/modalities";
@@ -51,10 +53,12 @@ export interface StackOutputs {
     readonly modalityCertificates?: pulumi.Output<Record<string, ModalityCertificateBundle>>;
     /** The SNS topic every alarm and a stopped rollout publish to: subscribe to it. */
     readonly alertTopicArn: pulumi.Output<string>;
+    /** With a site-to-site VPN: per tunnel addresses and keys, a swanctl.conf, the parameters. A secret. */
+    readonly siteToSiteVpn?: pulumi.Output<SiteToSiteVpnDetails>;
 }
 
 /** Logical names of the components; every child's name starts with its component's. */
-export const COMPONENT_NAMES = { pair: "orthanc", direct: "direct", dns: "dns", loadBalancer: "lb", vpn: "vpn", modalities: "modalities", alerts: "alerts" } as const;
+export const COMPONENT_NAMES = { pair: "orthanc", direct: "direct", dns: "dns", loadBalancer: "lb", vpn: "vpn", modalities: "modalities", alerts: "alerts", site: "site" } as const;
 
 /** The blocks admitted on 11112: orthweb:network.dicomClientCidrs plus the modalities' own. */
 export function dicomCidrsFor(config: StackConfig): string[] {
@@ -183,6 +187,7 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         environment: config.environment,
         placement: placementFor(frontDoor),
         vpcCidr: config.network.vpcCidr,
+        internetAccess: config.network.internetAccess,
         instanceType: config.orthanc.instanceType,
         orthancImage: config.orthanc.image,
         nginxImage: config.orthanc.nginxImage,
@@ -195,7 +200,7 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         modalities: config.orthanc.modalities,
         dicomClientCaPem: senders?.caPem,
         tags,
-        imageCache: pullThroughCacheOf(config),
+        imageCache: imageCacheFor(config, pullThroughCacheOf(config)),
     });
 
     let entry: Entry;
@@ -210,7 +215,7 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
             entry = dnsEntry(config, pair, tags);
             break;
         case "none":
-            // No ingress besides the client VPN's (added below; the config requires it).
+            // No ingress besides the VPNs' (added below; the config requires one).
             entry = instanceEntry(config, pair);
             break;
     }
@@ -226,15 +231,31 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         tags,
     });
 
+    // One private subnet per AZ (a VPN endpoint's associations, a transit gateway's attachment).
+    const privateSubnetPerAz = pair.instanceIds.map((_, i) => pair.privateSubnetIds.apply((ids) => ids?.[i]));
     const vpnConfig = config.traffic.clientVpn;
     const vpn =
         vpnConfig &&
         new ClientVpnAccess(COMPONENT_NAMES.vpn, {
             vpcId: pair.vpcId,
             vpcCidr: config.network.vpcCidr,
-            subnetIds: pair.instanceIds.map((_, i) => pair.privateSubnetIds.apply((ids) => ids?.[i])),
+            subnetIds: privateSubnetPerAz,
             instanceSecurityGroupId: pair.securityGroupId,
             ...vpnConfig,
+            tags,
+        });
+
+    const siteConfig = config.traffic.siteToSiteVpn;
+    const site =
+        siteConfig &&
+        new SiteToSiteVpnAccess(COMPONENT_NAMES.site, {
+            vpcId: pair.vpcId,
+            vpcCidr: config.network.vpcCidr,
+            routeTableIds: pair.routeTableIds,
+            attachmentSubnetIds: privateSubnetPerAz,
+            instanceSecurityGroupId: pair.securityGroupId,
+            ...siteConfig,
+            alertTopicArn: alerts.topicArn,
             tags,
         });
 
@@ -258,5 +279,6 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         vpnProfiles: vpn?.profiles,
         modalityCertificates: senders?.bundles,
         alertTopicArn: alerts.topicArn,
+        siteToSiteVpn: site?.config,
     };
 }

@@ -10,6 +10,7 @@ import { createIdentity } from "./pair/identity";
 import { createImageCache, ImageCacheSettings } from "./pair/imageCache";
 import { createInstances, InstanceAddress } from "./pair/instances";
 import { createNetwork } from "./pair/network";
+import { mirrorComposePlugin } from "./pair/toolMirror";
 
 export { DATABASE_NAME, DATABASE_USER } from "./pair/dataStore";
 export { InstanceAddress, ROOT_VOLUME_GIB, SELF_SIGNED_VALIDITY_HOURS } from "./pair/instances";
@@ -20,6 +21,8 @@ export interface OrthancPairArgs {
     /** public: instances in public subnets with Elastic IPs; private: private subnets with NAT egress. */
     readonly placement: "public" | "private";
     readonly vpcCidr: string;
+    /** false: no internet gateway, NAT or public subnet; AWS through VPC endpoints, images and tools from inside AWS. @default true */
+    readonly internetAccess?: boolean;
     readonly instanceType: string;
     readonly orthancImage: string;
     readonly nginxImage: string;
@@ -50,6 +53,8 @@ export class OrthancPair extends pulumi.ComponentResource {
     /** Where the instances run: the public subnets (public placement) or the private ones. */
     public readonly instanceSubnetIds: pulumi.Output<string[]>;
     public readonly securityGroupId: pulumi.Output<string>;
+    /** Every route table of the VPC: where routes to a site go. */
+    public readonly routeTableIds: pulumi.Output<string>[];
     public readonly instanceIds: pulumi.Output<string>[];
     /** What clients reach each instance by: the Elastic IP's name (public) or the private name. */
     public readonly instanceAddresses: pulumi.Output<InstanceAddress>[];
@@ -73,7 +78,7 @@ export class OrthancPair extends pulumi.ComponentResource {
         super("orthweb:index:OrthancPair", name, {}, opts);
         const ctx = { name, tags: args.tags ?? {}, parent: this, prod: args.environment === "prod", region: args.region };
 
-        const network = createNetwork(ctx, { vpcCidr: args.vpcCidr, placement: args.placement });
+        const network = createNetwork(ctx, { vpcCidr: args.vpcCidr, placement: args.placement, internetAccess: args.internetAccess });
         const data = createDataStore(ctx, {
             database: args.database,
             subnetIds: network.privateSubnetIds,
@@ -89,7 +94,12 @@ export class OrthancPair extends pulumi.ComponentResource {
         const identity = createIdentity(ctx, data, imageCache);
         const instances = createInstances(
             ctx,
-            { ...args, subnetIds: network.instanceSubnetIds, securityGroup: network.instanceSecurityGroup },
+            {
+                ...args,
+                subnetIds: network.instanceSubnetIds,
+                securityGroup: network.instanceSecurityGroup,
+                composeSource: args.internetAccess === false ? mirrorComposePlugin(ctx, data.bucket, args.instanceType) : undefined,
+            },
             data,
             identity,
             imageCache,
@@ -100,6 +110,7 @@ export class OrthancPair extends pulumi.ComponentResource {
         this.privateSubnetIds = network.privateSubnetIds;
         this.instanceSubnetIds = network.instanceSubnetIds;
         this.securityGroupId = network.instanceSecurityGroup.id;
+        this.routeTableIds = network.routeTableIds;
         this.instanceIds = instances.instances.map((inst) => inst.id);
         this.instanceAddresses = instances.addresses;
         this.databaseEndpoint = data.database.address;

@@ -60,6 +60,7 @@ export function reportOf(plan: PlanResult): PlanReport {
             aet: config.orthanc.aet,
             prefixLists: prefixListsOf(plan.invocations),
             usage: { ...DEFAULT_USAGE, vpnClients: vpnClientsOf(config) },
+            onPremisesCidrs: config.traffic.siteToSiteVpn?.onPremisesCidrs,
         },
         plan.outputs,
         plan.secretOutputs,

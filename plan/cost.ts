@@ -3,6 +3,7 @@
 // are listed as not included.
 import { PlanModel, plain, TYPES } from "./planModel";
 import { PRICES, PriceList } from "./prices";
+import { SITE_TYPES } from "./siteToSite";
 import { auditCostOf } from "./auditCost";
 
 export interface CostLine {
@@ -178,6 +179,23 @@ export function costOf(model: PlanModel, usage: CostUsage = DEFAULT_USAGE, price
         assumptions.push(`each VPN client connected ${usage.vpnHoursPerClient} h a month`);
     }
 
+    const connections = model.ofType(SITE_TYPES.vpnConnection);
+    if (connections.length > 0) {
+        lines.push({
+            item: "Site-to-site VPN",
+            detail: `${connections.length} connection${connections.length === 1 ? "" : "s"} (2 tunnels each) x ${fmt(prices.siteToSiteVpnConnectionHour)}/h, around the clock`,
+            monthlyUsd: money(connections.length * prices.siteToSiteVpnConnectionHour * h),
+        });
+    }
+    const attachments = model.ofType(SITE_TYPES.tgwAttachment).length + connections.filter((c) => plain(c.inputs.transitGatewayId)).length;
+    if (attachments > 0) {
+        lines.push({
+            item: "Transit gateway attachments",
+            detail: `${attachments} (VPC and VPN) x ${fmt(prices.transitGatewayAttachmentHour)}/h`,
+            monthlyUsd: money(attachments * prices.transitGatewayAttachmentHour * h),
+        });
+    }
+
     for (const acl of model.ofType(TYPES.webAcl)) {
         const rules = (plain(acl.inputs.rules) ?? []).length ?? 0;
         lines.push({
@@ -190,7 +208,7 @@ export function costOf(model: PlanModel, usage: CostUsage = DEFAULT_USAGE, price
     const endpoints = model.ofType(TYPES.vpcEndpoint).filter((e) => String(plain(e.inputs.vpcEndpointType) ?? "Gateway") === "Interface");
     if (endpoints.length > 0) {
         const azHours = endpoints.reduce((n, e) => n + Math.max((plain(e.inputs.subnetIds) ?? []).length, 1), 0);
-        lines.push({ item: "VPC interface endpoints", detail: `${endpoints.length} endpoints, ${azHours} AZ-attachments x ${fmt(prices.interfaceEndpointAzHour)}/h`, monthlyUsd: money(azHours * prices.interfaceEndpointAzHour * h) });
+        lines.push({ item: "VPC interface endpoints", detail: `${endpoints.length} endpoints, ${azHours} AZ-hours per hour (one per endpoint and AZ) x ${fmt(prices.interfaceEndpointAzHour)}/h`, monthlyUsd: money(azHours * prices.interfaceEndpointAzHour * h) });
     }
 
     const keys = model.ofType(TYPES.kmsKey).length;
@@ -232,6 +250,9 @@ export function costOf(model: PlanModel, usage: CostUsage = DEFAULT_USAGE, price
             "data transfer out to the internet and between AZs",
             ...(model.natGateways > 0 ? [`NAT data processing (${fmt(prices.natGatewayGb)}/GB)`] : []),
             "S3, KMS and Secrets Manager requests",
+            ...(endpoints.length > 0 ? [`interface endpoint data processing (${fmt(prices.interfaceEndpointGb)}/GB)`] : []),
+            ...(connections.length > 0 ? ["data leaving AWS through the VPN tunnels (billed as data transfer out)"] : []),
+            ...(attachments > 0 ? [`transit gateway data processing (${fmt(prices.transitGatewayGb)}/GB)`] : []),
             ...(model.dnsRecords.length > 0 ? [`Route 53 queries (${fmt(prices.route53QueriesPerMillion)}/million) and your existing hosted zone (${fmt(prices.route53HostedZoneMonth)}/month)`] : []),
             ...(model.ofType(TYPES.webAcl).length > 0 ? [`WAF requests (${fmt(prices.wafPerMillionRequests)}/million)`] : []),
             "CloudWatch metrics (detailed monitoring) and logs",

@@ -3,6 +3,7 @@
 import { Endpoint } from "./endpoints";
 import { PlanModel, TYPES } from "./planModel";
 import { Reachability } from "./reachability";
+import { siteConnectionsOf } from "./siteToSite";
 
 function id(prefix: string, name: string): string {
     return `${prefix}_${name.replace(/[^A-Za-z0-9]/g, "_")}`;
@@ -18,6 +19,7 @@ function label(...lines: (string | undefined)[]): string {
 export interface DiagramContext {
     readonly webClientCidrs: readonly string[];
     readonly dicomClientCidrs: readonly string[];
+    readonly onPremisesCidrs?: readonly string[];
 }
 
 export function diagramOf(model: PlanModel, endpoints: Endpoint[], reach: Reachability, ctx: DiagramContext): string {
@@ -51,6 +53,12 @@ export function diagramOf(model: PlanModel, endpoints: Endpoint[], reach: Reacha
         lines.push(`    ${id("dns", name)}{{${label(name, `Route 53 ${routing ?? ""}`.trim())}}}`);
     }
     for (const ep of model.vpnEndpoints) lines.push(`    ${id("vpn", ep.name)}[${label(`Client VPN ${ep.name}`, `${ep.transport} ${ep.port}`)}]`);
+    // A site-to-site connection: the site, its two IPsec tunnels (thick edge) and the AWS-side gateway.
+    const sites = siteConnectionsOf(model);
+    for (const site of sites) {
+        lines.push(`    ${id("site", site.name)}([${label("On-premises network", (ctx.onPremisesCidrs ?? []).join(", "), site.customerGatewayIp && `gateway ${site.customerGatewayIp}`)}])`);
+        lines.push(`    ${id("vgw", site.name)}[${label(site.gateway, `${site.routing} routing`)}]`);
+    }
 
     const vpcLabel = model.vpcCidrs.length > 0 ? `VPC ${model.vpcCidrs.join(", ")}` : "VPC";
     lines.push(`    subgraph vpc[${label(vpcLabel)}]`);
@@ -68,6 +76,10 @@ export function diagramOf(model: PlanModel, endpoints: Endpoint[], reach: Reacha
         if (ep.frontDoor === "dns" && client) edge(client, id("dns", ep.host), "DNS", true);
     }
     for (const ep of model.vpnEndpoints) edge(id("vpnc", ep.name), id("vpn", ep.name), `${ep.port}/${ep.transport}`);
+    const tunnels = sites.map((site) => {
+        const t = site.tunnels[0];
+        return `    ${id("site", site.name)} ==>|${["IPsec x2", t.ikeVersions.join("/").toUpperCase(), t.encryption[0]].filter(Boolean).join(", ")}| ${id("vgw", site.name)}`;
+    });
     for (const name of dnsNames) {
         const ips = model.dnsRecords.filter((r) => r.name === name).flatMap((r) => r.values);
         for (const inst of model.instances.filter((i) => i.publicIp && ips.includes(i.publicIp))) edge(id("dns", name), id("i", inst.name), "answers", true);
@@ -84,6 +96,7 @@ export function diagramOf(model: PlanModel, endpoints: Endpoint[], reach: Reacha
         model.vpnEndpoints.forEach((ep, _i, all) => {
             if (allowed(all.length === 1 ? "vpnClients" : `vpnClients:${ep.name}`, dest)) instanceNodes.forEach((n) => edge(id("vpn", ep.name), n, port));
         });
+        if (allowed("onPremises", dest)) sites.forEach((site) => instanceNodes.forEach((n) => edge(id("vgw", site.name), n, port)));
         if (checkers && allowed("route53HealthCheckers", dest)) instanceNodes.forEach((n) => edge("checkers", n, `check ${port}`, true));
         if (port === 22 && allowed("internet", dest)) {
             lines.push(`    internet([${label("Internet")}])`);
@@ -95,6 +108,7 @@ export function diagramOf(model: PlanModel, endpoints: Endpoint[], reach: Reacha
     }
     for (const inst of model.instances) for (const b of model.ofType(TYPES.bucket)) edge(id("i", inst.name), id("s3", b.name), "HTTPS, IAM role", true);
 
+    lines.push(...tunnels);
     for (const e of edges.values()) lines.push(`    ${e.from} ${e.dotted ? "-.->" : "-->"}|${[...e.ports].join(", ")}| ${e.to}`);
     return lines.join("\n") + "\n";
 }

@@ -1,11 +1,13 @@
 // What users and modalities connect to, read from the planned resources: load balancer listeners (and the alias
 // records naming them), health-checked DNS names, the instances' own public names, and the Client VPN endpoint
 // with the private names behind it. Pure.
+import { SITE_TYPES, siteConnectionsOf } from "./siteToSite";
+import { isPrivate, overlaps, parseCidr } from "../rules/cidr";
 import { Host, ListenerInfo, LoadBalancerInfo, PlanModel } from "./planModel";
 import { DICOM_PORT, WEB_PORT } from "../rules/ports";
 
 export type TrafficKind = "web" | "dicom";
-export type FrontDoorKind = "loadBalancer" | "dns" | "direct" | "clientVpn";
+export type FrontDoorKind = "loadBalancer" | "dns" | "direct" | "clientVpn" | "siteToSite";
 
 export interface Endpoint {
     readonly kind: TrafficKind | "vpn";
@@ -141,6 +143,26 @@ function directEndpoints(model: PlanModel, ctx: EndpointContext, covered: Set<Tr
     return out;
 }
 
+/** An instance's private name for web and DICOM, on the ports a VPN's rules open. */
+function privateNameEndpoints(inst: Host, open: Set<number>, ctx: EndpointContext, via: { frontDoor: FrontDoorKind; tls: string; reachableFrom: string }): Endpoint[] {
+    const name = inst.privateDns ?? inst.privateIp ?? inst.name;
+    return (["web", "dicom"] as const)
+        .map((kind) => ({ kind, port: kind === "web" ? WEB_PORT : DICOM_PORT }))
+        .filter(({ port }) => open.has(port))
+        .map(({ kind, port }) => ({
+            kind,
+            frontDoor: via.frontDoor,
+            address: address(kind, name, port),
+            host: name,
+            port,
+            tls: via.tls,
+            aet: kind === "dicom" ? ctx.aet : undefined,
+            reachableFrom: via.reachableFrom,
+            resource: inst.name,
+            servedBy: `${inst.name} (${inst.availabilityZone ?? "AZ unknown"}, private address ${inst.privateIp ?? "?"})`,
+        }));
+}
+
 function vpnEndpoints(model: PlanModel, ctx: EndpointContext): Endpoint[] {
     const out: Endpoint[] = [];
     for (const ep of model.vpnEndpoints) {
@@ -158,24 +180,42 @@ function vpnEndpoints(model: PlanModel, ctx: EndpointContext): Endpoint[] {
         });
         for (const inst of model.instances) {
             const open = ingressPorts(inst, model, "securityGroup", ep.securityGroupIds);
-            for (const kind of ["web", "dicom"] as const) {
-                const port = kind === "web" ? WEB_PORT : DICOM_PORT;
-                if (!open.has(port)) continue;
-                const name = inst.privateDns ?? inst.privateIp ?? inst.name;
-                out.push({
-                    kind,
-                    frontDoor: "clientVpn",
-                    address: address(kind, name, port),
-                    host: name,
-                    port,
-                    tls: "TLS at the instance (nginx)",
-                    aet: kind === "dicom" ? ctx.aet : undefined,
-                    reachableFrom: `VPN clients of ${ep.name}`,
-                    resource: inst.name,
-                    servedBy: `${inst.name} (${inst.availabilityZone ?? "AZ unknown"}, private address ${inst.privateIp ?? "?"})`,
-                });
-            }
+            out.push(...privateNameEndpoints(inst, open, ctx, { frontDoor: "clientVpn", tls: "TLS at the instance (nginx)", reachableFrom: `VPN clients of ${ep.name}` }));
         }
+    }
+    return out;
+}
+
+/** Private, outside the VPC: an address block only a VPN (or peering) can bring in. */
+function isSiteBlock(cidr: string, model: PlanModel): boolean {
+    const block = parseCidr(cidr);
+    return block !== undefined && isPrivate(block) && !model.vpcCidrs.some((v) => {
+        const vpc = parseCidr(v);
+        return vpc !== undefined && overlaps(vpc, block);
+    });
+}
+
+/** With a site-to-site VPN: each instance's private name, on the ports its rules open to the site's blocks. */
+function siteEndpoints(model: PlanModel, ctx: EndpointContext): Endpoint[] {
+    const connections = siteConnectionsOf(model);
+    if (connections.length === 0) return [];
+    const out: Endpoint[] = [];
+    for (const inst of model.instances) {
+        const open = new Set<number>();
+        const blocks = new Set<string>();
+        for (const r of model.rules) {
+            if (r.direction !== "ingress" || !inst.securityGroupIds.includes(r.securityGroupId) || r.peer.kind !== "cidr" || !isSiteBlock(r.peer.cidr, model)) continue;
+            const ports = [WEB_PORT, DICOM_PORT].filter((p) => r.fromPort <= p && p <= r.toPort);
+            ports.forEach((p) => open.add(p));
+            if (ports.length > 0) blocks.add(r.peer.cidr);
+        }
+        out.push(
+            ...privateNameEndpoints(inst, open, ctx, {
+                frontDoor: "siteToSite",
+                tls: "TLS at the instance (nginx), inside IPsec",
+                reachableFrom: `the site (${[...blocks].join(", ")}) over ${connections.map((c) => c.name).join(", ")}`,
+            }),
+        );
     }
     return out;
 }
@@ -184,13 +224,14 @@ function vpnEndpoints(model: PlanModel, ctx: EndpointContext): Endpoint[] {
 export function endpointsOf(model: PlanModel, ctx: EndpointContext): Endpoint[] {
     const front = [...loadBalancerEndpoints(model, ctx), ...dnsEndpoints(model, ctx)];
     const covered = new Set(front.map((e) => e.kind).filter((k): k is TrafficKind => k !== "vpn"));
-    return [...front, ...directEndpoints(model, ctx, covered), ...vpnEndpoints(model, ctx)];
+    return [...front, ...directEndpoints(model, ctx, covered), ...vpnEndpoints(model, ctx), ...siteEndpoints(model, ctx)];
 }
 
-/** The front door of the plan, read from what it registers: loadBalancer, dns, direct or none, plus clientVpn. */
+/** The front door of the plan, read from what it registers: loadBalancer, dns, direct or none, plus site-to-site and clientVpn. */
 export function patternOf(model: PlanModel, endpoints: Endpoint[]): string {
     const kinds = new Set(endpoints.map((e) => e.frontDoor));
     const main = kinds.has("loadBalancer") ? "loadBalancer" : kinds.has("dns") ? "dns" : kinds.has("direct") ? "direct" : "none";
     const detail = main === "loadBalancer" ? ` (${[...new Set(model.loadBalancers.map((lb) => lb.type))].join(" + ")})` : "";
-    return `${main}${detail}${model.vpnEndpoints.length > 0 ? " + clientVpn" : ""}`;
+    const site = model.ofType(SITE_TYPES.vpnConnection).length > 0 ? " + site-to-site" : "";
+    return `${main}${detail}${site}${model.vpnEndpoints.length > 0 ? " + clientVpn" : ""}`;
 }

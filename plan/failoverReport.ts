@@ -125,14 +125,20 @@ function dnsRows(kind: TrafficKind, endpoints: Endpoint[], model: PlanModel, rea
     return rows;
 }
 
-function manualRows(kind: TrafficKind, endpoints: Endpoint[], frontDoor: "direct" | "clientVpn", model: PlanModel): FailoverRow[] {
+const MANUAL_PATHS = {
+    direct: "direct: one public name per instance",
+    clientVpn: "Client VPN: one private name per instance",
+    siteToSite: "site-to-site VPN: one private name per instance",
+} as const;
+
+function manualRows(kind: TrafficKind, endpoints: Endpoint[], frontDoor: keyof typeof MANUAL_PATHS, model: PlanModel): FailoverRow[] {
     const eps = endpoints.filter((e) => e.kind === kind && e.frontDoor === frontDoor);
     if (eps.length === 0) return [];
     const shared = model.databases.length > 0 ? "both instances share one database and one bucket, so either serves every study" : "";
     return [
         {
             traffic: kind,
-            path: frontDoor === "direct" ? "direct: one public name per instance" : "Client VPN: one private name per instance",
+            path: MANUAL_PATHS[frontDoor],
             automatic: false,
             detection: "none: no health check routes clients",
             worstCaseSeconds: null,
@@ -151,6 +157,7 @@ export function failoverOf(model: PlanModel, endpoints: Endpoint[], reach: Reach
             ...dnsRows(kind, endpoints, model, reach),
             ...manualRows(kind, endpoints, "direct", model),
             ...manualRows(kind, endpoints, "clientVpn", model),
+            ...manualRows(kind, endpoints, "siteToSite", model),
         ];
         if (forKind.length === 0) {
             forKind.push({ traffic: kind, path: "not served", automatic: false, detection: "-", worstCaseSeconds: null, breakdown: `no endpoint serves ${kind} traffic`, assumptions: [] });

@@ -124,8 +124,30 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
         case "tls:index/selfSignedCert:SelfSignedCert":
         case "tls:index/locallySignedCert:LocallySignedCert":
             return { certPem: MOCK_CERT_PEM };
-        case "random:index/randomPassword:RandomPassword":
-            return { result: `mock-password-${name}` };
+        case "random:index/randomPassword:RandomPassword": {
+            const result = `mock-password-${name}`;
+            // Only the characters the password may contain: a PSK's alphabet is narrow.
+            if (inputs.special === true && typeof inputs.overrideSpecial === "string") {
+                const allowedChars = new Set([..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", ...inputs.overrideSpecial]);
+                return { result: [...result].map((c) => (allowedChars.has(c) ? c : [...inputs.overrideSpecial][0] ?? "x")).join("") };
+            }
+            return { result };
+        }
+        case "aws:ec2/vpnConnection:VpnConnection": {
+            const n = next("vpnConnection");
+            const inside = (cidr: unknown, host: number) => (typeof cidr === "string" ? cidr.replace(/\.(\d+)\/30$/, (_, last) => `.${Number(last) + host}`) : undefined);
+            return {
+                arn,
+                // Documentation addresses (RFC 5737), one pair per connection.
+                tunnel1Address: `192.0.2.${10 * n + 1}`,
+                tunnel2Address: `192.0.2.${10 * n + 2}`,
+                tunnel1VgwInsideAddress: inside(inputs.tunnel1InsideCidr, 1),
+                tunnel1CgwInsideAddress: inside(inputs.tunnel1InsideCidr, 2),
+                tunnel2VgwInsideAddress: inside(inputs.tunnel2InsideCidr, 1),
+                tunnel2CgwInsideAddress: inside(inputs.tunnel2InsideCidr, 2),
+                transitGatewayAttachmentId: inputs.transitGatewayId ? `tgw-attach-0mock${n}` : undefined,
+            };
+        }
         case "random:index/randomId:RandomId":
             return { hex: "0a1b2c3d", b64Url: "ChssPQ", dec: "169552957" };
         case "aws:ssm/document:Document":
@@ -203,6 +225,8 @@ const mocks: pulumi.runtime.Mocks = {
                 return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
             case "aws:index/getRegion:getRegion":
                 return { name: region, region, id: region, description: region, endpoint: `ec2.${region}.amazonaws.com` };
+            case "aws:ec2transitgateway/getTransitGateway:getTransitGateway":
+                return { id: args.inputs.id, arn: `arn:aws:ec2:${region}:${MOCK_ACCOUNT}:transit-gateway/${args.inputs.id}`, associationDefaultRouteTableId: "tgw-rtb-0mock", amazonSideAsn: 64512 };
             case "aws:elb/getServiceAccount:getServiceAccount":
                 return { arn: "arn:aws:iam::156460612806:root", id: "156460612806" };
         }

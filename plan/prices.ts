@@ -22,6 +22,10 @@
 //              $1/month per customer-managed key, $0.03 per 10k requests.
 //  [secrets]   infracost output in github.com/gordonmurray/terraform_aws_rds_postgres_atlas README (us-east-1):
 //              aws_secretsmanager_secret $0.40/month, aws_kms_key $1.00/month.
+//  [vpn-s2s]   ../shared/AWS-CHECKLIST.md "Site-to-site VPN" (2026): $0.05 per VPN connection-hour, whether the
+//              tunnels carry traffic or not.
+//  [tgw]       https://aws.amazon.com/transit-gateway/pricing/ (us-east-1): $0.05 per attachment-hour, $0.02/GB
+//              processed [verify: not re-read for this table].
 //  [trail]     https://aws.amazon.com/cloudtrail/pricing/ : data events $0.10 per 100,000 events delivered [verify: figure
 //              from the project brief (2026-11-30), not re-read for this table].
 //  [vended]    https://aws.amazon.com/cloudwatch/pricing/ "Vended logs", delivery to S3: $0.25/GB for the first 10 TB
@@ -51,6 +55,7 @@ export interface PriceList {
     readonly natGatewayHour: number;
     readonly natGatewayGb: number;
     readonly interfaceEndpointAzHour: number;
+    readonly interfaceEndpointGb: number;
     readonly albHour: number;
     readonly albLcuHour: number;
     readonly nlbHour: number;
@@ -62,6 +67,10 @@ export interface PriceList {
     readonly route53HealthCheckFeatureMonth: number;
     readonly clientVpnAssociationHour: number;
     readonly clientVpnConnectionHour: number;
+    /** A site-to-site VPN connection (both tunnels), per hour it exists. */
+    readonly siteToSiteVpnConnectionHour: number;
+    readonly transitGatewayAttachmentHour: number;
+    readonly transitGatewayGb: number;
     readonly wafWebAclMonth: number;
     readonly wafRuleMonth: number;
     readonly wafPerMillionRequests: number;
@@ -97,6 +106,7 @@ export const PRICES: PriceList = {
     natGatewayHour: 0.045, // [checklist]
     natGatewayGb: 0.045, // [checklist]
     interfaceEndpointAzHour: 0.01, // [checklist]
+    interfaceEndpointGb: 0.01, // [checklist]
     albHour: 0.0225, // [checklist]
     albLcuHour: 0.008, // [checklist]
     nlbHour: 0.0225, // [checklist]
@@ -107,6 +117,9 @@ export const PRICES: PriceList = {
     route53HealthCheckFeatureMonth: 1.0, // [checklist]: HTTPS, 10 s interval, string match, latency
     clientVpnAssociationHour: 0.1, // [checklist]
     clientVpnConnectionHour: 0.05, // [checklist]
+    siteToSiteVpnConnectionHour: 0.05, // [vpn-s2s]
+    transitGatewayAttachmentHour: 0.05, // [tgw]
+    transitGatewayGb: 0.02, // [tgw]
     wafWebAclMonth: 5.0, // [checklist]
     wafRuleMonth: 1.0, // [checklist]
     wafPerMillionRequests: 0.6, // [checklist]

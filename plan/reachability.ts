@@ -9,6 +9,7 @@
 import { Registration } from "./mockRuntime";
 import { buildModel, Host, LoadBalancerInfo, Peer, PlanModel, PrefixListInfo, SgRule } from "./planModel";
 import { contains, overlaps, parseCidr } from "../rules/cidr";
+import { Egress, egressOf, siteConnectionsOf } from "./siteToSite";
 import { DICOM_PORT, WEB_PORT } from "../rules/ports";
 
 export type Verdict = "allowed" | "partial" | "denied" | "n/a";
@@ -21,6 +22,8 @@ export interface ReachabilityContext {
     readonly dicomClientCidrs: readonly string[];
     /** Managed prefix lists the program looked up: how the health checkers' list is recognised. */
     readonly prefixLists?: readonly PrefixListInfo[];
+    /** The configured on-premises ranges of a site-to-site VPN (orthweb:traffic.siteToSiteVpn.onPremisesCidrs). */
+    readonly onPremisesCidrs?: readonly string[];
 }
 
 export interface Destination {
@@ -64,6 +67,8 @@ export interface Reachability {
     readonly cells: ReachCell[];
     /** Problems the table reveals: health checks that cannot reach their targets, open SSH, ... */
     readonly findings: string[];
+    /** How the instances reach the internet (the "internet egress" row says the same). */
+    readonly egress: Egress;
 }
 
 /** One concrete sender: addresses, security groups and prefix lists the traffic carries. */
@@ -309,6 +314,7 @@ function buildSources(model: PlanModel, ctx: ReachabilityContext): Source[] {
             }),
         );
     }
+    sources.push(onPremisesSource(model, ctx, fixed));
     for (const lb of model.loadBalancers) {
         sources.push(
             fixed({
@@ -333,6 +339,11 @@ function buildSources(model: PlanModel, ctx: ReachabilityContext): Source[] {
             prefixListIds: checkerLists.map((p) => p.id),
         }),
     );
+    const egress = egressOf(model);
+    // Outbound, not inbound: every cell of this row is n/a, its detail says where instances' traffic goes out.
+    sources.push(
+        fixed({ key: "internetEgress", label: "internet egress", detail: egress.detail, unavailable: "outbound only (from the instances to the internet; see the detail)", origin: "vpc", securityGroupIds: [], prefixListIds: [] }),
+    );
     sources.push({
         key: "otherInstance",
         label: "the other instance",
@@ -351,6 +362,34 @@ function buildSources(model: PlanModel, ctx: ReachabilityContext): Source[] {
                 })),
     });
     return sources;
+}
+
+/**
+ * The site behind a site-to-site VPN: its own addresses arrive in the VPC unchanged (no NAT), so instance rules must
+ * name its ranges; it needs no public address on the target.
+ */
+function onPremisesSource(model: PlanModel, ctx: ReachabilityContext, fixed: (s: Omit<Sender, "label"> & { key: string; label: string; detail: string; unavailable?: string }) => Source): Source {
+    const connections = siteConnectionsOf(model);
+    const cidrs = ctx.onPremisesCidrs ?? [];
+    const unrouted = connections.filter((c) => c.routeTables === 0).map((c) => c.name);
+    return fixed({
+        key: "onPremises",
+        label: "on-premises network (site-to-site)",
+        detail:
+            connections.length === 0
+                ? "no site-to-site VPN connection in this plan"
+                : `${cidrs.join(", ") || "(ranges not configured)"} via ${connections.map((c) => `${c.name} (${c.gateway}, ${c.routing})`).join(", ")}`,
+        unavailable:
+            connections.length === 0
+                ? "no site-to-site VPN connection"
+                : unrouted.length > 0
+                  ? `no route table learns the site's ranges (${unrouted.join(", ")}): replies cannot go back`
+                  : undefined,
+        origin: "vpc",
+        cidrs,
+        securityGroupIds: [],
+        prefixListIds: [],
+    });
 }
 
 function lbSender(lb: LoadBalancerInfo, model: PlanModel): Sender {
@@ -416,7 +455,7 @@ export function reachabilityOf(model: PlanModel, ctx: ReachabilityContext): Reac
             cells.push({ ...base, verdict: combined.verdict, rules: combined.rules, reason, via });
         }
     }
-    return { sources: sources.map(({ key, label, detail }) => ({ key, label, detail })), destinations: DESTINATIONS, cells, findings: findingsOf(model, ctx, cells) };
+    return { sources: sources.map(({ key, label, detail }) => ({ key, label, detail })), destinations: DESTINATIONS, cells, findings: findingsOf(model, ctx, cells), egress: egressOf(model) };
 }
 
 /** The reachability table of a set of registration records. Pure. */

@@ -136,6 +136,8 @@ export interface ReportContext {
     readonly aet: string;
     readonly prefixLists?: readonly PrefixListInfo[];
     readonly usage?: CostUsage;
+    /** A site-to-site VPN's on-premises ranges: a reachability source. */
+    readonly onPremisesCidrs?: readonly string[];
 }
 
 export interface PlanReport {

@@ -484,6 +484,82 @@ export const clientVpnConnectionLogging: ResourceValidationPolicy = {
 };
 
 // ---------------------------------------------------------------------------------------------------
+// Site-to-site VPN.
+
+/** Weak tunnel algorithms AWS still accepts (and offers by default when a tunnel option is left unset). */
+export const WEAK_TUNNEL_INTEGRITY = ["SHA1"];
+export const MIN_TUNNEL_DH_GROUP = 14;
+
+/** What is wrong with one tunnel's options; unset lists mean AWS's defaults, which include IKEv1, SHA1 and DH group 2. */
+export function tunnelWeaknesses(props: Record<string, any>, n: 1 | 2): string[] {
+    const t = `tunnel${n}`;
+    const out: string[] = [];
+    const ike = strings(known(() => props[`${t}IkeVersions`]));
+    if (ike.length === 0) out.push(`${t}IkeVersions is unset (AWS then accepts IKEv1 too); set it to ["ikev2"]`);
+    else if (ike.some((v) => v !== "ikev2")) out.push(`${t}IkeVersions allows ${ike.filter((v) => v !== "ikev2").join(", ")}; set it to ["ikev2"]`);
+    for (const phase of [1, 2]) {
+        const integrity = strings(known(() => props[`${t}Phase${phase}IntegrityAlgorithms`]));
+        if (integrity.length === 0) out.push(`${t}Phase${phase}IntegrityAlgorithms is unset (AWS then offers SHA1); list SHA2-256 or stronger`);
+        const weak = integrity.filter((a) => WEAK_TUNNEL_INTEGRITY.includes(a.toUpperCase()));
+        if (weak.length > 0) out.push(`${t}Phase${phase}IntegrityAlgorithms includes ${weak.join(", ")}; use SHA2-256 or stronger`);
+        const groups = known(() => props[`${t}Phase${phase}DhGroupNumbers`]);
+        const list = Array.isArray(groups) ? groups.filter((g): g is number => typeof g === "number") : [];
+        if (list.length === 0) out.push(`${t}Phase${phase}DhGroupNumbers is unset (AWS then offers group 2); list groups ${MIN_TUNNEL_DH_GROUP} or above, such as 20`);
+        const small = list.filter((g) => g < MIN_TUNNEL_DH_GROUP);
+        if (small.length > 0) out.push(`${t}Phase${phase}DhGroupNumbers includes group ${small.join(", ")}; use ${MIN_TUNNEL_DH_GROUP} or above, such as 20`);
+    }
+    return out;
+}
+
+export const siteToSiteStrongTunnels: ResourceValidationPolicy = {
+    name: "site-to-site-strong-tunnels",
+    description:
+        "Site-to-site VPN tunnels negotiate IKEv2 only, never SHA-1 integrity, and Diffie-Hellman groups 14 or above, in both " +
+        "phases of both tunnels. Left unset, AWS accepts IKEv1, SHA-1 and DH group 2.",
+    enforcementLevel: "mandatory",
+    validateResource: validateResourceOfType(aws.ec2.VpnConnection, (connection, _args, report) => {
+        for (const n of [1, 2] as const) for (const problem of tunnelWeaknesses(connection as Record<string, any>, n)) report(`${problem}.`);
+    }),
+};
+
+/** The on-premises ranges of the stack's site-to-site connections: their static routes, or where the VPC routes to a gateway. */
+export function onPremisesRanges(resources: readonly PolicyResource[]): string[] {
+    const ranges = new Set<string>();
+    for (const r of resources) {
+        if (r.isType(aws.ec2.VpnConnectionRoute)) strings(known(() => r.props.destinationCidrBlock)).forEach((c) => ranges.add(c));
+        if (r.isType(aws.ec2.Route) && (has(r.props, "transitGatewayId") || has(r.props, "gatewayId"))) {
+            const gateway = String(known(() => r.props.transitGatewayId ?? r.props.gatewayId) ?? "");
+            if (gateway.startsWith("tgw-") || gateway.startsWith("vgw-")) strings(known(() => r.props.destinationCidrBlock)).forEach((c) => ranges.add(c));
+        }
+    }
+    return [...ranges];
+}
+
+export const siteToSiteOnlyServicePorts: StackValidationPolicy = {
+    name: "site-to-site-only-service-ports",
+    description:
+        "A site behind a site-to-site VPN reaches the instances on HTTPS (443) and DICOM TLS (11112) only: no security group " +
+        "admits its ranges on any other port (SSH, PostgreSQL, all traffic).",
+    enforcementLevel: "mandatory",
+    validateStack: (args, report) => {
+        const ranges = onPremisesRanges(args.resources);
+        if (ranges.length === 0) return;
+        for (const ingress of ingressPermissions(args.resources)) {
+            const fromSite = ingress.cidrs.filter((c) => insideAny(c, ranges) || ranges.some((range) => insideAny(range, [c]) && !isWorld(c)));
+            if (fromSite.length === 0) continue;
+            const protocol = String(ingress.protocol ?? "").toLowerCase();
+            const single = ingress.fromPort === ingress.toPort && (ingress.fromPort === WEB_PORT || ingress.fromPort === DICOM_PORT);
+            if ((protocol === "tcp" || protocol === "6") && single) continue;
+            const what = protocol === "-1" || protocol === "all" ? "all traffic" : `${protocol || "?"} ${ingress.fromPort ?? "?"}-${ingress.toPort ?? "?"}`;
+            report(
+                `${label(ingress.declaredBy)} admits the on-premises range ${fromSite.join(", ")} on ${what}; allowed: tcp ${WEB_PORT} and tcp ${DICOM_PORT} only, one rule each.`,
+                ingress.declaredBy.urn,
+            );
+        }
+    },
+};
+
+// ---------------------------------------------------------------------------------------------------
 // Certificates and secrets.
 
 function isCertificate(r: PolicyResource): boolean {
@@ -537,6 +613,8 @@ const SECRET_PROPERTIES: Record<string, (props: Record<string, any>) => string[]
     "aws:iam/serverCertificate:ServerCertificate": () => ["privateKey"],
     "aws:rds/instance:Instance": () => ["password"],
     "aws:rds/cluster:Cluster": () => ["masterPassword"],
+    // AWS needs the tunnels' keys themselves; with SecretsManager storage it keeps them in a secret of its own.
+    "aws:ec2/vpnConnection:VpnConnection": (props) => (known(() => props.presharedKeyStorage) === "SecretsManager" ? ["tunnel1PresharedKey", "tunnel2PresharedKey"] : []),
     // A String parameter is readable by anyone with ssm:GetParameter; only SecureString is encrypted.
     "aws:ssm/parameter:Parameter": (props) => (known(() => props.type) === "SecureString" ? ["value", "insecureValue"] : []),
 };
@@ -791,6 +869,8 @@ export const policies: Validation[] = [
     nlbSecurityGroups,
     clientVpnSplitTunnel,
     clientVpnConnectionLogging,
+    siteToSiteStrongTunnels,
+    siteToSiteOnlyServicePorts,
     caOutlivesLeaves,
     credentialsOnlyInSecrets,
     studyObjectAccessRecorded,

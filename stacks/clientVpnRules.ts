@@ -19,10 +19,10 @@ export function clientVpnProblems(input: Record<string, unknown>): string[] {
     const problems: string[] = [];
     const traffic = record(input.traffic) ?? {};
     const vpn = record(traffic.clientVpn);
-    if (traffic.frontDoor === "none" && traffic.clientVpn === undefined) {
+    if (traffic.frontDoor === "none" && traffic.clientVpn === undefined && traffic.siteToSiteVpn === undefined) {
         problems.push(
-            `${NS}:traffic.clientVpn: required when ${NS}:traffic.frontDoor is none (the client VPN is then the only way in); ` +
-                "allowed: a clientVpn section with at least `clients`, or another frontDoor",
+            `${NS}:traffic.clientVpn: required when ${NS}:traffic.frontDoor is none (a VPN is then the only way in); ` +
+                "allowed: a clientVpn section with at least `clients`, a siteToSiteVpn section, or another frontDoor",
         );
     }
     if (!vpn) return problems;

@@ -7,6 +7,7 @@ import { CertificateFacts, certificateCovers, inspectCertificatePair } from "./t
 import { frontDoorName, isDnsName, relativeNameMeant, DNS_RECOMMENDED_MAX_TTL } from "../rules/dnsName";
 import { dnsFailoverSeconds } from "../rules/failover";
 import { clientVpnProblems } from "./clientVpnRules";
+import { siteToSiteProblems } from "./siteToSiteRules";
 import { rawModalityCidrCount, senderProblems, senderWarnings } from "./senderRules";
 import { pullThroughCacheProblems } from "./imageCacheRules";
 
@@ -104,6 +105,7 @@ function crossFieldProblems(input: Record<string, unknown>, options: ParseOption
     }
     problems.push(...dnsProblems(input, web + dicom, tlsFacts));
     problems.push(...clientVpnProblems(input));
+    problems.push(...siteToSiteProblems(input));
     problems.push(...senderProblems(input));
     return { problems, tlsFacts };
 }

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { isPlausibleEmail } from "../rules/alarms";
 import { DEFAULT_NONCURRENT_VERSION_DAYS } from "../rules/audit";
 import { hostBitsSet, isPrivate, parseCidr, canonical } from "../rules/cidr";
+import { DEFAULT_INSIDE_CIDRS, DEFAULT_TUNNEL_ALGORITHMS, insideCidrProblem, isPublicIpv4, TUNNEL_DH_GROUPS, TUNNEL_ENCRYPTION, TUNNEL_INTEGRITY } from "../rules/siteToSite";
 import { AE_TITLE, MAX_MODALITY_NAME_LENGTH, MODALITY_NAME } from "../rules/modalities";
 import { PEER_PORTS } from "../rules/ports";
 import { DNS_DEFAULT_TTL, DNS_RECOMMENDED_MAX_TTL, frontDoorName, isDnsName, LOWERCASE_DNS_NAME, LOWERCASE_RELATIVE_NAME, MAX_DNS_NAME_LENGTH, normalizeDnsName, relativeNameMeant } from "../rules/dnsName";
@@ -85,6 +86,10 @@ export const networkSchema = section({
     vpcCidr: cidrSchema({ privateOnly: true, minPrefix: 16, maxPrefix: 22 }, "a private (RFC 1918) IPv4 block from /16 to /22, e.g. 172.17.0.0/16").default("172.17.0.0/16"),
     webClientCidrs: clientCidrList.default(["0.0.0.0/0"]),
     dicomClientCidrs: clientCidrList.default(["0.0.0.0/0"]),
+    /** false: no internet gateway, NAT or public subnet; AWS services through VPC endpoints (stacks/siteToSiteRules.ts). */
+    internetAccess: z
+        .boolean(allowed("true | false (false: no internet gateway, NAT or public subnets; needs frontDoor none and a VPN)"))
+        .default(true),
 });
 
 const MODALITY_NAME_TEXT = `a name usable in a certificate CN: 1 to ${MAX_MODALITY_NAME_LENGTH} of a-z 0-9 -, not starting or ending with -`;
@@ -283,12 +288,53 @@ export const clientVpnSchema = section({
     splitTunnel: z.boolean(allowed("true | false (true: only VPC traffic goes through the VPN)")).default(true),
 });
 
+export const MAX_ON_PREMISES_CIDRS = 10;
+const ON_PREM_CIDR = "an IPv4 CIDR block of the site's network, such as 10.40.0.0/16";
+const CUSTOMER_GATEWAY_IP = "the public IPv4 address of the site's VPN device, such as 198.51.100.10";
+const BGP_ASN = "a whole number from 1 to 4294967294 other than 64512 (the Amazon side's), such as 65010; omit for static routes";
+const TGW_ID = "a transit gateway id such as tgw-0123456789abcdef0; omit to create a virtual private gateway";
+const listOf = <T extends z.ZodType>(item: T, text: string) =>
+    z.array(item, allowed(`a list of ${text}`)).min(1, allowed(`at least one of ${text}`)).superRefine(rejectDuplicates("listed twice; allowed: each value once"));
+
+const insideCidrSchema = () =>
+    z.string(allowed("a /30 inside 169.254.0.0/16")).superRefine((value, ctx) => {
+        const problem = insideCidrProblem(value);
+        if (problem) ctx.addIssue({ code: "custom", input: value, message: `${problem}; allowed: a /30 inside 169.254.0.0/16, not one AWS reserves` });
+    });
+
+/** `traffic.siteToSiteVpn`: an IPsec connection from a site's firewall. Cross-field rules: stacks/siteToSiteRules.ts. */
+export const siteToSiteVpnSchema = section({
+    customerGatewayIp: z.string(allowed(CUSTOMER_GATEWAY_IP)).refine(isPublicIpv4, allowed(`${CUSTOMER_GATEWAY_IP} (not private, shared or special-use space)`)),
+    onPremisesCidrs: listOf(cidrSchema({ privateOnly: false, minPrefix: 8, maxPrefix: 32 }, ON_PREM_CIDR), `1 to ${MAX_ON_PREMISES_CIDRS} blocks, each ${ON_PREM_CIDR}`).refine(
+        (list) => list.length <= MAX_ON_PREMISES_CIDRS,
+        allowed(`at most ${MAX_ON_PREMISES_CIDRS} blocks (two security group rules each); summarise them`),
+    ),
+    bgpAsn: z
+        .number(allowed(BGP_ASN))
+        .int(allowed(BGP_ASN))
+        .min(1, allowed(BGP_ASN))
+        .max(4294967294, allowed(BGP_ASN))
+        .refine((n) => n !== 64512, allowed(BGP_ASN))
+        .optional(),
+    transitGatewayId: z.string(allowed(TGW_ID)).regex(/^tgw-[0-9a-f]{8,17}$/, allowed(TGW_ID)).optional(),
+    tunnels: section({
+        encryption: listOf(z.enum(TUNNEL_ENCRYPTION, allowed(TUNNEL_ENCRYPTION.join(" | "))), TUNNEL_ENCRYPTION.join(" | ")).default([...DEFAULT_TUNNEL_ALGORITHMS.encryption]),
+        integrity: listOf(z.enum(TUNNEL_INTEGRITY, allowed(`${TUNNEL_INTEGRITY.join(" | ")} (SHA1 is weak and refused)`)), TUNNEL_INTEGRITY.join(" | ")).default([...DEFAULT_TUNNEL_ALGORITHMS.integrity]),
+        dhGroups: listOf(z.literal(TUNNEL_DH_GROUPS, allowed(`Diffie-Hellman groups ${TUNNEL_DH_GROUPS.join(" | ")} (below 14 and 22-24 are weak and refused)`)), `groups ${TUNNEL_DH_GROUPS.join(" | ")}`).default([...DEFAULT_TUNNEL_ALGORITHMS.dhGroups]),
+        insideCidrs: z
+            .tuple([insideCidrSchema(), insideCidrSchema()], allowed("two /30 blocks inside 169.254.0.0/16, one per tunnel"))
+            .refine(([a, b]) => a !== b, allowed("two different /30 blocks"))
+            .default([...DEFAULT_INSIDE_CIDRS]),
+    }).prefault({}),
+});
+
 export const trafficSchema = section({
     frontDoor: z.enum(FRONT_DOORS, allowed(FRONT_DOORS.join(" | "))).default("direct"),
     loadBalancer: loadBalancerSchema.prefault({}),
     /** Required when frontDoor is dns (checked in stacks/config.ts, which sees the raw input). */
     dns: dnsSchema.optional(),
     clientVpn: clientVpnSchema.optional(),
+    siteToSiteVpn: siteToSiteVpnSchema.optional(),
 });
 
 /** The study bucket's lifecycle. Noncurrent versions: what an overwrite or a delete leaves behind. */

@@ -22,7 +22,7 @@ describe("stack config", () => {
         it("fills every default of the contract from the minimal config", () => {
             const config = parseStackConfig(MINIMAL);
             expect(config.environment).to.equal("dev");
-            expect(config.network).to.deep.equal({ vpcCidr: "172.17.0.0/16", webClientCidrs: ["0.0.0.0/0"], dicomClientCidrs: ["0.0.0.0/0"] });
+            expect(config.network).to.deep.equal({ vpcCidr: "172.17.0.0/16", webClientCidrs: ["0.0.0.0/0"], dicomClientCidrs: ["0.0.0.0/0"], internetAccess: true });
             expect(config.orthanc).to.deep.equal({ instanceType: "t3.medium", image: DEFAULT_ORTHANC_IMAGE, nginxImage: DEFAULT_NGINX_IMAGE, aet: "ORTHANC", modalities: [], dicomClientCertificates: false, pullThroughCache: {} });
             expect(config.database).to.deep.equal({ instanceClass: "db.t4g.small", engineVersion: "16", allocatedStorageGiB: 20 });
             expect(config.traffic.frontDoor).to.equal("direct");

@@ -36,6 +36,8 @@ const T = {
     locallySignedCert: "tls:index/locallySignedCert:LocallySignedCert",
     randomPassword: "random:index/randomPassword:RandomPassword",
     ssmParameter: "aws:ssm/parameter:Parameter",
+    vpnConnection: "aws:ec2/vpnConnection:VpnConnection",
+    vpnConnectionRoute: "aws:ec2/vpnConnectionRoute:VpnConnectionRoute",
 } as const;
 
 interface Hand {
@@ -671,5 +673,80 @@ describe("policy pack over the program (mocks)", () => {
     it("is never constructed by the tests (a PolicyPack starts a gRPC server)", () => {
         const specs = fs.readdirSync(__dirname).filter((f) => f.endsWith(".ts"));
         for (const f of specs) expect(fs.readFileSync(path.join(__dirname, f), "utf8"), f).not.to.match(/from "\.\.\/policy(\/index)?"/);
+    });
+});
+
+describe("policy: site-to-site-strong-tunnels", () => {
+    const strong = (n: 1 | 2) => ({
+        [`tunnel${n}IkeVersions`]: ["ikev2"],
+        [`tunnel${n}Phase1IntegrityAlgorithms`]: ["SHA2-384"],
+        [`tunnel${n}Phase2IntegrityAlgorithms`]: ["SHA2-384"],
+        [`tunnel${n}Phase1DhGroupNumbers`]: [20],
+        [`tunnel${n}Phase2DhGroupNumbers`]: [20],
+    });
+    const connection = { ...strong(1), ...strong(2) };
+    const check = (props: Record<string, unknown>) => resourceViolations(rules.siteToSiteStrongTunnels, T.vpnConnection, props);
+
+    it("passes IKEv2 with SHA-384 and DH group 20 on both tunnels", async () => {
+        expect(await check(connection)).to.deep.equal([]);
+    });
+
+    it("passes what the program registers for the site stack", async () => {
+        const built = await build(withConfig({ "orthweb:traffic": { frontDoor: "none", siteToSiteVpn: { customerGatewayIp: "198.51.100.10", onPremisesCidrs: ["10.40.0.0/16"] } } }));
+        expect(await check(built.one(T.vpnConnection, "site-connection").inputs)).to.deep.equal([]);
+    });
+
+    it("reports IKEv1, SHA-1 and DH groups below 14, per tunnel and phase", async () => {
+        const found = await check({ ...connection, tunnel1IkeVersions: ["ikev1", "ikev2"], tunnel2Phase1IntegrityAlgorithms: ["SHA2-256", "SHA1"], tunnel2Phase2DhGroupNumbers: [2, 14] });
+        expect(found).to.deep.equal([
+            'tunnel1IkeVersions allows ikev1; set it to ["ikev2"].',
+            "tunnel2Phase1IntegrityAlgorithms includes SHA1; use SHA2-256 or stronger.",
+            "tunnel2Phase2DhGroupNumbers includes group 2; use 14 or above, such as 20.",
+        ]);
+    });
+
+    it("reports options left to AWS's defaults, which admit IKEv1, SHA-1 and group 2", async () => {
+        const found = await check({ ...strong(1) });
+        expect(found).to.have.length(5);
+        expect(found.join("\n")).to.match(/tunnel2IkeVersions is unset/).and.match(/tunnel2Phase1IntegrityAlgorithms is unset/).and.match(/tunnel2Phase2DhGroupNumbers is unset/);
+    });
+});
+
+describe("policy: site-to-site-only-service-ports", () => {
+    const route: Hand = { type: T.vpnConnectionRoute, name: "site-onprem-1", props: { destinationCidrBlock: "10.40.0.0/16", vpnConnectionId: "vpn-1" } };
+    const rule = (name: string, props: Record<string, unknown>): Hand => ({ type: TYPES.ingressRule, name, props: { securityGroupId: "sg-1", ...props } });
+    const check = (resources: Hand[]) => stackViolations(rules.siteToSiteOnlyServicePorts, resources);
+
+    it("passes the site's ranges on 443 and 11112, one rule each", async () => {
+        const found = await check([
+            route,
+            rule("web", { ipProtocol: "tcp", fromPort: WEB_PORT, toPort: WEB_PORT, cidrIpv4: "10.40.0.0/16" }),
+            rule("dicom", { ipProtocol: "tcp", fromPort: DICOM_PORT, toPort: DICOM_PORT, cidrIpv4: "10.40.8.0/24" }),
+        ]);
+        expect(found).to.deep.equal([]);
+    });
+
+    it("reports the site's range on SSH, on a port range or on all traffic, naming the rule", async () => {
+        const found = await check([
+            route,
+            rule("ssh", { ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "10.40.1.0/24" }),
+            rule("range", { ipProtocol: "tcp", fromPort: 443, toPort: 11112, cidrIpv4: "10.40.0.0/16" }),
+            rule("all", { ipProtocol: "-1", cidrIpv4: "10.0.0.0/8" }),
+        ]);
+        expect(found.map((f) => f.urn)).to.deep.equal([urn(TYPES.ingressRule, "ssh"), urn(TYPES.ingressRule, "range"), urn(TYPES.ingressRule, "all")]);
+        expect(found[0].message).to.equal("SecurityGroupIngressRule ssh admits the on-premises range 10.40.1.0/24 on tcp 22-22; allowed: tcp 443 and tcp 11112 only, one rule each.");
+        expect(found[2].message).to.match(/10\.0\.0\.0\/8 on all traffic/);
+    });
+
+    it("reads a transit gateway's routes as the site's ranges too, and stays quiet without any", async () => {
+        const tgwRoute: Hand = { type: "aws:ec2/route:Route", name: "site-route-1-1", props: { routeTableId: "rtb-1", destinationCidrBlock: "10.40.0.0/16", transitGatewayId: "tgw-0123456789abcdef0" } };
+        const ssh = rule("ssh", { ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "10.40.0.0/16" });
+        expect(await check([tgwRoute, ssh])).to.have.length(1);
+        expect(await check([ssh])).to.deep.equal([]);
+    });
+
+    it("finds nothing in the site stack the program builds", async () => {
+        const built = await planStack("site");
+        expect(mandatory(await evaluate(rules.policies, subjectsOf(built.registrations, "site"), policyConfigFor("site")))).to.deep.equal([]);
     });
 });

@@ -84,6 +84,9 @@ describe("policy pack process (as `pulumi preview --policy-pack policy` runs it)
             subject("tls:index/selfSignedCert:SelfSignedCert", "ca", { isCaCertificate: true, validityPeriodHours: 3650 }, { certPem: "CA" }),
             subject("tls:index/locallySignedCert:LocallySignedCert", "leaf", { caCertPem: "CA", validityPeriodHours: 19800 }),
             subject("aws:ec2/securityGroup:SecurityGroup", "db", { ingress: [{ protocol: "tcp", fromPort: 5432, toPort: 5432, cidrBlocks: ["0.0.0.0/0"] }] }),
+            subject("aws:ec2/vpnConnection:VpnConnection", "site", { tunnel1IkeVersions: ["ikev1", "ikev2"], tunnel2Phase1IntegrityAlgorithms: ["SHA1"] }),
+            subject("aws:ec2/vpnConnectionRoute:VpnConnectionRoute", "site", { destinationCidrBlock: "10.40.0.0/16", vpnConnectionId: "vpn-1" }),
+            subject("aws:ec2/securityGroup:SecurityGroup", "site", { ingress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["10.40.0.0/16"] }] }),
         ];
         const config: PolicyConfig = { "deletion-protection-in-prod": { environment: "prod" } };
         await pack.configure(engineConfig(config));

@@ -173,8 +173,8 @@ describe("reachability (pure, over registration records)", () => {
 
     it("lists every source against every destination port", () => {
         const t = table(loadBalancerPlan());
-        expect(t.sources.map((s) => s.key)).to.deep.equal(["internet", "webClients", "dicomClients", "vpnClients", "lb:lb", "route53HealthCheckers", "otherInstance"]);
+        expect(t.sources.map((s) => s.key)).to.deep.equal(["internet", "webClients", "dicomClients", "vpnClients", "onPremises", "lb:lb", "route53HealthCheckers", "internetEgress", "otherInstance"]);
         expect(t.destinations.map((d) => d.label)).to.deep.equal(["instance 443", "instance 11112", "database 5432", "instance 22"]);
-        expect(t.cells).to.have.length(7 * 4);
+        expect(t.cells).to.have.length(9 * 4);
     });
 });

@@ -85,6 +85,15 @@ describe("rendered bootstrap files pass the real validators", function () {
         }
     });
 
+    it("shellcheck finds nothing in the start script of a stack without the internet (compose plugin from S3)", function () {
+        needTool(this, "shellcheck");
+        const start = renderBootstrapFiles({ ...SAMPLE, registry: "123456789012.dkr.ecr.eu-west-1.amazonaws.com", composeSource: "s3://bucket/_orthweb/tools/v2.32.4/docker-compose-linux-x86_64" }).find((f) => f.path.endsWith("/start.sh"))!;
+        fs.writeFileSync(file("start-offline.sh"), start.content);
+        const r = run("shellcheck", ["--shell=bash", "--severity=style", file("start-offline.sh")]);
+        expect(r.status, r.output).to.equal(0);
+        expect(start.content).to.include('aws s3 cp --region "$REGION" --only-show-errors "$COMPOSE_S3.sha256"');
+    });
+
     it("orthanc.json parses and systemd accepts the service and its timer", function () {
         expect(() => JSON.parse(fs.readFileSync(file("orthanc.template.json"), "utf8"))).to.not.throw();
         needTool(this, "systemd-analyze", "systemd");

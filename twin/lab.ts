@@ -6,7 +6,11 @@ import * as fs from "fs";
 import { Ipv4Cidr, overlaps, parseCidr } from "../rules/cidr";
 
 /** Debian packages the twin runs (also in .ci/debian-packages.txt). */
-export const TWIN_PACKAGES = ["orthanc", "orthanc-postgresql", "postgresql", "nginx", "libnginx-mod-stream", "haproxy", "dcmtk", "openssl", "iproute2", "jq", "curl"];
+export const TWIN_PACKAGES = [
+    "orthanc", "orthanc-postgresql", "postgresql", "nginx", "libnginx-mod-stream", "haproxy", "dcmtk", "openssl", "iproute2", "jq", "curl",
+    // site-to-site: strongSwan with userspace ESP (kernel-libipsec), and the VPC's forwarding filter.
+    "strongswan-charon", "strongswan-swanctl", "libcharon-extra-plugins", "libstrongswan-standard-plugins", "iptables",
+];
 
 /** The twin takes one /24 of this block, chosen to overlap no route or address of the machine. */
 export const TWIN_BLOCK = "10.251";
@@ -144,6 +148,25 @@ export class Lab {
         const hostDev = this.plan.links[0].a.dev;
         const route = await must("ip", ["-4", "route", "get", this.plan.frontDoor]);
         if (!new RegExp(`\\bdev ${hostDev}\\b`).test(route)) throw new Error(`route to the front door ${this.plan.frontDoor} does not use ${hostDev}: ${route.trim()}`);
+    }
+
+    /** One more namespace (loopback up), deleted by stop() like the plan's own. */
+    async addNamespace(name: string): Promise<void> {
+        await must("ip", ["netns", "add", name]);
+        this.namespaces.push(name);
+        await must("ip", ["-n", name, "link", "set", "lo", "up"]);
+    }
+
+    /** A veth pair between two namespaces with one /32 address on each end and a device route to the other's. */
+    async addPointToPoint(a: { ns: string; dev: string; address: string }, b: { ns: string; dev: string; address: string }): Promise<void> {
+        await must("ip", ["link", "add", a.dev, "type", "veth", "peer", "name", b.dev]);
+        this.hostDevices.push(a.dev, b.dev);
+        for (const end of [a, b]) {
+            await must("ip", ["link", "set", end.dev, "netns", end.ns]);
+            await must("ip", ["-n", end.ns, "addr", "add", `${end.address}/32`, "dev", end.dev]);
+            await must("ip", ["-n", end.ns, "link", "set", end.dev, "up"]);
+        }
+        for (const [end, other] of [[a, b], [b, a]] as const) await must("ip", ["-n", end.ns, "route", "add", `${other.address}/32`, "dev", end.dev]);
     }
 
     /** Starts a long-running process in a namespace, in its own process group, output to logs/<name>.log. */

@@ -24,7 +24,8 @@ export interface BootstrapParams {
     /** nginx requires a client certificate on 11112, signed by the CA the TLS secret carries. @default false */
     readonly dicomClientCertificates?: boolean;
     /** The ECR registry the images come from (pull-through cache); absent: Docker Hub, anonymously. */
-    readonly registry?: string;
+    readonly registry?: string;    /** s3:// URL of the compose plugin, without the internet. @default GitHub's release */
+    readonly composeSource?: string;
 }
 
 /** Where nginx reads the modalities' CA (written by the start script from the TLS secret's dicomClientCaPem). */
@@ -95,7 +96,7 @@ export function renderBootstrapFiles(p: BootstrapParams): BootstrapFile[] {
         { path: `${dir}/docker-compose.yml`, permissions: "0644", content: renderCompose({ orthancImage: p.orthancImage, nginxImage: p.nginxImage, dir, region: p.region }) },
         { path: `${dir}/nginx.conf`, permissions: "0644", content: renderNginxConf({ orthancHost: "orthanc", healthCheckerHost: "healthz", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key", dicomClientCaPath: p.dicomClientCertificates ? NGINX_DICOM_CLIENT_CA : undefined }) },
         { path: `${dir}/orthanc.template.json`, permissions: "0600", content: renderOrthancJson(p.orthanc) },
-        { path: `${dir}/start.sh`, permissions: "0700", content: renderStartScript({ region: p.region, dir, secretArns: p.secretArns, registry: p.registry }) },
+        { path: `${dir}/start.sh`, permissions: "0700", content: renderStartScript({ region: p.region, dir, secretArns: p.secretArns, registry: p.registry, composeSource: p.composeSource }) },
         { path: `${dir}/healthz.py`, permissions: "0644", content: renderHealthChecker() },
         { path: `${dir}/database-setup.sql`, permissions: "0644", content: renderDatabaseSetupSql() },
         { path: "/etc/systemd/system/orthweb.service", permissions: "0644", content: SERVICE_UNIT },

@@ -21,7 +21,8 @@ export interface StartScriptParams {
     readonly secretArns: { readonly database: string; readonly databaseApp: string; readonly admin: string; readonly tls: string };
     readonly composeVersion?: string;
     /** The ECR registry to log in to before pulling (the pull-through cache). @default none: Docker Hub */
-    readonly registry?: string;
+    readonly registry?: string;    /** s3:// URL of the compose plugin (its checksum at the same URL + .sha256). @default GitHub's release */
+    readonly composeSource?: string;
 }
 
 /** Quotes a value for bash so that nothing in it is interpreted. */
@@ -45,6 +46,7 @@ readonly ADMIN_SECRET_ARN=${shellQuote(p.secretArns.admin)}
 readonly TLS_SECRET_ARN=${shellQuote(p.secretArns.tls)}
 readonly COMPOSE_VERSION=${shellQuote(p.composeVersion ?? COMPOSE_VERSION)}
 readonly COMPOSE_PLUGIN=/usr/libexec/docker/cli-plugins/docker-compose
+readonly COMPOSE_S3=${shellQuote(p.composeSource ?? "")}
 readonly REGISTRY=${shellQuote(p.registry ?? "")}
 
 log() { echo "orthweb: $*" >&2; }
@@ -67,12 +69,23 @@ ecr_login() {
     aws ecr get-login-password --region "$REGION" | docker login --username AWS --password-stdin "$REGISTRY"
 }
 
+# The release and its checksum: from the stack's bucket without the internet (copied there by pulumi up), else GitHub.
+fetch_compose() {
+    if [ -n "$COMPOSE_S3" ]; then
+        aws s3 cp --region "$REGION" --only-show-errors "$COMPOSE_S3" "$1/docker-compose" &&
+            aws s3 cp --region "$REGION" --only-show-errors "$COMPOSE_S3.sha256" "$1/docker-compose.sha256"
+    else
+        local url
+        url="https://github.com/docker/compose/releases/download/$COMPOSE_VERSION/docker-compose-linux-$(uname -m)"
+        curl -fsSL --connect-timeout 10 --max-time 300 -o "$1/docker-compose" "$url" &&
+            curl -fsSL --connect-timeout 10 --max-time 60 -o "$1/docker-compose.sha256" "$url.sha256"
+    fi
+}
+
 download_compose() {
-    local url tmp
-    url="https://github.com/docker/compose/releases/download/$COMPOSE_VERSION/docker-compose-linux-$(uname -m)"
+    local tmp
     tmp=$(mktemp -d)
-    if curl -fsSL --connect-timeout 10 --max-time 300 -o "$tmp/docker-compose" "$url" &&
-        curl -fsSL --connect-timeout 10 --max-time 60 -o "$tmp/docker-compose.sha256" "$url.sha256" &&
+    if fetch_compose "$tmp" &&
         (cd "$tmp" && echo "$(cut -d ' ' -f 1 docker-compose.sha256)  docker-compose" | sha256sum --check --quiet -); then
         install -D -m 0755 "$tmp/docker-compose" "$COMPOSE_PLUGIN"
         rm -rf "$tmp"

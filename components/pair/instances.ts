@@ -41,6 +41,8 @@ export interface InstanceSettings {
     readonly dicomClientCaPem?: pulumi.Input<string>;
     readonly subnetIds: pulumi.Output<string[]>;
     readonly securityGroup: aws.ec2.SecurityGroup;
+    /** s3:// URL of the compose plugin when the instances have no internet. */
+    readonly composeSource?: pulumi.Output<string>;
 }
 
 export interface Instances {
@@ -168,8 +170,8 @@ export function recoveryOptions(prod: boolean) {
 function createDelivery(ctx: PairContext, args: InstanceSettings, data: DataStore, identity: Identity, imageCache?: ImageCache) {
     const { name, tags, parent, region } = ctx;
     const bundle = pulumi
-        .all([data.bucket.bucket, data.database.address, data.databaseSecretArn, identity.adminSecret.arn, identity.tlsSecret.arn, imageCache?.registry, identity.databaseAppSecret.arn])
-        .apply(([bucketName, dbHost, dbSecret, adminArn, tlsArn, registry, dbAppArn]) =>
+        .all([data.bucket.bucket, data.database.address, data.databaseSecretArn, identity.adminSecret.arn, identity.tlsSecret.arn, imageCache?.registry, identity.databaseAppSecret.arn, args.composeSource])
+        .apply(([bucketName, dbHost, dbSecret, adminArn, tlsArn, registry, dbAppArn, composeSource]) =>
             renderBundle(
                 renderBootstrapFiles({
                     region,
@@ -183,6 +185,7 @@ function createDelivery(ctx: PairContext, args: InstanceSettings, data: DataStor
                     },
                     dicomClientCertificates: args.dicomClientCaPem !== undefined,
                     secretArns: { database: text(dbSecret), databaseApp: text(dbAppArn), admin: text(adminArn), tls: text(tlsArn) },
+                    composeSource,
                 }),
             ),
         );

@@ -6,6 +6,7 @@ import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { DATABASE_PORT, PEER_PORTS, PEER_WEB_PORT } from "../../rules/ports";
 import { s3ServiceName, tagsFor } from "../naming";
+import { createEndpoints } from "./endpoints";
 import { PairContext } from "./shared";
 
 export interface Network {
@@ -16,6 +17,8 @@ export interface Network {
     readonly instanceSubnetIds: pulumi.Output<string[]>;
     readonly instanceSecurityGroup: aws.ec2.SecurityGroup;
     readonly databaseSecurityGroup: aws.ec2.SecurityGroup;
+    /** Every route table of the VPC, one per subnet: where routes to a site go. */
+    readonly routeTableIds: pulumi.Output<string>[];
 }
 
 /**
@@ -23,32 +26,14 @@ export interface Network {
  * door hides them). Private subnets route through NAT only when instances live there, so changing pattern
  * re-routes the same subnets instead of replacing them.
  */
-export function createNetwork(ctx: PairContext, args: { readonly vpcCidr: string; readonly placement: "public" | "private" }): Network {
-    const { name, tags, parent } = ctx;
+export function createNetwork(ctx: PairContext, args: { readonly vpcCidr: string; readonly placement: "public" | "private"; readonly internetAccess?: boolean }): Network {
+    if (args.internetAccess === false) return createIsolatedNetwork(ctx, { vpcCidr: args.vpcCidr });
     const isPublic = args.placement === "public";
-    const vpc = new awsx.ec2.Vpc(
-        `${name}-vpc`,
-        {
-            cidrBlock: args.vpcCidr,
-            numberOfAvailabilityZones: 2,
-            enableDnsHostnames: true,
-            enableDnsSupport: true,
-            subnetStrategy: "Auto",
-            subnetSpecs: [{ type: "Public" }, { type: "Private" }],
-            natGateways: { strategy: isPublic ? "None" : ctx.prod ? "OnePerAz" : "Single" },
-            tags: tagsFor(`${name}-vpc`, tags),
-        },
-        { parent },
-    );
+    const vpc = createVpc(ctx, args.vpcCidr, [{ type: "Public" }, { type: "Private" }], isPublic ? "None" : ctx.prod ? "OnePerAz" : "Single");
 
     // S3 through a gateway endpoint, not NAT: studies are large, and NAT charges per GB. A gateway endpoint
     // only works for the route tables it lists, so it lists every route table of the VPC.
-    const routeTableIds = vpc.routeTables.apply((tables) => pulumi.all((tables ?? []).map((table) => table.id)));
-    new aws.ec2.VpcEndpoint(
-        `${name}-s3`,
-        { vpcId: vpc.vpcId, serviceName: s3ServiceName(ctx.region), vpcEndpointType: "Gateway", routeTableIds, tags: tagsFor(`${name}-s3`, tags) },
-        { parent },
-    );
+    const routeTableIds = createS3Endpoint(ctx, vpc);
 
     const { instanceSecurityGroup, databaseSecurityGroup } = createSecurityGroups(ctx, vpc.vpcId);
     return {
@@ -58,6 +43,56 @@ export function createNetwork(ctx: PairContext, args: { readonly vpcCidr: string
         instanceSubnetIds: isPublic ? vpc.publicSubnetIds : vpc.privateSubnetIds,
         instanceSecurityGroup,
         databaseSecurityGroup,
+        routeTableIds: [0, 1, 2, 3].map((i) => routeTableIds.apply((ids) => ids[i])),
+    };
+}
+
+function createVpc(ctx: PairContext, vpcCidr: string, subnetSpecs: awsx.types.input.ec2.SubnetSpecArgs[], natStrategy: "None" | "Single" | "OnePerAz"): awsx.ec2.Vpc {
+    const { name, tags, parent } = ctx;
+    return new awsx.ec2.Vpc(
+        `${name}-vpc`,
+        {
+            cidrBlock: vpcCidr,
+            numberOfAvailabilityZones: 2,
+            enableDnsHostnames: true,
+            enableDnsSupport: true,
+            subnetStrategy: "Auto",
+            subnetSpecs,
+            natGateways: { strategy: natStrategy },
+            tags: tagsFor(`${name}-vpc`, tags),
+        },
+        { parent },
+    );
+}
+
+function createS3Endpoint(ctx: PairContext, vpc: awsx.ec2.Vpc): pulumi.Output<string[]> {
+    const { name, tags, parent } = ctx;
+    const routeTableIds = vpc.routeTables.apply((tables) => pulumi.all((tables ?? []).map((table) => table.id)));
+    new aws.ec2.VpcEndpoint(
+        `${name}-s3`,
+        { vpcId: vpc.vpcId, serviceName: s3ServiceName(ctx.region), vpcEndpointType: "Gateway", routeTableIds, tags: tagsFor(`${name}-s3`, tags) },
+        { parent },
+    );
+    return routeTableIds;
+}
+
+/**
+ * No internet at all: isolated subnets only (awsx then makes no internet gateway and no NAT), the instances and the
+ * database in them, AWS reached through the S3 gateway endpoint and interface endpoints. Clients come over a VPN.
+ */
+function createIsolatedNetwork(ctx: PairContext, args: { readonly vpcCidr: string }): Network {
+    const vpc = createVpc(ctx, args.vpcCidr, [{ type: "Isolated" }], "None");
+    const routeTableIds = createS3Endpoint(ctx, vpc);
+    createEndpoints(ctx, { vpcId: vpc.vpcId, vpcCidr: args.vpcCidr, subnetIds: vpc.isolatedSubnetIds });
+    const { instanceSecurityGroup, databaseSecurityGroup } = createSecurityGroups(ctx, vpc.vpcId);
+    return {
+        vpcId: vpc.vpcId,
+        publicSubnetIds: pulumi.output([] as string[]),
+        privateSubnetIds: vpc.isolatedSubnetIds,
+        instanceSubnetIds: vpc.isolatedSubnetIds,
+        instanceSecurityGroup,
+        databaseSecurityGroup,
+        routeTableIds: [0, 1].map((i) => routeTableIds.apply((ids) => ids[i])),
     };
 }
 

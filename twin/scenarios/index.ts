@@ -5,6 +5,7 @@ import { dicomSenders } from "./dicomSenders";
 import { instanceKill } from "./instanceKill";
 import { orthancKill } from "./orthancKill";
 import { rotation } from "./rotation";
+import { siteToSite } from "./siteToSite";
 import { upgrade } from "./upgrade";
 
-export const SCENARIOS: readonly Scenario[] = [instanceKill, orthancKill, dbOutage, rotation, upgrade, dicomSenders];
+export const SCENARIOS: readonly Scenario[] = [instanceKill, orthancKill, dbOutage, rotation, upgrade, dicomSenders, siteToSite];
