@@ -38,6 +38,8 @@ export async function planStack(stack: string, projectDir?: string): Promise<Pla
     const { config, problems } = validateStackConfig(file.config, { opaqueKeys: file.encryptedKeys });
     if (!config) throw new PlanConfigError(stack, file.file, problems);
     const run = await runUnderMocks({ stack, region: config.region }, () => createInfrastructure(config));
+    // What `pulumi up` would print as warnings (configWarnings): on stderr, apart from the report.
+    for (const warning of run.warnings) process.stderr.write(`warning: ${warning}\n`);
     const { values, secrets } = await resolveOutputs(run.result as unknown as Record<string, unknown>);
     return { stack, config, registrations: run.registrations, invocations: run.invocations, outputs: values, secretOutputs: secrets };
 }

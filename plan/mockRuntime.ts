@@ -303,6 +303,8 @@ export interface MockRun<T> {
     readonly result: T;
     readonly registrations: Registration[];
     readonly invocations: Invocation[];
+    /** What the program said with pulumi.log.warn (collected, not printed: the caller decides). */
+    readonly warnings: string[];
 }
 
 let queue: Promise<unknown> = Promise.resolve();
@@ -320,12 +322,17 @@ export function runUnderMocks<T>(options: { stack: string; region: string; proje
         // source-mapped, which is most of a mocked build's time. Nothing reads them here.
         const stackTraceLimit = Error.stackTraceLimit;
         Error.stackTraceLimit = 0;
+        // Without an engine the SDK prints warnings to stderr; here they are collected for the caller.
+        const warnings: string[] = [];
+        const warn = pulumi.log.warn;
+        pulumi.log.warn = async (message: string) => void warnings.push(message);
         try {
             const result = build();
             await waitForRPCs();
-            return { result, registrations: context.registrations, invocations: context.invocations };
+            return { result, registrations: context.registrations, invocations: context.invocations, warnings };
         } finally {
             await waitForRPCs().catch(() => undefined);
+            pulumi.log.warn = warn;
             Error.stackTraceLimit = stackTraceLimit;
         }
     });

@@ -21,6 +21,8 @@ export interface Built {
     readonly invocations: Invocation[];
     readonly outputs: Record<string, any>;
     readonly secretOutputs: Set<string>;
+    /** What the program warned about through pulumi.log.warn (configWarnings). */
+    readonly warnings: string[];
     /** Every registration of a type token, e.g. "aws:ec2/instance:Instance". */
     ofType(type: string): Registration[];
     /** The one registration of that type and name; throws when absent or ambiguous. */
@@ -55,6 +57,7 @@ export async function build(raw: Record<string, unknown> = MINIMAL, stack = "tes
         invocations: run.invocations,
         outputs: values,
         secretOutputs: secrets,
+        warnings: run.warnings,
         ofType: (type) => registrations.filter((r) => r.type === type),
         one(type, name) {
             const found = registrations.filter((r) => r.type === type && r.name === name);
