@@ -12,9 +12,6 @@ export type TunnelIntegrity = (typeof TUNNEL_INTEGRITY)[number];
 /** Diffie-Hellman groups this program admits: 14 and up, without 22-24 (MODP groups with small subgroups, RFC 8247). */
 export const TUNNEL_DH_GROUPS = [20, 19, 21, 14, 15, 16, 17, 18] as const;
 export type TunnelDhGroup = (typeof TUNNEL_DH_GROUPS)[number];
-/** Weak values AWS still accepts: what the policy pack refuses. */
-export const WEAK_INTEGRITY = ["SHA1"] as const;
-export const MIN_DH_GROUP = 14;
 
 export interface TunnelAlgorithms {
     readonly encryption: readonly TunnelEncryption[];

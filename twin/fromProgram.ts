@@ -10,7 +10,6 @@ import { loadStackFile } from "../stacks/stackFile";
 import { Registration, runUnderMocks } from "../plan/mockRuntime";
 import { networkLoadBalancerStack, TargetGroupError, targetGroupsFrom, TargetGroupSpec } from "./targetGroups";
 
-export const LAUNCH_TEMPLATE_TYPE = "aws:ec2/launchTemplate:LaunchTemplate";
 export const BUCKET_OBJECT_TYPE = "aws:s3/bucketObjectv2:BucketObjectv2";
 
 export interface BootstrapFromProgram {
