@@ -18,7 +18,7 @@ describe("instance bootstrap rendering", () => {
             expect(conf).to.match(/listen 443 ssl http2;/);
             expect(conf).to.match(/listen 11112 ssl;/);
             expect(conf).to.include("server orthanc:8042;");
-            expect(conf).to.include("server orthanc:4242;");
+            expect(conf).to.include("server orthanc:4242 max_fails=0;");
             expect(conf).to.match(/stream \{[\s\S]*proxy_pass orthanc_dicom;/);
         });
 
@@ -53,9 +53,12 @@ describe("instance bootstrap rendering", () => {
             };
 
             it("sends clients' requests to the local Orthanc, with a loopback relay to the peer as the backup", () => {
-                expect(block("upstream orthanc_web_or_peer")).to.match(/server orthanc:8042;\s+server 127\.0\.0\.1:18042 backup;/);
+                expect(block("upstream orthanc_web_or_peer")).to.match(/server orthanc:8042 max_fails=0;\s+server 127\.0\.0\.1:18042 backup;/);
+                // One failed request on the local Orthanc must not disable it (nginx's default: 1 failure, 10 s),
+                // and no idle upstream connection is kept for Orthanc to close under a request.
+                expect(block("upstream orthanc_web_or_peer")).to.not.include("keepalive");
                 expect(conf.slice(conf.indexOf("location / {"))).to.match(/^location \/ \{\s+proxy_pass http:\/\/orthanc_web_or_peer;/);
-                expect(block("upstream orthanc_dicom {")).to.match(/server orthanc:4242;\s+server 127\.0\.0\.1:14242 backup;/);
+                expect(block("upstream orthanc_dicom {")).to.match(/server orthanc:4242 max_fails=0;\s+server 127\.0\.0\.1:14242 backup;/);
                 expect(serverListening("11112 ssl")).to.include("proxy_pass orthanc_dicom;");
             });
 

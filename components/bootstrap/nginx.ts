@@ -117,11 +117,12 @@ http {
         keepalive 16;
     }
 
-    # Peer fallback (not for /healthz: it reports this instance's Orthanc).
+    # Peer fallback (not for /healthz: it reports this instance's Orthanc). The local Orthanc is never disabled
+    # (max_fails=0): one failed request must not send the next 10 s to the peer, which may be the one that is gone.
+    # No idle keep-alive here: Orthanc closes idle connections, and a request caught on one would count as a failure.
     upstream orthanc_web_or_peer {
-        server ${p.orthancHost}:${http};
+        server ${p.orthancHost}:${http} max_fails=0;
         server 127.0.0.1:${PEER_RELAY_WEB_PORT} backup;
-        keepalive 16;
     }
 
     ${peerMap(peerMapGlob)}
@@ -176,8 +177,9 @@ stream {
     ssl_protocols ${TLS_PROTOCOLS};
     ssl_ciphers ${TLS12_CIPHERS};
 
+    # As for HTTP: the local Orthanc first, every time; the peer only when it refuses.
     upstream orthanc_dicom {
-        server ${p.orthancHost}:${dicom};
+        server ${p.orthancHost}:${dicom} max_fails=0;
         server 127.0.0.1:${PEER_RELAY_DICOM_PORT} backup;
     }
 
