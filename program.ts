@@ -115,7 +115,7 @@ function directEntry(config: StackConfig, pair: OrthancPair, tags: Record<string
     return instanceEntry(config, pair);
 }
 
-/** Each instance by its own name: public names (direct), private names (none: reached over the client VPN). */
+/** Each instance by its own name: public names (direct), reserved private addresses (none: reached over a VPN). */
 function instanceEntry(config: StackConfig, pair: OrthancPair): Entry {
     const hosts = pulumi.all(pair.instanceAddresses).apply((addrs) => addrs.map((a) => a?.host));
     return {
@@ -134,7 +134,7 @@ function loadBalancerEntry(config: StackConfig, pair: OrthancPair, tags: Record<
         publicSubnetIds: pair.publicSubnetIds,
         privateSubnetIds: pair.privateSubnetIds,
         instanceSecurityGroupId: pair.securityGroupId,
-        instanceIds: pair.instanceIds,
+        slotGroupNames: pair.slotGroupNames,
         webClientCidrs: config.network.webClientCidrs,
         dicomClientCidrs: dicomCidrsFor(config),
         logRetentionDays: auditRetentionDays(config.environment, config.audit.retentionDays),
@@ -224,7 +224,7 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
     const alerts = new Alerts(COMPONENT_NAMES.alerts, {
         region: config.region,
         emails: config.alerts.emails,
-        instanceIds: pair.instanceIds,
+        slotGroupNames: pair.slotGroupNames,
         ...entry.watched,
         database: { identifier: pair.databaseIdentifier, allocatedStorageGiB: config.database.allocatedStorageGiB },
         rolloutDocumentName: pair.rolloutDocumentName,
@@ -232,7 +232,7 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
     });
 
     // One private subnet per AZ (a VPN endpoint's associations, a transit gateway's attachment).
-    const privateSubnetPerAz = pair.instanceIds.map((_, i) => pair.privateSubnetIds.apply((ids) => ids?.[i]));
+    const privateSubnetPerAz = pair.slotGroupNames.map((_, i) => pair.privateSubnetIds.apply((ids) => ids?.[i]));
     const vpnConfig = config.traffic.clientVpn;
     const vpn =
         vpnConfig &&

@@ -4,7 +4,7 @@
 // subscriptions (an alarm notifies topics of its own region), go through a us-east-1 provider.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { AlarmSpec, databaseAlarms, LoadBalancerKind, rolloutStoppedPattern, route53Alarm, statusCheckAlarms, targetGroupAlarm } from "../rules/alarms";
+import { AlarmSpec, databaseAlarms, emptySlotAlarm, LoadBalancerKind, rolloutStoppedPattern, route53Alarm, statusCheckAlarms, targetGroupAlarm } from "../rules/alarms";
 import { partitionOf, Tags, tagsFor } from "./naming";
 
 export interface WatchedTargetGroup {
@@ -19,7 +19,8 @@ export interface AlertsArgs {
     readonly region: string;
     /** Who is told (each confirms the subscription by mail). @default [] */
     readonly emails?: readonly string[];
-    readonly instanceIds: pulumi.Input<string>[];
+    /** Each instance's Auto Scaling group (a slot of one): what the status-check and empty-slot alarms watch. */
+    readonly slotGroupNames: pulumi.Input<string>[];
     /** With a load balancer: every target group that the instances are registered in. @default [] */
     readonly targetGroups?: readonly WatchedTargetGroup[];
     /** With the dns front door: the health check each instance's record uses. @default [] */
@@ -28,11 +29,6 @@ export interface AlertsArgs {
     /** The SSM document the rollout runs: a failed run on an instance means the rollout stopped. */
     readonly rolloutDocumentName: pulumi.Input<string>;
     readonly tags?: Tags;
-}
-
-/** The EC2 action ARNs CloudWatch alarms can take. */
-export function ec2ActionArn(region: string, action: "recover" | "reboot"): string {
-    return `arn:${partitionOf(region)}:automate:${region}:ec2:${action}`;
 }
 
 export class Alerts extends pulumi.ComponentResource {
@@ -53,7 +49,6 @@ export class Alerts extends pulumi.ComponentResource {
 
         const watch = (spec: AlarmSpec, dimensions: Record<string, pulumi.Input<string>>, topicArn: pulumi.Input<string>, opts: pulumi.CustomResourceOptions = parent) => {
             const alarmName = `${name}-${spec.role}`;
-            const actions: pulumi.Input<string>[] = [topicArn, ...(spec.ec2Action ? [ec2ActionArn(args.region, spec.ec2Action)] : [])];
             new aws.cloudwatch.MetricAlarm(
                 alarmName,
                 {
@@ -67,7 +62,7 @@ export class Alerts extends pulumi.ComponentResource {
                     threshold: spec.threshold,
                     comparisonOperator: spec.comparison,
                     treatMissingData: spec.treatMissingData,
-                    alarmActions: actions,
+                    alarmActions: [topicArn],
                     okActions: [topicArn],
                     tags: tagsFor(alarmName, tags),
                 },
@@ -76,11 +71,11 @@ export class Alerts extends pulumi.ComponentResource {
             this.alarms.push({ name: alarmName, spec });
         };
 
-        args.instanceIds.forEach((instanceId, i) => {
-            for (const spec of statusCheckAlarms(i + 1)) watch(spec, { InstanceId: instanceId }, topic.arn);
+        args.slotGroupNames.forEach((group, i) => {
+            for (const spec of [...statusCheckAlarms(i + 1), emptySlotAlarm(i + 1)]) watch(spec, { AutoScalingGroupName: group }, topic.arn);
         });
         for (const tg of args.targetGroups ?? []) {
-            watch(targetGroupAlarm(tg.role, tg.loadBalancerType, args.instanceIds.length), { LoadBalancer: tg.loadBalancerArnSuffix, TargetGroup: tg.targetGroupArnSuffix }, topic.arn);
+            watch(targetGroupAlarm(tg.role, tg.loadBalancerType, args.slotGroupNames.length), { LoadBalancer: tg.loadBalancerArnSuffix, TargetGroup: tg.targetGroupArnSuffix }, topic.arn);
         }
         const checks = args.route53HealthCheckIds ?? [];
         if (checks.length > 0) {

@@ -52,7 +52,8 @@ export interface LoadBalancerFrontDoorArgs {
     readonly privateSubnetIds: pulumi.Input<string[]>;
     /** The OrthancPair's instance security group: this component adds its only ingress. */
     readonly instanceSecurityGroupId: pulumi.Input<string>;
-    readonly instanceIds: pulumi.Input<string>[];
+    /** Each instance's slot (an Auto Scaling group of one): attached to every target group. */
+    readonly slotGroupNames: pulumi.Input<string>[];
     readonly webClientCidrs: readonly string[];
     readonly dicomClientCidrs: readonly string[];
     /** An existing public hosted zone: alias records, and an ACM certificate validated there. @default none */
@@ -285,9 +286,9 @@ export class LoadBalancerFrontDoor extends pulumi.ComponentResource {
                 parent,
             );
             this.targetGroups.push({ role: spec.role, loadBalancerType: nlb ? "network" : "application", loadBalancerArnSuffix: lb.arnSuffix, targetGroupArnSuffix: group.arnSuffix });
-            args.instanceIds.forEach(
-                (instanceId, i) =>
-                    new aws.lb.TargetGroupAttachment(`${name}-${spec.role}-${i + 1}`, { targetGroupArn: group.arn, targetId: instanceId, port: spec.target!.port }, parent),
+            // Each slot's group registers whichever instance holds the slot (a replacement too), on the group's port.
+            args.slotGroupNames.forEach(
+                (groupName, i) => new aws.autoscaling.Attachment(`${name}-${spec.role}-${i + 1}`, { autoscalingGroupName: groupName, lbTargetGroupArn: group.arn }, parent),
             );
             defaultActions = [{ type: "forward", targetGroupArn: group.arn }];
         } else {

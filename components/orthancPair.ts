@@ -55,8 +55,11 @@ export class OrthancPair extends pulumi.ComponentResource {
     public readonly securityGroupId: pulumi.Output<string>;
     /** Every route table of the VPC: where routes to a site go. */
     public readonly routeTableIds: pulumi.Output<string>[];
+    /** The instance in each slot when the stack was last deployed; a replacement has a new id and the same address. */
     public readonly instanceIds: pulumi.Output<string>[];
-    /** What clients reach each instance by: the Elastic IP's name (public) or the private name. */
+    /** Each slot's Auto Scaling group (one instance): what load balancers attach and alarms watch. */
+    public readonly slotGroupNames: pulumi.Output<string>[];
+    /** What clients reach each instance by: the Elastic IP's name (public) or the slot's reserved address (private). */
     public readonly instanceAddresses: pulumi.Output<InstanceAddress>[];
     public readonly databaseEndpoint: pulumi.Output<string>;
     public readonly databaseSecretArn: pulumi.Output<string>;
@@ -97,6 +100,7 @@ export class OrthancPair extends pulumi.ComponentResource {
             {
                 ...args,
                 subnetIds: network.instanceSubnetIds,
+                slotAddresses: network.slotAddresses,
                 securityGroup: network.instanceSecurityGroup,
                 composeSource: args.internetAccess === false ? mirrorComposePlugin(ctx, data.bucket, args.instanceType) : undefined,
             },
@@ -111,7 +115,8 @@ export class OrthancPair extends pulumi.ComponentResource {
         this.instanceSubnetIds = network.instanceSubnetIds;
         this.securityGroupId = network.instanceSecurityGroup.id;
         this.routeTableIds = network.routeTableIds;
-        this.instanceIds = instances.instances.map((inst) => inst.id);
+        this.instanceIds = instances.instanceIds;
+        this.slotGroupNames = instances.groups.map((group) => group.name);
         this.instanceAddresses = instances.addresses;
         this.databaseEndpoint = data.database.address;
         this.databaseSecretArn = data.databaseSecretArn;

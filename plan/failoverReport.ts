@@ -127,8 +127,8 @@ function dnsRows(kind: TrafficKind, endpoints: Endpoint[], model: PlanModel, rea
 
 const MANUAL_PATHS = {
     direct: "direct: one public name per instance",
-    clientVpn: "Client VPN: one private name per instance",
-    siteToSite: "site-to-site VPN: one private name per instance",
+    clientVpn: "Client VPN: one private address per instance",
+    siteToSite: "site-to-site VPN: one private address per instance",
 } as const;
 
 function manualRows(kind: TrafficKind, endpoints: Endpoint[], frontDoor: keyof typeof MANUAL_PATHS, model: PlanModel): FailoverRow[] {

@@ -2,6 +2,7 @@
 // Shared by the unit tests and the offline plan. Data-source calls that are not modelled here throw, so a
 // new lookup in the program cannot pass unnoticed.
 import * as pulumi from "@pulumi/pulumi";
+import { ipv4ToString, parseCidr } from "../rules/cidr";
 
 export interface Registration {
     readonly type: string;
@@ -92,19 +93,12 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
             const ip = `203.0.113.${10 + n}`;
             return { publicIp: ip, publicDns: `ec2-${ip.replace(/\./g, "-")}.${region}.compute.amazonaws.com`, allocationId: `eipalloc-${n}` };
         }
-        case "aws:ec2/instance:Instance": {
-            const n = next("instance");
-            // An address inside the stack's VPC (the awsx Vpc registers first), one /20 apart per instance.
-            const [a, b] = (ctx().vpcCidr ?? "172.17.0.0/16").split(".");
-            const ip = `${a}.${b}.${n * 16}.10`;
-            const subnet = String(inputs.subnetId ?? "");
+        case "aws:autoscaling/group:Group":
             return {
-                privateIp: ip,
-                privateDns: `ip-${ip.replace(/\./g, "-")}.${region}.compute.internal`,
-                availabilityZone: /(\w+-\w+-\d[a-z])$/.exec(subnet)?.[1] ?? `${region}a`,
-                arn,
+                name: inputs.name ?? `${name}-0mock`,
+                arn: `arn:aws:autoscaling:${region}:${MOCK_ACCOUNT}:autoScalingGroup:0mock:autoScalingGroupName/${name}-0mock`,
+                availabilityZones: ((inputs.vpcZoneIdentifiers ?? []) as string[]).map((subnet) => /(\w+-\w+-\d[a-z])$/.exec(String(subnet))?.[1] ?? `${region}a`),
             };
-        }
         case "aws:rds/instance:Instance":
             return {
                 identifier: inputs.identifier ?? `${name}-0mock`,
@@ -194,6 +188,15 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
     }
 }
 
+/** A mock subnet's block: the VPC in quarters, public a and b first, then private (or isolated) a and b. */
+function mockSubnetCidr(subnetId: string): string {
+    const vpc = parseCidr(ctx().vpcCidr ?? "172.17.0.0/16")!;
+    const m = /^subnet-(public|private|isolated)-.*([a-z])$/.exec(subnetId);
+    const index = (m?.[1] === "public" ? 0 : 2) + (m?.[2] === "b" ? 1 : 0);
+    const prefix = vpc.prefix + 2;
+    return `${ipv4ToString((vpc.network + index * 2 ** (32 - prefix)) >>> 0)}/${prefix}`;
+}
+
 const mocks: pulumi.runtime.Mocks = {
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
         const computed = ctx().minimal && args.type !== "awsx:ec2:Vpc" ? {} : computedState(args.type, args.name, args.inputs);
@@ -227,6 +230,13 @@ const mocks: pulumi.runtime.Mocks = {
                 return { name: region, region, id: region, description: region, endpoint: `ec2.${region}.amazonaws.com` };
             case "aws:ec2transitgateway/getTransitGateway:getTransitGateway":
                 return { id: args.inputs.id, arn: `arn:aws:ec2:${region}:${MOCK_ACCOUNT}:transit-gateway/${args.inputs.id}`, associationDefaultRouteTableId: "tgw-rtb-0mock", amazonSideAsn: 64512 };
+            case "aws:ec2/getSubnet:getSubnet":
+                return { id: args.inputs.id, cidrBlock: mockSubnetCidr(String(args.inputs.id ?? "")) };
+            case "aws:ec2/getInstances:getInstances": {
+                // The instance a slot's group launched: one per group.
+                const group = ((args.inputs.filters ?? []) as { name: string; values: string[] }[]).find((f) => f.name === "tag:aws:autoscaling:groupName")?.values?.[0] ?? "mock";
+                return { ids: [`i-${group}`], privateIps: [], publicIps: [] };
+            }
             case "aws:elb/getServiceAccount:getServiceAccount":
                 return { arn: "arn:aws:iam::156460612806:root", id: "156460612806" };
         }

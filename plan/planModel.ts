@@ -29,6 +29,8 @@ export const TYPES = {
     targetGroup: "aws:lb/targetGroup:TargetGroup",
     listener: "aws:lb/listener:Listener",
     targetGroupAttachment: "aws:lb/targetGroupAttachment:TargetGroupAttachment",
+    autoscalingGroup: "aws:autoscaling/group:Group",
+    autoscalingAttachment: "aws:autoscaling/attachment:Attachment",
     healthCheck: "aws:route53/healthCheck:HealthCheck",
     record: "aws:route53/record:Record",
     vpnEndpoint: "aws:ec2clientvpn/endpoint:Endpoint",
@@ -432,10 +434,14 @@ function collectRules(ofType: (t: string) => Registration[]): SgRule[] {
     return rules;
 }
 
+/** The tag naming what a slot's instance takes over (rules/rollout.ts SLOT_TAGS.address): an EIP allocation or an address. */
+const SLOT_ADDRESS_TAG = "orthweb:address";
+
 function collectInstances(ofType: (t: string) => Registration[], resolve: (ref: unknown) => Registration | undefined, subnets: Map<string, SubnetInfo>): Host[] {
     const eipByInstance = new Map<string, Registration>();
+    const eipByAllocation = (allocationId: string | undefined) => (allocationId ? ofType(TYPES.eip).find((e) => str(e.state.allocationId) === allocationId) : undefined);
     for (const assoc of ofType(TYPES.eipAssociation)) {
-        const eip = resolve(assoc.inputs.allocationId) ?? ofType(TYPES.eip).find((e) => str(e.state.allocationId) === str(assoc.inputs.allocationId));
+        const eip = resolve(assoc.inputs.allocationId) ?? eipByAllocation(str(assoc.inputs.allocationId));
         const instanceId = str(assoc.inputs.instanceId);
         if (eip && instanceId) eipByInstance.set(instanceId, eip);
     }
@@ -443,43 +449,52 @@ function collectInstances(ofType: (t: string) => Registration[], resolve: (ref: 
         const instanceId = str(eip.inputs.instance);
         if (instanceId) eipByInstance.set(instanceId, eip);
     }
-    return ofType(TYPES.instance).map((inst): Host => {
-        const template = resolve(plain(inst.inputs.launchTemplate)?.id) ?? ofType(TYPES.launchTemplate).find((t) => t.name === str(plain(inst.inputs.launchTemplate)?.name));
+    const templateOf = (ref: unknown) => resolve(plain(ref)?.id) ?? ofType(TYPES.launchTemplate).find((t) => t.name === str(plain(ref)?.name));
+    const host = (reg: Registration, template: Registration | undefined, subnetId: string | undefined, eip: Registration | undefined, privateIp: string | undefined): Host => {
         const templateNic = list(template?.inputs.networkInterfaces)[0] as Record<string, unknown> | undefined;
         const securityGroupIds = [
-            ...list(inst.inputs.vpcSecurityGroupIds),
-            ...list(inst.inputs.securityGroups),
+            ...list(reg.inputs.vpcSecurityGroupIds),
+            ...list(reg.inputs.securityGroups),
             ...list(template?.inputs.vpcSecurityGroupIds),
             ...list(templateNic?.securityGroups),
         ].map(String);
-        const subnetId = str(inst.inputs.subnetId) ?? str(templateNic?.subnetId);
-        const subnet = subnetId ? subnets.get(subnetId) : undefined;
-        const eip = eipByInstance.get(inst.id);
-        const autoPublic = bool(inst.inputs.associatePublicIpAddress) ?? bool(templateNic?.associatePublicIpAddress) ?? false;
+        const subnet = (subnetId ?? str(templateNic?.subnetId)) ? subnets.get((subnetId ?? str(templateNic?.subnetId))!) : undefined;
+        const autoPublic = bool(reg.inputs.associatePublicIpAddress) ?? bool(templateNic?.associatePublicIpAddress) ?? false;
         const hasPublicAddress = eip !== undefined || autoPublic;
         const volumes = [
             ...list(template?.inputs.blockDeviceMappings).map((m: Record<string, unknown>) => plain(m.ebs) ?? {}),
-            ...list(inst.inputs.rootBlockDevice),
-            ...list(inst.inputs.ebsBlockDevices),
+            ...list(reg.inputs.rootBlockDevice),
+            ...list(reg.inputs.ebsBlockDevices),
         ]
             .map((v: Record<string, unknown>) => ({ type: str(v.volumeType) ?? "gp3", gib: num(v.volumeSize) ?? 0 }))
             .filter((v) => v.gib > 0);
         return {
             kind: "instance",
-            name: inst.name,
-            id: inst.id,
+            name: reg.name,
+            id: reg.id,
             securityGroupIds: [...new Set(securityGroupIds)],
             subnet,
-            availabilityZone: str(inst.state.availabilityZone),
+            availabilityZone: str(reg.state.availabilityZone) ?? str(list(reg.state.availabilityZones)[0]),
             isPublic: hasPublicAddress && subnet?.kind === "public",
-            publicIp: str(eip?.state.publicIp) ?? str(inst.state.publicIp),
-            publicDns: str(eip?.state.publicDns) ?? str(inst.state.publicDns),
-            privateIp: str(inst.state.privateIp),
-            privateDns: str(inst.state.privateDns),
-            size: str(inst.inputs.instanceType) ?? str(template?.inputs.instanceType),
+            publicIp: str(eip?.state.publicIp) ?? str(reg.state.publicIp),
+            publicDns: str(eip?.state.publicDns) ?? str(reg.state.publicDns),
+            privateIp: privateIp ?? str(reg.state.privateIp),
+            privateDns: str(reg.state.privateDns),
+            size: str(reg.inputs.instanceType) ?? str(template?.inputs.instanceType),
             volumes,
         };
-    });
+    };
+    const instances = ofType(TYPES.instance).map((inst) => host(inst, templateOf(inst.inputs.launchTemplate), str(inst.inputs.subnetId), eipByInstance.get(inst.id), undefined));
+    // A slot: an Auto Scaling group of one, whose instance takes the address its tag names (an EIP or a private address).
+    const slots = ofType(TYPES.autoscalingGroup)
+        .filter((group) => (num(group.inputs.desiredCapacity) ?? num(group.inputs.minSize) ?? 0) === 1)
+        .map((group) => {
+            const address = str(plain(list(group.inputs.tags).map(plain).find((t: Record<string, unknown>) => t?.key === SLOT_ADDRESS_TAG)?.value));
+            const eip = address?.startsWith("eipalloc-") ? eipByAllocation(address) : undefined;
+            const privateIp = address && /^\d{1,3}(\.\d{1,3}){3}$/.test(address) ? address : undefined;
+            return host(group, templateOf(group.inputs.launchTemplate), str(list(group.inputs.vpcZoneIdentifiers)[0]), eip, privateIp);
+        });
+    return [...instances, ...slots];
 }
 
 /** Route 53's defaults when a check leaves them unset: 30 s interval, 3 failures. */
@@ -559,12 +574,19 @@ function collectLoadBalancers(
     instances: Host[],
 ): LoadBalancerInfo[] {
     const instanceById = new Map(instances.map((i) => [i.id, i]));
+    const groupByName = new Map(ofType(TYPES.autoscalingGroup).map((g) => [str(g.state.name) ?? g.name, g]));
     const targetGroups = new Map<string, TargetGroupInfo>();
     for (const tg of ofType(TYPES.targetGroup)) {
         const hc = (list(tg.inputs.healthCheck)[0] ?? {}) as Record<string, unknown>;
-        const targets = ofType(TYPES.targetGroupAttachment)
-            .filter((a) => resolve(a.inputs.targetGroupArn) === tg)
-            .map((a) => instanceById.get(String(plain(a.inputs.targetId)))?.name ?? String(plain(a.inputs.targetId)));
+        const targets = [
+            ...ofType(TYPES.targetGroupAttachment)
+                .filter((a) => resolve(a.inputs.targetGroupArn) === tg)
+                .map((a) => instanceById.get(String(plain(a.inputs.targetId)))?.name ?? String(plain(a.inputs.targetId))),
+            // A slot's group registers whichever instance holds the slot.
+            ...ofType(TYPES.autoscalingAttachment)
+                .filter((a) => resolve(a.inputs.lbTargetGroupArn) === tg)
+                .map((a) => groupByName.get(String(plain(a.inputs.autoscalingGroupName)))?.name ?? String(plain(a.inputs.autoscalingGroupName))),
+        ];
         const info: TargetGroupInfo = {
             name: tg.name,
             arn: str(tg.state.arn) ?? tg.id,

@@ -1,4 +1,4 @@
-// What the stack watches and how: one spec per CloudWatch alarm (metric, threshold, periods, extra EC2 action) and
+// What the stack watches and how: one spec per CloudWatch alarm (metric, threshold, periods) and
 // the EventBridge pattern of a stopped rollout. Pure: the Alerts component builds from these, the plan lists them.
 
 export type Comparison = "LessThanThreshold" | "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold";
@@ -16,8 +16,6 @@ export interface AlarmSpec {
     readonly comparison: Comparison;
     /** Missing data: a target group or check that stops reporting is as bad as one that reports failure. */
     readonly treatMissingData: "breaching" | "notBreaching" | "missing";
-    /** EC2 actions besides the notification. The application health check never drives one (see docs/operations.md). */
-    readonly ec2Action?: "recover" | "reboot";
     /** Where the metric lives when it is not the stack's region (Route 53 publishes only in us-east-1). */
     readonly region?: "us-east-1";
     /** The threshold for people: "healthy targets < 2 for 2 x 60 s". */
@@ -64,37 +62,53 @@ export function route53Alarm(instance: number): AlarmSpec {
 }
 
 /**
- * EC2 status checks of one instance. A failed system check (the host: power, network, hardware) recovers the
- * instance onto healthy hardware with the same id, addresses, Elastic IP and volumes; a failed instance check
- * (the OS: kernel, exhausted memory, broken network config) reboots it. Neither looks at the application.
+ * EC2 status checks of one slot's instance (the slot's Auto Scaling group: its dimension follows a replacement).
+ * The group itself acts on a failed check (its health check type is EC2): it terminates the instance and launches
+ * a new one, which takes the slot's address. These alarms only tell people. Neither looks at the application.
  */
-export function statusCheckAlarms(instance: number): AlarmSpec[] {
+export function statusCheckAlarms(slot: number): AlarmSpec[] {
     const system = { comparison: "GreaterThanOrEqualToThreshold" as const, threshold: 1, evaluationPeriods: 2, periodSeconds: 60 };
     const os = { comparison: "GreaterThanOrEqualToThreshold" as const, threshold: 1, evaluationPeriods: 3, periodSeconds: 60 };
     return [
         {
-            role: `${instance}-system-check`,
-            description: `Instance ${instance}: EC2 system status check failed; recovering it onto healthy hardware (same id, addresses, volumes)`,
+            role: `${slot}-system-check`,
+            description: `Instance ${slot}: EC2 system status check failed (the host); its Auto Scaling group replaces it`,
             namespace: "AWS/EC2",
             metricName: "StatusCheckFailed_System",
             statistic: "Maximum",
             treatMissingData: "missing",
-            ec2Action: "recover",
             thresholdText: describeThreshold("system check failed (maximum)", system),
             ...system,
         },
         {
-            role: `${instance}-instance-check`,
-            description: `Instance ${instance}: EC2 instance status check failed; rebooting it`,
+            role: `${slot}-instance-check`,
+            description: `Instance ${slot}: EC2 instance status check failed (the OS); its Auto Scaling group replaces it`,
             namespace: "AWS/EC2",
             metricName: "StatusCheckFailed_Instance",
             statistic: "Maximum",
             treatMissingData: "missing",
-            ec2Action: "reboot",
             thresholdText: describeThreshold("instance check failed (maximum)", os),
             ...os,
         },
     ];
+}
+
+/**
+ * A slot without an instance in service: its instance was terminated or failed and the replacement is not in service
+ * yet (or cannot start). Longer than a normal replacement's launch and gate, so a heal that works stays quiet.
+ */
+export function emptySlotAlarm(slot: number): AlarmSpec {
+    const base = { comparison: "LessThanThreshold" as const, threshold: 1, evaluationPeriods: 15, periodSeconds: 60 };
+    return {
+        role: `${slot}-in-service`,
+        description: `Instance ${slot}: no instance in service for 15 minutes (terminated or failed, and its replacement is not serving yet)`,
+        namespace: "AWS/AutoScaling",
+        metricName: "GroupInServiceInstances",
+        statistic: "Maximum",
+        treatMissingData: "breaching",
+        thresholdText: describeThreshold("instances in service (maximum)", base),
+        ...base,
+    };
 }
 
 export const GIB = 1024 ** 3;

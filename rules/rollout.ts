@@ -2,6 +2,7 @@
 // what each kind of change restarts or replaces (the plan's "Changes" section), and the final snapshot's name.
 // Pure: the pair, the offline plan, the twin and the tests share it.
 import { createHash } from "crypto";
+import { ipv4ToString, parseCidr } from "./cidr";
 
 /** Where the instances' files live in the pair's bucket; Orthanc's own objects never use this prefix. */
 export const CONFIG_PREFIX = "config/";
@@ -17,6 +18,57 @@ export const ROLLOUT_TIMING = {
     /** How long `pulumi up` waits for one instance's association: the sum above plus the image pulls. */
     associationWaitSeconds: 1200,
 } as const;
+
+/**
+ * Each instance is a slot: an Auto Scaling group of exactly one, in one subnet, on the pair's launch template. The
+ * group replaces its instance when EC2 says it is gone or impaired (status checks: `healthCheckType` EC2), never
+ * for /healthz, so an outage of the shared database never turns into churn. A new instance waits in the launch
+ * hook (not in service, not registered) until the apply script has found it healthy and moved the slot's address
+ * to it; the hook's timeout CONTINUEs rather than abandons, again so that a shared outage cannot cause churn. A
+ * refresh (new instance type) launches before it terminates (min healthy 100 %, max 200 %).
+ */
+export const SLOT_GROUP = {
+    minSize: 1,
+    /** Room for the new instance next to the old one during a refresh. */
+    maxSize: 2,
+    desiredCapacity: 1,
+    healthCheckType: "EC2",
+    healthCheckGracePeriodSeconds: 300,
+    launchHookName: "orthweb-gate",
+    /** As long as `pulumi up` waits for one instance's apply: the hook is completed by that apply. */
+    launchHookHeartbeatSeconds: ROLLOUT_TIMING.associationWaitSeconds,
+    launchHookDefaultResult: "CONTINUE",
+    refresh: { minHealthyPercentage: 100, maxHealthyPercentage: 200, instanceWarmupSeconds: 60 },
+    /** The group metrics the slot alarms read (published every minute). */
+    metrics: ["GroupInServiceInstances", "GroupPendingInstances", "GroupTerminatingInstances"],
+} as const;
+
+/** Tags every instance of a slot carries (propagated by its group), read by the apply and claim scripts. */
+export const SLOT_TAGS = {
+    /** The slot's name (`<pair>-1`): what the slot's SSM association targets. */
+    slot: "orthweb:slot",
+    /** What the slot's instance takes over: an Elastic IP allocation (public) or a reserved private address. */
+    address: "orthweb:address",
+} as const;
+
+/** How often an instance checks that it holds its slot's address (and takes it when nobody running does). */
+export const CLAIM_INTERVAL_SECONDS = 60;
+
+/**
+ * The block reserved (explicit subnet CIDR reservation) in each private instance subnet, and the slot's address in
+ * it: AWS never hands these to another interface, so a replacement instance can take the same address. The block
+ * starts 16 addresses in, clear of the four AWS keeps at the start of every subnet.
+ */
+export const SLOT_RESERVATION = { offset: 16, prefix: 28 } as const;
+
+export function slotAddress(subnetCidr: string): { readonly reservation: string; readonly address: string } {
+    const subnet = parseCidr(subnetCidr);
+    if (!subnet) throw new Error(`not an IPv4 subnet: ${subnetCidr}`);
+    // The reservation must fit inside the subnet with room for AWS's first four and last address.
+    if (subnet.prefix > 26) throw new Error(`subnet ${subnetCidr} is too small for a reserved slot address (at least /26)`);
+    const start = ipv4ToString((subnet.network + SLOT_RESERVATION.offset) >>> 0);
+    return { reservation: `${start}/${SLOT_RESERVATION.prefix}`, address: start };
+}
 
 export interface BundleFile {
     readonly path: string;
@@ -51,7 +103,7 @@ export type Pattern = "direct" | "dns" | "loadBalancer" | "none";
 export interface ChangeRow {
     /** The config key (or kind of change) this row is about. */
     readonly change: string;
-    /** in place | resized in place | replaced | database | none */
+    /** in place | replaced | database | none */
     readonly effect: string;
     /** What happens, in what order. */
     readonly order: string;
@@ -65,19 +117,30 @@ export interface ClientImpactFigures {
 }
 
 /** What clients see while one instance is out, per pattern. */
-function oneInstanceOut(pattern: Pattern, figures: ClientImpactFigures, drained: boolean): string {
+function oneInstanceOut(pattern: Pattern, figures: ClientImpactFigures): string {
     const failover = figures.failoverSeconds !== undefined ? ` (up to ${figures.failoverSeconds} s)` : "";
     switch (pattern) {
         case "loadBalancer":
-            return drained
-                ? "no interruption behind a load balancer: each instance is deregistered and drained before it restarts"
-                : `connections open to the instance being stopped are cut; new ones go to the other instance after the health checks notice${failover}`;
+            return "no interruption behind a load balancer: each instance is deregistered and drained before it restarts";
         case "dns":
             return `clients resolved to the restarting instance fail until Route 53 withdraws its record${failover} plus their own DNS caching; the other instance serves throughout`;
         case "direct":
             return "each instance's own name is unavailable while that instance restarts (about a minute); the other name serves throughout";
         case "none":
             return "over the client VPN: each instance's own name is unavailable while that instance restarts; the other serves throughout";
+    }
+}
+
+/** What clients see while a slot's machine is replaced by a refresh. */
+function refreshClients(pattern: Pattern): string {
+    switch (pattern) {
+        case "loadBalancer":
+            return "no interruption behind a load balancer: the new instance is healthy in the target groups before the old one is drained";
+        case "dns":
+        case "direct":
+            return "connections open to the old instance are cut when its Elastic IP moves to the new, already healthy one; new connections succeed at once";
+        case "none":
+            return "over the client VPN: connections open to the old instance are cut when its reserved address moves to the new, already healthy one";
     }
 }
 
@@ -88,27 +151,20 @@ function oneInstanceOut(pattern: Pattern, figures: ClientImpactFigures, drained:
 export function rolloutChanges(pattern: Pattern, figures: ClientImpactFigures = {}): ChangeRow[] {
     const inPlace = "in place, one instance at a time: instance 1 gets the new files and restarts what changed, must answer /healthz 200" +
         (pattern === "loadBalancer" ? " and be healthy in every target group" : "") + " before instance 2 is touched; a failure stops there and fails `pulumi up`";
-    const restartClients = oneInstanceOut(pattern, figures, true);
+    const restartClients = oneInstanceOut(pattern, figures);
     const row = (change: string, effect: string, order: string, clients: string): ChangeRow => ({ change, effect, order, clients });
+    const refresh =
+        "each instance's group launches a new machine next to the old one (instance refresh: launch before terminate); the new one stays out of service " +
+        "until it answers /healthz 200 and has taken the slot's address" + (pattern === "loadBalancer" ? ", then is registered in the target groups" : "") +
+        ", and only then is the old one drained and terminated; both slots refresh at the same time, each keeping an instance in service; `pulumi up` does not wait for the refresh (the slot alarms tell when one is left empty)";
     return [
         row("orthanc.image", "in place", `${inPlace}; the Orthanc container is recreated with the new image`, restartClients),
         row("orthanc.nginxImage", "in place", `${inPlace}; the nginx container is recreated with the new image`, restartClients),
         row("orthanc.aet", "in place", `${inPlace}; Orthanc restarts with the new orthanc.json`, restartClients),
         row("Orthanc / nginx settings (a new program version)", "in place", `${inPlace}; only the containers whose files changed restart`, restartClients),
         row("tlsCertificatePem / tlsPrivateKeyPem (or the self-signed renewal)", "in place", `the secret is updated, then ${inPlace}; nginx restarts with the new certificate`, restartClients),
-        row(
-            "orthanc.instanceType",
-            "resized in place",
-            "instance 1 is stopped, resized and started (same id, addresses, Elastic IP and target registrations), and must pass the same gate before instance 2 is stopped; " +
-                "a change of architecture (e.g. t3 to t4g) needs another image: the instances are replaced instead, in the same order",
-            oneInstanceOut(pattern, figures, false),
-        ),
-        row(
-            "the boot template (launch template) or the subnets",
-            "replaced",
-            "instance 1 is replaced (new machine, same name: its Elastic IP or target registrations move to it) and must pass the gate before instance 2 is replaced; the old machines are terminated at the end",
-            oneInstanceOut(pattern, figures, false),
-        ),
+        row("orthanc.instanceType", "replaced", refresh, refreshClients(pattern)),
+        row("the boot template (launch template)", "replaced", refresh, refreshClients(pattern)),
         row("Amazon Linux release", "none", "resolved when a machine is launched: running instances keep theirs until they are replaced", "nothing"),
         row("database.*", "database", "RDS applies it (multi-AZ in prod: a failover of about a minute); the instances are not touched", "prod: about a minute of failed index reads; dev: the database restarts"),
     ];

@@ -1,8 +1,7 @@
 // Alerts: the topic, the e-mail subscriptions (orthweb:alerts.emails), every alarm with its action, the Route 53
 // alarms through a us-east-1 provider, the stopped-rollout rule, and the plan's Alarms and Changes sections.
 import { expect } from "chai";
-import { ec2ActionArn } from "../components/alerts";
-import { databaseAlarms, GIB, isPlausibleEmail, rolloutStoppedPattern, route53Alarm, statusCheckAlarms, targetGroupAlarm } from "../rules/alarms";
+import { databaseAlarms, emptySlotAlarm, GIB, isPlausibleEmail, rolloutStoppedPattern, route53Alarm, statusCheckAlarms, targetGroupAlarm } from "../rules/alarms";
 import { validateStackConfig } from "../stacks/config";
 import { alarmsOf, mainPattern, rolloutOf, thresholdValue } from "../plan/changesReport";
 import { buildReport } from "../plan/report";
@@ -46,16 +45,30 @@ describe("alerts", function () {
         }
     });
 
-    it("watches each instance's EC2 status checks: system -> recover, instance -> reboot", () => {
+    it("watches each slot's EC2 status checks (by its group, so a replacement stays watched), and tells only: the group replaces", () => {
         for (const i of [1, 2]) {
             const system = alarm(direct, `alerts-${i}-system-check`).inputs;
             expect(system).to.deep.include({ namespace: "AWS/EC2", metricName: "StatusCheckFailed_System", comparisonOperator: "GreaterThanOrEqualToThreshold", threshold: 1 });
-            expect(system.dimensions).to.deep.equal({ InstanceId: `orthanc-${i}-id` });
-            expect(system.alarmActions[1]).to.equal("arn:aws:automate:eu-west-1:ec2:recover");
+            expect(system.dimensions).to.deep.equal({ AutoScalingGroupName: `orthanc-${i}-0mock` });
+            expect(system.alarmActions).to.have.length(1);
             const os = alarm(direct, `alerts-${i}-instance-check`).inputs;
             expect(os).to.deep.include({ metricName: "StatusCheckFailed_Instance" });
-            expect(os.alarmActions[1]).to.equal("arn:aws:automate:eu-west-1:ec2:reboot");
+            expect(os.alarmActions).to.have.length(1);
         }
+    });
+
+    it("tells when a slot has had no instance in service for 15 minutes (terminated, and the replacement not serving)", () => {
+        for (const i of [1, 2]) {
+            const empty = alarm(direct, `alerts-${i}-in-service`).inputs;
+            expect(empty).to.deep.include({ namespace: "AWS/AutoScaling", metricName: "GroupInServiceInstances", comparisonOperator: "LessThanThreshold", threshold: 1, evaluationPeriods: 15, period: 60, treatMissingData: "breaching" });
+            expect(empty.dimensions).to.deep.equal({ AutoScalingGroupName: `orthanc-${i}-0mock` });
+        }
+        // The group publishes that metric only when asked to.
+        for (const g of direct.ofType(TYPES.autoscalingGroup)) expect(g.inputs.enabledMetrics).to.include(emptySlotAlarm(1).metricName);
+    });
+
+    it("has no alarm with an EC2 action: the application health never replaces, reboots or recovers anything", () => {
+        for (const b of [direct, nlb, alb]) for (const a of alarms(b)) expect(a.inputs.alarmActions.join(" "), a.name).to.not.match(/automate/);
     });
 
     it("never lets an application health signal take an EC2 action (a database outage must not cause churn)", () => {
@@ -114,16 +127,16 @@ describe("alerts", function () {
     it("describes each alarm's threshold for people", () => {
         expect(targetGroupAlarm("web", "network", 2).thresholdText).to.equal("healthy targets (minimum) < 2 for 2 x 60 s");
         expect(route53Alarm(1).region).to.equal("us-east-1");
-        expect(statusCheckAlarms(1).map((a) => a.ec2Action)).to.deep.equal(["recover", "reboot"]);
+        expect(statusCheckAlarms(1).map((a) => a.thresholdText)).to.deep.equal(["system check failed (maximum) >= 1 for 2 x 60 s", "instance check failed (maximum) >= 1 for 3 x 60 s"]);
+        expect(emptySlotAlarm(2).thresholdText).to.equal("instances in service (maximum) < 1 for 15 x 60 s");
         expect(databaseAlarms(100)[0].thresholdText).to.equal("free storage (minimum) < 10.0 GiB for 2 x 300 s");
-        expect(ec2ActionArn("cn-north-1", "recover")).to.equal("arn:aws-cn:automate:cn-north-1:ec2:recover");
     });
 
     describe("in the plan", () => {
         it("lists every alarm and the stopped-rollout rule with threshold and actions, in text, markdown and JSON", () => {
             const report = buildReport(nlb.registrations, { stack: "alerts-nlb", region: "eu-west-1", webClientCidrs: ["0.0.0.0/0"], dicomClientCidrs: ["0.0.0.0/0"], aet: "ORTHANC" });
             expect(report.alarms.map((a) => a.name)).to.have.members([...alarms(nlb).map((a) => a.name), "alerts-rollout-stopped"]);
-            expect(report.alarms.find((a) => a.name === "alerts-1-system-check")).to.deep.include({ threshold: "maximum >= 1 for 2 x 60 s", actions: ["notify", "recover"] });
+            expect(report.alarms.find((a) => a.name === "alerts-1-system-check")).to.deep.include({ threshold: "maximum >= 1 for 2 x 60 s", actions: ["notify"] });
             expect(report.alarms.find((a) => a.name === "alerts-db-free-storage")?.threshold).to.equal("minimum < 2.0 GiB for 2 x 300 s");
             const json = JSON.parse(renderJson(report));
             expect(json.alarms).to.deep.equal(JSON.parse(JSON.stringify(report.alarms)));

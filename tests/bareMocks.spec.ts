@@ -30,9 +30,9 @@ describe("under bare mocks (inputs echoed as state)", () => {
     });
 
     it("still places two instances in two different subnets with IMDSv2 and encrypted root volumes", () => {
-        const instances = of(TYPES.instance);
-        expect(instances).to.have.length(2);
-        expect(new Set(instances.map((i) => i.inputs.subnetId)).size).to.equal(2);
+        const slots = of(TYPES.autoscalingGroup);
+        expect(slots).to.have.length(2);
+        expect(new Set(slots.map((g) => g.inputs.vpcZoneIdentifiers[0])).size).to.equal(2);
         const [lt] = of(TYPES.launchTemplate);
         expect(lt.inputs.metadataOptions.httpTokens).to.equal("required");
         expect(lt.inputs.blockDeviceMappings[0].ebs.encrypted).to.equal("true");

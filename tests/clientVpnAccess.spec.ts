@@ -168,10 +168,11 @@ describe("ClientVpnAccess", () => {
         expect(none.one(TYPES.securityGroup, "orthanc-instances").inputs.ingress ?? []).to.deep.equal([]);
     });
 
-    it("publishes the instances' private names as the entry (reached over the VPN)", () => {
+    it("publishes the slots' reserved private addresses as the entry (reached over the VPN; a replacement keeps them)", () => {
         expect(none.outputs.frontDoor).to.equal("none");
-        expect(none.outputs.webUrls).to.have.length(2);
-        for (const url of none.outputs.webUrls) expect(url).to.match(/^https:\/\/ip-[\d-]+\.eu-west-1\.compute\.internal\/$/);
+        const reserved = none.ofType(TYPES.subnetCidrReservation).map((r) => r.inputs.cidrBlock.replace(/\/28$/, ""));
+        expect(reserved).to.have.length(2);
+        expect(none.outputs.webUrls).to.deep.equal(reserved.map((ip) => `https://${ip}/`));
     });
 
     it("outputs one complete profile per workstation, as a secret, and the endpoint id", () => {

@@ -252,7 +252,7 @@ describe("DnsFrontDoor", () => {
             const stored = JSON.parse(String(secret.inputs.secretString.value ?? secret.inputs.secretString));
             expect(stored.certificatePem).to.equal(right.cert);
             expect(stored.privateKeyPem).to.equal(right.key);
-            expect(built.ofType(TYPES.instance).map((i) => i.inputs.launchTemplate.id)).to.deep.equal(["orthanc-lt-id", "orthanc-lt-id"]);
+            expect(built.ofType(TYPES.autoscalingGroup).map((g) => g.inputs.launchTemplate.id)).to.deep.equal(["orthanc-lt-id", "orthanc-lt-id"]);
             expect(built.outputs.certificateNotice).to.equal(undefined);
         });
 
@@ -275,8 +275,9 @@ describe("DnsFrontDoor", () => {
         it("keeps the instances public, each with its own Elastic IP", () => {
             expect(placementFor("dns")).to.equal("public");
             expect(built.ofType(TYPES.eip)).to.have.length(2);
-            const associations = built.ofType(TYPES.eipAssociation);
-            expect(associations.map((a) => a.inputs.instanceId).sort()).to.deep.equal(["orthanc-1-id", "orthanc-2-id"]);
+            // Each slot's instance takes its Elastic IP (the claim script): a replacement keeps the address the checks watch.
+            const claimed = built.ofType(TYPES.autoscalingGroup).map((g) => g.inputs.tags.find((t: { key: string }) => t.key === "orthweb:address")?.value);
+            expect(claimed).to.deep.equal(built.ofType(TYPES.eip).map((e) => e.state.allocationId));
             expect(built.one(TYPES.vpc, "orthanc-vpc").inputs.natGateways.strategy).to.equal("None");
         });
 

@@ -44,9 +44,10 @@ describe("index.ts (the Pulumi entry point)", () => {
         const run = await runUnderMocks({ stack: "good", region: "eu-west-1" }, () => {
             exports = loadIndex();
         });
-        expect(run.registrations.filter((r) => r.type === "aws:ec2/instance:Instance")).to.have.length(2);
+        expect(run.registrations.filter((r) => r.type === "aws:autoscaling/group:Group")).to.have.length(2);
         for (const key of ["frontDoor", "webUrls", "dicomEndpoints", "instanceIds", "databaseEndpoint", "bucketName"]) expect(exports, key).to.have.property(key);
         expect(exports.frontDoor).to.equal("direct");
-        expect(await promiseOf(exports.instanceIds as pulumi.Output<string[]>)).to.deep.equal(["orthanc-1-id", "orthanc-2-id"]);
+        // The instance each slot's group launched (looked up once the slot's apply succeeded).
+        expect(await promiseOf(exports.instanceIds as pulumi.Output<string[]>)).to.deep.equal(["i-orthanc-1-0mock", "i-orthanc-2-0mock"]);
     });
 });

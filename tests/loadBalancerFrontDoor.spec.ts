@@ -12,7 +12,8 @@ import { webAclRules } from "../rules/loadBalancerLayout";
 const WEB_CIDRS = ["198.51.100.0/24"];
 const DICOM_CIDRS = ["203.0.113.64/27", "192.0.2.0/24"];
 const ZONE = "example.org";
-const INSTANCE_IDS = ["orthanc-1-id", "orthanc-2-id"];
+// The slots' group names, as the mocks answer them.
+const SLOT_GROUPS = ["orthanc-1-0mock", "orthanc-2-0mock"];
 
 function lbStack(loadBalancer: Record<string, unknown>, more: Record<string, unknown> = {}): Promise<Built> {
     return build(
@@ -140,14 +141,15 @@ describe("LoadBalancerFrontDoor", () => {
             expect(b.one(TYPES.targetGroup, "lb-dicom").inputs.targetHealthStates).to.deep.equal([{ enableUnhealthyConnectionTermination: false, unhealthyDrainingInterval: 300 }]);
         });
 
-        it("attaches both instances to every target group, on the group's port", () => {
+        it("attaches both slots to every target group (each registers whichever instance holds it, on the group's port)", () => {
             const groups = b.ofType(TYPES.targetGroup);
             expect(groups).to.have.length(2);
             for (const tg of groups) {
-                const attached = b.ofType(TYPES.targetGroupAttachment).filter((a) => a.inputs.targetGroupArn === tg.state.arn);
-                expect(attached.map((a) => a.inputs.targetId).sort(), tg.name).to.deep.equal(INSTANCE_IDS);
-                expect(attached.every((a) => a.inputs.port === tg.inputs.port)).to.equal(true);
+                const attached = b.ofType(TYPES.autoscalingAttachment).filter((a) => a.inputs.lbTargetGroupArn === tg.state.arn);
+                expect(attached.map((a) => a.inputs.autoscalingGroupName).sort(), tg.name).to.deep.equal(SLOT_GROUPS);
+                expect(tg.inputs.port).to.be.a("number");
             }
+            expect(b.ofType(TYPES.targetGroupAttachment)).to.deep.equal([]);
         });
 
         it("looks the zone up as a public hosted zone", () => {
@@ -190,9 +192,9 @@ describe("LoadBalancerFrontDoor", () => {
             const vpc = b.ofType(TYPES.vpc)[0].inputs;
             expect(vpc.natGateways).to.deep.equal({ strategy: "Single" });
             expect(vpc.subnetSpecs.map((s: any) => s.type)).to.deep.equal(["Public", "Private"]);
-            const instances = b.ofType(TYPES.instance);
-            expect(instances.map((i) => i.inputs.subnetId)).to.deep.equal(subnetsOf(b, "privateSubnetIds")).and.have.length(2);
-            for (const i of instances) expect(i.inputs.associatePublicIpAddress ?? false).to.equal(false);
+            const slots = b.ofType(TYPES.autoscalingGroup);
+            expect(slots.map((g) => g.inputs.vpcZoneIdentifiers[0])).to.deep.equal(subnetsOf(b, "privateSubnetIds")).and.have.length(2);
+            expect(b.ofType(TYPES.launchTemplate)[0].inputs.networkInterfaces).to.equal(undefined);
             const template = b.ofType(TYPES.launchTemplate)[0].inputs;
             expect((template.networkInterfaces ?? []).some((n: any) => n.associatePublicIpAddress === "true" || n.associatePublicIpAddress === true)).to.equal(false);
         });
@@ -361,10 +363,10 @@ describe("LoadBalancerFrontDoor", () => {
             expect(targetGroupOf(b, dicom).inputs).to.include({ protocol: "TLS", port: 11112, proxyProtocolV2: false });
         });
 
-        it("attaches both instances to both target groups", () => {
+        it("attaches both slots to both target groups", () => {
             for (const tg of b.ofType(TYPES.targetGroup)) {
-                const attached = b.ofType(TYPES.targetGroupAttachment).filter((a) => a.inputs.targetGroupArn === tg.state.arn);
-                expect(attached.map((a) => a.inputs.targetId).sort(), tg.name).to.deep.equal(INSTANCE_IDS);
+                const attached = b.ofType(TYPES.autoscalingAttachment).filter((a) => a.inputs.lbTargetGroupArn === tg.state.arn);
+                expect(attached.map((a) => a.inputs.autoscalingGroupName).sort(), tg.name).to.deep.equal(SLOT_GROUPS);
             }
         });
 

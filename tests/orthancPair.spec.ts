@@ -63,25 +63,29 @@ describe("OrthancPair", () => {
     });
 
     describe("instances", () => {
-        it("runs two instances in two different public subnets (one per AZ)", () => {
-            const instances = dev.ofType(TYPES.instance);
-            expect(instances.map((i) => i.name)).to.deep.equal(["orthanc-1", "orthanc-2"]);
-            const subnets = instances.map((i) => i.inputs.subnetId);
-            expect(new Set(subnets).size).to.equal(2);
-            expect(subnets).to.deep.equal([`subnet-public-${REGION}a`, `subnet-public-${REGION}b`]);
-            expect(new Set(instances.map((i) => i.state.availabilityZone)).size).to.equal(2);
+        it("runs two instances, each the only one of its slot, in two different public subnets (one per AZ)", () => {
+            const slots = dev.ofType(TYPES.autoscalingGroup);
+            expect(slots.map((g) => g.name)).to.deep.equal(["orthanc-1", "orthanc-2"]);
+            const subnets = slots.map((g) => g.inputs.vpcZoneIdentifiers);
+            expect(subnets).to.deep.equal([[`subnet-public-${REGION}a`], [`subnet-public-${REGION}b`]]);
+            expect(new Set(slots.map((g) => g.state.availabilityZones[0])).size).to.equal(2);
+            for (const g of slots) expect([g.inputs.minSize, g.inputs.desiredCapacity]).to.deep.equal([1, 1]);
+            expect(dev.ofType(TYPES.instance)).to.deep.equal([]);
         });
 
-        it("gives each instance an Elastic IP, associated by instance id", () => {
-            expect(dev.ofType(TYPES.eip)).to.have.length(2);
-            const associations = dev.ofType(TYPES.eipAssociation);
-            expect(associations.map((a) => a.inputs.instanceId).sort()).to.deep.equal(["orthanc-1-id", "orthanc-2-id"]);
+        it("gives each slot an Elastic IP, which the slot's instance takes (no association fixed to one instance)", () => {
+            const eips = dev.ofType(TYPES.eip);
+            expect(eips).to.have.length(2);
+            expect(dev.ofType(TYPES.eipAssociation)).to.deep.equal([]);
+            const claimed = dev.ofType(TYPES.autoscalingGroup).map((g) => g.inputs.tags.find((t: { key: string }) => t.key === "orthweb:address")?.value);
+            expect(claimed).to.deep.equal(eips.map((e) => e.state.allocationId));
         });
 
-        it("gives private instances no Elastic IP", async () => {
+        it("gives private instances no Elastic IP but a reserved address in their subnet", async () => {
             const regs = await pairAlone({ placement: "private" });
             expect(of(regs, TYPES.eip)).to.deep.equal([]);
-            expect(of(regs, TYPES.instance).map((i) => i.inputs.subnetId)).to.deep.equal([`subnet-private-${REGION}a`, `subnet-private-${REGION}b`]);
+            expect(of(regs, TYPES.autoscalingGroup).map((g) => g.inputs.vpcZoneIdentifiers)).to.deep.equal([[`subnet-private-${REGION}a`], [`subnet-private-${REGION}b`]]);
+            expect(of(regs, TYPES.subnetCidrReservation).map((r) => r.inputs.subnetId)).to.deep.equal([`subnet-private-${REGION}a`, `subnet-private-${REGION}b`]);
         });
 
         it("launches from one template: Amazon Linux 2023, IMDSv2 required with hop limit 2, detailed monitoring", () => {

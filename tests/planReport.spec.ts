@@ -92,7 +92,7 @@ describe("plan report sections (hand-made plans)", () => {
             ]);
             expect(direct[1].breakdown).to.match(/^manual: re-point modalities to the other instance \(ec2-203-0-113-11/);
             expect(direct[0].assumptions).to.include("both instances share one database and one bucket, so either serves every study");
-            expect(buildReport(vpnPlan(), context()).failover[0].path).to.equal("Client VPN: one private name per instance");
+            expect(buildReport(vpnPlan(), context()).failover[0].path).to.equal("Client VPN: one private address per instance");
         });
     });
 

@@ -22,13 +22,13 @@ describe("plan: site-to-site and no internet (Pulumi.site.yaml)", () => {
     it("lists each instance's private name as reachable from the site, with manual failover between them", () => {
         const site2site = site.endpoints.filter((e) => e.frontDoor === "siteToSite");
         expect(site2site.map((e) => e.address)).to.deep.equal([
-            "https://ip-172-19-16-10.eu-west-1.compute.internal/",
-            "ip-172-19-16-10.eu-west-1.compute.internal:11112",
-            "https://ip-172-19-32-10.eu-west-1.compute.internal/",
-            "ip-172-19-32-10.eu-west-1.compute.internal:11112",
+            "https://172.19.128.16/",
+            "172.19.128.16:11112",
+            "https://172.19.192.16/",
+            "172.19.192.16:11112",
         ]);
         expect(site2site[1]).to.include({ aet: "ORTHANC", reachableFrom: "the site (10.40.0.0/16) over site-connection" });
-        expect(site.failover.map((f) => f.path)).to.include("site-to-site VPN: one private name per instance");
+        expect(site.failover.map((f) => f.path)).to.include("site-to-site VPN: one private address per instance");
         expect(dev.endpoints.filter((e) => e.frontDoor === "siteToSite")).to.deep.equal([]);
     });
 

@@ -7,9 +7,9 @@ import * as os from "os";
 import * as path from "path";
 import { renderBootstrapFiles } from "../components/bootstrap";
 import { APPLY_DOCUMENT_PARAMETERS, renderApplyDocument, renderApplyScript } from "../components/bootstrap/apply";
-import { instanceRevision, recoveryOptions } from "../components/pair/instances";
+import { instanceRevision, recoveryOptions, rolloutPolicy } from "../components/pair/instances";
 import { keyTeardown } from "../components/pair/dataStore";
-import { bundleKey, finalSnapshotIdentifier, parseBundle, renderBundle, rolloutChanges, ROLLOUT_TIMING } from "../rules/rollout";
+import { bundleKey, finalSnapshotIdentifier, parseBundle, renderBundle, rolloutChanges, ROLLOUT_TIMING, SLOT_GROUP, SLOT_TAGS, slotAddress } from "../rules/rollout";
 import { SAMPLE } from "./fixtures";
 import { Registration } from "../plan/mockRuntime";
 import { build, Built, PROD_NETWORK, REGION, TYPES, withConfig } from "./harness";
@@ -50,7 +50,7 @@ describe("rollout: the apply script and its SSM document", function () {
     const script = renderApplyScript({ region: "eu-west-1", bucket: "orthanc-bucket-1", bundleKey: `config/${"a".repeat(64)}.json`, tagFilters: { project: "orthweb", stack: "prod" } });
 
     it("checks the bundle's hash, drains before the restart, waits for /healthz, registers again and gates on every target group", () => {
-        const marks = ["flock 9", "sha256sum", "elbv2 deregister-targets", "systemctl start orthweb.service", 'until [ "$(healthz)" = "200" ]', 'log "/healthz is 200"', "TargetHealth.State"];
+        const marks = ["flock 9", "sha256sum", "elbv2 deregister-targets", "systemctl start orthweb.service", 'until [ "$(healthz)" = "200" ]', 'log "/healthz is 200"', 'wait_target_healthy "$arn" "Id=$INSTANCE_ID,Port=$port"', '"$DIR/claim.sh" --healthy', "\n    enter_service\n"];
         const order = marks.map((s) => script.indexOf(s));
         expect(script.indexOf("elbv2 register-targets", order[5])).to.be.greaterThan(order[5]).and.lessThan(order[6]);
         expect(order.every((i) => i >= 0), String(order)).to.equal(true);
@@ -64,7 +64,7 @@ describe("rollout: the apply script and its SSM document", function () {
         // So is the health checker's script (its container reads it once).
         expect(script).to.include("'/opt/orthweb/healthz.py') restart+=('healthz')");
         // What cloud-init's runcmd would do on a manual boot: the units are new, so reload, then every timer.
-        expect(script).to.include("systemctl daemon-reload\n        systemctl enable --now orthweb.timer orthweb-peer.timer\n");
+        expect(script).to.include("systemctl daemon-reload\n        systemctl enable --now orthweb.timer orthweb-peer.timer orthweb-claim.timer\n");
     });
 
     it("passes shellcheck, as rendered and inside the document", function () {
@@ -107,11 +107,11 @@ describe("rollout: one instance at a time, for every pattern", function () {
 
     for (const pattern of Object.keys(PATTERNS)) {
         describe(pattern, () => {
-            it("keeps the launch template to the machine: no user data, no instance type", () => {
+            it("keeps the launch template to the machine: no user data; the instance type, on which each slot launches", () => {
                 const [lt] = built[pattern].ofType(TYPES.launchTemplate);
                 expect(lt.inputs).to.not.have.property("userData");
-                expect(lt.inputs).to.not.have.property("instanceType");
-                for (const inst of built[pattern].ofType(TYPES.instance)) expect(inst.inputs.instanceType).to.equal("t3.medium");
+                expect(lt.inputs.instanceType).to.equal("t3.medium");
+                for (const group of built[pattern].ofType(TYPES.autoscalingGroup)) expect(group.inputs.launchTemplate).to.deep.equal({ id: lt.id, version: "1" });
             });
 
             it("stores the files once, under the key their content names", () => {
@@ -129,26 +129,56 @@ describe("rollout: one instance at a time, for every pattern", function () {
                 expect(associations.map((a) => a.name)).to.deep.equal(["orthanc-1-apply", "orthanc-2-apply"]);
                 associations.forEach((a, i) => {
                     expect(a.inputs).to.deep.include({ maxConcurrency: "1", maxErrors: "0", waitForSuccessTimeoutSeconds: ROLLOUT_TIMING.associationWaitSeconds, name: document.state.name });
-                    expect(a.inputs.targets).to.deep.equal([{ key: "InstanceIds", values: [`orthanc-${i + 1}-id`] }]);
+                    // The slot's tag, not an instance id: a replacement instance gets the same files, without \`pulumi up\`.
+                    expect(a.inputs.targets).to.deep.equal([{ key: `tag:${SLOT_TAGS.slot}`, values: [`orthanc-${i + 1}`] }]);
                     expect(a.inputs.parameters).to.deep.include({ bundleKey: object.inputs.key, region: REGION, project: "orthweb", stack: `rollout-${pattern}` });
                     expect(a.options?.replaceOnChanges).to.include.members(["parameters", "targets", "documentVersion"]);
                     expect(deps(a)).to.include.members([`${TYPES.bucketObject}::orthanc-config`, `${TYPES.secretVersion}::orthanc-tls`, `${TYPES.secretVersion}::orthanc-admin`]);
                 });
             });
 
-            it("registers instance 2 only after instance 1's association has succeeded", () => {
+            it("creates slot 2 only after slot 1's association has succeeded, and applies each slot's files after its group exists", () => {
                 const b = built[pattern];
-                expect(deps(ofName(b, TYPES.instance, "orthanc-2"))).to.include(`${TYPES.ssmAssociation}::orthanc-1-apply`);
-                expect(deps(ofName(b, TYPES.instance, "orthanc-1"))).to.not.include(`${TYPES.ssmAssociation}::orthanc-2-apply`);
-                expect(ofName(b, TYPES.ssmAssociation, "orthanc-2-apply").options?.propertyDependencies?.targets).to.include(`${TYPES.instance}::orthanc-2`);
+                expect(deps(ofName(b, TYPES.autoscalingGroup, "orthanc-2"))).to.include(`${TYPES.ssmAssociation}::orthanc-1-apply`);
+                expect(deps(ofName(b, TYPES.autoscalingGroup, "orthanc-1"))).to.not.include(`${TYPES.ssmAssociation}::orthanc-2-apply`);
+                for (const i of [1, 2]) expect(deps(ofName(b, TYPES.ssmAssociation, `orthanc-${i}-apply`))).to.include(`${TYPES.autoscalingGroup}::orthanc-${i}`);
             });
 
-            if (pattern === "direct" || pattern === "dns") {
-                it("gates each instance after its Elastic IP is on it: the stable name serves before the next one moves", () => {
-                    const b = built[pattern];
-                    for (const i of [1, 2]) expect(deps(ofName(b, TYPES.ssmAssociation, `orthanc-${i}-apply`))).to.include(`${TYPES.eipAssociation}::orthanc-eip-${i}`);
-                });
-            }
+            it("makes each slot a group of one in one subnet, replaced on EC2's word only, let into service by its apply", () => {
+                const b = built[pattern];
+                const groups = b.ofType(TYPES.autoscalingGroup);
+                expect(groups.map((g) => g.name)).to.deep.equal(["orthanc-1", "orthanc-2"]);
+                const subnets = groups.map((g) => g.inputs.vpcZoneIdentifiers);
+                for (const s of subnets) expect(s).to.have.length(1);
+                expect(subnets[0][0]).to.not.equal(subnets[1][0]);
+                for (const g of groups) {
+                    expect(g.inputs).to.deep.include({ minSize: 1, maxSize: 2, desiredCapacity: 1, healthCheckType: "EC2", waitForCapacityTimeout: "0" });
+                    expect(g.inputs.initialLifecycleHooks).to.deep.equal([
+                        { name: SLOT_GROUP.launchHookName, lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING", defaultResult: "CONTINUE", heartbeatTimeout: ROLLOUT_TIMING.associationWaitSeconds },
+                    ]);
+                    expect(g.inputs.instanceRefresh.preferences).to.deep.include({ minHealthyPercentage: 100, maxHealthyPercentage: 200, autoRollback: true });
+                    expect(g.inputs.enabledMetrics).to.include("GroupInServiceInstances");
+                    expect(g.options?.ignoreChanges).to.include.members(["targetGroupArns", "loadBalancers"]);
+                }
+            });
+
+            it("tags each slot (propagated to its instance) with its name and the address it keeps", () => {
+                const b = built[pattern];
+                const tagsOf = (name: string) => Object.fromEntries(ofName(b, TYPES.autoscalingGroup, name).inputs.tags.map((t: { key: string; value: string; propagateAtLaunch: boolean }) => {
+                    expect(t.propagateAtLaunch).to.equal(true);
+                    return [t.key, t.value];
+                }));
+                const addresses = [tagsOf("orthanc-1")[SLOT_TAGS.address], tagsOf("orthanc-2")[SLOT_TAGS.address]];
+                expect(tagsOf("orthanc-1")).to.include({ [SLOT_TAGS.slot]: "orthanc-1", Project: "orthweb", Name: "orthanc-1" });
+                if (pattern === "direct" || pattern === "dns") {
+                    expect(addresses).to.deep.equal(b.ofType(TYPES.eip).map((e) => e.state.allocationId));
+                    expect(b.ofType(TYPES.eipAssociation)).to.deep.equal([]);
+                } else {
+                    const reservations = b.ofType(TYPES.subnetCidrReservation);
+                    expect(reservations.map((r) => r.inputs.reservationType)).to.deep.equal(["explicit", "explicit"]);
+                    expect(addresses).to.deep.equal(reservations.map((r) => r.inputs.cidrBlock.replace(/\/28$/, "")));
+                }
+            });
         });
     }
 
@@ -161,28 +191,27 @@ describe("rollout: one instance at a time, for every pattern", function () {
         for (const tg of b.ofType(TYPES.targetGroup)) expect(tg.inputs.tags).to.include({ Project: "orthweb", Stack: "rollout-loadBalancer" });
     });
 
-    it("an image change makes a new bundle and new associations, and touches neither the template nor the instances", async () => {
+    it("an image change makes a new bundle and new associations, and touches neither the template nor the slots", async () => {
         const changed = await build({ ...PATTERNS.loadBalancer, "orthweb:orthanc": { image: "orthancteam/orthanc:99.1.1" } }, "rollout-loadBalancer");
         const base = built.loadBalancer;
         expect(changed.ofType(TYPES.bucketObject)[0].inputs.key).to.not.equal(base.ofType(TYPES.bucketObject)[0].inputs.key);
         expect(changed.ofType(TYPES.launchTemplate)[0].inputs).to.deep.equal(base.ofType(TYPES.launchTemplate)[0].inputs);
-        for (const i of [0, 1]) expect(changed.ofType(TYPES.instance)[i].inputs).to.deep.equal(base.ofType(TYPES.instance)[i].inputs);
+        for (const i of [0, 1]) expect(changed.ofType(TYPES.autoscalingGroup)[i].inputs).to.deep.equal(base.ofType(TYPES.autoscalingGroup)[i].inputs);
     });
 
-    it("an instance type change resizes the instances in place and makes each pass the gate again, with the same files", async () => {
+    it("an instance type change is a new template version (each slot refreshes, launch before terminate), with the same files", async () => {
         const changed = await build({ ...PATTERNS.loadBalancer, "orthweb:orthanc": { instanceType: "t3.large" } }, "rollout-loadBalancer");
         const base = built.loadBalancer;
         expect(changed.ofType(TYPES.bucketObject)[0].inputs.key).to.equal(base.ofType(TYPES.bucketObject)[0].inputs.key);
-        expect(changed.ofType(TYPES.launchTemplate)[0].inputs).to.deep.equal(base.ofType(TYPES.launchTemplate)[0].inputs);
-        expect(changed.ofType(TYPES.instance)[0].inputs.instanceType).to.equal("t3.large");
+        expect(changed.ofType(TYPES.launchTemplate)[0].inputs.instanceType).to.equal("t3.large");
         expect(changed.ofType(TYPES.ssmAssociation)[0].inputs.parameters.revision).to.not.equal(base.ofType(TYPES.ssmAssociation)[0].inputs.parameters.revision);
     });
 
-    it("an architecture change (t3 to t4g) needs another image: a new template version, so the instances are replaced in the same order", async () => {
+    it("an architecture change (t3 to t4g) needs another image: a new template version, and slot 2 still waits for slot 1", async () => {
         const changed = await build({ ...PATTERNS.loadBalancer, "orthweb:orthanc": { instanceType: "t4g.medium" } }, "rollout-loadBalancer");
         expect(changed.ofType(TYPES.launchTemplate)[0].inputs.imageId).to.match(/arm64$/);
         expect(built.loadBalancer.ofType(TYPES.launchTemplate)[0].inputs.imageId).to.match(/x86_64$/);
-        expect(deps(ofName(changed, TYPES.instance, "orthanc-2"))).to.include(`${TYPES.ssmAssociation}::orthanc-1-apply`);
+        expect(deps(ofName(changed, TYPES.autoscalingGroup, "orthanc-2"))).to.include(`${TYPES.ssmAssociation}::orthanc-1-apply`);
     });
 
     it("a new certificate makes each instance pass the gate again", () => {
@@ -191,15 +220,55 @@ describe("rollout: one instance at a time, for every pattern", function () {
     });
 });
 
-describe("self-healing keeps the instance's identity", () => {
-    it("recovers onto new hardware automatically, stops rather than terminates on shutdown, refuses API termination in prod", () => {
-        expect(recoveryOptions(true)).to.deep.equal({ maintenanceOptions: { autoRecovery: "default" }, instanceInitiatedShutdownBehavior: "stop", disableApiTermination: true });
+describe("self-healing keeps the instance's name, role and place", () => {
+    it("recovers onto new hardware where EC2 can, ends the instance on an OS shutdown (its group replaces it), refuses API termination in prod", () => {
+        expect(recoveryOptions(true)).to.deep.equal({ maintenanceOptions: { autoRecovery: "default" }, instanceInitiatedShutdownBehavior: "terminate", disableApiTermination: true });
         expect(recoveryOptions(false).disableApiTermination).to.equal(false);
     });
 
-    it("puts those options on both instances", async () => {
+    it("puts those options on the launch template both slots launch from", async () => {
         const prod = await build(withConfig({ "orthweb:environment": "prod", "orthweb:network": PROD_NETWORK }), "heal");
-        for (const inst of prod.ofType(TYPES.instance)) expect(inst.inputs).to.deep.include(recoveryOptions(true));
+        const [lt] = prod.ofType(TYPES.launchTemplate);
+        expect(lt.inputs).to.deep.include(recoveryOptions(true));
+        for (const group of prod.ofType(TYPES.autoscalingGroup)) expect(group.inputs.launchTemplate.id).to.equal(lt.id);
+        // The interfaces carry the stack's tags: the claim script may move a reserved address only onto those.
+        expect(lt.inputs.tagSpecifications.map((t: { resourceType: string }) => t.resourceType)).to.include("network-interface");
+    });
+
+    it("reserves each private slot's address in its subnet, clear of AWS's own, before anything else is placed there", async () => {
+        const prod = await build(withConfig({ "orthweb:traffic": PATTERNS.loadBalancer["orthweb:traffic"], "orthweb:environment": "prod", "orthweb:network": PROD_NETWORK }), "heal");
+        const reservations = prod.ofType(TYPES.subnetCidrReservation);
+        // The mock VPC 172.17.0.0/16 in quarters: the private subnets are the last two.
+        expect(reservations.map((r) => r.inputs.cidrBlock)).to.deep.equal([slotAddress("172.17.128.0/18").reservation, slotAddress("172.17.192.0/18").reservation]);
+        const direct = await build(PATTERNS.direct, "heal");
+        expect(direct.ofType(TYPES.subnetCidrReservation)).to.deep.equal([]);
+        // The database's subnet group takes the private subnets through the reservations.
+        const subnetGroup = prod.ofType(TYPES.subnetGroup)[0];
+        expect(subnetGroup.options?.propertyDependencies?.subnetIds).to.include.members(reservations.map((r) => `${TYPES.subnetCidrReservation}::${r.name}`));
+    });
+
+    it("lets the instances move only their stack's addresses and let only their stack's instances into service", async () => {
+        const policy = rolloutPolicy("eu-west-1", { Project: "orthweb", Stack: "prod" });
+        const take = policy.Statement.find((s) => s.Sid === "TakeSlotAddress")!;
+        expect(take.Action).to.have.members(["ec2:AssociateAddress", "ec2:AssignPrivateIpAddresses"]);
+        expect(take.Condition).to.deep.equal({ StringEquals: { "aws:ResourceTag/Project": "orthweb", "aws:ResourceTag/Stack": "prod" } });
+        const enter = policy.Statement.find((s) => s.Sid === "EnterService")!;
+        expect(enter.Action).to.deep.equal(["autoscaling:CompleteLifecycleAction"]);
+        expect(enter.Condition).to.deep.equal(take.Condition);
+        expect(rolloutPolicy("cn-north-1", {}).Statement.find((s) => s.Sid === "EnterService")!.Resource).to.match(/^arn:aws-cn:autoscaling:cn-north-1:/);
+    });
+});
+
+describe("slot addresses (pure)", () => {
+    it("takes the first address of a /28 sixteen addresses into the subnet", () => {
+        expect(slotAddress("10.0.128.0/18")).to.deep.equal({ reservation: "10.0.128.16/28", address: "10.0.128.16" });
+        expect(slotAddress("10.0.3.0/24")).to.deep.equal({ reservation: "10.0.3.16/28", address: "10.0.3.16" });
+        expect(slotAddress("10.0.3.64/26")).to.deep.equal({ reservation: "10.0.3.80/28", address: "10.0.3.80" });
+    });
+
+    it("refuses what is not a subnet, or one too small to hold the reservation clear of AWS's addresses", () => {
+        expect(() => slotAddress("10.0.3.0/27")).to.throw(/too small/);
+        expect(() => slotAddress("pacs")).to.throw(/not an IPv4 subnet/);
     });
 });
 
@@ -252,7 +321,8 @@ describe("rollout: what clients see, per pattern", () => {
             const rows = rolloutChanges(pattern);
             for (const change of ["orthanc.image", "orthanc.nginxImage", "orthanc.aet"]) expect(rows.find((r) => r.change === change)?.effect, `${pattern} ${change}`).to.equal("in place");
             expect(rows.find((r) => r.change.startsWith("tlsCertificatePem"))?.effect).to.equal("in place");
-            expect(rows.find((r) => r.change === "orthanc.instanceType")?.effect).to.equal("resized in place");
+            expect(rows.find((r) => r.change === "orthanc.instanceType")?.effect).to.equal("replaced");
+            expect(rows.find((r) => r.change === "orthanc.instanceType")?.order).to.match(/launch before terminate.*healthz 200.*slot's address/);
             for (const r of rows.filter((r) => r.effect === "in place")) expect(r.order).to.match(/one instance at a time/);
         }
     });
@@ -261,6 +331,7 @@ describe("rollout: what clients see, per pattern", () => {
         expect(rolloutChanges("loadBalancer")[0].clients).to.match(/^no interruption behind a load balancer/);
         expect(rolloutChanges("dns", { failoverSeconds: 90 })[0].clients).to.include("up to 90 s");
         expect(rolloutChanges("direct")[0].clients).to.match(/own name is unavailable/);
-        expect(rolloutChanges("loadBalancer", { failoverSeconds: 20 }).find((r) => r.change === "orthanc.instanceType")?.clients).to.include("up to 20 s");
+        expect(rolloutChanges("loadBalancer").find((r) => r.change === "orthanc.instanceType")?.clients).to.match(/healthy in the target groups before the old one is drained/);
+        expect(rolloutChanges("direct").find((r) => r.change === "orthanc.instanceType")?.clients).to.match(/Elastic IP moves to the new, already healthy one/);
     });
 });

@@ -205,7 +205,9 @@ describe("OrthancPair without the internet (network.internetAccess false)", () =
         expect(vpc.subnetSpecs).to.deep.equal([{ type: "Isolated" }]);
         expect(vpc.natGateways).to.deep.equal({ strategy: "None" });
         expect(isolated.ofType(T.eip)).to.have.length(0);
-        expect(isolated.ofType(T.instance).map((i) => i.inputs.subnetId)).to.deep.equal([`subnet-isolated-${REGION}a`, `subnet-isolated-${REGION}b`]);
+        expect(isolated.ofType(T.autoscalingGroup).map((g) => g.inputs.vpcZoneIdentifiers[0])).to.deep.equal([`subnet-isolated-${REGION}a`, `subnet-isolated-${REGION}b`]);
+        // Each slot keeps a reserved address there: what the site's modalities are configured with survives a replacement.
+        expect(isolated.ofType(T.subnetCidrReservation).map((r) => r.inputs.subnetId)).to.deep.equal([`subnet-isolated-${REGION}a`, `subnet-isolated-${REGION}b`]);
         expect(connected.one(T.vpc, "orthanc-vpc").inputs.subnetSpecs).to.deep.equal([{ type: "Public" }, { type: "Private" }]);
     });
 

@@ -17,10 +17,10 @@ describe("stack files", () => {
                 expect(validateStackConfig(file.config, { opaqueKeys: file.encryptedKeys }).problems).to.deep.equal([]);
             });
 
-            it("builds under mocks: two instances, unique resource names, no unmodelled lookups", async () => {
+            it("builds under mocks: two instance slots, unique resource names, no unmodelled lookups", async () => {
                 const file = loadStackFile(stack);
                 const built = await build(file.config, stack);
-                expect(built.ofType(TYPES.instance)).to.have.length(2);
+                expect(built.ofType(TYPES.autoscalingGroup)).to.have.length(2);
                 const keys = built.registrations.map((r) => `${r.type}::${r.name}`);
                 expect(keys.length).to.equal(new Set(keys).size);
                 expect(built.outputs.webUrls).to.be.an("array").that.is.not.empty;

@@ -77,9 +77,9 @@ describe("rendered bootstrap files pass the real validators", function () {
         expect(r.output).to.match(/missing\.crt/);
     });
 
-    it("shellcheck finds nothing in the start script and the peer script", function () {
+    it("shellcheck finds nothing in the start script, the peer script and the claim script", function () {
         needTool(this, "shellcheck");
-        for (const script of ["start.sh", "peer.sh"]) {
+        for (const script of ["start.sh", "peer.sh", "claim.sh"]) {
             const r = run("shellcheck", ["--shell=bash", "--severity=style", file(script)]);
             expect(r.status, `${script}: ${r.output}`).to.equal(0);
         }
@@ -97,9 +97,9 @@ describe("rendered bootstrap files pass the real validators", function () {
     it("orthanc.json parses and systemd accepts the service and its timer", function () {
         expect(() => JSON.parse(fs.readFileSync(file("orthanc.template.json"), "utf8"))).to.not.throw();
         needTool(this, "systemd-analyze", "systemd");
-        const r = run("systemd-analyze", ["verify", "--man=no", file("orthweb.timer"), file("orthweb.service"), file("orthweb-peer.timer"), file("orthweb-peer.service")]);
+        const r = run("systemd-analyze", ["verify", "--man=no", file("orthweb.timer"), file("orthweb.service"), file("orthweb-peer.timer"), file("orthweb-peer.service"), file("orthweb-claim.timer"), file("orthweb-claim.service")]);
         // The one complaint expected here: the scripts live on the instance, not on this machine.
-        const complaints = r.output.split("\n").filter((l) => l && !/Command \/opt\/orthweb\/(start|peer)\.sh is not executable/.test(l));
+        const complaints = r.output.split("\n").filter((l) => l && !/Command \/opt\/orthweb\/(start|peer|claim)\.sh is not executable/.test(l));
         expect(complaints).to.deep.equal([]);
     });
 });

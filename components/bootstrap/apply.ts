@@ -3,8 +3,10 @@
 // The script fetches the content-addressed bundle from the pair's bucket, checks its hash, writes the files,
 // drains the instance from every target group it is registered in, runs the start script, restarts what read a
 // changed file, waits for /healthz 200 on the instance, registers it again and waits until every target group
-// sees it healthy. Any failure exits non-zero: the association fails, `pulumi up` fails, the next instance waits.
-import { ROLLOUT_TIMING } from "../../rules/rollout";
+// sees it healthy; then it takes the slot's address (claim.sh) and, for a new instance of the slot, lets it into
+// service (the launch hook) and waits for its group's target groups. Any failure exits non-zero: the association
+// fails, `pulumi up` fails, the next instance waits.
+import { ROLLOUT_TIMING, SLOT_GROUP } from "../../rules/rollout";
 import { WEB_PORT } from "../../rules/ports";
 import { BOOTSTRAP_DIR, BOOTSTRAP_TIMERS } from "./index";
 import { shellQuote } from "./startScript";
@@ -43,6 +45,7 @@ readonly DIR=${shellQuote(dir)}
 readonly DRAIN_SECONDS=${t.drainSeconds}
 readonly HEALTHY_SECONDS=${t.healthySeconds}
 readonly TARGET_HEALTHY_SECONDS=${t.targetHealthySeconds}
+readonly LAUNCH_HOOK=${shellQuote(SLOT_GROUP.launchHookName)}
 
 log() { echo "orthweb-apply: $*" >&2; }
 
@@ -101,12 +104,43 @@ registered_targets() {
     done
 }
 
+wait_target_healthy() {
+    local arn=$1 target=$2 deadline=$3 state=""
+    until state=$(aws elbv2 describe-target-health --region "$REGION" --target-group-arn "$arn" \\
+        --targets "$target" --query 'TargetHealthDescriptions[0].TargetHealth.State' --output text) && [ "$state" = "healthy" ]; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            log "not healthy in $arn after $TARGET_HEALTHY_SECONDS s (state $state): stopping the rollout here"
+            exit 1
+        fi
+        sleep 5
+    done
+    log "healthy in $arn"
+}
+
+# A new instance of a slot waits in the group's launch hook (out of service, unregistered) until its first apply
+# gets here: it is healthy and holds the slot's address. Let it in; its group then registers it in the target groups
+# attached to the group, which must see it healthy before the next slot is touched.
+enter_service() {
+    local group state arn deadline
+    read -r group state <<<"$(aws autoscaling describe-auto-scaling-instances --region "$REGION" --instance-ids "$INSTANCE_ID" \\
+        --query 'AutoScalingInstances[0].[AutoScalingGroupName,LifecycleState]' --output text)"
+    if [ "$state" != "Pending:Wait" ]; then return 0; fi
+    aws autoscaling complete-lifecycle-action --region "$REGION" --auto-scaling-group-name "$group" \\
+        --lifecycle-hook-name "$LAUNCH_HOOK" --instance-id "$INSTANCE_ID" --lifecycle-action-result CONTINUE
+    log "entering service in $group"
+    deadline=$((SECONDS + TARGET_HEALTHY_SECONDS))
+    for arn in $(aws autoscaling describe-traffic-sources --region "$REGION" --auto-scaling-group-name "$group" \\
+        --traffic-source-type elbv2 --query 'TrafficSources[].Identifier' --output text); do
+        wait_target_healthy "$arn" "Id=$INSTANCE_ID" "$deadline"
+    done
+}
+
 healthz() {
     curl -ks -o /dev/null -w '%{http_code}' --max-time 5 "https://127.0.0.1:${WEB_PORT}/healthz" || true
 }
 
 main() {
-    local targets arn port deadline state="" restart=()
+    local targets arn port deadline restart=()
     # Read once, before any change: a failing lookup stops the script here (set -e), never passes the gate.
     targets=$(registered_targets)
     if [ ! -s "$work/changed" ] && systemctl is-active --quiet docker && [ "$(healthz)" = "200" ]; then
@@ -155,16 +189,12 @@ ${restarts}
     deadline=$((SECONDS + TARGET_HEALTHY_SECONDS))
     while read -r arn port; do
         [ -n "$arn" ] || continue
-        until state=$(aws elbv2 describe-target-health --region "$REGION" --target-group-arn "$arn" \\
-            --targets "Id=$INSTANCE_ID,Port=$port" --query 'TargetHealthDescriptions[0].TargetHealth.State' --output text) && [ "$state" = "healthy" ]; do
-            if [ "$SECONDS" -ge "$deadline" ]; then
-                log "not healthy in $arn after $TARGET_HEALTHY_SECONDS s (state $state): stopping the rollout here"
-                exit 1
-            fi
-            sleep 5
-        done
-        log "healthy in $arn"
+        wait_target_healthy "$arn" "Id=$INSTANCE_ID,Port=$port" "$deadline"
     done <<<"$targets"
+
+    # Healthy: the slot's address (Elastic IP or reserved private address) moves here if another instance held it.
+    "$DIR/claim.sh" --healthy
+    enter_service
     log "applied $KEY"
 }
 

@@ -9,6 +9,8 @@ import { renderNginxConf } from "./nginx";
 import { OrthancParams, renderOrthancJson } from "./orthanc";
 import { DOCKER_DROP_IN_PATH, METADATA_GUARD_FILE, renderDockerDropIn, renderMetadataGuard } from "./metadataGuard";
 import { renderPeerScript } from "./peerScript";
+import { renderClaimScript } from "./claimScript";
+import { CLAIM_INTERVAL_SECONDS } from "../../rules/rollout";
 import { DICOM_CLIENT_CA_FILE, renderStartScript, StartScriptParams } from "./startScript";
 
 export const BOOTSTRAP_DIR = "/opt/orthweb";
@@ -87,8 +89,30 @@ OnUnitActiveSec=1min
 WantedBy=timers.target
 `;
 
-/** The timers an instance runs: the start script's (secrets, restarts) and peer.sh's (the peer's address). */
-export const BOOTSTRAP_TIMERS = ["orthweb.timer", "orthweb-peer.timer"] as const;
+const CLAIM_SERVICE_UNIT = `[Unit]
+Description=Orthweb: keep this slot's address on this instance
+After=network-online.target
+
+[Service]
+Type=oneshot
+TimeoutStartSec=50
+ExecStart=${BOOTSTRAP_DIR}/claim.sh
+`;
+
+/** A replaced instance's address is taken by its successor within a minute, whatever else is going on. */
+const CLAIM_TIMER_UNIT = `[Unit]
+Description=Orthweb: keep this slot's address on this instance
+
+[Timer]
+OnBootSec=1min
+OnUnitActiveSec=${CLAIM_INTERVAL_SECONDS}s
+
+[Install]
+WantedBy=timers.target
+`;
+
+/** The timers an instance runs: the start script's (secrets, restarts), peer.sh's (the peer's address), claim.sh's. */
+export const BOOTSTRAP_TIMERS = ["orthweb.timer", "orthweb-peer.timer", "orthweb-claim.timer"] as const;
 
 export function renderBootstrapFiles(p: BootstrapParams): BootstrapFile[] {
     const dir = BOOTSTRAP_DIR;
@@ -106,6 +130,9 @@ export function renderBootstrapFiles(p: BootstrapParams): BootstrapFile[] {
         { path: `${dir}/peer.sh`, permissions: "0700", content: renderPeerScript({ region: p.region, dir }) },
         { path: "/etc/systemd/system/orthweb-peer.service", permissions: "0644", content: PEER_SERVICE_UNIT },
         { path: "/etc/systemd/system/orthweb-peer.timer", permissions: "0644", content: PEER_TIMER_UNIT },
+        { path: `${dir}/claim.sh`, permissions: "0700", content: renderClaimScript({ region: p.region }) },
+        { path: "/etc/systemd/system/orthweb-claim.service", permissions: "0644", content: CLAIM_SERVICE_UNIT },
+        { path: "/etc/systemd/system/orthweb-claim.timer", permissions: "0644", content: CLAIM_TIMER_UNIT },
     ];
 }
 
@@ -135,16 +162,22 @@ export function renderCloudConfig(files: BootstrapFile[]): string {
         })),
         runcmd: [
             ["systemctl", "daemon-reload"],
-            ["systemctl", "enable", "--now", ...BOOTSTRAP_TIMERS],
+            ["systemctl", "enable", "--now", ...BOOTSTRAP_TIMERS.filter((timer) => files.some((f) => f.path === `/etc/systemd/system/${timer}`))],
             ["systemctl", "start", "orthweb.service"],
         ],
     };
     return "#cloud-config\n" + stringify(doc, { lineWidth: 0 });
 }
 
-/** The instance user data. Throws when it would exceed what EC2 accepts. */
+/** What only an instance of a slot (an Auto Scaling group of the pair) needs: keeping the slot's address. */
+export const SLOT_FILES: readonly string[] = [`${BOOTSTRAP_DIR}/claim.sh`, "/etc/systemd/system/orthweb-claim.service", "/etc/systemd/system/orthweb-claim.timer"];
+
+/**
+ * The instance user data for a manual boot: an instance launched by hand holds no slot, so the slot's files are left
+ * out (they would find no address to keep). Throws when it would exceed what EC2 accepts.
+ */
 export function renderUserData(p: BootstrapParams): string {
-    const userData = renderCloudConfig(renderBootstrapFiles(p));
+    const userData = renderCloudConfig(renderBootstrapFiles(p).filter((f) => !SLOT_FILES.includes(f.path)));
     const size = Buffer.byteLength(userData, "utf8");
     if (size > USER_DATA_LIMIT_BYTES) {
         throw new Error(`rendered user data is ${size} bytes; EC2 accepts at most ${USER_DATA_LIMIT_BYTES}`);

@@ -1,15 +1,16 @@
-// The two instances: one launch template (Amazon Linux 2023, IMDSv2, encrypted gp3; the machine only), the config
-// bundle and the SSM association that applies it one instance at a time, the certificate they present, and in
-// public placement the Elastic IPs that give each its stable name.
+// The two instances, each the only one of its slot (an Auto Scaling group of one, which replaces it when EC2 says it is
+// gone): one launch template (Amazon Linux 2023, IMDSv2, encrypted gp3; the machine only), the config bundle and the
+// SSM association per slot that applies it one instance at a time, the certificate they present, and the address
+// each slot keeps across replacements (an Elastic IP in public placement, a reserved private address otherwise).
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { DATABASE_PORT } from "../../rules/ports";
 import { createHash } from "crypto";
-import { bundleKey, renderBundle, ROLLOUT_TIMING } from "../../rules/rollout";
+import { bundleKey, renderBundle, ROLLOUT_TIMING, SLOT_GROUP, SLOT_TAGS } from "../../rules/rollout";
 import { renderBootstrapFiles } from "../bootstrap";
 import { renderApplyDocument } from "../bootstrap/apply";
-import { amazonLinuxParameter, partitionOf, tagsFor } from "../naming";
+import { amazonLinuxParameter, partitionOf, Tags, tagsFor } from "../naming";
 import { DATABASE_NAME, DataStore } from "./dataStore";
 import { Identity } from "./identity";
 import { ImageCache } from "./imageCache";
@@ -40,14 +41,19 @@ export interface InstanceSettings {
     /** The modalities' CA: when given, nginx requires client certificates on 11112 (delivered in the TLS secret). */
     readonly dicomClientCaPem?: pulumi.Input<string>;
     readonly subnetIds: pulumi.Output<string[]>;
+    /** Private placement: each slot's reserved address (the network's slotAddresses). */
+    readonly slotAddresses?: pulumi.Output<string>[];
     readonly securityGroup: aws.ec2.SecurityGroup;
     /** s3:// URL of the compose plugin when the instances have no internet. */
     readonly composeSource?: pulumi.Output<string>;
 }
 
 export interface Instances {
-    readonly instances: aws.ec2.Instance[];
-    /** What clients reach each instance by: the Elastic IP's name (public) or the private name. */
+    /** Each instance's slot: an Auto Scaling group of one, which replaces the instance when EC2 says it is gone. */
+    readonly groups: aws.autoscaling.Group[];
+    /** The instance in each slot when the stack was last deployed (a replacement has a new id, the same address). */
+    readonly instanceIds: pulumi.Output<string>[];
+    /** What clients reach each instance by: the Elastic IP's name (public) or the slot's reserved address (private). */
     readonly addresses: pulumi.Output<InstanceAddress>[];
     /** The certificate the instances present (public part only). */
     readonly certificatePem: pulumi.Output<string>;
@@ -63,16 +69,16 @@ export function createInstances(ctx: PairContext, args: InstanceSettings, data: 
         const eips = [0, 1].map((i) => new aws.ec2.Eip(`${name}-eip-${i + 1}`, { domain: "vpc", tags: tagsFor(`${name}-${i + 1}`, tags) }, { parent }));
         const addresses = eips.map((eip) => pulumi.all([eip.publicDns, eip.publicIp]).apply(([host, ip]) => ({ host, ip })));
         const certificate = createCertificate(ctx, args, identity.tlsSecret, addresses);
-        const { instances, document } = rollOut(ctx, args, data, identity, imageCache, template, certificate, (instance, i) => [
-            new aws.ec2.EipAssociation(`${name}-eip-${i + 1}`, { instanceId: instance.id, allocationId: eips[i].allocationId }, { parent }),
-        ]);
-        return { instances, addresses, certificatePem: certificate.certificatePem, rolloutDocumentName: document.name };
+        const slots = rollOut(ctx, args, data, identity, imageCache, template, certificate, eips.map((eip) => eip.allocationId));
+        return { ...slots, addresses, certificatePem: certificate.certificatePem };
     }
-    // Private names are not known before the instances exist: the certificate names the region's private domain.
-    const certificate = createCertificate(ctx, args, identity.tlsSecret, [pulumi.output({ host: `*.${privateDomain(ctx.region)}`, ip: "" })]);
-    const { instances, document } = rollOut(ctx, args, data, identity, imageCache, template, certificate, () => []);
-    const addresses = instances.map((inst) => pulumi.all([inst.privateDns, inst.privateIp]).apply(([host, ip]) => ({ host, ip })));
-    return { instances, addresses, certificatePem: certificate.certificatePem, rolloutDocumentName: document.name };
+    // The slots' reserved addresses are known before any instance exists: the certificate names them (and the
+    // region's private domain).
+    const reserved = args.slotAddresses ?? [];
+    const addresses = reserved.map((address) => address.apply((ip) => ({ host: ip, ip })));
+    const certificate = createCertificate(ctx, args, identity.tlsSecret, [pulumi.output({ host: `*.${privateDomain(ctx.region)}`, ip: "" }), ...addresses]);
+    const slots = rollOut(ctx, args, data, identity, imageCache, template, certificate, reserved);
+    return { ...slots, addresses, certificatePem: certificate.certificatePem };
 }
 
 /** The domain of EC2 private DNS names (ip-10-0-1-5.<domain>): ec2.internal in us-east-1, <region>.compute.internal elsewhere. */
@@ -81,10 +87,11 @@ export function privateDomain(region: string): string {
 }
 
 /**
- * The two instances and the rollout chain that keeps them from changing together (docs/operations.md):
- * instance 1 -> its association (apply the bundle, wait for /healthz and the target groups) -> instance 2 -> its
- * association. Pulumi registers instance 2 only once instance 1's association has succeeded, so a resize or a
- * replacement of instance 2 waits for instance 1 to be healthy again, and a failure stops the update there.
+ * The two slots and the rollout chain that keeps them from changing together (docs/operations.md): slot 1's group
+ * -> its association (apply the bundle, wait for /healthz and the target groups, take the slot's address, let the
+ * instance into service) -> slot 2's group -> its association. Pulumi creates slot 2 only once slot 1's association
+ * has succeeded, and a failure stops the update there. The associations target the slot's tag, so a replacement
+ * instance gets the same files without anyone running `pulumi up`.
  */
 function rollOut(
     ctx: PairContext,
@@ -94,32 +101,37 @@ function rollOut(
     imageCache: ImageCache | undefined,
     template: aws.ec2.LaunchTemplate,
     certificate: { certificatePem: pulumi.Output<string>; secretVersion: aws.secretsmanager.SecretVersion },
-    placed: (instance: aws.ec2.Instance, index: number) => pulumi.Resource[],
-): { instances: aws.ec2.Instance[]; document: aws.ssm.Document } {
+    claims: pulumi.Input<string>[],
+): { groups: aws.autoscaling.Group[]; instanceIds: pulumi.Output<string>[]; rolloutDocumentName: pulumi.Output<string> } {
     const { name, tags, parent } = ctx;
     const delivery = createDelivery(ctx, args, data, identity, imageCache);
     const revision = certificate.certificatePem.apply((pem) => instanceRevision(args.instanceType, pem));
-    const instances: aws.ec2.Instance[] = [];
+    const groups: aws.autoscaling.Group[] = [];
+    const instanceIds: pulumi.Output<string>[] = [];
     let gate: pulumi.Resource[] = [identity.adminSecretVersion, identity.databaseAppSecretVersion, certificate.secretVersion];
     for (const i of [0, 1]) {
-        const instance = new aws.ec2.Instance(
-            `${name}-${i + 1}`,
+        const slot = `${name}-${i + 1}`;
+        const group = new aws.autoscaling.Group(
+            slot,
             {
+                vpcZoneIdentifiers: args.subnetIds.apply((ids) => [at(ids, i)]),
                 launchTemplate: { id: template.id, version: template.latestVersion.apply((v) => String(v)) },
-                // On the instance, not the template: a new type resizes this instance in place (stop, modify, start).
-                instanceType: args.instanceType,
-                subnetId: args.subnetIds.apply((ids) => at(ids, i)),
-                ...recoveryOptions(ctx.prod),
-                tags: tagsFor(`${name}-${i + 1}`, tags),
+                ...slotGroupSettings(),
+                tags: slotTags(slot, tags, claims[i]),
             },
-            { parent, dependsOn: gate },
+            {
+                parent,
+                dependsOn: gate,
+                // Load balancer front doors attach their target groups with aws.autoscaling.Attachment.
+                ignoreChanges: ["loadBalancers", "targetGroupArns"],
+            },
         );
         const association = new aws.ssm.Association(
-            `${name}-${i + 1}-apply`,
+            `${slot}-apply`,
             {
                 name: delivery.document.name,
                 documentVersion: delivery.document.latestVersion,
-                targets: [{ key: "InstanceIds", values: [instance.id] }],
+                targets: [{ key: `tag:${SLOT_TAGS.slot}`, values: [slot] }],
                 parameters: {
                     region: ctx.region,
                     bucket: data.bucket.bucket,
@@ -138,13 +150,60 @@ function rollOut(
                 // The provider waits for success only when it creates an association: every change is a new one.
                 replaceOnChanges: ["parameters", "targets", "documentVersion", "name"],
                 // The secrets first: a new certificate must be in Secrets Manager before the start script reads it.
-                dependsOn: [delivery.object, delivery.permissions, identity.adminSecretVersion, identity.databaseAppSecretVersion, certificate.secretVersion, ...placed(instance, i)],
+                dependsOn: [delivery.object, delivery.permissions, identity.adminSecretVersion, identity.databaseAppSecretVersion, certificate.secretVersion, group],
             },
         );
-        instances.push(instance);
+        // Informational (the stack output instanceIds): the slot's instance once its apply has succeeded.
+        const running = aws.ec2.getInstancesOutput(
+            { filters: [{ name: "tag:aws:autoscaling:groupName", values: [group.name] }], instanceStateNames: ["running"] },
+            { parent, dependsOn: [association] },
+        );
+        groups.push(group);
+        instanceIds.push(running.ids.apply((ids) => [...(ids ?? [])].sort()[0] ?? ""));
         gate = [association];
     }
-    return { instances, document: delivery.document };
+    return { groups, instanceIds, rolloutDocumentName: delivery.document.name };
+}
+
+/** A slot's group: one instance, replaced on EC2's word only, gated by the launch hook, refreshed launch-first. */
+export function slotGroupSettings() {
+    return {
+        minSize: SLOT_GROUP.minSize,
+        maxSize: SLOT_GROUP.maxSize,
+        desiredCapacity: SLOT_GROUP.desiredCapacity,
+        healthCheckType: SLOT_GROUP.healthCheckType,
+        healthCheckGracePeriod: SLOT_GROUP.healthCheckGracePeriodSeconds,
+        // Pulumi waits for the slot's association instead: the instance enters service only when its apply lets it.
+        waitForCapacityTimeout: "0",
+        initialLifecycleHooks: [
+            {
+                name: SLOT_GROUP.launchHookName,
+                lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING",
+                defaultResult: SLOT_GROUP.launchHookDefaultResult,
+                heartbeatTimeout: SLOT_GROUP.launchHookHeartbeatSeconds,
+            },
+        ],
+        instanceRefresh: {
+            strategy: "Rolling",
+            preferences: {
+                minHealthyPercentage: SLOT_GROUP.refresh.minHealthyPercentage,
+                maxHealthyPercentage: SLOT_GROUP.refresh.maxHealthyPercentage,
+                instanceWarmup: String(SLOT_GROUP.refresh.instanceWarmupSeconds),
+                autoRollback: true,
+            },
+        },
+        enabledMetrics: [...SLOT_GROUP.metrics],
+        metricsGranularity: "1Minute",
+    };
+}
+
+/** The group's tags, all propagated to its instances: the stack's, the slot's name, and the address it holds. */
+function slotTags(slot: string, tags: Tags, claim: pulumi.Input<string>) {
+    return [
+        ...Object.entries(tagsFor(slot, tags)).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
+        { key: SLOT_TAGS.slot, value: slot, propagateAtLaunch: true },
+        { key: SLOT_TAGS.address, value: claim, propagateAtLaunch: true },
+    ];
 }
 
 /** What makes an instance pass the gate again though its files did not change: a new size or a new certificate. */
@@ -154,14 +213,14 @@ export function instanceRevision(instanceType: string, certificatePem: string | 
 }
 
 /**
- * Self-healing that keeps the instance's identity: EC2 simplified automatic recovery moves it to healthy hardware
- * with the same id, private address, Elastic IP and target registrations (the status-check alarms add recover and
- * reboot actions); an OS shutdown stops rather than terminates it; prod also refuses API termination.
+ * What the launch template adds for self-healing: EC2 simplified automatic recovery where the group does not act
+ * first, an OS shutdown ends the instance (its group replaces it), and prod refuses API termination (the group and
+ * `pulumi destroy` still can).
  */
 export function recoveryOptions(prod: boolean) {
     return {
         maintenanceOptions: { autoRecovery: "default" },
-        instanceInitiatedShutdownBehavior: "stop",
+        instanceInitiatedShutdownBehavior: "terminate",
         disableApiTermination: prod,
     };
 }
@@ -200,35 +259,14 @@ function createDelivery(ctx: PairContext, args: InstanceSettings, data: DataStor
         { documentType: "Command", documentFormat: "JSON", content: renderApplyDocument(), tags: tagsFor(`${name}-apply`, tags) },
         { parent },
     );
-    const partition = partitionOf(region);
-    const permissions = new aws.iam.RolePolicy(
-        `${name}-rollout`,
-        {
-            role: identity.role.id,
-            policy: JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [
-                    // Neither call supports resource-level permissions.
-                    { Sid: "FindTargets", Effect: "Allow", Action: ["tag:GetResources", "elasticloadbalancing:DescribeTargetHealth"], Resource: "*" },
-                    {
-                        Sid: "DrainAndRegister",
-                        Effect: "Allow",
-                        Action: ["elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:RegisterTargets"],
-                        Resource: `arn:${partition}:elasticloadbalancing:${region}:*:targetgroup/*`,
-                        Condition: { StringEquals: { "aws:ResourceTag/Project": tags.Project ?? "", "aws:ResourceTag/Stack": tags.Stack ?? "" } },
-                    },
-                ],
-            }),
-        },
-        { parent },
-    );
+    const permissions = new aws.iam.RolePolicy(`${name}-rollout`, { role: identity.role.id, policy: JSON.stringify(rolloutPolicy(region, tags)) }, { parent });
     return { object, document, permissions, bundleKey: bundleKeyOutput };
 }
 
 function createLaunchTemplate(ctx: PairContext, args: InstanceSettings, data: DataStore, identity: Identity) {
     const { name, tags, parent } = ctx;
     // No user data: the instance's files come from the config bundle, applied by the SSM association. The template
-    // changes only with the machine itself, so a new image or setting never replaces an instance.
+    // changes only with the machine itself (its type), so a new image or setting never replaces an instance.
     return new aws.ec2.LaunchTemplate(
         `${name}-lt`,
         {
@@ -236,7 +274,10 @@ function createLaunchTemplate(ctx: PairContext, args: InstanceSettings, data: Da
             // Resolved at launch: no image lookup at plan time, and no replacement on every new AMI.
             imageId: `resolve:ssm:${amazonLinuxParameter(args.instanceType)}`,
             iamInstanceProfile: { arn: identity.instanceProfileArn },
+            // On the template: a new type starts an instance refresh of each slot (launch before terminate).
+            instanceType: args.instanceType,
             vpcSecurityGroupIds: [args.securityGroup.id],
+            ...recoveryOptions(ctx.prod),
             metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 2 },
             monitoring: { enabled: true },
             blockDeviceMappings: [
@@ -246,14 +287,55 @@ function createLaunchTemplate(ctx: PairContext, args: InstanceSettings, data: Da
                 },
             ],
             updateDefaultVersion: true,
-            tagSpecifications: [
-                { resourceType: "instance", tags: tagsFor(name, tags) },
-                { resourceType: "volume", tags: tagsFor(name, tags) },
-            ],
+            // The interface carries the stack's tags too: the claim script may move a reserved address only onto those.
+            tagSpecifications: ["instance", "volume", "network-interface"].map((resourceType) => ({ resourceType, tags: tagsFor(name, tags) })),
             tags: tagsFor(`${name}-lt`, tags),
         },
         { parent },
     );
+}
+
+/**
+ * What the apply and claim scripts may do: drain and register the instance in the stack's target groups, move the
+ * slot's address (an Elastic IP, or a reserved private address) to it, and let it into service. The changing calls
+ * are limited to resources carrying the stack's Project and Stack tags (instances, interfaces, Elastic IPs, groups).
+ */
+export function rolloutPolicy(region: string, tags: Tags) {
+    const partition = partitionOf(region);
+    const ownedByStack = { StringEquals: { "aws:ResourceTag/Project": tags.Project ?? "", "aws:ResourceTag/Stack": tags.Stack ?? "" } };
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            // None of these calls supports resource-level permissions.
+            {
+                Sid: "FindTargetsAndSlot",
+                Effect: "Allow",
+                Action: ["tag:GetResources", "elasticloadbalancing:DescribeTargetHealth", "ec2:DescribeTags", "ec2:DescribeAddresses", "ec2:DescribeNetworkInterfaces", "autoscaling:DescribeAutoScalingInstances", "autoscaling:DescribeTrafficSources"],
+                Resource: "*",
+            },
+            {
+                Sid: "DrainAndRegister",
+                Effect: "Allow",
+                Action: ["elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:RegisterTargets"],
+                Resource: `arn:${partition}:elasticloadbalancing:${region}:*:targetgroup/*`,
+                Condition: ownedByStack,
+            },
+            {
+                Sid: "TakeSlotAddress",
+                Effect: "Allow",
+                Action: ["ec2:AssociateAddress", "ec2:AssignPrivateIpAddresses"],
+                Resource: [`arn:${partition}:ec2:${region}:*:elastic-ip/*`, `arn:${partition}:ec2:${region}:*:instance/*`, `arn:${partition}:ec2:${region}:*:network-interface/*`],
+                Condition: ownedByStack,
+            },
+            {
+                Sid: "EnterService",
+                Effect: "Allow",
+                Action: ["autoscaling:CompleteLifecycleAction"],
+                Resource: `arn:${partition}:autoscaling:${region}:*:autoScalingGroup:*:autoScalingGroupName/*`,
+                Condition: ownedByStack,
+            },
+        ],
+    };
 }
 
 /** The images the compose file names, and the registry to log in to when they come through the cache. */
@@ -273,7 +355,8 @@ function createCertificate(ctx: PairContext, args: InstanceSettings, tlsSecret: 
     } else {
         const privateKey = new tls.PrivateKey(`${name}-tls`, { algorithm: "RSA", rsaBits: 2048 }, { parent });
         const names = pulumi.all(addresses).apply((addrs) => ({
-            dnsNames: [...new Set(defined([...(args.certificateNames ?? []), ...addrs.map((a) => a?.host)]))],
+            // A host that is an address (a private slot) is named by its IP address entry only.
+            dnsNames: [...new Set(defined([...(args.certificateNames ?? []), ...addrs.map((a) => a?.host).filter((h) => !/^\d{1,3}(\.\d{1,3}){3}$/.test(h ?? ""))]))],
             ipAddresses: defined(addrs.map((a) => a?.ip)),
         }));
         const cert = new tls.SelfSignedCert(

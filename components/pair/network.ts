@@ -7,7 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { DATABASE_PORT, PEER_PORTS, PEER_WEB_PORT } from "../../rules/ports";
 import { s3ServiceName, tagsFor } from "../naming";
 import { createEndpoints } from "./endpoints";
-import { PairContext } from "./shared";
+import { slotAddress } from "../../rules/rollout";
+import { at, PairContext } from "./shared";
 
 export interface Network {
     readonly vpcId: pulumi.Output<string>;
@@ -19,6 +20,11 @@ export interface Network {
     readonly databaseSecurityGroup: aws.ec2.SecurityGroup;
     /** Every route table of the VPC, one per subnet: where routes to a site go. */
     readonly routeTableIds: pulumi.Output<string>[];
+    /**
+     * Private placement: each instance subnet's reserved slot address (rules/rollout.ts slotAddress), which the
+     * slot's instance, and any replacement of it, takes. Absent in public placement (the Elastic IPs do that).
+     */
+    readonly slotAddresses?: pulumi.Output<string>[];
 }
 
 /**
@@ -36,14 +42,41 @@ export function createNetwork(ctx: PairContext, args: { readonly vpcCidr: string
     const routeTableIds = createS3Endpoint(ctx, vpc);
 
     const { instanceSecurityGroup, databaseSecurityGroup } = createSecurityGroups(ctx, vpc.vpcId);
+    const slots = isPublic ? undefined : reserveSlotAddresses(ctx, vpc.privateSubnetIds);
+    const privateSubnetIds = slots?.subnetIds ?? vpc.privateSubnetIds;
     return {
         vpcId: vpc.vpcId,
         publicSubnetIds: vpc.publicSubnetIds,
-        privateSubnetIds: vpc.privateSubnetIds,
-        instanceSubnetIds: isPublic ? vpc.publicSubnetIds : vpc.privateSubnetIds,
+        privateSubnetIds,
+        instanceSubnetIds: isPublic ? vpc.publicSubnetIds : privateSubnetIds,
         instanceSecurityGroup,
         databaseSecurityGroup,
         routeTableIds: [0, 1, 2, 3].map((i) => routeTableIds.apply((ids) => ids[i])),
+        slotAddresses: slots?.addresses,
+    };
+}
+
+/**
+ * One explicit subnet CIDR reservation per instance subnet: AWS hands its addresses to no interface by itself, so
+ * the slot's address stays free for whichever instance holds the slot. The subnet ids returned depend on the
+ * reservations, so the database, endpoints and VPN interfaces placed in these subnets are created after them and
+ * can never take a slot address.
+ */
+function reserveSlotAddresses(ctx: PairContext, subnetIds: pulumi.Output<string[]>): { subnetIds: pulumi.Output<string[]>; addresses: pulumi.Output<string>[] } {
+    const { name, parent } = ctx;
+    const reservations = [0, 1].map((i) => {
+        const subnetId = subnetIds.apply((ids) => at(ids, i));
+        const slot = aws.ec2.getSubnetOutput({ id: subnetId }, { parent }).cidrBlock.apply(slotAddress);
+        const reservation = new aws.ec2.SubnetCidrReservation(
+            `${name}-slot-${i + 1}`,
+            { subnetId, cidrBlock: slot.reservation, reservationType: "explicit", description: `${name}: instance ${i + 1}'s address, kept across replacements` },
+            { parent },
+        );
+        return { reservation, address: pulumi.all([slot.address, reservation.id]).apply(([address]) => address) };
+    });
+    return {
+        subnetIds: pulumi.all([subnetIds, pulumi.all(reservations.map((r) => r.reservation.id))]).apply(([ids]) => ids),
+        addresses: reservations.map((r) => r.address),
     };
 }
 
@@ -83,16 +116,18 @@ function createS3Endpoint(ctx: PairContext, vpc: awsx.ec2.Vpc): pulumi.Output<st
 function createIsolatedNetwork(ctx: PairContext, args: { readonly vpcCidr: string }): Network {
     const vpc = createVpc(ctx, args.vpcCidr, [{ type: "Isolated" }], "None");
     const routeTableIds = createS3Endpoint(ctx, vpc);
-    createEndpoints(ctx, { vpcId: vpc.vpcId, vpcCidr: args.vpcCidr, subnetIds: vpc.isolatedSubnetIds });
+    const slots = reserveSlotAddresses(ctx, vpc.isolatedSubnetIds);
+    createEndpoints(ctx, { vpcId: vpc.vpcId, vpcCidr: args.vpcCidr, subnetIds: slots.subnetIds });
     const { instanceSecurityGroup, databaseSecurityGroup } = createSecurityGroups(ctx, vpc.vpcId);
     return {
         vpcId: vpc.vpcId,
         publicSubnetIds: pulumi.output([] as string[]),
-        privateSubnetIds: vpc.isolatedSubnetIds,
-        instanceSubnetIds: vpc.isolatedSubnetIds,
+        privateSubnetIds: slots.subnetIds,
+        instanceSubnetIds: slots.subnetIds,
         instanceSecurityGroup,
         databaseSecurityGroup,
         routeTableIds: [0, 1].map((i) => routeTableIds.apply((ids) => ids[i])),
+        slotAddresses: slots.addresses,
     };
 }
 

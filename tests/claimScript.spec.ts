@@ -1,0 +1,128 @@
+// claim.sh for real (bash), against stand-ins for the AWS CLI, the instance metadata service and ip(8) that answer
+// as AWS would and record every call: who takes the slot's address, and when it must not.
+import { expect } from "chai";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { renderClaimScript } from "../components/bootstrap/claimScript";
+import { SLOT_TAGS } from "../rules/rollout";
+
+const STUBS: Record<string, string> = {
+    // The metadata service: this instance is i-new, its interface eni-new, in 10.0.128.0/18.
+    curl: `#!/bin/bash
+case "$*" in
+    *api/token*) echo token ;;
+    *meta-data/instance-id*) echo i-new ;;
+    *meta-data/mac) echo 0a:00:00:00:00:01 ;;
+    *subnet-ipv4-cidr-block*) echo 10.0.128.0/18 ;;
+    *interface-id*) echo eni-new ;;
+    *) exit 22 ;;
+esac
+`,
+    // The AWS CLI: the slot's address and its holder come from the environment; changes are recorded.
+    aws: `#!/bin/bash
+echo "aws $*" >>"$CALLS"
+if [ -n "$AWS_FAIL" ]; then echo "Could not connect to the endpoint URL" >&2; exit 255; fi
+case "$2" in
+    describe-tags) echo "$ADDRESS" ;;
+    describe-addresses | describe-network-interfaces) echo "$HOLDER" ;;
+    describe-instances) echo "$HOLDER_STATE" ;;
+    associate-address | assign-private-ip-addresses) ;;
+    *) echo "unexpected aws call: $*" >&2; exit 1 ;;
+esac
+`,
+    ip: `#!/bin/bash
+case "$*" in
+    "-o link") echo "2: ens5: <BROADCAST,MULTICAST,UP> mtu 9001 qdisc mq state UP link/ether 0a:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff" ;;
+    "-4 -o address show dev ens5") echo "2: ens5    inet 10.0.130.7/18 brd 10.0.191.255 scope global dynamic ens5" ; [ -n "$LOCAL" ] && echo "2: ens5    inet $LOCAL/18 scope global secondary ens5" ;;
+    "address add"*) echo "ip $*" >>"$CALLS" ;;
+    *) echo "unexpected ip call: $*" >&2; exit 1 ;;
+esac
+`,
+};
+
+describe("claim.sh keeps the slot's address on the slot's instance (real bash, stand-in AWS)", function () {
+    this.timeout(20000);
+    let dir: string;
+
+    before(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "orthweb-claim-"));
+        fs.mkdirSync(path.join(dir, "bin"));
+        for (const [name, text] of Object.entries(STUBS)) fs.writeFileSync(path.join(dir, "bin", name), text, { mode: 0o755 });
+        fs.writeFileSync(path.join(dir, "claim.sh"), renderClaimScript({ region: "eu-west-1" }), { mode: 0o700 });
+    });
+
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    /** Runs claim.sh once; returns the changing calls it made (describe-* calls left out) and its exit status. */
+    function claim(env: { ADDRESS: string; HOLDER: string; HOLDER_STATE?: string; LOCAL?: string; AWS_FAIL?: string }, ...args: string[]): { calls: string[]; status: number | null; stderr: string } {
+        const calls = path.join(dir, "calls");
+        fs.writeFileSync(calls, "");
+        const r = spawnSync("bash", [path.join(dir, "claim.sh"), ...args], {
+            encoding: "utf8",
+            env: { ...process.env, PATH: `${path.join(dir, "bin")}:${process.env.PATH}`, CALLS: calls, HOLDER_STATE: "", LOCAL: "", AWS_FAIL: "", ...env },
+        });
+        const all = fs.readFileSync(calls, "utf8").split("\n").filter(Boolean);
+        return { calls: all.filter((c) => !/ describe-/.test(c)), status: r.status, stderr: r.stderr };
+    }
+
+    it("reads the address from the instance's own tag", () => {
+        const r = claim({ ADDRESS: "eipalloc-1", HOLDER: "i-new" });
+        expect(r.status, r.stderr).to.equal(0);
+        const calls = fs.readFileSync(path.join(dir, "calls"), "utf8");
+        expect(calls).to.include(`Name=resource-id,Values=i-new Name=key,Values=${SLOT_TAGS.address}`);
+    });
+
+    it("takes an Elastic IP whose holder was terminated (a replacement), on the timer", () => {
+        const r = claim({ ADDRESS: "eipalloc-1", HOLDER: "i-old", HOLDER_STATE: "terminated" });
+        expect(r.status, r.stderr).to.equal(0);
+        expect(r.calls).to.deep.equal(["aws ec2 associate-address --region eu-west-1 --allocation-id eipalloc-1 --instance-id i-new --allow-reassociation"]);
+    });
+
+    it("takes an Elastic IP that nobody holds", () => {
+        expect(claim({ ADDRESS: "eipalloc-1", HOLDER: "None" }).calls).to.have.length(1);
+    });
+
+    it("never takes it from a running instance on the timer: a new instance still starting does not steal from a serving one", () => {
+        const r = claim({ ADDRESS: "eipalloc-1", HOLDER: "i-old", HOLDER_STATE: "running" });
+        expect(r.status, r.stderr).to.equal(0);
+        expect(r.calls).to.deep.equal([]);
+    });
+
+    it("takes it from a running instance once healthy (the apply script, during a refresh)", () => {
+        const r = claim({ ADDRESS: "eipalloc-1", HOLDER: "i-old", HOLDER_STATE: "running" }, "--healthy");
+        expect(r.calls).to.deep.equal(["aws ec2 associate-address --region eu-west-1 --allocation-id eipalloc-1 --instance-id i-new --allow-reassociation"]);
+    });
+
+    it("does nothing when it already holds the address", () => {
+        expect(claim({ ADDRESS: "eipalloc-1", HOLDER: "i-new" }, "--healthy").calls).to.deep.equal([]);
+    });
+
+    it("moves a reserved private address to its own interface and configures it there", () => {
+        const r = claim({ ADDRESS: "10.0.128.16", HOLDER: "None" });
+        expect(r.status, r.stderr).to.equal(0);
+        expect(r.calls).to.deep.equal([
+            "aws ec2 assign-private-ip-addresses --region eu-west-1 --network-interface-id eni-new --private-ip-addresses 10.0.128.16 --allow-reassignment",
+            "ip address add 10.0.128.16/18 dev ens5",
+        ]);
+    });
+
+    it("configures a private address it already holds but the OS lost (a reboot), and leaves one that is there", () => {
+        expect(claim({ ADDRESS: "10.0.128.16", HOLDER: "i-new" }).calls).to.deep.equal(["ip address add 10.0.128.16/18 dev ens5"]);
+        expect(claim({ ADDRESS: "10.0.128.16", HOLDER: "i-new", LOCAL: "10.0.128.16" }).calls).to.deep.equal([]);
+    });
+
+    it("holds nothing on an instance without the tag (launched by hand)", () => {
+        const r = claim({ ADDRESS: "None", HOLDER: "i-old" });
+        expect(r.status).to.equal(0);
+        expect(r.calls).to.deep.equal([]);
+        expect(r.stderr).to.match(/holds no slot address/);
+    });
+
+    it("fails (and changes nothing) when AWS cannot be asked: the timer tries again", () => {
+        const r = claim({ ADDRESS: "eipalloc-1", HOLDER: "i-old", HOLDER_STATE: "terminated", AWS_FAIL: "1" });
+        expect(r.status).to.equal(255);
+        expect(r.calls).to.deep.equal([]);
+    });
+});
