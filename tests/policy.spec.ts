@@ -1,11 +1,13 @@
 import { expect } from "chai";
 import { renderCloudConfig } from "../components/bootstrap";
 import * as aws from "@pulumi/aws";
+import * as tls from "@pulumi/tls";
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import * as rules from "../policy/rules";
+import * as packTypes from "../policy/resourceTypes";
 import { FRONT_DOORS, trafficSchema } from "../stacks/schema";
 import { listStacks } from "../stacks/stackFile";
 import { MOCK_PRIVATE_KEY_PEM } from "../plan/mockRuntime";
@@ -116,6 +118,27 @@ describe("policy pack: shape", () => {
         expect(args.isType(aws.s3.Bucket)).to.equal(true);
         expect(args.isType(aws.s3.BucketV2)).to.equal(false);
         expect(args.asType(aws.ec2.Instance)).to.equal(undefined);
+    });
+
+    it("names each resource type by the SDK class's own type token (the pack does not load @pulumi/aws or @pulumi/tls)", () => {
+        const sdk: Record<string, Record<string, unknown>> = { ...(aws as unknown as Record<string, Record<string, unknown>>), tls: tls as unknown as Record<string, unknown> };
+        const pairs = (types: Record<string, { __pulumiType: string }>, module: Record<string, unknown>) =>
+            Object.entries(types).map(([name, t]) => [name, t.__pulumiType, (module[name] as { __pulumiType?: string } | undefined)?.__pulumiType]);
+        const found = [
+            ...Object.entries(packTypes.aws).flatMap(([mod, types]) => pairs(types, sdk[mod]).map(([n, ours, theirs]) => [`aws.${mod}.${n}`, ours, theirs])),
+            ...pairs(packTypes.tls, sdk.tls).map(([n, ours, theirs]) => [`tls.${n}`, ours, theirs]),
+        ];
+        expect(found).to.have.length.above(30);
+        for (const [name, ours, theirs] of found) expect(ours, name).to.be.a("string").and.equal(theirs);
+    });
+
+    it("keeps the pack's TypeScript off @pulumi/aws and @pulumi/tls (the CLI type-checks the pack at every start)", () => {
+        const dir = path.resolve(__dirname, "..", "policy");
+        const sources = fs.readdirSync(dir).filter((f) => f.endsWith(".ts"));
+        expect(sources).to.include.members(["index.ts", "rules.ts", "resourceTypes.ts"]);
+        const imports = sources.flatMap((f) => [...fs.readFileSync(path.join(dir, f), "utf8").matchAll(/(?:from\s+|require\(|import\()\s*["']([^"']+)["']/g)].map((m) => `${f}: ${m[1]}`));
+        expect(imports.filter((i) => /@pulumi\/(aws|tls|awsx|random)\b/.test(i))).to.deep.equal([]);
+        expect(imports).to.include("rules.ts: @pulumi/policy");
     });
 });
 
