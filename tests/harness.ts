@@ -2,6 +2,7 @@
 // same validation as `pulumi up`, into recorded registrations and resolved outputs.
 import { parse } from "yaml";
 import { writtenContent } from "../components/bootstrap";
+import { planStack, PlanResult } from "../plan/cli";
 import { createInfrastructure } from "../program";
 import { CONFIG_PREFIX, parseBundle } from "../rules/rollout";
 import { parseStackConfig, StackConfig } from "../stacks/config";
@@ -63,6 +64,22 @@ export function build(raw: Record<string, unknown> = MINIMAL, stack = "test"): P
 }
 
 const builds = new Map<string, Promise<Built>>();
+
+/**
+ * `planStack(stack)` for one of the project's own stack files (what `npm run plan` builds), once per worker and
+ * frozen like build()'s results. Specs of planStack itself (other project dirs, errors) call it directly.
+ */
+export function plannedStack(stack: string): Promise<PlanResult> {
+    let planned = plans.get(stack);
+    if (!planned) {
+        planned = planStack(stack).then(deepFreeze);
+        plans.set(stack, planned);
+        planned.catch(() => plans.delete(stack));
+    }
+    return planned;
+}
+
+const plans = new Map<string, Promise<PlanResult>>();
 
 /**
  * Freezes `value` and the plain objects, arrays, Sets and Maps reachable from it. Instances of other classes (the

@@ -11,9 +11,8 @@ import * as packTypes from "../policy/resourceTypes";
 import { FRONT_DOORS, trafficSchema } from "../stacks/schema";
 import { listStacks } from "../stacks/stackFile";
 import { MOCK_PRIVATE_KEY_PEM } from "../plan/mockRuntime";
-import { planStack } from "../plan/cli";
 import { enforcementOf, evaluate, NotApplicableError, Policy, POLICY_DIR, policyConfigFor, policyResources, resourceArgs, stackArgs, subjectsOf, Violation } from "../plan/policyRun";
-import { build, REGION, TYPES, withConfig } from "./harness";
+import { build, plannedStack, REGION, TYPES, withConfig } from "./harness";
 import { DICOM_PORT, WEB_PORT, DATABASE_PORT } from "../rules/ports";
 
 // The engine's sentinel for a string it cannot know during preview (an id of a resource yet to be created).
@@ -628,7 +627,7 @@ describe("policy config files (policy/config/<stack>.json)", () => {
 describe("policy pack over the program (mocks)", () => {
     for (const stack of listStacks()) {
         it(`stack file ${stack} has no mandatory violation under its policy config`, async () => {
-            const plan = await planStack(stack);
+            const plan = await plannedStack(stack);
             const violations = await evaluate(rules.policies, subjectsOf(plan.registrations, stack), policyConfigFor(stack));
             expect(mandatory(violations)).to.deep.equal([]);
             expect(violations.filter((v) => /can't run/.test(v.message))).to.deep.equal([]);
@@ -637,7 +636,7 @@ describe("policy pack over the program (mocks)", () => {
     }
 
     it("reports the dev stack's open ingress as advisory, on the direct pattern's rules", async () => {
-        const plan = await planStack("dev");
+        const plan = await plannedStack("dev");
         const violations = await evaluate(rules.policies, subjectsOf(plan.registrations, "dev"), policyConfigFor("dev"));
         expect(violations.map((v) => [v.policy, v.enforcementLevel, v.urn!.split("::").pop()])).to.deep.equal([
             ["instance-ingress-not-open-to-internet", "advisory", "direct-443-1"],
@@ -769,7 +768,7 @@ describe("policy: site-to-site-only-service-ports", () => {
     });
 
     it("finds nothing in the site stack the program builds", async () => {
-        const built = await planStack("site");
+        const built = await plannedStack("site");
         expect(mandatory(await evaluate(rules.policies, subjectsOf(built.registrations, "site"), policyConfigFor("site")))).to.deep.equal([]);
     });
 });
