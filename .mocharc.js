@@ -43,3 +43,8 @@ module.exports = {
     parallel: true,
     jobs: Math.max(2, cores),
 };
+
+// A larger young generation for the workers: mocked builds allocate many short-lived objects, and with node's
+// default (16 MiB semi-spaces) scavenges took about a quarter of a build's CPU. Mocha forks its workers with its
+// own process.execArgv, so the flag goes there (mocha's `node-option` would re-spawn mocha itself, +0.3 s a run).
+if (!process.execArgv.some((arg) => arg.startsWith("--max-semi-space-size"))) process.execArgv.push("--max-semi-space-size=64");

@@ -2,11 +2,10 @@
 // What a stack would deploy, offline: reads Pulumi.<stack>.yaml, validates it, runs the program under Pulumi mocks
 // and reports from the registered resources: resources by component, endpoints, reachability, failover, cost and
 // a Mermaid diagram. Bad config: exit 1 with one line per problem, each naming its key; never a stack trace.
-import { createInfrastructure, dicomCidrsFor } from "../program";
 import { StackConfig, validateStackConfig } from "../stacks/config";
 import { listStacks, loadStackFile, StackFileError } from "../stacks/stackFile";
 import { DEFAULT_USAGE } from "./cost";
-import { Invocation, Registration, resolveOutputs, runUnderMocks } from "./mockRuntime";
+import type { Invocation, Registration } from "./mockRuntime";
 import { Format, FORMATS, render, renderAll, StackSummary, summaryOf } from "./render";
 import { buildReport, PlanReport, prefixListsOf } from "./report";
 
@@ -26,6 +25,16 @@ export class PlanConfigError extends Error {
     }
 }
 
+/**
+ * The program and the mocks, loaded on first use: they load the Pulumi SDKs (about a second of CPU), which only a
+ * valid stack file needs; a bad one is reported without them.
+ */
+function programUnderMocks(): { program: typeof import("../program"); mocks: typeof import("./mockRuntime") } {
+    /* eslint-disable @typescript-eslint/no-var-requires */
+    return { program: require("../program"), mocks: require("./mockRuntime") };
+    /* eslint-enable @typescript-eslint/no-var-requires */
+}
+
 /** Validates a stack file and builds it under mocks. Throws PlanConfigError on a bad or unreadable stack file. */
 export async function planStack(stack: string, projectDir?: string): Promise<PlanResult> {
     let file;
@@ -37,10 +46,11 @@ export async function planStack(stack: string, projectDir?: string): Promise<Pla
     }
     const { config, problems } = validateStackConfig(file.config, { opaqueKeys: file.encryptedKeys });
     if (!config) throw new PlanConfigError(stack, file.file, problems);
-    const run = await runUnderMocks({ stack, region: config.region }, () => createInfrastructure(config));
+    const { program, mocks } = programUnderMocks();
+    const run = await mocks.runUnderMocks({ stack, region: config.region }, () => program.createInfrastructure(config));
     // What `pulumi up` would print as warnings (configWarnings): on stderr, apart from the report.
     for (const warning of run.warnings) process.stderr.write(`warning: ${warning}\n`);
-    const { values, secrets } = await resolveOutputs(run.result as unknown as Record<string, unknown>);
+    const { values, secrets } = await mocks.resolveOutputs(run.result as unknown as Record<string, unknown>);
     return { stack, config, registrations: run.registrations, invocations: run.invocations, outputs: values, secretOutputs: secrets };
 }
 
@@ -58,7 +68,7 @@ export function reportOf(plan: PlanResult): PlanReport {
             stack: plan.stack,
             region: config.region,
             webClientCidrs: config.network.webClientCidrs,
-            dicomClientCidrs: dicomCidrsFor(config),
+            dicomClientCidrs: programUnderMocks().program.dicomCidrsFor(config),
             aet: config.orthanc.aet,
             prefixLists: prefixListsOf(plan.invocations),
             usage: { ...DEFAULT_USAGE, vpnClients: vpnClientsOf(config) },

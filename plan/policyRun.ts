@@ -160,6 +160,10 @@ function isResourcePolicy(p: Policy): p is ResourceValidationPolicy {
 /** Runs every enabled policy over the subjects, as the engine does during an update. */
 export async function evaluate(pack: readonly Policy[], subjects: readonly Subject[], config: PolicyConfig = {}): Promise<Violation[]> {
     const violations: Violation[] = [];
+    // What stack policies read: every subject's outputs as the SDK hands them over (secrets unwrapped), made once.
+    let unwrapped: { type: string; name: string; urn: string; props: Record<string, unknown>; propertyDependencies?: Record<string, string[]> }[] | undefined;
+    const stackSubjects = () =>
+        (unwrapped ??= subjects.map((s) => ({ type: s.type, name: s.name, urn: s.urn, props: unwrapSecrets(s.outputs) as Record<string, unknown>, propertyDependencies: s.propertyDependencies })));
     for (const policy of pack) {
         const level = enforcementOf(policy, config);
         if (level === "disabled") continue;
@@ -179,14 +183,16 @@ export async function evaluate(pack: readonly Policy[], subjects: readonly Subje
             for (const s of subjects.filter((x) => x.custom)) {
                 const report = (message: string) => violations.push({ policy: policy.name, enforcementLevel, message, urn: s.urn });
                 for (const validation of validations) {
+                    // A validation made by validateResourceOfType carries its type: for another type it would only
+                    // report itself not applicable (the engine skips it the same way when it is a policy's only one).
+                    const only = typeTokenOf(validation);
+                    if (only !== undefined && only !== s.type) continue;
                     const props = unwrapSecrets(s.inputs) as Record<string, unknown>;
                     await run(() => validation(resourceArgs({ type: s.type, name: s.name, props, urn: s.urn }, configOf(config, policy.name)), report), s.urn);
                 }
             }
         } else {
-            const resources = policyResources(
-                subjects.map((s) => ({ type: s.type, name: s.name, urn: s.urn, props: unwrapSecrets(s.outputs) as Record<string, unknown>, propertyDependencies: s.propertyDependencies })),
-            );
+            const resources = policyResources(stackSubjects());
             const report = (message: string, urn?: string) => violations.push({ policy: policy.name, enforcementLevel, message, urn });
             await run(() => policy.validateStack(stackArgs(resources, configOf(config, policy.name)), report));
         }

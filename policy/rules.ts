@@ -2,7 +2,6 @@
 // policy/index.ts hands them to `new PolicyPack(...)`, which starts a gRPC server and must never be
 // imported by tests. Resource rules read a resource's inputs; stack rules read every resource's outputs
 // and relate them (which security group the instances use, which CA signed a certificate).
-import * as aws from "@pulumi/aws";
 import {
     EnforcementLevel,
     PolicyResource,
@@ -12,10 +11,11 @@ import {
     StackValidationPolicy,
     validateResourceOfType,
 } from "@pulumi/policy";
-import * as tls from "@pulumi/tls";
 import { gunzipSync } from "zlib";
 import { environmentTag, handlesOf, has, isProviderResource, items, known, references, strings } from "./graph";
 import { admitsTcpPort, insideAny, isWorld, PortRange, PRIVATE_IPV4 } from "./net";
+// Type tokens and the properties the rules read, named as in @pulumi/aws and @pulumi/tls (which the pack does not load).
+import { aws, tls } from "./resourceTypes";
 
 export const PACK_NAME = "orthweb-guardrails";
 /** What a rule that names no level of its own gets. */

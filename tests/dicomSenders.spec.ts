@@ -13,7 +13,7 @@ import { SAMPLE } from "./fixtures";
 import { admittedDicomCidrs, MAX_MODALITY_NAME_LENGTH, modalityCertificatePlan } from "../rules/modalities";
 import { configWarnings, parseStackConfig, validateStackConfig } from "../stacks/config";
 import { bootstrapFilesOf, build, Built, TYPES, userDataOf, withConfig } from "./harness";
-import { needFile, needTool } from "./localTools";
+import { makeSelfSignedCertificate, needFile, needTool } from "./localTools";
 
 const CT = { aet: "CT_ROOM_1", name: "ct-1", cidr: "203.0.113.7/32" };
 const MR = { aet: "MR-3T", name: "mr-3t" };
@@ -207,7 +207,7 @@ describe("DICOM senders", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "orthweb-mtls-nginx-"));
         try {
             const f = (n: string) => path.join(dir, n);
-            spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", f("tls.key"), "-out", f("tls.crt"), "-days", "1", "-subj", "/CN=test"], { stdio: "ignore" });
+            makeSelfSignedCertificate(dir, "tls", "DNS:test", 1, "pacs"); // tls.crt and tls.key
             const conf = renderNginxConf({ orthancHost: "127.0.0.1", certificatePath: f("tls.crt"), keyPath: f("tls.key"), pidPath: f("nginx.pid"), dicomClientCaPath: f("tls.crt"), listenAddress: "127.0.0.1" });
             fs.writeFileSync(f("nginx.conf"), `load_module /usr/lib/nginx/modules/ngx_stream_module.so;\n${conf}`);
             const out = fs.openSync(f("stdout"), "w");

@@ -202,9 +202,10 @@ describe("DnsFrontDoor", () => {
         before(function () {
             needTool(this, "openssl");
             dir = fs.mkdtempSync(path.join(os.tmpdir(), "orthweb-dns-tls-"));
-            right = makeSelfSignedCertificate(dir, "right", `DNS:${FQDN},DNS:pacs-admin.example.org`);
-            wrong = makeSelfSignedCertificate(dir, "wrong", "DNS:other.example.org,DNS:pacs.example.com");
-            wildcard = makeSelfSignedCertificate(dir, "wildcard", "DNS:*.example.org");
+            // Only the names differ here: one key for the three (each certificate is checked against its own key).
+            right = makeSelfSignedCertificate(dir, "right", `DNS:${FQDN},DNS:pacs-admin.example.org`, 30, "pacs");
+            wrong = makeSelfSignedCertificate(dir, "wrong", "DNS:other.example.org,DNS:pacs.example.com", 30, "pacs");
+            wildcard = makeSelfSignedCertificate(dir, "wildcard", "DNS:*.example.org", 30, "pacs");
         });
 
         after(() => dir && fs.rmSync(dir, { recursive: true, force: true }));

@@ -2,6 +2,7 @@
 // same validation as `pulumi up`, into recorded registrations and resolved outputs.
 import { parse } from "yaml";
 import { writtenContent } from "../components/bootstrap";
+import { planStack, PlanResult } from "../plan/cli";
 import { createInfrastructure } from "../program";
 import { CONFIG_PREFIX, parseBundle } from "../rules/rollout";
 import { parseStackConfig, StackConfig } from "../stacks/config";
@@ -46,7 +47,65 @@ export function withConfig(overrides: Record<string, unknown>): Record<string, u
     return raw;
 }
 
-export async function build(raw: Record<string, unknown> = MINIMAL, stack = "test"): Promise<Built> {
+/**
+ * Builds `raw` as stack `stack` under mocks. The same config and stack give the same result, so a worker process
+ * builds each only once and every spec in it shares that result: it is deeply frozen, and a spec that changed it
+ * would throw (specs are strict mode) instead of leaking into another. Copy what you need to change.
+ */
+export function build(raw: Record<string, unknown> = MINIMAL, stack = "test"): Promise<Built> {
+    const key = JSON.stringify([stack, raw]);
+    let built = builds.get(key);
+    if (!built) {
+        built = buildOnce(raw, stack).then(deepFreeze);
+        builds.set(key, built);
+        built.catch(() => builds.delete(key)); // a failed build is not remembered
+    }
+    return built;
+}
+
+const builds = new Map<string, Promise<Built>>();
+
+/**
+ * `planStack(stack)` for one of the project's own stack files (what `npm run plan` builds), once per worker and
+ * frozen like build()'s results. Specs of planStack itself (other project dirs, errors) call it directly.
+ */
+export function plannedStack(stack: string): Promise<PlanResult> {
+    let planned = plans.get(stack);
+    if (!planned) {
+        planned = planStack(stack).then(deepFreeze);
+        plans.set(stack, planned);
+        planned.catch(() => plans.delete(stack));
+    }
+    return planned;
+}
+
+const plans = new Map<string, Promise<PlanResult>>();
+
+/**
+ * Freezes `value` and the plain objects, arrays, Sets and Maps reachable from it. Instances of other classes (the
+ * SDK's assets and the promises inside them, Buffers) are left as they are: the SDK may still annotate them.
+ */
+export function deepFreeze<T>(value: T, seen = new WeakSet<object>()): T {
+    if ((typeof value !== "object" && typeof value !== "function") || value === null || seen.has(value)) return value;
+    seen.add(value);
+    const proto = Object.getPrototypeOf(value);
+    const freezable = typeof value === "function" || proto === null || proto === Object.prototype || Array.isArray(value) || value instanceof Set || value instanceof Map;
+    if (!freezable) return value;
+    for (const key of Reflect.ownKeys(value)) {
+        const d = Object.getOwnPropertyDescriptor(value, key);
+        if (d && "value" in d) deepFreeze(d.value, seen);
+    }
+    if (value instanceof Set || value instanceof Map) {
+        // Frozen Sets and Maps can still be changed through add/set/delete: make those throw too.
+        for (const item of value instanceof Map ? [...value.keys(), ...value.values()] : value) deepFreeze(item, seen);
+        for (const method of ["add", "set", "delete", "clear"]) {
+            if (method in value) Object.defineProperty(value, method, { value: () => { throw new TypeError(`harness: a built stack is shared and read-only (${method})`); } });
+        }
+    }
+    return Object.freeze(value);
+}
+
+async function buildOnce(raw: Record<string, unknown>, stack: string): Promise<Built> {
     const config = parseStackConfig(raw);
     const run = await runUnderMocks({ stack, region: config.region }, () => createInfrastructure(config));
     const { values, secrets } = await resolveOutputs(run.result as unknown as Record<string, unknown>);

@@ -27,13 +27,15 @@ export function needFile(context: Mocha.Context, file: string, debianPackage: st
 }
 
 /**
- * A real self-signed RSA certificate and its key from openssl, valid for `days`, with the given subjectAltName.
- * The key is the run's pooled key for `label` (tests/runFixtures.ts): different labels, different keys.
+ * A real self-signed RSA certificate and its key from openssl (`<dir>/<label>.crt` and `.key`, CN=<label>), valid for
+ * `days`, with the given subjectAltName. The key is the run's pooled key named `key` (tests/runFixtures.ts; by
+ * default the label): certificates may share a key, and only those that must not match one another's key need
+ * different names (each name costs an RSA key generation, about 0.2 s of CPU).
  */
-export function makeSelfSignedCertificate(dir: string, label: string, san: string, days = 30): { cert: string; key: string } {
+export function makeSelfSignedCertificate(dir: string, label: string, san: string, days = 30, key = label): { cert: string; key: string } {
     const keyFile = path.join(dir, `${label}.key`);
     const certFile = path.join(dir, `${label}.crt`);
-    fs.copyFileSync(rsaKeyFile(`self-signed-${label}`), keyFile);
+    fs.copyFileSync(rsaKeyFile(`self-signed-${key}`), keyFile);
     execFileSync(
         "openssl",
         ["req", "-x509", "-new", "-key", keyFile, "-out", certFile, "-days", String(days), "-subj", `/CN=${label}`, "-addext", `subjectAltName=${san}`],

@@ -62,12 +62,13 @@ let chains = 0;
  * Issues every certificate of `plan`. `caValidityHours` overrides the CA's lifetime (to build a broken chain).
  * Keys come from the run's pool (tests/runFixtures.ts): chains issued with the same `keys` name share their keys
  * (a CA with a CA, a server with a server...), which saves generating RSA keys; without it a chain gets keys of its
- * own, as a chain from another CA must.
+ * own. `caKeys` names the CA's key apart: a chain from another CA needs another CA key, not other leaf keys.
  */
-export function issueChain(plan: VpnCertificatePlan, overrides: { caValidityHours?: number; keys?: string } = {}): IssuedChain {
+export function issueChain(plan: VpnCertificatePlan, overrides: { caValidityHours?: number; keys?: string; caKeys?: string } = {}): IssuedChain {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "orthweb-vpn-"));
     const keySet = overrides.keys ?? `chain-${process.pid}-${++chains}`;
-    const key = (spec: CertificateSpec, file: string) => fs.copyFileSync(rsaKeyFile(`${keySet}-${spec.resourceSuffix}`, RSA_BITS), file);
+    const key = (spec: CertificateSpec, file: string) =>
+        fs.copyFileSync(rsaKeyFile(`${spec.isCa && overrides.caKeys !== undefined ? overrides.caKeys : keySet}-${spec.resourceSuffix}`, RSA_BITS), file);
     const files = (spec: CertificateSpec) => ({ certFile: path.join(dir, `${spec.resourceSuffix}.pem`), keyFile: path.join(dir, `${spec.resourceSuffix}.key`) });
     const read = (spec: CertificateSpec): IssuedCertificate => {
         const f = files(spec);

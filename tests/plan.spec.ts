@@ -8,6 +8,7 @@ import { main, parseArgs, PlanConfigError, planStack, reportOf } from "../plan/c
 import { renderAll, renderJson, renderMarkdown, renderText, summaryOf } from "../plan/render";
 import { PlanReport } from "../plan/report";
 import { listStacks, SECRET_PLACEHOLDER } from "../stacks/stackFile";
+import { plannedStack } from "./harness";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -36,8 +37,8 @@ describe("npm run plan", () => {
     let dev: PlanReport;
     let prod: PlanReport;
     before(async () => {
-        dev = reportOf(await planStack("dev"));
-        prod = reportOf(await planStack("prod"));
+        dev = reportOf(await plannedStack("dev"));
+        prod = reportOf(await plannedStack("prod"));
     });
 
     describe("dev", () => {

@@ -1,6 +1,7 @@
 // The offline plan of the site stack (Pulumi.site.yaml): site-to-site VPN, client VPN, no internet.
 import { expect } from "chai";
-import { planStack, reportOf } from "../plan/cli";
+import { reportOf } from "../plan/cli";
+import { plannedStack } from "./harness";
 import { renderJson, renderMarkdown, renderText } from "../plan/render";
 import { PlanReport } from "../plan/report";
 import { PRICES } from "../plan/prices";
@@ -10,7 +11,7 @@ describe("plan: site-to-site and no internet (Pulumi.site.yaml)", () => {
     let dev: PlanReport;
     let prod: PlanReport;
     before(async () => {
-        [site, dev, prod] = await Promise.all(["site", "dev", "prod"].map(async (s) => reportOf(await planStack(s))));
+        [site, dev, prod] = await Promise.all(["site", "dev", "prod"].map(async (s) => reportOf(await plannedStack(s))));
     });
     const cell = (r: PlanReport, source: string, destination: string) => r.reachability.cells.find((c) => c.source === source && c.destination === destination)!;
 

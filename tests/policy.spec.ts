@@ -1,17 +1,18 @@
 import { expect } from "chai";
 import { renderCloudConfig } from "../components/bootstrap";
 import * as aws from "@pulumi/aws";
+import * as tls from "@pulumi/tls";
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import * as rules from "../policy/rules";
+import * as packTypes from "../policy/resourceTypes";
 import { FRONT_DOORS, trafficSchema } from "../stacks/schema";
 import { listStacks } from "../stacks/stackFile";
 import { MOCK_PRIVATE_KEY_PEM } from "../plan/mockRuntime";
-import { planStack } from "../plan/cli";
 import { enforcementOf, evaluate, NotApplicableError, Policy, POLICY_DIR, policyConfigFor, policyResources, resourceArgs, stackArgs, subjectsOf, Violation } from "../plan/policyRun";
-import { build, REGION, TYPES, withConfig } from "./harness";
+import { build, plannedStack, REGION, TYPES, withConfig } from "./harness";
 import { DICOM_PORT, WEB_PORT, DATABASE_PORT } from "../rules/ports";
 
 // The engine's sentinel for a string it cannot know during preview (an id of a resource yet to be created).
@@ -116,6 +117,27 @@ describe("policy pack: shape", () => {
         expect(args.isType(aws.s3.Bucket)).to.equal(true);
         expect(args.isType(aws.s3.BucketV2)).to.equal(false);
         expect(args.asType(aws.ec2.Instance)).to.equal(undefined);
+    });
+
+    it("names each resource type by the SDK class's own type token (the pack does not load @pulumi/aws or @pulumi/tls)", () => {
+        const sdk: Record<string, Record<string, unknown>> = { ...(aws as unknown as Record<string, Record<string, unknown>>), tls: tls as unknown as Record<string, unknown> };
+        const pairs = (types: Record<string, { __pulumiType: string }>, module: Record<string, unknown>) =>
+            Object.entries(types).map(([name, t]) => [name, t.__pulumiType, (module[name] as { __pulumiType?: string } | undefined)?.__pulumiType]);
+        const found = [
+            ...Object.entries(packTypes.aws).flatMap(([mod, types]) => pairs(types, sdk[mod]).map(([n, ours, theirs]) => [`aws.${mod}.${n}`, ours, theirs])),
+            ...pairs(packTypes.tls, sdk.tls).map(([n, ours, theirs]) => [`tls.${n}`, ours, theirs]),
+        ];
+        expect(found).to.have.length.above(30);
+        for (const [name, ours, theirs] of found) expect(ours, name).to.be.a("string").and.equal(theirs);
+    });
+
+    it("keeps the pack's TypeScript off @pulumi/aws and @pulumi/tls (the CLI type-checks the pack at every start)", () => {
+        const dir = path.resolve(__dirname, "..", "policy");
+        const sources = fs.readdirSync(dir).filter((f) => f.endsWith(".ts"));
+        expect(sources).to.include.members(["index.ts", "rules.ts", "resourceTypes.ts"]);
+        const imports = sources.flatMap((f) => [...fs.readFileSync(path.join(dir, f), "utf8").matchAll(/(?:from\s+|require\(|import\()\s*["']([^"']+)["']/g)].map((m) => `${f}: ${m[1]}`));
+        expect(imports.filter((i) => /@pulumi\/(aws|tls|awsx|random)\b/.test(i))).to.deep.equal([]);
+        expect(imports).to.include("rules.ts: @pulumi/policy");
     });
 });
 
@@ -605,7 +627,7 @@ describe("policy config files (policy/config/<stack>.json)", () => {
 describe("policy pack over the program (mocks)", () => {
     for (const stack of listStacks()) {
         it(`stack file ${stack} has no mandatory violation under its policy config`, async () => {
-            const plan = await planStack(stack);
+            const plan = await plannedStack(stack);
             const violations = await evaluate(rules.policies, subjectsOf(plan.registrations, stack), policyConfigFor(stack));
             expect(mandatory(violations)).to.deep.equal([]);
             expect(violations.filter((v) => /can't run/.test(v.message))).to.deep.equal([]);
@@ -614,7 +636,7 @@ describe("policy pack over the program (mocks)", () => {
     }
 
     it("reports the dev stack's open ingress as advisory, on the direct pattern's rules", async () => {
-        const plan = await planStack("dev");
+        const plan = await plannedStack("dev");
         const violations = await evaluate(rules.policies, subjectsOf(plan.registrations, "dev"), policyConfigFor("dev"));
         expect(violations.map((v) => [v.policy, v.enforcementLevel, v.urn!.split("::").pop()])).to.deep.equal([
             ["instance-ingress-not-open-to-internet", "advisory", "direct-443-1"],
@@ -746,7 +768,7 @@ describe("policy: site-to-site-only-service-ports", () => {
     });
 
     it("finds nothing in the site stack the program builds", async () => {
-        const built = await planStack("site");
+        const built = await plannedStack("site");
         expect(mandatory(await evaluate(rules.policies, subjectsOf(built.registrations, "site"), policyConfigFor("site")))).to.deep.equal([]);
     });
 });

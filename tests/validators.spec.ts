@@ -1,14 +1,14 @@
 // The rendered bootstrap files, fed to the real tools that will read them. A missing tool makes its test
 // pending with the reason; with REQUIRE_TOOLS=1 (CI) it fails instead.
 import { expect } from "chai";
-import { execFileSync, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { renderBootstrapFiles, renderUserData } from "../components/bootstrap";
 import { renderNginxConf } from "../components/bootstrap/nginx";
 import { SAMPLE } from "./fixtures";
-import { needFile, needTool } from "./localTools";
+import { makeSelfSignedCertificate, needFile, needTool } from "./localTools";
 
 const DEBIAN_STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so";
 
@@ -59,7 +59,7 @@ describe("rendered bootstrap files pass the real validators", function () {
         needTool(this, "nginx");
         needFile(this, DEBIAN_STREAM_MODULE, "libnginx-mod-stream");
         needTool(this, "openssl");
-        execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", file("tls.key"), "-out", file("tls.crt"), "-days", "1", "-subj", "/CN=test"], { stdio: "ignore" });
+        makeSelfSignedCertificate(dir, "tls", "DNS:test", 1, "pacs"); // tls.crt and tls.key
         const conf = renderNginxConf({ orthancHost: "127.0.0.1", certificatePath: file("tls.crt"), keyPath: file("tls.key"), pidPath: file("nginx.pid") });
         // Debian builds the stream module separately; the pinned image has it built in.
         fs.writeFileSync(file("nginx-test.conf"), `load_module ${DEBIAN_STREAM_MODULE};\n${conf}`);
