@@ -36,8 +36,17 @@ interface Bucket {
     forceDestroy?: boolean;
 }
 
+interface LifecycleHook {
+    lifecycleTransition?: string;
+    defaultResult?: string;
+}
+
 /** The AWS resource types the rules read (pulumi-aws v7 type tokens), named as in @pulumi/aws. */
 export const aws = {
+    autoscaling: {
+        Group: resourceType<{ healthCheckType?: string; initialLifecycleHooks?: LifecycleHook[] }>("aws:autoscaling/group:Group"),
+        LifecycleHook: resourceType<LifecycleHook>("aws:autoscaling/lifecycleHook:LifecycleHook"),
+    },
     alb: {
         Listener: resourceType<Listener>("aws:alb/listener:Listener"),
         ListenerRule: resourceType("aws:alb/listenerRule:ListenerRule"),

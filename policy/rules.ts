@@ -455,6 +455,40 @@ export const nlbSecurityGroups: ResourceValidationPolicy = {
 };
 
 // ---------------------------------------------------------------------------------------------------
+// Self-healing that never churns.
+
+const LAUNCHING = "autoscaling:EC2_INSTANCE_LAUNCHING";
+
+function checkLaunchHook(hook: { lifecycleTransition?: string; defaultResult?: string }, report: ReportViolation, where: string) {
+    if (hook.lifecycleTransition === LAUNCHING && hook.defaultResult !== undefined && hook.defaultResult !== "CONTINUE") {
+        report(
+            `${where} defaultResult is ${JSON.stringify(hook.defaultResult)}: a launch that is never let in would be terminated and ` +
+                "launched again, over and over while a shared dependency is down. Set it to \"CONTINUE\".",
+        );
+    }
+}
+
+export const healingNeverChurns: ResourceValidationPolicy = {
+    name: "healing-never-churns",
+    description:
+        "Auto Scaling groups replace instances on EC2's word only (healthCheckType EC2, not ELB), and their launch hooks " +
+        "time out into CONTINUE: an outage of what both instances share (the database) must never turn into replacements.",
+    enforcementLevel: "mandatory",
+    validateResource: [
+        validateResourceOfType(aws.autoscaling.Group, (group, _args, report) => {
+            if (group.healthCheckType !== undefined && group.healthCheckType !== "EC2") {
+                report(
+                    `healthCheckType is ${JSON.stringify(group.healthCheckType)}: the load balancer's checks follow /healthz, which turns red on ` +
+                        "every instance when the database is down, and the group would replace them all. Set it to \"EC2\".",
+                );
+            }
+            (group.initialLifecycleHooks ?? []).forEach((hook, i) => checkLaunchHook(hook, report, `initialLifecycleHooks[${i}]`));
+        }),
+        validateResourceOfType(aws.autoscaling.LifecycleHook, (hook, _args, report) => checkLaunchHook(hook, report, "the launch hook's")),
+    ],
+};
+
+// ---------------------------------------------------------------------------------------------------
 // Client VPN.
 
 export const clientVpnSplitTunnel: ResourceValidationPolicy = {
@@ -867,6 +901,7 @@ export const policies: Validation[] = [
     listenerTlsPolicy,
     albHttpRedirectsOnly,
     nlbSecurityGroups,
+    healingNeverChurns,
     clientVpnSplitTunnel,
     clientVpnConnectionLogging,
     siteToSiteStrongTunnels,

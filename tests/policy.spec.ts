@@ -22,6 +22,7 @@ const UNKNOWN: string = require("@pulumi/policy/proxy").unknownStringValue;
 /** pulumi-aws v7 / pulumi-tls type tokens, as the engine sends them. */
 const T = {
     ...TYPES,
+    lifecycleHook: "aws:autoscaling/lifecycleHook:LifecycleHook",
     sgRule: "aws:ec2/securityGroupRule:SecurityGroupRule",
     vpcResource: "aws:ec2/vpc:Vpc",
     volume: "aws:ebs/volume:Volume",
@@ -399,6 +400,34 @@ describe("policy: nlb-security-groups-at-creation", () => {
     it("reports an NLB without security groups", async () => {
         expect((await check(T.loadBalancer, { loadBalancerType: "network", subnets: ["subnet-1"] }))[0]).to.match(/can only be given at creation/);
         expect(await check(T.albLoadBalancer, { loadBalancerType: "network", securityGroups: [] })).to.have.length(1);
+    });
+});
+
+describe("policy: healing-never-churns", () => {
+    const check = (type: string, props: Record<string, unknown>) => resourceViolations(rules.healingNeverChurns, type, props);
+    const gate = { name: "gate", lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING", defaultResult: "CONTINUE", heartbeatTimeout: 1200 };
+
+    it("passes groups that replace on EC2 status only, with launch hooks that time out into service", async () => {
+        expect(await check(T.autoscalingGroup, { healthCheckType: "EC2", initialLifecycleHooks: [gate] })).to.deep.equal([]);
+        expect(await check(T.autoscalingGroup, { minSize: 1 })).to.deep.equal([]);
+        expect(await check(T.lifecycleHook, gate)).to.deep.equal([]);
+        // A termination hook may abandon: it decides nothing about replacement.
+        expect(await check(T.lifecycleHook, { lifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING", defaultResult: "ABANDON" })).to.deep.equal([]);
+    });
+
+    it("reports a group on the load balancer's health, and a launch hook that abandons", async () => {
+        expect((await check(T.autoscalingGroup, { healthCheckType: "ELB" }))[0]).to.match(/database is down.*"EC2"/);
+        expect((await check(T.autoscalingGroup, { healthCheckType: "EC2", initialLifecycleHooks: [{ ...gate, defaultResult: "ABANDON" }] }))[0]).to.match(/^initialLifecycleHooks\[0\] defaultResult is "ABANDON"/);
+        expect(await check(T.lifecycleHook, { ...gate, defaultResult: "ABANDON" })).to.have.length(1);
+    });
+
+    it("passes the program's slots in every stack file", async () => {
+        for (const stack of ["dev", "prod", "site"]) {
+            const { registrations } = await plannedStack(stack);
+            const groups = registrations.filter((r) => r.type === T.autoscalingGroup);
+            expect(groups, stack).to.have.length(2);
+            for (const g of groups) expect(await check(T.autoscalingGroup, g.inputs), `${stack} ${g.name}`).to.deep.equal([]);
+        }
     });
 });
 

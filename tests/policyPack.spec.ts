@@ -86,6 +86,7 @@ describe("policy pack process (as `pulumi preview --policy-pack policy` runs it)
             subject("aws:ec2/vpnConnection:VpnConnection", "site", { tunnel1IkeVersions: ["ikev1", "ikev2"], tunnel2Phase1IntegrityAlgorithms: ["SHA1"] }),
             subject("aws:ec2/vpnConnectionRoute:VpnConnectionRoute", "site", { destinationCidrBlock: "10.40.0.0/16", vpnConnectionId: "vpn-1" }),
             subject("aws:ec2/securityGroup:SecurityGroup", "site", { ingress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["10.40.0.0/16"] }] }),
+            subject("aws:autoscaling/group:Group", "slot", { healthCheckType: "ELB", minSize: 1, maxSize: 1 }),
         ];
         const config: PolicyConfig = { "deletion-protection-in-prod": { environment: "prod" } };
         await pack.configure(engineConfig(config));
