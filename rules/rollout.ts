@@ -17,6 +17,8 @@ export const ROLLOUT_TIMING = {
     targetHealthySeconds: 300,
     /** How long `pulumi up` waits for one instance's association: the sum above plus the image pulls. */
     associationWaitSeconds: 1200,
+    /** How long an instance its group is replacing waits for its successor to be in service (a new machine boots). */
+    successorSeconds: 1080,
 } as const;
 
 /**
@@ -154,9 +156,10 @@ export function rolloutChanges(pattern: Pattern, figures: ClientImpactFigures = 
     const restartClients = oneInstanceOut(pattern, figures);
     const row = (change: string, effect: string, order: string, clients: string): ChangeRow => ({ change, effect, order, clients });
     const refresh =
-        "each instance's group launches a new machine next to the old one (instance refresh: launch before terminate); the new one stays out of service " +
-        "until it answers /healthz 200 and has taken the slot's address" + (pattern === "loadBalancer" ? ", then is registered in the target groups" : "") +
-        ", and only then is the old one drained and terminated; both slots refresh at the same time, each keeping an instance in service; `pulumi up` does not wait for the refresh (the slot alarms tell when one is left empty)";
+        "slot 1's group launches a new machine next to the old one (instance refresh: launch before terminate); the new one stays out of service " +
+        "until it answers /healthz 200 and has taken the slot's address" + (pattern === "loadBalancer" ? ", then is registered and healthy in the target groups" : "") +
+        "; the old one serves untouched until then, and is drained and terminated after; slot 2's group gets the new template only once slot 1's new " +
+        "instance is in service, and goes the same way; a failure stops there and fails `pulumi up`";
     return [
         row("orthanc.image", "in place", `${inPlace}; the Orthanc container is recreated with the new image`, restartClients),
         row("orthanc.nginxImage", "in place", `${inPlace}; the nginx container is recreated with the new image`, restartClients),

@@ -133,6 +133,8 @@ describe("rollout: one instance at a time, for every pattern", function () {
                     expect(a.inputs.targets).to.deep.equal([{ key: `tag:${SLOT_TAGS.slot}`, values: [`orthanc-${i + 1}`] }]);
                     expect(a.inputs.parameters).to.deep.include({ bundleKey: object.inputs.key, region: REGION, project: "orthweb", stack: `rollout-${pattern}` });
                     expect(a.options?.replaceOnChanges).to.include.members(["parameters", "targets", "documentVersion"]);
+                    // Never two associations of one slot at once: a replacement launched then would run both.
+                    expect(a.options?.deleteBeforeReplace).to.equal(true);
                     expect(deps(a)).to.include.members([`${TYPES.bucketObject}::orthanc-config`, `${TYPES.secretVersion}::orthanc-tls`, `${TYPES.secretVersion}::orthanc-admin`]);
                 });
             });
@@ -214,9 +216,12 @@ describe("rollout: one instance at a time, for every pattern", function () {
         expect(deps(ofName(changed, TYPES.autoscalingGroup, "orthanc-2"))).to.include(`${TYPES.ssmAssociation}::orthanc-1-apply`);
     });
 
-    it("a new certificate makes each instance pass the gate again", () => {
-        expect(instanceRevision("t3.medium", "A")).to.not.equal(instanceRevision("t3.medium", "B"));
-        expect(instanceRevision("t3.medium", "A")).to.match(new RegExp(APPLY_DOCUMENT_PARAMETERS.revision.allowedPattern));
+    it("a new certificate, type or template version makes each slot pass the gate again", () => {
+        const base = instanceRevision("t3.medium", "1", "A");
+        expect(base).to.not.equal(instanceRevision("t3.medium", "1", "B"));
+        expect(base).to.not.equal(instanceRevision("t3.medium", "2", "A"));
+        expect(base).to.not.equal(instanceRevision("t3.large", "1", "A"));
+        expect(base).to.match(new RegExp(APPLY_DOCUMENT_PARAMETERS.revision.allowedPattern));
     });
 });
 

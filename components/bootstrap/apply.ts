@@ -19,7 +19,9 @@ export interface ApplyScriptParams {
     /** The target groups to gate on are those carrying these tags (the stack's), where this instance is registered. */
     readonly tagFilters: { readonly project: string; readonly stack: string };
     readonly dir?: string;
-    readonly timing?: Partial<typeof ROLLOUT_TIMING>;
+    /** One apply at a time on an instance. @default /run/orthweb-apply.lock */
+    readonly lockFile?: string;
+    readonly timing?: Partial<Record<keyof typeof ROLLOUT_TIMING, number>>;
 }
 
 /** Files whose change needs a container restart that `docker compose up` would not do by itself. */
@@ -46,16 +48,38 @@ readonly DRAIN_SECONDS=${t.drainSeconds}
 readonly HEALTHY_SECONDS=${t.healthySeconds}
 readonly TARGET_HEALTHY_SECONDS=${t.targetHealthySeconds}
 readonly LAUNCH_HOOK=${shellQuote(SLOT_GROUP.launchHookName)}
+readonly SUCCESSOR_SECONDS=${t.successorSeconds}
 
 log() { echo "orthweb-apply: $*" >&2; }
 
 # One apply at a time on this instance, whoever starts it.
-exec 9>/run/orthweb-apply.lock
+exec 9>${shellQuote(p.lockFile ?? "/run/orthweb-apply.lock")}
 flock 9
 
 imds_token=$(curl -fsS -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 300" http://169.254.169.254/latest/api/token)
 INSTANCE_ID=$(curl -fsS -H "X-aws-ec2-metadata-token: $imds_token" http://169.254.169.254/latest/meta-data/instance-id)
 readonly INSTANCE_ID
+
+# An instance its group is replacing (an instance refresh: its launch template version is no longer the group's)
+# touches nothing, not even its files: it keeps serving until its successor is in service (healthy, holding the
+# slot's address), then reports success. So the next slot is touched only once this one has its new instance.
+read -r GROUP MY_VERSION <<<"$(aws autoscaling describe-auto-scaling-instances --region "$REGION" --instance-ids "$INSTANCE_ID" \\
+    --query 'AutoScalingInstances[0].[AutoScalingGroupName,LaunchTemplate.Version]' --output text)"
+if [ -n "$GROUP" ] && [ "$GROUP" != "None" ] && [ "$MY_VERSION" != "$(aws autoscaling describe-auto-scaling-groups --region "$REGION" \\
+    --auto-scaling-group-names "$GROUP" --query 'AutoScalingGroups[0].LaunchTemplate.Version' --output text)" ]; then
+    log "launch template version $MY_VERSION is no longer $GROUP's: waiting for the instance that replaces this one"
+    deadline=$((SECONDS + SUCCESSOR_SECONDS))
+    until [ "$(aws autoscaling describe-auto-scaling-groups --region "$REGION" --auto-scaling-group-names "$GROUP" \\
+        --query "length(AutoScalingGroups[0].Instances[?LifecycleState=='InService' && InstanceId!='$INSTANCE_ID'])" --output text)" -ge 1 ]; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            log "no successor in service in $GROUP after $SUCCESSOR_SECONDS s: stopping the rollout here (this instance still serves)"
+            exit 1
+        fi
+        sleep 10
+    done
+    log "a successor is in service in $GROUP: this instance leaves with the refresh"
+    exit 0
+fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -209,7 +233,7 @@ export const APPLY_DOCUMENT_PARAMETERS = {
     bundleKey: { type: "String", description: "The config bundle (content-addressed)", allowedPattern: "^config/[a-f0-9]{64}\\.json$" },
     project: { type: "String", description: "Project tag of the stack's target groups", allowedPattern: "^[A-Za-z0-9_.-]*$" },
     stack: { type: "String", description: "Stack tag of the stack's target groups", allowedPattern: "^[A-Za-z0-9_.-]*$" },
-    revision: { type: "String", description: "Changes whenever the instance must pass the gate again (instance type, certificate)", allowedPattern: "^[A-Za-z0-9_.:-]*$" },
+    revision: { type: "String", description: "Changes whenever the instance must pass the gate again (instance type, launch template version, certificate)", allowedPattern: "^[A-Za-z0-9_.:-]*$" },
 } as const;
 
 /** The SSM Command document (schema 2.2) that runs the apply script with the association's parameters. */

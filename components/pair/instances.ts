@@ -105,7 +105,7 @@ function rollOut(
 ): { groups: aws.autoscaling.Group[]; instanceIds: pulumi.Output<string>[]; rolloutDocumentName: pulumi.Output<string> } {
     const { name, tags, parent } = ctx;
     const delivery = createDelivery(ctx, args, data, identity, imageCache);
-    const revision = certificate.certificatePem.apply((pem) => instanceRevision(args.instanceType, pem));
+    const revision = pulumi.all([certificate.certificatePem, template.latestVersion]).apply(([pem, version]) => instanceRevision(args.instanceType, String(version), pem));
     const groups: aws.autoscaling.Group[] = [];
     const instanceIds: pulumi.Output<string>[] = [];
     let gate: pulumi.Resource[] = [identity.adminSecretVersion, identity.databaseAppSecretVersion, certificate.secretVersion];
@@ -149,6 +149,9 @@ function rollOut(
                 parent,
                 // The provider waits for success only when it creates an association: every change is a new one.
                 replaceOnChanges: ["parameters", "targets", "documentVersion", "name"],
+                // The old one goes first: both target the slot's tag, and an instance launched while both existed
+                // would run both, in either order, and might end on the old bundle.
+                deleteBeforeReplace: true,
                 // The secrets first: a new certificate must be in Secrets Manager before the start script reads it.
                 dependsOn: [delivery.object, delivery.permissions, identity.adminSecretVersion, identity.databaseAppSecretVersion, certificate.secretVersion, group],
             },
@@ -206,10 +209,13 @@ function slotTags(slot: string, tags: Tags, claim: pulumi.Input<string>) {
     ];
 }
 
-/** What makes an instance pass the gate again though its files did not change: a new size or a new certificate. */
-export function instanceRevision(instanceType: string, certificatePem: string | undefined): string {
+/**
+ * What makes a slot pass the gate again though its files did not change: a new certificate, or a new machine (a new
+ * type or template version: the group refreshes, and the old instance's apply waits until its successor serves).
+ */
+export function instanceRevision(instanceType: string, templateVersion: string, certificatePem: string | undefined): string {
     const cert = createHash("sha256").update(certificatePem ?? "", "utf8").digest("hex").slice(0, 16);
-    return `${instanceType}:${cert}`;
+    return `${instanceType}:${templateVersion}:${cert}`;
 }
 
 /**
@@ -310,7 +316,16 @@ export function rolloutPolicy(region: string, tags: Tags) {
             {
                 Sid: "FindTargetsAndSlot",
                 Effect: "Allow",
-                Action: ["tag:GetResources", "elasticloadbalancing:DescribeTargetHealth", "ec2:DescribeTags", "ec2:DescribeAddresses", "ec2:DescribeNetworkInterfaces", "autoscaling:DescribeAutoScalingInstances", "autoscaling:DescribeTrafficSources"],
+                Action: [
+                    "tag:GetResources",
+                    "elasticloadbalancing:DescribeTargetHealth",
+                    "ec2:DescribeTags",
+                    "ec2:DescribeAddresses",
+                    "ec2:DescribeNetworkInterfaces",
+                    "autoscaling:DescribeAutoScalingInstances",
+                    "autoscaling:DescribeAutoScalingGroups",
+                    "autoscaling:DescribeTrafficSources",
+                ],
                 Resource: "*",
             },
             {

@@ -1,0 +1,83 @@
+// The apply script for real (bash) on an instance its group is replacing: it must touch nothing, keep serving, and
+// report success only once its successor is in service, so that the next slot waits for this one's new instance.
+// The AWS CLI and the metadata service are stand-ins that answer as AWS would and record every call.
+import { expect } from "chai";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { renderApplyScript } from "../components/bootstrap/apply";
+import { ROLLOUT_TIMING } from "../rules/rollout";
+
+const STUBS: Record<string, string> = {
+    curl: `#!/bin/bash
+case "$*" in
+    *api/token*) echo token ;;
+    *meta-data/instance-id*) echo i-old ;;
+    *) exit 22 ;;
+esac
+`,
+    // The group runs launch template version $GROUP_VERSION; this instance was launched from version 1. Looking at
+    // the group's instances finds a successor in service from the $SUCCESSOR_AFTER-th look on.
+    aws: `#!/bin/bash
+echo "aws $*" >>"$CALLS"
+case "$1 $2" in
+    "autoscaling describe-auto-scaling-instances") printf 'orthanc-1-0mock\\t1\\n' ;;
+    "autoscaling describe-auto-scaling-groups")
+        case "$*" in
+            *LaunchTemplate.Version*) echo "$GROUP_VERSION" ;;
+            *length*) n=$(( $(cat "$LOOKS" 2>/dev/null || echo 0) + 1 )); echo "$n" >"$LOOKS"; if [ "$n" -ge "$SUCCESSOR_AFTER" ]; then echo 1; else echo 0; fi ;;
+        esac ;;
+    "s3 cp") exit 1 ;;
+    *) echo "unexpected aws call: $*" >&2; exit 1 ;;
+esac
+`,
+    // The wait between looks, shortened: the script's pacing is not what is tested.
+    sleep: "#!/bin/bash\nexit 0\n",
+};
+
+describe("apply script on an instance its group is replacing (real bash, stand-in AWS)", function () {
+    this.timeout(20000);
+    let dir: string;
+
+    before(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "orthweb-superseded-"));
+        fs.mkdirSync(path.join(dir, "bin"));
+        for (const [name, text] of Object.entries(STUBS)) fs.writeFileSync(path.join(dir, "bin", name), text, { mode: 0o755 });
+    });
+
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    function apply(env: { GROUP_VERSION: string; SUCCESSOR_AFTER: string }, timing: Partial<Record<keyof typeof ROLLOUT_TIMING, number>> = {}) {
+        const script = path.join(dir, "apply.sh");
+        fs.writeFileSync(script, renderApplyScript({ region: "eu-west-1", bucket: "b", bundleKey: `config/${"a".repeat(64)}.json`, tagFilters: { project: "p", stack: "s" }, dir: path.join(dir, "opt"), lockFile: path.join(dir, "lock"), timing }), { mode: 0o700 });
+        const calls = path.join(dir, "calls");
+        fs.writeFileSync(calls, "");
+        fs.rmSync(path.join(dir, "looks"), { force: true });
+        const r = spawnSync("bash", [script], { encoding: "utf8", env: { ...process.env, PATH: `${path.join(dir, "bin")}:${process.env.PATH}`, CALLS: calls, LOOKS: path.join(dir, "looks"), ...env } });
+        return { status: r.status, stderr: r.stderr, calls: fs.readFileSync(calls, "utf8").split("\n").filter(Boolean) };
+    }
+
+    it("waits, touching nothing, until a successor is in service, then reports success", () => {
+        const r = apply({ GROUP_VERSION: "2", SUCCESSOR_AFTER: "3" });
+        expect(r.status, r.stderr).to.equal(0);
+        expect(r.stderr).to.match(/version 1 is no longer orthanc-1-0mock's/).and.match(/a successor is in service/);
+        expect(r.calls.filter((c) => c.includes("length(")).length).to.equal(3);
+        // Not even the bundle is fetched: nothing on this instance changes while it still serves.
+        expect(r.calls.filter((c) => !c.startsWith("aws autoscaling describe-"))).to.deep.equal([]);
+    });
+
+    it("fails the rollout when no successor comes into service in time (the instance keeps serving)", () => {
+        const r = apply({ GROUP_VERSION: "2", SUCCESSOR_AFTER: "99" }, { successorSeconds: 0 });
+        expect(r.status).to.equal(1);
+        expect(r.stderr).to.match(/no successor in service in orthanc-1-0mock after 0 s: stopping the rollout here/);
+        expect(r.calls.some((c) => c.startsWith("aws s3"))).to.equal(false);
+    });
+
+    it("applies as usual on an instance of the group's current version (and fails here only at the stand-in's bucket)", () => {
+        const r = apply({ GROUP_VERSION: "1", SUCCESSOR_AFTER: "1" });
+        expect(r.status).to.not.equal(0);
+        expect(r.calls.some((c) => c.startsWith("aws s3 cp"))).to.equal(true);
+        expect(r.calls.some((c) => c.includes("length("))).to.equal(false);
+    });
+});
