@@ -6,6 +6,7 @@ import { renderCompose } from "../components/bootstrap/compose";
 import { renderNginxConf } from "../components/bootstrap/nginx";
 import { renderOrthancConfig, SECRET_PATHS, SECRETS_FILTER } from "../components/bootstrap/orthanc";
 import { renderPeerScript } from "../components/bootstrap/peerScript";
+import { renderApplyScript } from "../components/bootstrap/apply";
 import { renderStartScript, shellQuote } from "../components/bootstrap/startScript";
 import { SAMPLE } from "./fixtures";
 import { HEALTH_CHECKER_PORT, HEALTH_PATH } from "../rules/ports";
@@ -313,5 +314,28 @@ describe("instance bootstrap rendering", () => {
             expect(modes["/opt/orthweb/orthanc.template.json"]).to.equal("0600");
             expect(renderCloudConfig([])).to.match(/^#cloud-config\nwrite_files: \[\]/);
         });
+    });
+});
+
+describe("the instance scripts never read a failed lookup as an empty answer", () => {
+    const scripts: [string, string][] = [
+        ...renderBootstrapFiles(SAMPLE)
+            .filter((f) => f.path.endsWith(".sh"))
+            .map((f): [string, string] => [f.path, f.content]),
+        ["apply.sh", renderApplyScript({ region: "eu-west-1", bucket: "b", bundleKey: `config/${"a".repeat(64)}.json`, tagFilters: { project: "p", stack: "s" } })],
+    ];
+
+    it("stops on a failing command substitution (inherit_errexit) wherever set -e is the error handling", () => {
+        // peer.sh checks every step itself (|| return 1) and never fails the timer; the guard script has no substitution.
+        const errexit = scripts.filter(([name]) => !/peer\.sh$|metadata-guard/.test(name));
+        expect(errexit.map(([name]) => name)).to.include.members(["/opt/orthweb/start.sh", "/opt/orthweb/claim.sh", "apply.sh"]);
+        for (const [name, text] of errexit) expect(text, name).to.match(/^set -euo pipefail\n(?:#.*\n)?shopt -s inherit_errexit$/m);
+    });
+
+    it("feeds no command substitution into a here-string or a for list, where its failure would be ignored", () => {
+        for (const [name, text] of scripts) {
+            expect(text, name).to.not.match(/<<<\s*"?\$\(/);
+            expect(text, name).to.not.match(/\bfor \w+ in \$\((?!seq )/);
+        }
     });
 });

@@ -36,6 +36,8 @@ export function renderApplyScript(p: ApplyScriptParams): string {
     return `#!/bin/bash
 # Rendered by orthweb: applies one config bundle to this instance (run by an SSM association, one instance at a time).
 set -euo pipefail
+# A failing lookup inside $(...) must stop the script too, not read as an empty answer.
+shopt -s inherit_errexit
 umask 077
 
 readonly REGION=${shellQuote(p.region)}
@@ -63,8 +65,10 @@ readonly INSTANCE_ID
 # An instance its group is replacing (an instance refresh: its launch template version is no longer the group's)
 # touches nothing, not even its files: it keeps serving until its successor is in service (healthy, holding the
 # slot's address), then reports success. So the next slot is touched only once this one has its new instance.
-read -r GROUP MY_VERSION <<<"$(aws autoscaling describe-auto-scaling-instances --region "$REGION" --instance-ids "$INSTANCE_ID" \\
-    --query 'AutoScalingInstances[0].[AutoScalingGroupName,LaunchTemplate.Version]' --output text)"
+# (Each lookup in an assignment of its own: a failing one stops the script, set -e, instead of reading as "no group".)
+slot_info=$(aws autoscaling describe-auto-scaling-instances --region "$REGION" --instance-ids "$INSTANCE_ID" \\
+    --query 'AutoScalingInstances[0].[AutoScalingGroupName,LaunchTemplate.Version]' --output text)
+read -r GROUP MY_VERSION <<<"$slot_info"
 if [ -n "$GROUP" ] && [ "$GROUP" != "None" ] && [ "$MY_VERSION" != "$(aws autoscaling describe-auto-scaling-groups --region "$REGION" \\
     --auto-scaling-group-names "$GROUP" --query 'AutoScalingGroups[0].LaunchTemplate.Version' --output text)" ]; then
     log "launch template version $MY_VERSION is no longer $GROUP's: waiting for the instance that replaces this one"
@@ -117,11 +121,12 @@ PY
 
 # Target groups of this stack in which this instance is registered: "arn port" lines.
 registered_targets() {
-    local arn port
-    for arn in $(aws resourcegroupstaggingapi get-resources --region "$REGION" \\
+    local arns arn port
+    arns=$(aws resourcegroupstaggingapi get-resources --region "$REGION" \\
         --resource-type-filters elasticloadbalancing:targetgroup \\
         --tag-filters "Key=Project,Values=$TAG_PROJECT" "Key=Stack,Values=$TAG_STACK" \\
-        --query 'ResourceTagMappingList[].ResourceARN' --output text); do
+        --query 'ResourceTagMappingList[].ResourceARN' --output text)
+    for arn in $arns; do
         port=$(aws elbv2 describe-target-health --region "$REGION" --target-group-arn "$arn" \\
             --query "TargetHealthDescriptions[?Target.Id=='$INSTANCE_ID'] | [0].Target.Port" --output text)
         if [ -n "$port" ] && [ "$port" != "None" ]; then echo "$arn $port"; fi
@@ -145,16 +150,19 @@ wait_target_healthy() {
 # gets here: it is healthy and holds the slot's address. Let it in; its group then registers it in the target groups
 # attached to the group, which must see it healthy before the next slot is touched.
 enter_service() {
-    local group state arn deadline
-    read -r group state <<<"$(aws autoscaling describe-auto-scaling-instances --region "$REGION" --instance-ids "$INSTANCE_ID" \\
-        --query 'AutoScalingInstances[0].[AutoScalingGroupName,LifecycleState]' --output text)"
+    local info group state sources arn deadline
+    info=$(aws autoscaling describe-auto-scaling-instances --region "$REGION" --instance-ids "$INSTANCE_ID" \\
+        --query 'AutoScalingInstances[0].[AutoScalingGroupName,LifecycleState]' --output text)
+    read -r group state <<<"$info"
     if [ "$state" != "Pending:Wait" ]; then return 0; fi
     aws autoscaling complete-lifecycle-action --region "$REGION" --auto-scaling-group-name "$group" \\
         --lifecycle-hook-name "$LAUNCH_HOOK" --instance-id "$INSTANCE_ID" --lifecycle-action-result CONTINUE
     log "entering service in $group"
+    sources=$(aws autoscaling describe-traffic-sources --region "$REGION" --auto-scaling-group-name "$group" \\
+        --traffic-source-type elbv2 --query 'TrafficSources[].Identifier' --output text)
     deadline=$((SECONDS + TARGET_HEALTHY_SECONDS))
-    for arn in $(aws autoscaling describe-traffic-sources --region "$REGION" --auto-scaling-group-name "$group" \\
-        --traffic-source-type elbv2 --query 'TrafficSources[].Identifier' --output text); do
+    for arn in $sources; do
+        [ "$arn" != "None" ] || continue
         wait_target_healthy "$arn" "Id=$INSTANCE_ID" "$deadline"
     done
 }

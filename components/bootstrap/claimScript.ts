@@ -18,6 +18,7 @@ export function renderClaimScript(p: ClaimScriptParams): string {
     return `#!/bin/bash
 # Rendered by orthweb: keeps this slot's address (Elastic IP or reserved private address) on this instance.
 set -euo pipefail
+shopt -s inherit_errexit
 readonly REGION=${shellQuote(p.region)}
 readonly ADDRESS_TAG=${shellQuote(SLOT_TAGS.address)}
 

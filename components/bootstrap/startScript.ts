@@ -34,6 +34,7 @@ export function renderStartScript(p: StartScriptParams): string {
     return `#!/bin/bash
 # Rendered by orthweb. Secrets are fetched here, at run time; none is part of the user data.
 set -euo pipefail
+shopt -s inherit_errexit
 umask 077
 
 readonly REGION=${shellQuote(p.region)}
@@ -172,10 +173,14 @@ main() {
     install_docker
     install -d -m 0700 "$DIR/run" "$DIR/run/tls"
 
-    local db db_app admin tls health tls_changed orthanc_changed health_changed
+    local db db_app_secret db_app admin admin_password tls health tls_changed orthanc_changed health_changed
+    # Each secret in an assignment of its own, and jq -e: a failed read or a missing password stops the run here
+    # (systemd retries it) instead of writing an empty or "null" password into orthanc.json and restarting Orthanc.
     db=$(secret "$DB_SECRET_ARN")
-    db_app=$(jq -r .password <<<"$(secret "$DB_APP_SECRET_ARN")")
+    db_app_secret=$(secret "$DB_APP_SECRET_ARN")
+    db_app=$(jq -er .password <<<"$db_app_secret")
     admin=$(secret "$ADMIN_SECRET_ARN")
+    admin_password=$(jq -er .password <<<"$admin")
     tls=$(secret "$TLS_SECRET_ARN")
     health=$(health_password)
 
@@ -187,7 +192,7 @@ main() {
     orthanc_changed=$(jq \\
         --arg user "$DB_APP_USER" \\
         --arg password "$db_app" \\
-        --arg admin "$(jq -r .password <<<"$admin")" \\
+        --arg admin "$admin_password" \\
         --arg health "$health" \\
         ${shellQuote(SECRETS_FILTER)} \\
         "$DIR/orthanc.template.json" | replace_file "$DIR/run/orthanc.json" 0600)

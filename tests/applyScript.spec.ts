@@ -1,13 +1,14 @@
-// The apply script for real (bash) on an instance its group is replacing: it must touch nothing, keep serving, and
-// report success only once its successor is in service, so that the next slot waits for this one's new instance.
-// The AWS CLI and the metadata service are stand-ins that answer as AWS would and record every call.
+// The apply script for real (bash), against stand-ins for the AWS CLI and the metadata service that answer as AWS
+// would and record every call: on an instance its group is replacing it must touch nothing, keep serving, and report
+// success only once its successor is in service (so the next slot waits for this one's new instance); and a lookup
+// that fails must stop it before it drains or restarts anything.
 import { expect } from "chai";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { renderApplyScript } from "../components/bootstrap/apply";
-import { ROLLOUT_TIMING } from "../rules/rollout";
+import { bundleKey, renderBundle, ROLLOUT_TIMING } from "../rules/rollout";
 
 const STUBS: Record<string, string> = {
     curl: `#!/bin/bash
@@ -28,7 +29,8 @@ case "$1 $2" in
             *LaunchTemplate.Version*) echo "$GROUP_VERSION" ;;
             *length*) n=$(( $(cat "$LOOKS" 2>/dev/null || echo 0) + 1 )); echo "$n" >"$LOOKS"; if [ "$n" -ge "$SUCCESSOR_AFTER" ]; then echo 1; else echo 0; fi ;;
         esac ;;
-    "s3 cp") exit 1 ;;
+    "s3 cp") if [ -n "$BUNDLE" ]; then cp "$BUNDLE" "\${@: -1}"; else exit 1; fi ;;
+    "resourcegroupstaggingapi get-resources") echo "Could not connect to the endpoint URL" >&2; exit 255 ;;
     *) echo "unexpected aws call: $*" >&2; exit 1 ;;
 esac
 `,
@@ -48,13 +50,13 @@ describe("apply script on an instance its group is replacing (real bash, stand-i
 
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-    function apply(env: { GROUP_VERSION: string; SUCCESSOR_AFTER: string }, timing: Partial<Record<keyof typeof ROLLOUT_TIMING, number>> = {}) {
+    function apply(env: { GROUP_VERSION: string; SUCCESSOR_AFTER: string; BUNDLE?: string }, timing: Partial<Record<keyof typeof ROLLOUT_TIMING, number>> = {}) {
         const script = path.join(dir, "apply.sh");
-        fs.writeFileSync(script, renderApplyScript({ region: "eu-west-1", bucket: "b", bundleKey: `config/${"a".repeat(64)}.json`, tagFilters: { project: "p", stack: "s" }, dir: path.join(dir, "opt"), lockFile: path.join(dir, "lock"), timing }), { mode: 0o700 });
+        fs.writeFileSync(script, renderApplyScript({ region: "eu-west-1", bucket: "b", bundleKey: env.BUNDLE ? bundleKey(fs.readFileSync(env.BUNDLE, "utf8")) : `config/${"a".repeat(64)}.json`, tagFilters: { project: "p", stack: "s" }, dir: path.join(dir, "opt"), lockFile: path.join(dir, "lock"), timing }), { mode: 0o700 });
         const calls = path.join(dir, "calls");
         fs.writeFileSync(calls, "");
         fs.rmSync(path.join(dir, "looks"), { force: true });
-        const r = spawnSync("bash", [script], { encoding: "utf8", env: { ...process.env, PATH: `${path.join(dir, "bin")}:${process.env.PATH}`, CALLS: calls, LOOKS: path.join(dir, "looks"), ...env } });
+        const r = spawnSync("bash", [script], { encoding: "utf8", env: { ...process.env, PATH: `${path.join(dir, "bin")}:${process.env.PATH}`, CALLS: calls, LOOKS: path.join(dir, "looks"), BUNDLE: "", ...env } });
         return { status: r.status, stderr: r.stderr, calls: fs.readFileSync(calls, "utf8").split("\n").filter(Boolean) };
     }
 
@@ -72,6 +74,17 @@ describe("apply script on an instance its group is replacing (real bash, stand-i
         expect(r.status).to.equal(1);
         expect(r.stderr).to.match(/no successor in service in orthanc-1-0mock after 0 s: stopping the rollout here/);
         expect(r.calls.some((c) => c.startsWith("aws s3"))).to.equal(false);
+    });
+
+    it("stops, before draining or restarting anything, when it cannot find the target groups (not: none found)", () => {
+        const bundle = path.join(dir, "bundle.json");
+        fs.writeFileSync(bundle, renderBundle([{ path: path.join(dir, "opt", "nginx.conf"), permissions: "0644", content: "events {}\n" }]));
+        const r = apply({ GROUP_VERSION: "1", SUCCESSOR_AFTER: "1", BUNDLE: bundle });
+        expect(r.status, r.stderr).to.equal(255);
+        expect(r.calls.some((c) => c.includes("get-resources"))).to.equal(true);
+        expect(r.calls.filter((c) => /deregister-targets|register-targets|complete-lifecycle-action/.test(c))).to.deep.equal([]);
+        // The files were written (they are only files), but nothing was started: there is no systemctl stand-in, and none was needed.
+        expect(fs.readFileSync(path.join(dir, "opt", "nginx.conf"), "utf8")).to.equal("events {}\n");
     });
 
     it("applies as usual on an instance of the group's current version (and fails here only at the stand-in's bucket)", () => {
