@@ -34,7 +34,9 @@ esac
 `,
     ip: `#!/bin/bash
 case "$*" in
-    "-o link") echo "2: ens5: <BROADCAST,MULTICAST,UP> mtu 9001 qdisc mq state UP link/ether 0a:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff" ;;
+    "-o link") echo "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00"
+        if [ -n "$VETH" ]; then echo "7: ens5@if8: <BROADCAST,MULTICAST,UP> mtu 1500 link/ether 0a:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff link-netns lb"
+        else echo "2: ens5: <BROADCAST,MULTICAST,UP> mtu 9001 qdisc mq state UP link/ether 0a:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff"; fi ;;
     "-4 -o address show dev ens5") echo "2: ens5    inet 10.0.130.7/18 brd 10.0.191.255 scope global dynamic ens5" ; [ -n "$LOCAL" ] && echo "2: ens5    inet $LOCAL/18 scope global secondary ens5" ;;
     "address add"*) echo "ip $*" >>"$CALLS" ;;
     *) echo "unexpected ip call: $*" >&2; exit 1 ;;
@@ -56,12 +58,12 @@ describe("claim.sh keeps the slot's address on the slot's instance (real bash, s
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
     /** Runs claim.sh once; returns the changing calls it made (describe-* calls left out) and its exit status. */
-    function claim(env: { ADDRESS: string; HOLDER: string; HOLDER_STATE?: string; LOCAL?: string; AWS_FAIL?: string }, ...args: string[]): { calls: string[]; status: number | null; stderr: string } {
+    function claim(env: { ADDRESS: string; HOLDER: string; HOLDER_STATE?: string; LOCAL?: string; AWS_FAIL?: string; VETH?: string }, ...args: string[]): { calls: string[]; status: number | null; stderr: string } {
         const calls = path.join(dir, "calls");
         fs.writeFileSync(calls, "");
         const r = spawnSync("bash", [path.join(dir, "claim.sh"), ...args], {
             encoding: "utf8",
-            env: { ...process.env, PATH: `${path.join(dir, "bin")}:${process.env.PATH}`, CALLS: calls, HOLDER_STATE: "", LOCAL: "", AWS_FAIL: "", ...env },
+            env: { ...process.env, PATH: `${path.join(dir, "bin")}:${process.env.PATH}`, CALLS: calls, HOLDER_STATE: "", LOCAL: "", AWS_FAIL: "", VETH: "", ...env },
         });
         const all = fs.readFileSync(calls, "utf8").split("\n").filter(Boolean);
         return { calls: all.filter((c) => !/ describe-/.test(c)), status: r.status, stderr: r.stderr };
@@ -106,6 +108,10 @@ describe("claim.sh keeps the slot's address on the slot's instance (real bash, s
             "aws ec2 assign-private-ip-addresses --region eu-west-1 --network-interface-id eni-new --private-ip-addresses 10.0.128.16 --allow-reassignment",
             "ip address add 10.0.128.16/18 dev ens5",
         ]);
+    });
+
+    it("finds its interface by MAC address whatever ip(8) appends to the name (a veth's @ifN, as in the local twin)", () => {
+        expect(claim({ ADDRESS: "10.0.128.16", HOLDER: "i-new", VETH: "1" }).calls).to.deep.equal(["ip address add 10.0.128.16/18 dev ens5"]);
     });
 
     it("configures a private address it already holds but the OS lost (a reboot), and leaves one that is there", () => {

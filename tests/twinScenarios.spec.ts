@@ -3,10 +3,11 @@ import { expect } from "chai";
 import { SCENARIOS } from "../twin/scenarios";
 import { dbOutageLine, DB_OUTAGE_MAX_DETECTION_SECONDS } from "../twin/scenarios/dbOutage";
 import { rotatedPassword } from "../twin/scenarios/rotation";
+import { replaceLine } from "../twin/scenarios/replace";
 
 describe("twin scenarios db-outage and rotation", () => {
     it("are registered beside instance-kill", () => {
-        expect(SCENARIOS.map((s) => s.name)).to.include.members(["instance-kill", "db-outage", "rotation"]);
+        expect(SCENARIOS.map((s) => s.name)).to.include.members(["instance-kill", "db-outage", "rotation", "upgrade", "replace"]);
     });
 
     it("db-outage prints its line exactly in the issue's form, rounding up, and > for a bound it never met", () => {
@@ -19,5 +20,12 @@ describe("twin scenarios db-outage and rotation", () => {
         const p = rotatedPassword();
         for (const ch of ["$", "\\", "'", '"', " "]) expect(p, ch).to.include(ch);
         expect(rotatedPassword()).to.not.equal(p);
+    });
+});
+
+describe("twin scenario replace", () => {
+    it("prints its line in one form, with the time the slot address took to serve again", () => {
+        expect(replaceLine({ stored: 47, lost: 0, retried: 19, backSeconds: 4.94 })).to.equal("twin replace: 47 stored, 0 lost, 19 retried, slot address back after 4.9s");
+        expect(replaceLine({ stored: 3, lost: 2, retried: 0, backSeconds: undefined })).to.equal("twin replace: 3 stored, 2 lost, 0 retried, slot address back after never");
     });
 });

@@ -63,6 +63,8 @@ export interface DicomClientOptions {
     readonly maxTries: number;
     readonly retryDelayMs: number;
     readonly patientId: string;
+    /** The network namespace storescu runs in (a site's network, say). @default the machine's own */
+    readonly namespace?: string;
 }
 
 /** Sends a new instance every periodMs (fewer when maxInFlight associations are open); retries failures first. */
@@ -127,7 +129,7 @@ export class DicomClient {
             this.children.add(c);
             c.once("exit", () => this.children.delete(c));
         };
-        runStorescu([], this.o.target, item.file, track).then(({ ok, detail }) => {
+        runStorescu(this.o.namespace ? ["ip", "netns", "exec", this.o.namespace] : [], this.o.target, item.file, track).then(({ ok, detail }) => {
             const endMs = now();
             this.inFlight--;
             this.attempts.push({ uid: item.uid, attempt: item.tries, startMs, endMs, ok, detail });

@@ -299,7 +299,8 @@ export class TwinPair {
                 certificatePath: files.cert,
                 keyPath: files.key,
                 pidPath: path.join(dir, "nginx.pid"),
-                listenAddress: instance.address,
+                // 443 and 11112 on every address, as on the instance (a slot's address may be added to it later); the
+                // peer-only listeners on the instance link only.
                 peerListenAddress: instance.peerAddress,
                 peerMapGlob: path.join(dir, "peer", "*.map"),
                 dicomClientCaPath,

@@ -52,7 +52,7 @@ configure_locally() {
     case "$address" in eipalloc-*) return 0 ;; esac
     mac=$(imds mac)
     cidr=$(imds "network/interfaces/macs/$mac/subnet-ipv4-cidr-block")
-    device=$(ip -o link | awk -v mac="$mac" 'index($0, mac) { sub(":$", "", $2); print $2; exit }')
+    device=$(ip -o link | awk -v mac="$mac" 'index($0, mac) { sub(":$", "", $2); sub("@.*", "", $2); print $2; exit }')
     if ! ip -4 -o address show dev "$device" | grep -qF " $address/"; then
         ip address add "$address/\${cidr#*/}" dev "$device"
         log "configured $address on $device"

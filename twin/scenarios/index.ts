@@ -4,8 +4,9 @@ import { dbOutage } from "./dbOutage";
 import { dicomSenders } from "./dicomSenders";
 import { instanceKill } from "./instanceKill";
 import { orthancKill } from "./orthancKill";
+import { replace } from "./replace";
 import { rotation } from "./rotation";
 import { siteToSite } from "./siteToSite";
 import { upgrade } from "./upgrade";
 
-export const SCENARIOS: readonly Scenario[] = [instanceKill, orthancKill, dbOutage, rotation, upgrade, dicomSenders, siteToSite];
+export const SCENARIOS: readonly Scenario[] = [instanceKill, orthancKill, dbOutage, rotation, upgrade, replace, dicomSenders, siteToSite];
