@@ -3,21 +3,14 @@
 // success only once its successor is in service (so the next slot waits for this one's new instance); and a lookup
 // that fails must stop it before it drains or restarts anything.
 import { expect } from "chai";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { renderApplyScript } from "../components/bootstrap/apply";
 import { bundleKey, renderBundle, ROLLOUT_TIMING } from "../rules/rollout";
+import { metadataStub, StubShell } from "./stubShell";
 
 const STUBS: Record<string, string> = {
-    curl: `#!/bin/bash
-case "$*" in
-    *api/token*) echo token ;;
-    *meta-data/instance-id*) echo i-old ;;
-    *) exit 22 ;;
-esac
-`,
+    curl: metadataStub({ "instance-id": "i-old" }),
     // The group runs launch template version $GROUP_VERSION; this instance was launched from version 1. Looking at
     // the group's instances finds a successor in service from the $SUCCESSOR_AFTER-th look on.
     aws: `#!/bin/bash
@@ -40,24 +33,17 @@ esac
 
 describe("apply script on an instance its group is replacing (real bash, stand-in AWS)", function () {
     this.timeout(20000);
-    let dir: string;
+    let shell: StubShell;
 
-    before(() => {
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), "orthweb-superseded-"));
-        fs.mkdirSync(path.join(dir, "bin"));
-        for (const [name, text] of Object.entries(STUBS)) fs.writeFileSync(path.join(dir, "bin", name), text, { mode: 0o755 });
-    });
-
-    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    before(() => (shell = new StubShell("apply", STUBS)));
+    after(() => shell.remove());
 
     function apply(env: { GROUP_VERSION: string; SUCCESSOR_AFTER: string; BUNDLE?: string }, timing: Partial<Record<keyof typeof ROLLOUT_TIMING, number>> = {}) {
-        const script = path.join(dir, "apply.sh");
-        fs.writeFileSync(script, renderApplyScript({ region: "eu-west-1", bucket: "b", bundleKey: env.BUNDLE ? bundleKey(fs.readFileSync(env.BUNDLE, "utf8")) : `config/${"a".repeat(64)}.json`, tagFilters: { project: "p", stack: "s" }, dir: path.join(dir, "opt"), lockFile: path.join(dir, "lock"), timing }), { mode: 0o700 });
-        const calls = path.join(dir, "calls");
-        fs.writeFileSync(calls, "");
-        fs.rmSync(path.join(dir, "looks"), { force: true });
-        const r = spawnSync("bash", [script], { encoding: "utf8", env: { ...process.env, PATH: `${path.join(dir, "bin")}:${process.env.PATH}`, CALLS: calls, LOOKS: path.join(dir, "looks"), BUNDLE: "", ...env } });
-        return { status: r.status, stderr: r.stderr, calls: fs.readFileSync(calls, "utf8").split("\n").filter(Boolean) };
+        const key = env.BUNDLE ? bundleKey(fs.readFileSync(env.BUNDLE, "utf8")) : `config/${"a".repeat(64)}.json`;
+        const script = shell.script("apply.sh", renderApplyScript({ region: "eu-west-1", bucket: "b", bundleKey: key, tagFilters: { project: "p", stack: "s" }, dir: path.join(shell.dir, "opt"), lockFile: path.join(shell.dir, "lock"), timing }));
+        const looks = path.join(shell.dir, "looks");
+        fs.rmSync(looks, { force: true });
+        return shell.run(script, [], { LOOKS: looks, BUNDLE: "", ...env });
     }
 
     it("waits, touching nothing, until a successor is in service, then reports success", () => {
@@ -77,14 +63,14 @@ describe("apply script on an instance its group is replacing (real bash, stand-i
     });
 
     it("stops, before draining or restarting anything, when it cannot find the target groups (not: none found)", () => {
-        const bundle = path.join(dir, "bundle.json");
-        fs.writeFileSync(bundle, renderBundle([{ path: path.join(dir, "opt", "nginx.conf"), permissions: "0644", content: "events {}\n" }]));
+        const bundle = path.join(shell.dir, "bundle.json");
+        fs.writeFileSync(bundle, renderBundle([{ path: path.join(shell.dir, "opt", "nginx.conf"), permissions: "0644", content: "events {}\n" }]));
         const r = apply({ GROUP_VERSION: "1", SUCCESSOR_AFTER: "1", BUNDLE: bundle });
         expect(r.status, r.stderr).to.equal(255);
         expect(r.calls.some((c) => c.includes("get-resources"))).to.equal(true);
         expect(r.calls.filter((c) => /deregister-targets|register-targets|complete-lifecycle-action/.test(c))).to.deep.equal([]);
         // The files were written (they are only files), but nothing was started: there is no systemctl stand-in, and none was needed.
-        expect(fs.readFileSync(path.join(dir, "opt", "nginx.conf"), "utf8")).to.equal("events {}\n");
+        expect(fs.readFileSync(path.join(shell.dir, "opt", "nginx.conf"), "utf8")).to.equal("events {}\n");
     });
 
     it("applies as usual on an instance of the group's current version (and fails here only at the stand-in's bucket)", () => {

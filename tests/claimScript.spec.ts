@@ -1,25 +1,13 @@
 // claim.sh for real (bash), against stand-ins for the AWS CLI, the instance metadata service and ip(8) that answer
 // as AWS would and record every call: who takes the slot's address, and when it must not.
 import { expect } from "chai";
-import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import { renderClaimScript } from "../components/bootstrap/claimScript";
 import { SLOT_TAGS } from "../rules/rollout";
+import { metadataStub, StubShell } from "./stubShell";
 
 const STUBS: Record<string, string> = {
     // The metadata service: this instance is i-new, its interface eni-new, in 10.0.128.0/18.
-    curl: `#!/bin/bash
-case "$*" in
-    *api/token*) echo token ;;
-    *meta-data/instance-id*) echo i-new ;;
-    *meta-data/mac) echo 0a:00:00:00:00:01 ;;
-    *subnet-ipv4-cidr-block*) echo 10.0.128.0/18 ;;
-    *interface-id*) echo eni-new ;;
-    *) exit 22 ;;
-esac
-`,
+    curl: metadataStub({ "instance-id": "i-new", mac: "0a:00:00:00:00:01", "*subnet-ipv4-cidr-block": "10.0.128.0/18", "*interface-id": "eni-new" }),
     // The AWS CLI: the slot's address and its holder come from the environment; changes are recorded.
     aws: `#!/bin/bash
 echo "aws $*" >>"$CALLS"
@@ -46,34 +34,26 @@ esac
 
 describe("claim.sh keeps the slot's address on the slot's instance (real bash, stand-in AWS)", function () {
     this.timeout(20000);
-    let dir: string;
+    let shell: StubShell;
+    let script: string;
 
     before(() => {
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), "orthweb-claim-"));
-        fs.mkdirSync(path.join(dir, "bin"));
-        for (const [name, text] of Object.entries(STUBS)) fs.writeFileSync(path.join(dir, "bin", name), text, { mode: 0o755 });
-        fs.writeFileSync(path.join(dir, "claim.sh"), renderClaimScript({ region: "eu-west-1" }), { mode: 0o700 });
+        shell = new StubShell("claim", STUBS);
+        script = shell.script("claim.sh", renderClaimScript({ region: "eu-west-1" }));
     });
 
-    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    after(() => shell.remove());
 
     /** Runs claim.sh once; returns the changing calls it made (describe-* calls left out) and its exit status. */
-    function claim(env: { ADDRESS: string; HOLDER: string; HOLDER_STATE?: string; LOCAL?: string; AWS_FAIL?: string; VETH?: string }, ...args: string[]): { calls: string[]; status: number | null; stderr: string } {
-        const calls = path.join(dir, "calls");
-        fs.writeFileSync(calls, "");
-        const r = spawnSync("bash", [path.join(dir, "claim.sh"), ...args], {
-            encoding: "utf8",
-            env: { ...process.env, PATH: `${path.join(dir, "bin")}:${process.env.PATH}`, CALLS: calls, HOLDER_STATE: "", LOCAL: "", AWS_FAIL: "", VETH: "", ...env },
-        });
-        const all = fs.readFileSync(calls, "utf8").split("\n").filter(Boolean);
-        return { calls: all.filter((c) => !/ describe-/.test(c)), status: r.status, stderr: r.stderr };
+    function claim(env: { ADDRESS: string; HOLDER: string; HOLDER_STATE?: string; LOCAL?: string; AWS_FAIL?: string; VETH?: string }, ...args: string[]) {
+        const r = shell.run(script, args, { HOLDER_STATE: "", LOCAL: "", AWS_FAIL: "", VETH: "", ...env });
+        return { ...r, all: r.calls, calls: r.calls.filter((c) => !/ describe-/.test(c)) };
     }
 
     it("reads the address from the instance's own tag", () => {
         const r = claim({ ADDRESS: "eipalloc-1", HOLDER: "i-new" });
         expect(r.status, r.stderr).to.equal(0);
-        const calls = fs.readFileSync(path.join(dir, "calls"), "utf8");
-        expect(calls).to.include(`Name=resource-id,Values=i-new Name=key,Values=${SLOT_TAGS.address}`);
+        expect(r.all.join("\n")).to.include(`Name=resource-id,Values=i-new Name=key,Values=${SLOT_TAGS.address}`);
     });
 
     it("takes an Elastic IP whose holder was terminated (a replacement), on the timer", () => {

@@ -67,49 +67,41 @@ OnUnitActiveSec=15min
 WantedBy=timers.target
 `;
 
-const PEER_SERVICE_UNIT = `[Unit]
-Description=Orthweb: find the peer instance
+/** A oneshot service that runs one of the instance's scripts (a timer starts it). */
+function oneshotUnit(description: string, script: string): string {
+    return `[Unit]
+Description=${description}
 After=network-online.target
 
 [Service]
 Type=oneshot
 TimeoutStartSec=50
-ExecStart=${BOOTSTRAP_DIR}/peer.sh
+ExecStart=${BOOTSTRAP_DIR}/${script}
 `;
+}
 
+function minutelyTimer(description: string, everySeconds: number): string {
+    return `[Unit]
+Description=${description}
+
+[Timer]
+OnBootSec=1min
+OnUnitActiveSec=${everySeconds}s
+
+[Install]
+WantedBy=timers.target
+`;
+}
+
+const PEER_DESCRIPTION = "Orthweb: find the peer instance";
+const PEER_SERVICE_UNIT = oneshotUnit(PEER_DESCRIPTION, "peer.sh");
 /** The peer is looked up again every minute: a replaced peer comes back with a new address. */
-const PEER_TIMER_UNIT = `[Unit]
-Description=Orthweb: find the peer instance
+const PEER_TIMER_UNIT = minutelyTimer(PEER_DESCRIPTION, 60);
 
-[Timer]
-OnBootSec=1min
-OnUnitActiveSec=1min
-
-[Install]
-WantedBy=timers.target
-`;
-
-const CLAIM_SERVICE_UNIT = `[Unit]
-Description=Orthweb: keep this slot's address on this instance
-After=network-online.target
-
-[Service]
-Type=oneshot
-TimeoutStartSec=50
-ExecStart=${BOOTSTRAP_DIR}/claim.sh
-`;
-
+const CLAIM_DESCRIPTION = "Orthweb: keep this slot's address on this instance";
+const CLAIM_SERVICE_UNIT = oneshotUnit(CLAIM_DESCRIPTION, "claim.sh");
 /** A replaced instance's address is taken by its successor within a minute, whatever else is going on. */
-const CLAIM_TIMER_UNIT = `[Unit]
-Description=Orthweb: keep this slot's address on this instance
-
-[Timer]
-OnBootSec=1min
-OnUnitActiveSec=${CLAIM_INTERVAL_SECONDS}s
-
-[Install]
-WantedBy=timers.target
-`;
+const CLAIM_TIMER_UNIT = minutelyTimer(CLAIM_DESCRIPTION, CLAIM_INTERVAL_SECONDS);
 
 /** The timers an instance runs: the start script's (secrets, restarts), peer.sh's (the peer's address), claim.sh's. */
 export const BOOTSTRAP_TIMERS = ["orthweb.timer", "orthweb-peer.timer", "orthweb-claim.timer"] as const;
