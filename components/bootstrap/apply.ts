@@ -69,8 +69,12 @@ readonly INSTANCE_ID
 slot_info=$(aws autoscaling describe-auto-scaling-instances --region "$REGION" --instance-ids "$INSTANCE_ID" \\
     --query 'AutoScalingInstances[0].[AutoScalingGroupName,LaunchTemplate.Version]' --output text)
 read -r GROUP MY_VERSION <<<"$slot_info"
-if [ -n "$GROUP" ] && [ "$GROUP" != "None" ] && [ "$MY_VERSION" != "$(aws autoscaling describe-auto-scaling-groups --region "$REGION" \\
-    --auto-scaling-group-names "$GROUP" --query 'AutoScalingGroups[0].LaunchTemplate.Version' --output text)" ]; then
+group_version=""
+if [ -n "$GROUP" ] && [ "$GROUP" != "None" ]; then
+    group_version=$(aws autoscaling describe-auto-scaling-groups --region "$REGION" --auto-scaling-group-names "$GROUP" \\
+        --query 'AutoScalingGroups[0].LaunchTemplate.Version' --output text)
+fi
+if [ -n "$group_version" ] && [ "$MY_VERSION" != "$group_version" ]; then
     log "launch template version $MY_VERSION is no longer $GROUP's: waiting for the instance that replaces this one"
     deadline=$((SECONDS + SUCCESSOR_SECONDS))
     until [ "$(aws autoscaling describe-auto-scaling-groups --region "$REGION" --auto-scaling-group-names "$GROUP" \\
