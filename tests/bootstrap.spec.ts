@@ -233,12 +233,12 @@ describe("instance bootstrap rendering", () => {
     describe("peer script", () => {
         const script = renderPeerScript({ region: "eu-west-1", dir: "/opt/orthweb" });
 
-        it("finds the other running instance in its own VPC and security group through IMDSv2 and the EC2 API", () => {
+        it("finds a running instance of the other slot in its own VPC and security group through IMDSv2 and the EC2 API", () => {
             expect(script).to.include('-X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 60" http://169.254.169.254/latest/api/token');
             expect(script).to.include('"Name=vpc-id,Values=$vpc"');
             expect(script).to.match(/"Name=instance\.group-id,Values=\$\(paste -sd, - <<<"\$sgs"\)"/);
             expect(script).to.include('"Name=instance-state-name,Values=running"');
-            expect(script).to.include(`--query "Reservations[].Instances[?InstanceId!='$self'].PrivateIpAddress"`);
+            expect(script).to.include(`--query "Reservations[].Instances[?InstanceId!='$self' && !(Tags[?Key=='orthweb:slot' && Value=='$slot'])].PrivateIpAddress"`);
             expect(script).to.not.match(/\b10\.\d+\.\d+\.\d+\b/);
         });
 

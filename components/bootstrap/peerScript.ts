@@ -1,10 +1,12 @@
 // peer.sh: finds the other instance of the pair at run time (every minute, orthweb-peer.timer) and tells nginx
 // its private address for the peer fallback (nginx.ts). Never from the user data: the instances must not depend on
-// each other, and a replaced peer comes back with a new address. The pair is "the other running instance in this
-// instance's VPC and security group", read from instance metadata, so nothing about the peer is rendered here.
+// each other, and a replaced peer comes back with a new address. The peer is "a running instance in this instance's
+// VPC and security group, of the other slot" (during a refresh a slot briefly has two instances, the new one still
+// starting: never the peer of its own slot), read from instance metadata and tags, so nothing about it is rendered here.
 // A failed lookup keeps what nginx has; a lookup that finds no peer empties the map (nginx then works alone).
 import { PEER_MAP_FILE } from "./nginx";
 import { shellQuote } from "./startScript";
+import { SLOT_TAGS } from "../../rules/rollout";
 
 export interface PeerScriptParams {
     readonly region: string;
@@ -27,14 +29,16 @@ imds() {
 
 # Runs under \`if\`, where set -e does not apply: every step checks.
 find_peer() {
-    local self mac vpc sgs found
+    local self slot mac vpc sgs found
     self=$(imds instance-id) || return 1
+    slot=$(aws ec2 describe-tags --region "$REGION" --output text --query 'Tags[0].Value' \\
+        --filters "Name=resource-id,Values=$self" "Name=key,Values=${SLOT_TAGS.slot}") || return 1
     mac=$(imds mac) || return 1
     vpc=$(imds "network/interfaces/macs/$mac/vpc-id") || return 1
     sgs=$(imds "network/interfaces/macs/$mac/security-group-ids") || return 1
     found=$(aws ec2 describe-instances --region "$REGION" --output text \\
         --filters "Name=vpc-id,Values=$vpc" "Name=instance.group-id,Values=$(paste -sd, - <<<"$sgs")" "Name=instance-state-name,Values=running" \\
-        --query "Reservations[].Instances[?InstanceId!='$self'].PrivateIpAddress") || return 1
+        --query "Reservations[].Instances[?InstanceId!='$self' && !(Tags[?Key=='${SLOT_TAGS.slot}' && Value=='$slot'])].PrivateIpAddress") || return 1
     tr -s '[:space:]' '\\n' <<<"$found" | grep -E '^[0-9]{1,3}(\\.[0-9]{1,3}){3}$' | sort | head -n 1 || true
 }
 
