@@ -5,6 +5,8 @@
 // Under the mocks a custom resource's id is `${name}-id` and ARNs come from computedState, so a reference
 // (securityGroupId, loadBalancerArn, targetId, healthCheckId, ...) resolves to the registration that holds it.
 import { Registration } from "./mockRuntime";
+import { isIpv4Address } from "../rules/cidr";
+import { SLOT_TAGS } from "../rules/rollout";
 
 /** The type tokens the report understands (pulumi-aws v7 names; aws:alb/* aliases of aws:lb/* too). */
 export const TYPES = {
@@ -434,9 +436,6 @@ function collectRules(ofType: (t: string) => Registration[]): SgRule[] {
     return rules;
 }
 
-/** The tag naming what a slot's instance takes over (rules/rollout.ts SLOT_TAGS.address): an EIP allocation or an address. */
-const SLOT_ADDRESS_TAG = "orthweb:address";
-
 function collectInstances(ofType: (t: string) => Registration[], resolve: (ref: unknown) => Registration | undefined, subnets: Map<string, SubnetInfo>): Host[] {
     const eipByInstance = new Map<string, Registration>();
     const eipByAllocation = (allocationId: string | undefined) => (allocationId ? ofType(TYPES.eip).find((e) => str(e.state.allocationId) === allocationId) : undefined);
@@ -489,9 +488,9 @@ function collectInstances(ofType: (t: string) => Registration[], resolve: (ref: 
     const slots = ofType(TYPES.autoscalingGroup)
         .filter((group) => (num(group.inputs.desiredCapacity) ?? num(group.inputs.minSize) ?? 0) === 1)
         .map((group) => {
-            const address = str(plain(list(group.inputs.tags).map(plain).find((t: Record<string, unknown>) => t?.key === SLOT_ADDRESS_TAG)?.value));
+            const address = str(plain(list(group.inputs.tags).map(plain).find((t: Record<string, unknown>) => t?.key === SLOT_TAGS.address)?.value));
             const eip = address?.startsWith("eipalloc-") ? eipByAllocation(address) : undefined;
-            const privateIp = address && /^\d{1,3}(\.\d{1,3}){3}$/.test(address) ? address : undefined;
+            const privateIp = isIpv4Address(address) ? address : undefined;
             return host(group, templateOf(group.inputs.launchTemplate), str(list(group.inputs.vpcZoneIdentifiers)[0]), eip, privateIp);
         });
     return [...instances, ...slots];

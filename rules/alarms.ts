@@ -24,31 +24,34 @@ export interface AlarmSpec {
 
 const COMPARISON_TEXT: Record<Comparison, string> = { LessThanThreshold: "<", GreaterThanThreshold: ">", GreaterThanOrEqualToThreshold: ">=" };
 
-function describeThreshold(what: string, s: Pick<AlarmSpec, "comparison" | "threshold" | "evaluationPeriods" | "periodSeconds">, unit = ""): string {
-    return `${what} ${COMPARISON_TEXT[s.comparison]} ${s.threshold}${unit} for ${s.evaluationPeriods} x ${s.periodSeconds} s`;
+type Threshold = Pick<AlarmSpec, "comparison" | "threshold" | "evaluationPeriods" | "periodSeconds">;
+
+/**
+ * A spec and its threshold for people: "<measure> (<statistic>) <comparison> <threshold><unit> for N x P s". `shown`
+ * writes the threshold in the unit people read (GiB rather than bytes).
+ */
+function alarm(measure: string, t: Threshold, spec: Omit<AlarmSpec, keyof Threshold | "thresholdText">, unit = "", shown: string | number = t.threshold): AlarmSpec {
+    const thresholdText = `${measure} (${spec.statistic.toLowerCase()}) ${COMPARISON_TEXT[t.comparison]} ${shown}${unit} for ${t.evaluationPeriods} x ${t.periodSeconds} s`;
+    return { ...spec, ...t, thresholdText };
 }
 
 export type LoadBalancerKind = "network" | "application";
 
 /** A target group with fewer healthy targets than instances: one instance is out (or both). */
 export function targetGroupAlarm(targetGroupRole: string, kind: LoadBalancerKind, instances: number): AlarmSpec {
-    const base = { comparison: "LessThanThreshold" as const, threshold: instances, evaluationPeriods: 2, periodSeconds: 60 };
-    return {
+    return alarm("healthy targets", { comparison: "LessThanThreshold", threshold: instances, evaluationPeriods: 2, periodSeconds: 60 }, {
         role: `${targetGroupRole}-healthy-hosts`,
         description: `Target group ${targetGroupRole}: fewer healthy targets than the ${instances} instances`,
         namespace: kind === "network" ? "AWS/NetworkELB" : "AWS/ApplicationELB",
         metricName: "HealthyHostCount",
         statistic: "Minimum",
         treatMissingData: "breaching",
-        thresholdText: describeThreshold("healthy targets (minimum)", base),
-        ...base,
-    };
+    });
 }
 
 /** A Route 53 health check of one instance reports it unhealthy. */
 export function route53Alarm(instance: number): AlarmSpec {
-    const base = { comparison: "LessThanThreshold" as const, threshold: 1, evaluationPeriods: 1, periodSeconds: 60 };
-    return {
+    return alarm("health check status", { comparison: "LessThanThreshold", threshold: 1, evaluationPeriods: 1, periodSeconds: 60 }, {
         role: `${instance}-route53-health`,
         description: `Route 53 health check of instance ${instance} (web and DICOM) is failing: its record is withdrawn`,
         namespace: "AWS/Route53",
@@ -56,9 +59,7 @@ export function route53Alarm(instance: number): AlarmSpec {
         statistic: "Minimum",
         treatMissingData: "breaching",
         region: "us-east-1",
-        thresholdText: describeThreshold("health check status (minimum)", base),
-        ...base,
-    };
+    });
 }
 
 /**
@@ -67,29 +68,21 @@ export function route53Alarm(instance: number): AlarmSpec {
  * a new one, which takes the slot's address. These alarms only tell people. Neither looks at the application.
  */
 export function statusCheckAlarms(slot: number): AlarmSpec[] {
-    const system = { comparison: "GreaterThanOrEqualToThreshold" as const, threshold: 1, evaluationPeriods: 2, periodSeconds: 60 };
-    const os = { comparison: "GreaterThanOrEqualToThreshold" as const, threshold: 1, evaluationPeriods: 3, periodSeconds: 60 };
+    const failed = (evaluationPeriods: number): Threshold => ({ comparison: "GreaterThanOrEqualToThreshold", threshold: 1, evaluationPeriods, periodSeconds: 60 });
+    const check = { namespace: "AWS/EC2", statistic: "Maximum", treatMissingData: "missing" } as const;
     return [
-        {
+        alarm("system check failed", failed(2), {
+            ...check,
             role: `${slot}-system-check`,
             description: `Instance ${slot}: EC2 system status check failed (the host); its Auto Scaling group replaces it`,
-            namespace: "AWS/EC2",
             metricName: "StatusCheckFailed_System",
-            statistic: "Maximum",
-            treatMissingData: "missing",
-            thresholdText: describeThreshold("system check failed (maximum)", system),
-            ...system,
-        },
-        {
+        }),
+        alarm("instance check failed", failed(3), {
+            ...check,
             role: `${slot}-instance-check`,
             description: `Instance ${slot}: EC2 instance status check failed (the OS); its Auto Scaling group replaces it`,
-            namespace: "AWS/EC2",
             metricName: "StatusCheckFailed_Instance",
-            statistic: "Maximum",
-            treatMissingData: "missing",
-            thresholdText: describeThreshold("instance check failed (maximum)", os),
-            ...os,
-        },
+        }),
     ];
 }
 
@@ -98,17 +91,14 @@ export function statusCheckAlarms(slot: number): AlarmSpec[] {
  * yet (or cannot start). Longer than a normal replacement's launch and gate, so a heal that works stays quiet.
  */
 export function emptySlotAlarm(slot: number): AlarmSpec {
-    const base = { comparison: "LessThanThreshold" as const, threshold: 1, evaluationPeriods: 15, periodSeconds: 60 };
-    return {
+    return alarm("instances in service", { comparison: "LessThanThreshold", threshold: 1, evaluationPeriods: 15, periodSeconds: 60 }, {
         role: `${slot}-in-service`,
         description: `Instance ${slot}: no instance in service for 15 minutes (terminated or failed, and its replacement is not serving yet)`,
         namespace: "AWS/AutoScaling",
         metricName: "GroupInServiceInstances",
         statistic: "Maximum",
         treatMissingData: "breaching",
-        thresholdText: describeThreshold("instances in service (maximum)", base),
-        ...base,
-    };
+    });
 }
 
 export const GIB = 1024 ** 3;
@@ -117,29 +107,21 @@ export const FREE_STORAGE_SHARE = 0.1;
 export const DATABASE_CPU_PERCENT = 80;
 
 export function databaseAlarms(allocatedStorageGiB: number): AlarmSpec[] {
-    const storage = { comparison: "LessThanThreshold" as const, threshold: Math.round(allocatedStorageGiB * GIB * FREE_STORAGE_SHARE), evaluationPeriods: 2, periodSeconds: 300 };
-    const cpu = { comparison: "GreaterThanThreshold" as const, threshold: DATABASE_CPU_PERCENT, evaluationPeriods: 3, periodSeconds: 300 };
+    const rds = { namespace: "AWS/RDS", treatMissingData: "missing" } as const;
     return [
-        {
-            role: "db-free-storage",
-            description: `Database: less than ${FREE_STORAGE_SHARE * 100} % of its ${allocatedStorageGiB} GiB free`,
-            namespace: "AWS/RDS",
-            metricName: "FreeStorageSpace",
-            statistic: "Minimum",
-            treatMissingData: "missing",
-            thresholdText: `free storage (minimum) < ${(allocatedStorageGiB * FREE_STORAGE_SHARE).toFixed(1)} GiB for ${storage.evaluationPeriods} x ${storage.periodSeconds} s`,
-            ...storage,
-        },
-        {
-            role: "db-cpu",
-            description: `Database: CPU above ${DATABASE_CPU_PERCENT} % for 15 minutes`,
-            namespace: "AWS/RDS",
-            metricName: "CPUUtilization",
-            statistic: "Average",
-            treatMissingData: "missing",
-            thresholdText: describeThreshold("CPU (average)", cpu, " %"),
-            ...cpu,
-        },
+        alarm(
+            "free storage",
+            { comparison: "LessThanThreshold", threshold: Math.round(allocatedStorageGiB * GIB * FREE_STORAGE_SHARE), evaluationPeriods: 2, periodSeconds: 300 },
+            { ...rds, role: "db-free-storage", description: `Database: less than ${FREE_STORAGE_SHARE * 100} % of its ${allocatedStorageGiB} GiB free`, metricName: "FreeStorageSpace", statistic: "Minimum" },
+            " GiB",
+            (allocatedStorageGiB * FREE_STORAGE_SHARE).toFixed(1),
+        ),
+        alarm(
+            "CPU",
+            { comparison: "GreaterThanThreshold", threshold: DATABASE_CPU_PERCENT, evaluationPeriods: 3, periodSeconds: 300 },
+            { ...rds, role: "db-cpu", description: `Database: CPU above ${DATABASE_CPU_PERCENT} % for 15 minutes`, metricName: "CPUUtilization", statistic: "Average" },
+            " %",
+        ),
     ];
 }
 

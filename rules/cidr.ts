@@ -29,6 +29,11 @@ export function parseCidr(text: string): (Ipv4Cidr & { address: number }) | unde
     return { address, network, prefix, text };
 }
 
+/** A single IPv4 address written as a dotted quad ("10.0.1.16"), not a block or a name. */
+export function isIpv4Address(text: string | undefined): boolean {
+    return text !== undefined && !text.includes("/") && parseCidr(`${text}/32`) !== undefined;
+}
+
 /** "172.17.0.5/16" has host bits set; AWS rejects or silently rewrites such blocks. */
 export function hostBitsSet(cidr: { address: number; network: number }): boolean {
     return cidr.address !== cidr.network;

@@ -1,7 +1,7 @@
 // Site-to-site VPN facts both sides need: the AWS tunnel option vocabulary, what counts as weak, the shape of
 // pre-shared keys and inside CIDRs AWS accepts, and the strongSwan configuration for a software customer gateway.
 // Pure; no dependency on Pulumi.
-import { contains, ipv4ToString, parseCidr } from "./cidr";
+import { contains, ipv4ToString, isIpv4Address, parseCidr } from "./cidr";
 
 /** Tunnel encryption algorithms AWS offers, strongest first, as AWS names them. */
 export const TUNNEL_ENCRYPTION = ["AES256-GCM-16", "AES128-GCM-16", "AES256", "AES128"] as const;
@@ -67,9 +67,9 @@ const UNROUTABLE = ["0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "
 
 /** A customer gateway is reached over the internet: a unicast address outside private, shared and special space. */
 export function isPublicIpv4(text: string): boolean {
-    if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) return false;
-    const cidr = parseCidr(`${text}/32`);
-    return cidr !== undefined && !UNROUTABLE.some((range) => contains(range, cidr));
+    if (!isIpv4Address(text)) return false;
+    const cidr = parseCidr(`${text}/32`)!;
+    return !UNROUTABLE.some((range) => contains(range, cidr));
 }
 
 // AWS names -> strongSwan proposal keywords (strongSwan wiki, "IKEv2 Cipher Suites").

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { canonical, contains, hostBitsSet, isPrivate, overlaps, parseCidr, vpcResolver } from "../rules/cidr";
+import { canonical, contains, hostBitsSet, isIpv4Address, isPrivate, overlaps, parseCidr, vpcResolver } from "../rules/cidr";
 
 const cidr = (text: string) => {
     const parsed = parseCidr(text);
@@ -8,6 +8,11 @@ const cidr = (text: string) => {
 };
 
 describe("CIDR math", () => {
+    it("tells a single IPv4 address from blocks, names and impossible octets", () => {
+        expect(["10.0.1.16", "0.0.0.0", "255.255.255.255"].map(isIpv4Address)).to.deep.equal([true, true, true]);
+        expect(["10.0.1.16/32", "10.0.1.256", "ip-10-0-1-16.ec2.internal", "*.ec2.internal", "", undefined].map(isIpv4Address)).to.deep.equal([false, false, false, false, false, false]);
+    });
+
     it("parses dotted quads with a prefix and rejects anything else", () => {
         expect(parseCidr("172.17.0.0/16")).to.include({ prefix: 16 });
         for (const bad of ["172.17.0.0", "172.17.0.0/33", "256.0.0.0/8", "10.0.0/8", "a.b.c.d/8", " 10.0.0.0/8", "10.0.0.0/8 "]) {

@@ -6,6 +6,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { DATABASE_PORT } from "../../rules/ports";
+import { isIpv4Address } from "../../rules/cidr";
 import { createHash } from "crypto";
 import { bundleKey, renderBundle, ROLLOUT_TIMING, SLOT_GROUP, SLOT_TAGS } from "../../rules/rollout";
 import { renderBootstrapFiles } from "../bootstrap";
@@ -371,7 +372,7 @@ function createCertificate(ctx: PairContext, args: InstanceSettings, tlsSecret: 
         const privateKey = new tls.PrivateKey(`${name}-tls`, { algorithm: "RSA", rsaBits: 2048 }, { parent });
         const names = pulumi.all(addresses).apply((addrs) => ({
             // A host that is an address (a private slot) is named by its IP address entry only.
-            dnsNames: [...new Set(defined([...(args.certificateNames ?? []), ...addrs.map((a) => a?.host).filter((h) => !/^\d{1,3}(\.\d{1,3}){3}$/.test(h ?? ""))]))],
+            dnsNames: [...new Set(defined([...(args.certificateNames ?? []), ...addrs.map((a) => a?.host).filter((h) => !isIpv4Address(h))]))],
             ipAddresses: defined(addrs.map((a) => a?.ip)),
         }));
         const cert = new tls.SelfSignedCert(
