@@ -120,6 +120,11 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
             const keyId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
             return { keyId, arn: `arn:aws:kms:${region}:${MOCK_ACCOUNT}:key/${keyId}` };
         }
+        case "aws:iam/role:Role": {
+            // IAM is global (no region in the ARN); an unnamed role gets a generated name.
+            const roleName = inputs.name ?? `${name}-0mock`;
+            return { name: roleName, arn: `arn:aws:iam::${MOCK_ACCOUNT}:role${inputs.path ?? "/"}${roleName}` };
+        }
         case "aws:iam/serviceLinkedRole:ServiceLinkedRole": {
             // IAM names it after the service, plus _<suffix> when one is given; its path names the service.
             const base = SERVICE_LINKED_ROLE_NAMES[String(inputs.awsServiceName)];
