@@ -46,33 +46,6 @@ const STACKS: Record<string, () => Promise<Built>> = {
 /** AWS's ELB accounts that write ALB access logs, per region (ELB user guide, "Enable access logs": regions before August 2022). */
 const ELB_ACCOUNTS: Record<string, string> = { "eu-west-1": "156460612806", "us-east-1": "127311923021" };
 
-/**
- * What the SSM agent calls for Session Manager and State Manager (the associations that apply the bundle): AWS Systems
- * Manager user guide, "Step 2: Verify or add instance permissions for Session Manager", and the State Manager and Run
- * Command calls of the AmazonSSMManagedInstanceCore reference. Parameter Store, Patch Manager, Inventory and
- * Distributor are not used by the stack.
- */
-const SSM_AGENT_ACTIONS = [
-    "ssm:UpdateInstanceInformation",
-    "ssm:ListAssociations",
-    "ssm:ListInstanceAssociations",
-    "ssm:DescribeAssociation",
-    "ssm:UpdateAssociationStatus",
-    "ssm:UpdateInstanceAssociationStatus",
-    "ssm:PutComplianceItems",
-    "ssm:GetDocument",
-    "ssm:DescribeDocument",
-    "ssmmessages:CreateControlChannel",
-    "ssmmessages:CreateDataChannel",
-    "ssmmessages:OpenControlChannel",
-    "ssmmessages:OpenDataChannel",
-    "ec2messages:AcknowledgeMessage",
-    "ec2messages:DeleteMessage",
-    "ec2messages:FailMessage",
-    "ec2messages:GetEndpoint",
-    "ec2messages:GetMessages",
-    "ec2messages:SendReply",
-];
 /** docker pull through the ECR pull-through cache (ECR user guide, "Pull through cache": the first pull imports the image). */
 const ECR_PULL_ACTIONS = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability", "ecr:BatchImportUpstreamImage", "ecr:CreateRepository"];
 /** Orthanc's S3 storage plugin on the study bucket, and KMS for its SSE-KMS objects and the secrets. */
@@ -101,6 +74,17 @@ const MANAGED_POLICIES: Record<string, PolicyDocument> = {
         ],
     },
 };
+
+/**
+ * What the SSM agent needs here: AmazonSSMManagedInstanceCore's calls (Session Manager, State Manager, Run Command)
+ * without the features the stack does not use: Parameter Store (GetParameter*, which would let Orthanc read every
+ * parameter of the account), Patch Manager, Inventory and Distributor. Systems Manager user guide, "Step 2: Verify or
+ * add instance permissions for Session Manager".
+ */
+const SSM_UNUSED_FEATURES = ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetManifest", "ssm:GetDeployablePatchSnapshotForInstance", "ssm:PutInventory", "ssm:PutConfigurePackageResult"];
+const SSM_AGENT_ACTIONS = statementsOf(MANAGED_POLICIES["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"])
+    .flatMap((st) => [st.Action].flat() as string[])
+    .filter((action) => !SSM_UNUSED_FEATURES.includes(action));
 
 const INSTANCE_ID = "i-0123456789abcdef0";
 
