@@ -13,6 +13,7 @@ import { SLOT_TAGS } from "../rules/rollout";
 import { logBucketPolicy, SERVICE_PRINCIPALS } from "../rules/audit";
 import { usesElbAccount } from "../rules/loadBalancerLayout";
 import { loadStackFile } from "../stacks/stackFile";
+import { Registration } from "../plan/mockRuntime";
 import { bootstrapFilesOf, build, Built, TYPES, withConfig } from "./harness";
 import {
     ACCOUNT,
@@ -89,6 +90,7 @@ const SSM_AGENT_ACTIONS = statementsOf(MANAGED_POLICIES["arn:aws:iam::aws:policy
 const INSTANCE_ID = "i-0123456789abcdef0";
 
 interface InstanceRole {
+    readonly registration: Registration;
     readonly principal: string;
     readonly policies: PolicyDocument[];
 }
@@ -107,7 +109,7 @@ function instanceRoleOf(built: Built): InstanceRole {
         if (!document) throw new Error(`the instance role carries ${a.inputs.policyArn}, whose grants this spec cannot read`);
         return document;
     });
-    return { principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${role.state.name}/${INSTANCE_ID}`, policies: [...inline, ...managed] };
+    return { registration: role, principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${role.state.name}/${INSTANCE_ID}`, policies: [...inline, ...managed] };
 }
 
 /** The scripts the instances run: the files of the config bundle and the SSM document that applies it. */
@@ -292,6 +294,15 @@ describe("IAM evaluated (iam-simulate with AWS's action data)", function () {
                 );
                 const granted = await allowedActions(role.policies);
                 expect([...granted].filter((a) => !needed.has(a)).sort()).to.deep.equal([]);
+            });
+
+            it("lets EC2, and no other service, assume the instance role", async () => {
+                const b = await built();
+                const role = instanceRoleOf(b).registration;
+                const trust = JSON.parse(String(role.inputs.assumeRolePolicy)) as PolicyDocument;
+                const assume = (principal: string) => decide({ principal, action: "sts:AssumeRole", resource: String(role.state.arn), resourcePolicy: trust });
+                expect(await assume("ec2.amazonaws.com")).to.equal("Allowed");
+                expect(await assume("lambda.amazonaws.com")).to.not.equal("Allowed");
             });
 
             it("lets the Auto Scaling role the slots launch with use the key that encrypts their volumes", async () => {
