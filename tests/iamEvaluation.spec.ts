@@ -9,7 +9,7 @@
 //  - every action of every policy the program writes exists.
 import { expect } from "chai";
 import { awsCliCalls } from "../rules/awsCliCalls";
-import { SLOT_TAGS } from "../rules/rollout";
+import { CONFIG_PREFIX, SLOT_TAGS } from "../rules/rollout";
 import { logBucketPolicy, SERVICE_PRINCIPALS } from "../rules/audit";
 import { usesElbAccount } from "../rules/loadBalancerLayout";
 import { loadStackFile } from "../stacks/stackFile";
@@ -165,12 +165,14 @@ const TARGETS: Record<string, (built: Built, scripts: string) => Promise<Target[
     },
     "elasticloadbalancing:targetgroup": async (built) => built.ofType(TYPES.targetGroup).map((tg) => ({ arn: String(tg.state.arn), tags: tagsOf(tg.inputs) })),
     "autoscaling:autoScalingGroup": async (built) => built.ofType(TYPES.autoscalingGroup).map((g) => ({ arn: String(g.state.arn), tags: tagsOf(g.inputs) })),
-    // The objects the scripts download: the bundle and the mirrored tools, in the study bucket.
-    "s3:object": async (built) =>
-        built.ofType(TYPES.bucketObject).map((o) => {
+    // The objects the scripts download: the stack's objects (the bundle, the mirrored tools) in the buckets the
+    // instance's files name (the study bucket).
+    "s3:object": async (built, scripts) =>
+        built.ofType(TYPES.bucketObject).flatMap((o) => {
             const bucket = bucketNamed(built, o.inputs.bucket);
             if (!bucket) throw new Error(`object ${o.name} is in no bucket of the stack`);
-            return { arn: `arn:aws:s3:::${bucket.state.bucket}/${o.inputs.key}`, tags: tagsOf(o.inputs), resourcePolicy: bucketPolicyOf(built, bucket.id), keyArn: bucketKeyOf(built, bucket.id) };
+            if (!scripts.includes(String(bucket.state.bucket))) return [];
+            return [{ arn: `arn:aws:s3:::${bucket.state.bucket}/${o.inputs.key}`, tags: tagsOf(o.inputs), resourcePolicy: bucketPolicyOf(built, bucket.id), keyArn: bucketKeyOf(built, bucket.id) }];
         }),
     // The secrets the scripts name: the program's and the RDS-managed master secret.
     "secretsmanager:Secret": async (built, scripts) => {
@@ -282,6 +284,11 @@ describe("IAM evaluated (iam-simulate with AWS's action data)", function () {
                 const { verdicts, calls } = await evaluateScripts(await built());
                 // The scripts' calls that every stack makes (the list itself comes from the scripts).
                 expect(calls).to.include.members(["aws s3 cp", "aws secretsmanager get-secret-value", "aws autoscaling complete-lifecycle-action", "aws ec2 describe-instances"]);
+                // On the resources those calls really touch: the bundle, the four secrets, both slots' groups.
+                const on = (action: string) => verdicts.filter((v) => v.action === action).map((v) => v.resource);
+                expect(on("s3:GetObject").some((arn) => arn.includes(`/${CONFIG_PREFIX}`)), "the bundle").to.equal(true);
+                expect(on("secretsmanager:GetSecretValue")).to.have.length(4);
+                expect(on("autoscaling:CompleteLifecycleAction")).to.have.length(2);
                 const refused = verdicts.filter((v) => v.result !== "Allowed").map((v) => `${v.call}: ${v.action} on ${v.resource} -> ${v.result}`);
                 expect(refused).to.deep.equal([]);
             });
