@@ -2,11 +2,11 @@
 // (ts-node type-checks the pack, about 3.5 s of CPU), so it starts once, in the background, when mocha begins.
 import { expect } from "chai";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
-import * as rules from "../policy/rules";
-import { listStacks } from "../stacks/stackFile";
-import { enforcementOf, evaluate, PolicyConfig, policyConfigFor, Subject, subjectsOf, urnOf, Violation } from "../plan/policyRun";
-import { build, plannedStack, withConfig } from "./harness";
-import { RunningPack, sharedPack } from "./packProcess";
+import * as rules from "../../policy/rules";
+import { listStacks } from "../../stacks/stackFile";
+import { enforcementOf, evaluate, PolicyConfig, policyConfigFor, Subject, subjectsOf, urnOf, Violation } from "../../plan/policyRun";
+import { build, plannedStack, withConfig } from "../harness";
+import { RunningPack, sharedPack } from "../packProcess";
 
 /** The config the CLI sends for a --policy-pack-config file: each named policy with its effective level. */
 function engineConfig(config: PolicyConfig) {

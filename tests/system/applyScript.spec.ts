@@ -5,9 +5,9 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { renderApplyScript } from "../components/bootstrap/apply";
-import { bundleKey, renderBundle, ROLLOUT_TIMING } from "../rules/rollout";
-import { metadataStub, StubShell } from "./stubShell";
+import { renderApplyScript } from "../../components/bootstrap/apply";
+import { bundleKey, renderBundle, ROLLOUT_TIMING } from "../../rules/rollout";
+import { metadataStub, StubShell } from "../stubShell";
 
 const STUBS: Record<string, string> = {
     curl: metadataStub({ "instance-id": "i-old" }),
