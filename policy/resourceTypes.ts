@@ -36,6 +36,10 @@ interface Bucket {
     forceDestroy?: boolean;
 }
 
+interface WebAcl {
+    rules?: Record<string, any>[];
+}
+
 interface LifecycleHook {
     lifecycleTransition?: string;
     defaultResult?: string;
@@ -114,7 +118,7 @@ export const aws = {
         SecurityGroupIngressRule: resourceType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"),
     },
     wafv2: {
-        WebAcl: resourceType("aws:wafv2/webAcl:WebAcl"),
+        WebAcl: resourceType<WebAcl>("aws:wafv2/webAcl:WebAcl"),
         WebAclLoggingConfiguration: resourceType("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"),
     },
 } as const;

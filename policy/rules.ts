@@ -16,6 +16,7 @@ import { environmentTag, handlesOf, has, isProviderResource, items, known, refer
 import { admitsTcpPort, insideAny, isWorld, PortRange, PRIVATE_IPV4 } from "./net";
 // Type tokens and the properties the rules read, named as in @pulumi/aws and @pulumi/tls (which the pack does not load).
 import { aws, tls } from "./resourceTypes";
+import { WEB_ACL_MAX_WCU, WEB_ACL_STATEMENT_LEVELS, webAclProblems } from "./wafLimits";
 
 export const PACK_NAME = "orthweb-guardrails";
 /** What a rule that names no level of its own gets. */
@@ -843,6 +844,18 @@ export const wafLogging: StackValidationPolicy = {
     },
 };
 
+export const wafWebAclLimits: ResourceValidationPolicy = {
+    name: "waf-web-acl-limits",
+    description:
+        `Every WAF web ACL is one the AWS provider and WAF accept: rule statements nest at most ${WEB_ACL_STATEMENT_LEVELS} levels ` +
+        `(the provider's webACLRootStatementSchemaLevel; deeper fails at preview), and/or statements join two or more, managed ` +
+        `rule groups only at the top, and the rules need at most ${WEB_ACL_MAX_WCU} WCUs.`,
+    enforcementLevel: "mandatory",
+    validateResource: validateResourceOfType(aws.wafv2.WebAcl, (acl, _args, report) => {
+        for (const problem of webAclProblems(acl.rules ?? [])) report(`${problem}.`);
+    }),
+};
+
 // ---------------------------------------------------------------------------------------------------
 // Production.
 
@@ -912,5 +925,6 @@ export const policies: Validation[] = [
     vpcFlowLogs,
     loadBalancerAccessLogs,
     wafLogging,
+    wafWebAclLimits,
     deletionProtectionInProd,
 ];

@@ -14,6 +14,7 @@ import { MOCK_PRIVATE_KEY_PEM } from "../plan/mockRuntime";
 import { enforcementOf, evaluate, NotApplicableError, Policy, POLICY_DIR, policyConfigFor, policyResources, resourceArgs, stackArgs, subjectsOf, Violation } from "../plan/policyRun";
 import { build, plannedStack, REGION, TYPES, withConfig } from "./harness";
 import { DICOM_PORT, WEB_PORT, DATABASE_PORT } from "../rules/ports";
+import { webAclRules } from "../rules/loadBalancerLayout";
 
 // The engine's sentinel for a string it cannot know during preview (an id of a resource yet to be created).
 // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -599,6 +600,28 @@ describe("policy: waf-logging", () => {
         expect((await stackViolations(rules.wafLogging, [acl, logging("arn:aws:s3:::lb-logs-123")]))[0].message).to.equal(
             "web ACL lb-waf logs to arn:aws:s3:::lb-logs-123; WAF delivers only to destinations named aws-waf-logs-*.",
         );
+    });
+});
+
+describe("policy: waf-web-acl-limits", () => {
+    const label = (key: string) => ({ labelMatchStatement: { scope: "LABEL", key } });
+    const post = { byteMatchStatement: { fieldToMatch: { method: {} }, positionalConstraint: "EXACTLY", searchString: "POST", textTransformations: [{ priority: 0, type: "NONE" }] } };
+    const rule = (statement: object) => ({ name: "body", priority: 1, action: { block: {} }, statement, visibilityConfig: {} });
+
+    it("passes the program's own web ACL", async () => {
+        expect(await resourceViolations(rules.wafWebAclLimits, T.webAcl, { rules: webAclRules("lb-waf") })).to.deep.equal([]);
+    });
+
+    it("stops a rule nested four levels deep, which the provider's schema refuses at preview", async () => {
+        const deep = { andStatement: { statements: [label("a"), { notStatement: { statement: { andStatement: { statements: [post, { orStatement: { statements: [label("b"), label("c")] } }] } } } }] } };
+        expect(await resourceViolations(rules.wafWebAclLimits, T.webAcl, { rules: [rule(deep)] })).to.deep.equal([
+            'rule "body" nests its statements 4 levels deep (and > not > and > or); the AWS provider accepts 3 (webACLRootStatementSchemaLevel): split it into rules joined by labels.',
+        ]);
+    });
+
+    it("stops a web ACL over 5000 WCUs", async () => {
+        const group = (i: number) => ({ name: `g${i}`, priority: i, overrideAction: { none: {} }, statement: { managedRuleGroupStatement: { vendorName: "AWS", name: "AWSManagedRulesCommonRuleSet" } } });
+        expect(await resourceViolations(rules.wafWebAclLimits, T.webAcl, { rules: [0, 1, 2, 3, 4, 5, 6, 7].map(group) })).to.deep.equal(["the rules need 5600 WCUs; a web ACL holds at most 5000."]);
     });
 });
 
