@@ -78,6 +78,7 @@ describe("policy pack process (as `pulumi preview --policy-pack policy` runs it)
             subject("aws:lb/listener:Listener", "http", { protocol: "HTTP", defaultActions: [{ type: "forward", targetGroupArn: "arn:tg" }] }),
             subject("aws:lb/listener:Listener", "dicom", { loadBalancerArn: "arn:nlb", protocol: "TLS", sslPolicy: "ELBSecurityPolicy-2016-08", defaultActions: [] }),
             subject("aws:ec2/vpc:Vpc", "vpc", { cidrBlock: "10.0.0.0/16" }),
+            subject("aws:ec2/vpcEndpoint:VpcEndpoint", "s3", { vpcEndpointType: "Gateway", serviceName: "com.amazonaws.eu-west-1.s3" }),
             subject("aws:wafv2/webAcl:WebAcl", "waf", { scope: "REGIONAL", rules: [{ name: "one", priority: 0, action: { block: {} }, statement: { orStatement: { statements: [{ labelMatchStatement: { scope: "LABEL", key: "x" } }] } } }] }, { arn: "arn:waf" }),
             subject("aws:ec2clientvpn/endpoint:Endpoint", "vpn", { splitTunnel: false, connectionLogOptions: { enabled: false } }),
             subject("tls:index/selfSignedCert:SelfSignedCert", "ca", { isCaCertificate: true, validityPeriodHours: 3650 }, { certPem: "CA" }),
