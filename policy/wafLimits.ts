@@ -130,6 +130,10 @@ export function statementWcu(statement: Statement): { wcu: number; unpriced: str
             return { wcu: inspectingWcu(body, 25), unpriced: [] };
         case "sizeConstraintStatement":
             return { wcu: inspectingWcu(body, 1), unpriced: [] };
+        case "sqliMatchStatement":
+            return { wcu: inspectingWcu(body, body.sensitivityLevel === "HIGH" ? 30 : 20), unpriced: [] };
+        case "xssMatchStatement":
+            return { wcu: inspectingWcu(body, 40), unpriced: [] };
         case "managedRuleGroupStatement": {
             const group = `${body.vendorName}:${body.name}`;
             const declared = MANAGED_RULE_GROUP_WCU[group];

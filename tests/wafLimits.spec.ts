@@ -63,6 +63,9 @@ describe("WAF web ACL limits (terraform-provider-aws wafv2 schema, AWS WCU costs
         expect(statementWcu(path("/x")).wcu).to.equal(22);
         expect(statementWcu({ byteMatchStatement: { fieldToMatch: { allQueryArguments: {} }, positionalConstraint: "CONTAINS", searchString: "x", textTransformations: [{ priority: 0, type: "NONE" }] } }).wcu).to.equal(20);
         expect(statementWcu(and(label("x"), not(label("y")))).wcu).to.equal(2);
+        const body = { fieldToMatch: { body: {} }, textTransformations: [{ priority: 0, type: "URL_DECODE" }] };
+        expect(statementWcu({ sqliMatchStatement: { ...body, sensitivityLevel: "HIGH" } }).wcu).to.equal(40);
+        expect(statementWcu({ xssMatchStatement: { ...body, fieldToMatch: { jsonBody: {} } } }).wcu).to.equal(90);
         expect(statementWcu(managed("AWSManagedRulesKnownBadInputsRuleSet", method("GET"))).wcu).to.equal(202);
         expect(MANAGED_RULE_GROUP_WCU["AWS:AWSManagedRulesCommonRuleSet"]).to.equal(700);
     });
