@@ -262,9 +262,9 @@ function applyDocumentScript(): string {
 export const SHELL_SCRIPT = /^#!\/bin\/(ba)?sh\b/;
 
 /**
- * Every script the delivery runs on an instance: the bundle's executable files (start, peer, claim) and the SSM
- * document's apply script. What they call is what the instance role must allow and, without the internet, what
- * needs a VPC endpoint.
+ * Every script the delivery runs on an instance: the bundle's shell scripts (start, metadata guard, peer, claim)
+ * and the SSM document's apply script. What they call is what the instance role must allow and, without the
+ * internet, what needs a VPC endpoint.
  */
 export function instanceScripts(files: readonly BootstrapFile[]): string[] {
     return [...files.filter((f) => SHELL_SCRIPT.test(f.content)).map((f) => f.content), applyDocumentScript()];
