@@ -16,6 +16,7 @@ import { environmentTag, handlesOf, has, isProviderResource, items, known, refer
 import { admitsTcpPort, insideAny, isWorld, PortRange, PRIVATE_IPV4 } from "./net";
 // Type tokens and the properties the rules read, named as in @pulumi/aws and @pulumi/tls (which the pack does not load).
 import { aws, tls } from "./resourceTypes";
+import { WEB_ACL_MAX_WCU, WEB_ACL_STATEMENT_LEVELS, webAclProblems } from "./wafLimits";
 
 export const PACK_NAME = "orthweb-guardrails";
 /** What a rule that names no level of its own gets. */
@@ -842,6 +843,9 @@ function isVpc(r: PolicyResource): boolean {
     return r.isType(aws.ec2.Vpc) || r.type === "awsx:ec2:Vpc";
 }
 
+/** awsx's VPC component is pointed at by its vpcId output. */
+const vpcHandles = (r: PolicyResource) => [...handlesOf(r), ...strings(known(() => r.props.vpcId))];
+
 export const vpcFlowLogs: StackValidationPolicy = {
     name: "vpc-flow-logs",
     description: "Every VPC (aws.ec2.Vpc or awsx's) has a flow log, so that every accepted and rejected connection to the instances and the database is recorded.",
@@ -849,14 +853,120 @@ export const vpcFlowLogs: StackValidationPolicy = {
     validateStack: (args, report) => {
         const vpcs = args.resources.filter(isVpc);
         const flowLogs = args.resources.filter((r) => r.isType(aws.ec2.FlowLog));
-        // awsx's VPC component is pointed at by its vpcId output.
-        const handles = (r: PolicyResource) => [...handlesOf(r), ...strings(known(() => r.props.vpcId))];
         for (const vpc of vpcs) {
-            if (!flowLogs.some((f) => references(f, "vpcId", [vpc], { handles }).length > 0)) {
+            if (!flowLogs.some((f) => references(f, "vpcId", [vpc], { handles: vpcHandles }).length > 0)) {
                 report(`VPC ${vpc.name} has no flow log; add an aws.ec2.FlowLog with vpcId set to it (trafficType ALL).`, vpc.urn);
             }
         }
     },
+};
+
+// ---------------------------------------------------------------------------------------------------
+// VPC endpoints: a VPC without the internet reaches AWS through them only, and each admits this account only.
+
+/**
+ * What the instances of a stack without the internet reach AWS for: the services their scripts call (Auto Scaling,
+ * EC2, ELB, the tagging API, Secrets Manager, ECR, S3), the SSM agent's (ssm, ssmmessages, ec2messages), docker's
+ * (ecr.dkr; layers from S3) and dnf's (S3). The pack cannot render the scripts: tests/vpcEndpoints.spec.ts holds this
+ * list equal to what rules/vpcEndpoints.ts reads from them.
+ */
+export const NO_INTERNET_ENDPOINT_SERVICES = [
+    "s3", "autoscaling", "ec2", "ec2messages", "ecr.api", "ecr.dkr", "elasticloadbalancing", "secretsmanager", "ssm", "ssmmessages", "tagging",
+];
+
+/** The service an endpoint reaches: the <service> of com.amazonaws.<region>.<service> (cn.com.amazonaws… in China). */
+export function endpointServiceOf(serviceName: string): string {
+    return /^(?:cn\.)?com\.amazonaws\.[a-z0-9-]+\.(.+)$/.exec(serviceName)?.[1] ?? serviceName;
+}
+
+const INTERNET_GATEWAYS = [aws.ec2.InternetGateway, aws.ec2.EgressOnlyInternetGateway, aws.ec2.InternetGatewayAttachment];
+
+
+/**
+ * Whether a VPC has a way to the internet: an internet gateway (or an egress-only one) in it or among its children;
+ * for awsx's VPC also its public subnets (awsx makes an internet gateway exactly when there are some).
+ */
+function reachesInternet(vpc: PolicyResource, resources: readonly PolicyResource[]): boolean {
+    const gateways = resources.filter((r) => INTERNET_GATEWAYS.some((t) => r.isType(t)));
+    if (gateways.some((g) => g.parent?.urn === vpc.urn || references(g, "vpcId", [vpc], { handles: vpcHandles }).length > 0)) return true;
+    if (vpc.type !== "awsx:ec2:Vpc") return false;
+    const specs = items(known(() => vpc.props.subnetSpecs)) as { type?: string }[];
+    return specs.some((s) => s.type === "Public") || strings(known(() => vpc.props.publicSubnetIds)).length > 0;
+}
+
+export const noInternetEndpointCoverage: StackValidationPolicy = {
+    name: "no-internet-endpoint-coverage",
+    description:
+        "A VPC without an internet gateway has a VPC endpoint for every AWS service its instances call: their scripts' " +
+        "services, the SSM agent's, ECR for docker and S3 (gateway) for ECR's layers and dnf. A missing one fails the " +
+        "instances' calls (the slot address is never taken, images never pulled).",
+    enforcementLevel: "mandatory",
+    configSchema: {
+        properties: {
+            services: { type: "array", items: { type: "string" }, default: NO_INTERNET_ENDPOINT_SERVICES, description: "Endpoint services (com.amazonaws.<region>.<service>) a VPC without the internet must have." },
+        },
+    },
+    validateStack: (args, report) => {
+        const required = args.getConfig<{ services?: string[] }>().services ?? NO_INTERNET_ENDPOINT_SERVICES;
+        const endpoints = args.resources.filter((r) => r.isType(aws.ec2.VpcEndpoint));
+        // awsx's own aws.ec2.Vpc child is judged through the component, which the endpoints point at.
+        const vpcs = args.resources.filter((r) => isVpc(r) && r.parent?.type !== "awsx:ec2:Vpc");
+        for (const vpc of vpcs.filter((v) => !reachesInternet(v, args.resources))) {
+            const present = new Set(
+                endpoints.filter((e) => references(e, "vpcId", [vpc], { handles: vpcHandles }).length > 0).flatMap((e) => strings(known(() => e.props.serviceName)).map(endpointServiceOf)),
+            );
+            const missing = required.filter((service) => !present.has(service));
+            if (missing.length > 0) {
+                report(
+                    `VPC ${vpc.name} has no internet gateway and no VPC endpoint for ${missing.join(", ")}: the instances' calls to ` +
+                        `${missing.length === 1 ? "it" : "them"} cannot leave the VPC. Add an aws.ec2.VpcEndpoint per service in this VPC (s3 as a Gateway endpoint).`,
+                    vpc.urn,
+                );
+            }
+        }
+    },
+};
+
+/** Condition keys that limit who may use an endpoint to named accounts (or an organization). */
+const PRINCIPAL_LIMITS = ["aws:PrincipalAccount", "aws:PrincipalOrgID"];
+
+/** Why an endpoint policy's Allow statement lets any credentials through, or undefined when it does not. */
+function openStatement(statement: Record<string, any>): string | undefined {
+    if (statement.Effect !== "Allow") return undefined;
+    const equals = statement.Condition?.StringEquals ?? {};
+    if (PRINCIPAL_LIMITS.some((key) => equals[key] !== undefined && equals[key] !== "*")) return undefined;
+    // Read-only downloads of named buckets' objects (AWS-owned ones, fetched anonymously or presigned by AWS).
+    const actions = [statement.Action].flat();
+    const resources = [statement.Resource].flat();
+    const namedObjects = resources.length > 0 && resources.every((r) => typeof r === "string" && /^arn:[a-z-]+:s3:::[a-z0-9][a-z0-9.-]*\/\*$/.test(r));
+    if (actions.length > 0 && actions.every((a) => a === "s3:GetObject") && namedObjects) return undefined;
+    return `statement ${statement.Sid ?? "(no Sid)"} allows ${actions.join(", ")} on ${resources.join(", ")} to any principal`;
+}
+
+export const endpointPoliciesPresent: ResourceValidationPolicy = {
+    name: "endpoint-policies-present",
+    description:
+        "Every VPC endpoint carries a policy that admits the stack's own account's principals (aws:PrincipalAccount), so " +
+        "that foreign or stolen credentials cannot use it to copy data out; only read-only downloads from named buckets " +
+        "(the AWS-owned Amazon Linux and ECR layer buckets) may be open to any principal.",
+    enforcementLevel: "mandatory",
+    validateResource: validateResourceOfType(aws.ec2.VpcEndpoint, (endpoint, _args, report) => {
+        const service = endpointServiceOf(endpoint.serviceName ?? "");
+        if (endpoint.policy === undefined) {
+            report(`the ${service} endpoint has no policy: AWS then allows every principal of every account. Set a policy limited to aws:PrincipalAccount.`);
+            return;
+        }
+        let statements: Record<string, any>[];
+        try {
+            statements = [JSON.parse(endpoint.policy).Statement ?? []].flat();
+        } catch {
+            report(`the ${service} endpoint's policy is not JSON.`);
+            return;
+        }
+        for (const problem of statements.map(openStatement).filter((p): p is string => p !== undefined)) {
+            report(`the ${service} endpoint's policy: ${problem}; limit it with a StringEquals condition on aws:PrincipalAccount.`);
+        }
+    }),
 };
 
 export const loadBalancerAccessLogs: StackValidationPolicy = {
@@ -904,6 +1014,18 @@ export const wafLogging: StackValidationPolicy = {
             if (misnamed.length > 0) report(`web ACL ${acl.name} logs to ${misnamed.join(", ")}; WAF delivers only to destinations named aws-waf-logs-*.`, acl.urn);
         }
     },
+};
+
+export const wafWebAclLimits: ResourceValidationPolicy = {
+    name: "waf-web-acl-limits",
+    description:
+        `Every WAF web ACL is one the AWS provider and WAF accept: rule statements nest at most ${WEB_ACL_STATEMENT_LEVELS} levels ` +
+        `(the provider's webACLRootStatementSchemaLevel; deeper fails at preview), and/or statements join two or more, managed ` +
+        `rule groups only at the top, and the rules need at most ${WEB_ACL_MAX_WCU} WCUs.`,
+    enforcementLevel: "mandatory",
+    validateResource: validateResourceOfType(aws.wafv2.WebAcl, (acl, _args, report) => {
+        for (const problem of webAclProblems(acl.rules ?? [])) report(`${problem}.`);
+    }),
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -974,7 +1096,10 @@ export const policies: Validation[] = [
     credentialsOnlyInSecrets,
     studyObjectAccessRecorded,
     vpcFlowLogs,
+    noInternetEndpointCoverage,
+    endpointPoliciesPresent,
     loadBalancerAccessLogs,
     wafLogging,
+    wafWebAclLimits,
     deletionProtectionInProd,
 ];

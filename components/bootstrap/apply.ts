@@ -8,7 +8,7 @@
 // fails, `pulumi up` fails, the next instance waits.
 import { ROLLOUT_TIMING, SLOT_GROUP } from "../../rules/rollout";
 import { WEB_PORT } from "../../rules/ports";
-import { BOOTSTRAP_DIR, BOOTSTRAP_TIMERS } from "./index";
+import { BOOTSTRAP_DIR, BOOTSTRAP_TIMERS, BootstrapFile } from "./index";
 import { shellQuote } from "./startScript";
 
 export interface ApplyScriptParams {
@@ -248,14 +248,31 @@ export const APPLY_DOCUMENT_PARAMETERS = {
     revision: { type: "String", description: "Changes whenever the instance must pass the gate again (instance type, launch template version, certificate)", allowedPattern: "^[A-Za-z0-9_.:-]*$" },
 } as const;
 
-/** The SSM Command document (schema 2.2) that runs the apply script with the association's parameters. */
-export function renderApplyDocument(): string {
-    const script = renderApplyScript({
+/** The apply script as the SSM document carries it: the association's parameters as document placeholders. */
+function applyDocumentScript(): string {
+    return renderApplyScript({
         region: "{{ region }}",
         bucket: "{{ bucket }}",
         bundleKey: "{{ bundleKey }}",
         tagFilters: { project: "{{ project }}", stack: "{{ stack }}" },
     });
+}
+
+/** A shell script's first line (the bundle also holds a Python program, which calls no AWS API). */
+export const SHELL_SCRIPT = /^#!\/bin\/(ba)?sh\b/;
+
+/**
+ * Every script the delivery runs on an instance: the bundle's shell scripts (start, metadata guard, peer, claim)
+ * and the SSM document's apply script. What they call is what the instance role must allow and, without the
+ * internet, what needs a VPC endpoint.
+ */
+export function instanceScripts(files: readonly BootstrapFile[]): string[] {
+    return [...files.filter((f) => SHELL_SCRIPT.test(f.content)).map((f) => f.content), applyDocumentScript()];
+}
+
+/** The SSM Command document (schema 2.2) that runs the apply script with the association's parameters. */
+export function renderApplyDocument(): string {
+    const script = applyDocumentScript();
     return JSON.stringify({
         schemaVersion: "2.2",
         description: "orthweb: apply a config bundle to this instance and wait until it is healthy again",
