@@ -1,0 +1,191 @@
+// A bench for nginx's DICOM sender gate with real software: Debian's nginx (stream + njs modules) rendering the
+// program's nginx.conf and gate script, dcmtk's storescp as the Orthanc stand-in behind it, and dcmtk's
+// storescu/echoscu with the modalities' client certificates (issued with openssl from the program's plan), all in a
+// network namespace of their own (nginx's fixed listeners cannot collide with anything else on the machine).
+// Used by tests/senderGate.spec.ts and tools/bench-sender-gate.ts. Needs root (ip netns).
+import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { renderDicomSenderGate, GateModality } from "../components/bootstrap/dicomSenderGate";
+import { renderNginxConf } from "../components/bootstrap/nginx";
+import { DICOM_PORT } from "../rules/ports";
+import { waitFor } from "../twin/clients";
+import { DEBIAN_STREAM_MODULE } from "../twin/debian";
+import { newUid, secondaryCapture } from "../twin/dicom";
+import { must, run, RunResult } from "../twin/lab";
+import { issueModalityCertificates, ModalityCertificateFiles } from "../twin/senders";
+
+export const CALLED_AET = "ORTHANC";
+/** Where the Orthanc stand-in listens in the namespace. */
+const SCP_PORT = 4242;
+export const LOOPBACK = "127.0.0.1";
+
+export interface GateLabOptions {
+    readonly modalities: readonly GateModality[];
+    /** false: today's nginx.conf without the gate (client certificates only), to compare. */
+    readonly gate: boolean;
+    /** How long nginx waits for a whole A-ASSOCIATE-RQ. @default the rendered default */
+    readonly prereadSeconds?: number;
+}
+
+export interface Association {
+    readonly ok: boolean;
+    readonly output: string;
+}
+
+let labs = 0;
+
+export class SenderGateLab {
+    readonly ns: string;
+    readonly certificates: ModalityCertificateFiles;
+    readonly serverCert: string;
+    private readonly procs: ChildProcess[] = [];
+    private stopped = false;
+
+    private constructor(readonly dir: string, ns: string, certificates: ModalityCertificateFiles, serverCert: string) {
+        this.ns = ns;
+        this.certificates = certificates;
+        this.serverCert = serverCert;
+    }
+
+    static async start(o: GateLabOptions): Promise<SenderGateLab> {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "orthweb-sender-gate-"));
+        const ns = `ogate${process.pid}-${++labs}`;
+        const f = (name: string) => path.join(dir, name);
+        await must("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", f("server.key"), "-out", f("server.crt"), "-days", "2", "-subj", "/CN=pacs", "-addext", `subjectAltName=IP:${LOOPBACK}`]);
+        const certificates = await issueModalityCertificates(f("modalities"), o.modalities.map((m) => m.name));
+        const lab = new SenderGateLab(dir, ns, certificates, f("server.crt"));
+        try {
+            await must("ip", ["netns", "add", ns]);
+            await must("ip", ["-n", ns, "link", "set", "lo", "up"]);
+            fs.mkdirSync(f("received"));
+            fs.mkdirSync(f("peer"));
+            // The Orthanc stand-in accepts any calling AE title: what it receives is what nginx let through.
+            lab.spawn("storescp", ["-v", "-aet", CALLED_AET, "-od", f("received"), String(SCP_PORT)], f("storescp.log"));
+            if (o.gate) fs.writeFileSync(f("dicom-senders.js"), renderDicomSenderGate(o.modalities));
+            const conf = renderNginxConf({
+                orthancHost: LOOPBACK,
+                orthancDicomPort: SCP_PORT,
+                certificatePath: f("server.crt"),
+                keyPath: f("server.key"),
+                pidPath: f("nginx.pid"),
+                listenAddress: LOOPBACK,
+                peerMapGlob: path.join(f("peer"), "*.map"),
+                dicomClientCaPath: certificates.ca.cert,
+                dicomSenderGatePath: o.gate ? f("dicom-senders.js") : undefined,
+                dicomPrereadSeconds: o.prereadSeconds,
+            });
+            fs.writeFileSync(f("nginx.conf"), `load_module ${DEBIAN_STREAM_MODULE};\n${conf}`);
+            lab.spawn("nginx", ["-p", dir, "-e", "stderr", "-c", f("nginx.conf"), "-g", "daemon off;"], f("nginx.log"));
+            const listening = () => lab.exec("bash", ["-c", `exec 3<>/dev/tcp/${LOOPBACK}/${DICOM_PORT} && exec 3<>/dev/tcp/${LOOPBACK}/${SCP_PORT}`], 2000).then((r) => r.code === 0);
+            if (!(await waitFor(listening, 10000, 100))) throw new Error(`nginx or storescp did not listen: ${lab.log("nginx")}${lab.log("storescp")}`);
+        } catch (e) {
+            await lab.stop();
+            throw e;
+        }
+        return lab;
+    }
+
+    private spawn(cmd: string, args: readonly string[], logFile: string): void {
+        const log = fs.openSync(logFile, "a");
+        const child = spawn("ip", ["netns", "exec", this.ns, cmd, ...args], { detached: true, stdio: ["ignore", log, log] });
+        fs.closeSync(log);
+        this.procs.push(child);
+    }
+
+    /** A command in the lab's namespace. */
+    exec(cmd: string, args: readonly string[], timeoutMs = 20000): Promise<RunResult> {
+        return run("ip", ["netns", "exec", this.ns, cmd, ...args], { timeoutMs });
+    }
+
+    log(name: "nginx" | "storescp"): string {
+        const file = path.join(this.dir, `${name}.log`);
+        return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
+    }
+
+    /** Associations the Orthanc stand-in has received so far. */
+    associationsReceived(): number {
+        return (this.log("storescp").match(/Association Received/g) ?? []).length;
+    }
+
+    private tlsArgs(modality: string): string[] {
+        const id = this.certificates.clients[modality];
+        if (!id) throw new Error(`no certificate for ${modality}`);
+        return ["+tls", id.key, id.cert, "+cf", this.serverCert];
+    }
+
+    /** One C-STORE of a fresh instance with `modality`'s certificate, calling as `callingAet`. */
+    async store(modality: string, callingAet: string): Promise<Association> {
+        const file = path.join(this.dir, `probe-${newUid()}.dcm`);
+        fs.writeFileSync(file, secondaryCapture({ patientId: "GATE", studyUid: newUid(), seriesUid: newUid(), sopInstanceUid: newUid(), instanceNumber: 1 }));
+        const r = await this.exec("storescu", [...this.tlsArgs(modality), "-to", "5", "-ta", "5", "-td", "10", "-v", "-aet", callingAet, "-aec", CALLED_AET, LOOPBACK, String(DICOM_PORT), file]);
+        fs.rmSync(file, { force: true });
+        const output = `${r.stdout}${r.stderr}`;
+        return { ok: r.code === 0 && /Received Store Response \(Success\)/.test(output), output };
+    }
+
+    /** One C-ECHO with `modality`'s certificate, calling as `callingAet`. */
+    async echo(modality: string, callingAet: string): Promise<Association> {
+        const r = await this.exec("echoscu", [...this.tlsArgs(modality), "-to", "5", "-ta", "5", "-td", "10", "-v", "-aet", callingAet, "-aec", CALLED_AET, LOOPBACK, String(DICOM_PORT)]);
+        const output = `${r.stdout}${r.stderr}`;
+        return { ok: r.code === 0 && /Received Echo Response \(Success\)/.test(output), output };
+    }
+
+    /**
+     * Raw bytes over TLS with `modality`'s certificate (node's tls in the namespace): writes `chunks` with a pause
+     * between them, then keeps the connection open (`holdMs`) and reports what came back and whether the server closed.
+     */
+    async raw(modality: string, chunks: readonly Buffer[], holdMs: number): Promise<{ closedByServer: boolean; received: number; elapsedMs: number }> {
+        const id = this.certificates.clients[modality];
+        const script = `
+const tls = require("tls"); const fs = require("fs");
+const chunks = ${JSON.stringify(chunks.map((c) => c.toString("base64")))}.map((c) => Buffer.from(c, "base64"));
+const t0 = Date.now(); let received = 0; let closed = false;
+const s = tls.connect({ host: "${LOOPBACK}", port: ${DICOM_PORT}, key: fs.readFileSync(${JSON.stringify(id.key)}), cert: fs.readFileSync(${JSON.stringify(id.cert)}), ca: fs.readFileSync(${JSON.stringify(this.serverCert)}) }, async () => {
+    for (const c of chunks) { s.write(c); await new Promise((r) => setTimeout(r, 50)); }
+});
+s.on("data", (d) => (received += d.length));
+s.on("error", () => {});
+s.on("close", () => { closed = true; done(); });
+const timer = setTimeout(done, ${holdMs});
+function done() { clearTimeout(timer); console.log(JSON.stringify({ closedByServer: closed, received, elapsedMs: Date.now() - t0 })); process.exit(0); }
+`;
+        const r = await this.exec(process.execPath, ["-e", script], holdMs + 10000);
+        if (r.code !== 0) throw new Error(`raw client failed: ${r.stderr}`);
+        return JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}");
+    }
+
+    async stop(): Promise<void> {
+        if (this.stopped) return;
+        this.stopped = true;
+        for (const p of this.procs) {
+            try {
+                if (p.pid !== undefined && p.exitCode === null) process.kill(-p.pid, "SIGKILL");
+            } catch {
+                // Already gone.
+            }
+        }
+        const pids = await run("ip", ["netns", "pids", this.ns], { timeoutMs: 5000 });
+        for (const pid of pids.stdout.split(/\s+/).filter(Boolean).map(Number)) {
+            try {
+                process.kill(pid, "SIGKILL");
+            } catch {
+                // Exited meanwhile.
+            }
+        }
+        await run("ip", ["netns", "del", this.ns], { timeoutMs: 5000 });
+        fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+}
+
+/** An A-ASSOCIATE-RQ's fixed part (PS3.8 9.3.2) declaring `length` bytes after the header; no variable items. */
+export function associateRqHeader(callingAet: string, length = 68): Buffer {
+    const pdu = Buffer.alloc(6 + 68, 0);
+    pdu[0] = 0x01;
+    pdu.writeUInt32BE(length, 2);
+    pdu.writeUInt16BE(1, 6);
+    pdu.write(CALLED_AET.padEnd(16, " "), 10, "latin1");
+    pdu.write(callingAet.padEnd(16, " "), 26, "latin1");
+    return pdu;
+}
