@@ -12,6 +12,7 @@
 // 1.28.0-alpine ships njs 0.8.10): it uses only what both have (`upstream` events with Buffers, s.off, s.done, s.deny,
 // s.warn, s.variables), in ES5 with `var`.
 import { MODALITY_CERTIFICATE_DOMAIN, modalityAeTitles, modalityCertificatePlan } from "../../rules/modalities";
+import { DICOM_PORT } from "../../rules/ports";
 
 /** The script's file name on the instance (next to nginx.conf) and in the nginx container. */
 export const DICOM_SENDER_GATE_FILE = "dicom-senders.js";
@@ -47,83 +48,46 @@ export function senderTitles(modalities: readonly GateModality[]): Record<string
     return Object.fromEntries(plan.clients.map((spec, i) => [spec.commonName, modalityAeTitles(modalities[i]).map((t) => t.toUpperCase())]));
 }
 
+/**
+ * The script, kept short: a manual boot's cloud-config carries it within EC2's 16 KB of user data, so what it does
+ * and why is explained here. `judge(bytes read so far, $ssl_client_s_dn, reads)` -> 0 (wait for more) or
+ * { admit, why }:
+ * - A-ASSOCIATE-RQ (PS3.8 9.3.2): type 0x01, reserved, 4-byte length, protocol version (2), reserved (2), called AE
+ *   title (16), calling AE title (16), reserved (32), items. Another PDU type, a length below the 68 bytes of fixed
+ *   fields or above the buffer is refused at once. The whole PDU must be in (within MAX_PREREAD_READS reads, and
+ *   nginx's preread timeout) before the gate decides, so Orthanc never receives a truncated or oversized one.
+ * - The calling AE title loses its padding spaces (PS3.8: not significant) and is compared upper-cased.
+ * - The CN comes from nginx's RFC 2253 subject: our CA signs only `CN=<modality>.<domain>,O=...`, so a subject
+ *   with an escape (`\`), or with more or less than one CN, is nobody's.
+ * `preread(s)` removes its handler before done() or deny(): nginx then proxies without calling it again.
+ */
 export function renderDicomSenderGate(modalities: readonly GateModality[]): string {
-    const entries = Object.entries(senderTitles(modalities)).map(([cn, list]) => `\n    ${JSON.stringify(cn)}: ${JSON.stringify(list)},`);
-    return `// Rendered by orthweb: the DICOM sender gate on 11112 (components/bootstrap/dicomSenderGate.ts).
-// A verified client certificate of modality X may open an association only with one of X's calling AE titles.
-
-// Certificate CN (<modality>.${MODALITY_CERTIFICATE_DOMAIN}) -> its calling AE titles, upper-cased.
+    const entries = Object.entries(senderTitles(modalities)).map(([cn, list]) => `\n${JSON.stringify(cn)}: ${JSON.stringify(list)},`);
+    return `// orthweb's DICOM sender gate on ${DICOM_PORT}: components/bootstrap/dicomSenderGate.ts says what and why.
 var TITLES = {${entries.join("")}
 };
 
-// A-ASSOCIATE-RQ (PS3.8 9.3.2): type 0x01, reserved, 4-byte length, then protocol version (2), reserved (2),
-// called AE title (16), calling AE title (16), reserved (32), variable items.
-var ASSOCIATE_RQ = 0x01;
-var HEADER_BYTES = 6;
-var FIXED_FIELD_BYTES = 68;
-var CALLING_AE_OFFSET = 26;
-var AE_TITLE_BYTES = 16;
-var MAX_PDU_BYTES = ${MAX_ASSOCIATE_RQ_BYTES};
-var MAX_READS = ${MAX_PREREAD_READS};
-
-// The CN of a subject as nginx prints it ($ssl_client_s_dn, RFC 2253: attributes separated by commas). Our CA signs
-// only CN=<modality>.${MODALITY_CERTIFICATE_DOMAIN},O=...: a subject with an escape or more or less than one CN is
-// nobody.
-function commonName(dn) {
-    if (typeof dn !== "string" || dn.indexOf("\\\\") !== -1) return "";
-    var parts = dn.split(",");
-    var found = [];
-    for (var i = 0; i < parts.length; i++) {
-        if (parts[i].indexOf("CN=") === 0) found.push(parts[i].substring(3));
-    }
-    return found.length === 1 ? found[0] : "";
-}
-
-function printable(text) {
-    var out = "";
-    for (var i = 0; i < text.length && i < 200; i++) {
-        var c = text.charCodeAt(i);
-        out += c >= 0x20 && c < 0x7f && c !== 0x22 ? text.charAt(i) : "?";
-    }
-    return out;
-}
-
-// The calling AE title, without the padding spaces (PS3.8: leading and trailing spaces are not significant).
-function callingAeTitle(data) {
-    var text = "";
-    for (var i = CALLING_AE_OFFSET; i < CALLING_AE_OFFSET + AE_TITLE_BYTES; i++) text += String.fromCharCode(data[i]);
-    return text.replace(/^ +| +$/g, "");
-}
-
-// What the bytes read so far allow: "more" (wait), or { admit, why }.
-function judge(data, dn, reads) {
-    if (data.length >= 1 && data[0] !== ASSOCIATE_RQ) return { admit: false, why: "the first PDU is not an A-ASSOCIATE-RQ (type " + data[0] + ")" };
-    if (data.length < HEADER_BYTES) return reads >= MAX_READS ? { admit: false, why: "no PDU header within " + MAX_READS + " reads" } : "more";
-    var length = data[2] * 16777216 + data[3] * 65536 + data[4] * 256 + data[5];
-    if (length < FIXED_FIELD_BYTES) return { admit: false, why: "an A-ASSOCIATE-RQ of " + length + " bytes is shorter than its fixed fields" };
-    if (length + HEADER_BYTES > MAX_PDU_BYTES) return { admit: false, why: "an A-ASSOCIATE-RQ of " + length + " bytes exceeds " + MAX_PDU_BYTES };
-    if (data.length < length + HEADER_BYTES) return reads >= MAX_READS ? { admit: false, why: "the A-ASSOCIATE-RQ was not complete within " + MAX_READS + " reads" } : "more";
-    var cn = commonName(dn);
-    var calling = callingAeTitle(data);
-    if (!Object.prototype.hasOwnProperty.call(TITLES, cn)) return { admit: false, why: "the certificate " + dn + " is no listed modality's" };
-    if (TITLES[cn].indexOf(calling.toUpperCase()) === -1) return { admit: false, why: "calling AE title " + calling + " is not one of " + cn + "'s (" + TITLES[cn].join(", ") + ")" };
-    return { admit: true, why: cn + " as " + calling };
+function judge(d, dn, reads) {
+    var n = d[2] * 16777216 + d[3] * 65536 + d[4] * 256 + d[5], cn = String(dn).split(","), aet = "";
+    if (d.length && d[0] != 1) return { why: "PDU type " + d[0] + ", not an A-ASSOCIATE-RQ" };
+    if (d.length > 5 && (n < 68 || n > ${MAX_ASSOCIATE_RQ_BYTES - 6})) return { why: "an A-ASSOCIATE-RQ of " + n + " bytes" };
+    if (d.length < 6 || d.length < n + 6) return reads < ${MAX_PREREAD_READS} ? 0 : { why: "no whole A-ASSOCIATE-RQ in " + reads + " reads" };
+    for (var i = 26; i < 42; i++) aet += String.fromCharCode(d[i]);
+    aet = aet.replace(/^ +| +$/g, "").toUpperCase();
+    cn = String(dn).indexOf("\\\\") < 0 ? cn.filter(function (p) { return p.indexOf("CN=") == 0; }) : [];
+    cn = cn.length == 1 ? cn[0].substring(3) : "";
+    var titles = TITLES.hasOwnProperty(cn) ? TITLES[cn] : [];
+    return { admit: titles.indexOf(aet) >= 0, why: "calling AE title " + aet + " with " + dn + " (its titles: " + titles.join(", ") + ")" };
 }
 
 function preread(s) {
     var reads = 0;
-    // Called with everything read so far, each time more arrives; once decided, the handler is gone and nginx
-    // proxies at full speed.
     s.on("upstream", function (data) {
-        reads += 1;
-        var verdict = judge(data, s.variables.ssl_client_s_dn, reads);
-        if (verdict === "more") return;
+        var v = judge(data, s.variables.ssl_client_s_dn, ++reads);
+        if (!v) return;
         s.off("upstream");
-        if (verdict.admit) {
-            s.done();
-            return;
-        }
-        s.warn("orthweb sender gate: refused " + s.remoteAddress + ": " + printable(verdict.why));
+        if (v.admit) return s.done();
+        s.warn("orthweb sender gate: refused " + s.remoteAddress + ": " + v.why.replace(/[^ -~]/g, "?"));
         s.deny();
     });
 }
