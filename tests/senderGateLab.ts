@@ -10,9 +10,9 @@ import * as path from "path";
 import { renderDicomSenderGate, GateModality } from "../components/bootstrap/dicomSenderGate";
 import { renderNginxConf } from "../components/bootstrap/nginx";
 import { DICOM_PORT } from "../rules/ports";
-import { waitFor } from "../twin/clients";
+import { RawExchange, waitFor } from "../twin/clients";
 import { DEBIAN_STREAM_MODULE } from "../twin/debian";
-import { newUid, secondaryCapture } from "../twin/dicom";
+import { associateRqHead, newUid, secondaryCapture } from "../twin/dicom";
 import { must, run, RunResult } from "../twin/lab";
 import { issueModalityCertificates, ModalityCertificateFiles } from "../twin/senders";
 
@@ -132,28 +132,16 @@ export class SenderGateLab {
         return { ok: r.code === 0 && /Received Echo Response \(Success\)/.test(output), output };
     }
 
-    /**
-     * Raw bytes over TLS with `modality`'s certificate (node's tls in the namespace): writes `chunks` with a pause
-     * between them, then keeps the connection open (`holdMs`) and reports what came back and whether the server closed.
-     */
-    async raw(modality: string, chunks: readonly Buffer[], holdMs: number): Promise<{ closedByServer: boolean; received: number; elapsedMs: number }> {
-        const id = this.certificates.clients[modality];
-        const script = `
-const tls = require("tls"); const fs = require("fs");
-const chunks = ${JSON.stringify(chunks.map((c) => c.toString("base64")))}.map((c) => Buffer.from(c, "base64"));
-const t0 = Date.now(); let received = 0; let closed = false;
-const s = tls.connect({ host: "${LOOPBACK}", port: ${DICOM_PORT}, key: fs.readFileSync(${JSON.stringify(id.key)}), cert: fs.readFileSync(${JSON.stringify(id.cert)}), ca: fs.readFileSync(${JSON.stringify(this.serverCert)}) }, async () => {
-    for (const c of chunks) { s.write(c); await new Promise((r) => setTimeout(r, 50)); }
-});
-s.on("data", (d) => (received += d.length));
-s.on("error", () => {});
-s.on("close", () => { closed = true; done(); });
-const timer = setTimeout(done, ${holdMs});
-function done() { clearTimeout(timer); console.log(JSON.stringify({ closedByServer: closed, received, elapsedMs: Date.now() - t0 })); process.exit(0); }
-`;
-        const r = await this.exec(process.execPath, ["-e", script], holdMs + 10000);
+    /** twin/clients.ts rawTlsExchange with `modality`'s certificate, run by node in the lab's namespace. */
+    async raw(modality: string, chunks: readonly Buffer[], holdMs: number): Promise<RawExchange> {
+        const target = { host: LOOPBACK, port: DICOM_PORT, caPath: this.serverCert };
+        const script =
+            `require("sucrase/register/ts"); require(${JSON.stringify(path.resolve(__dirname, "../twin/clients"))})` +
+            `.rawTlsExchange(${JSON.stringify(target)}, ${JSON.stringify(this.certificates.clients[modality])}, ${JSON.stringify(chunks.map((c) => c.toString("base64")))}.map((c) => Buffer.from(c, "base64")), ${holdMs})` +
+            ".then((r) => console.log(JSON.stringify(r)))";
+        const r = await this.exec(process.execPath, ["-e", script], holdMs + 20000);
         if (r.code !== 0) throw new Error(`raw client failed: ${r.stderr}`);
-        return JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}");
+        return JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as RawExchange;
     }
 
     async stop(): Promise<void> {
@@ -179,13 +167,7 @@ function done() { clearTimeout(timer); console.log(JSON.stringify({ closedByServ
     }
 }
 
-/** An A-ASSOCIATE-RQ's fixed part (PS3.8 9.3.2) declaring `length` bytes after the header; no variable items. */
+/** An A-ASSOCIATE-RQ's fixed part calling as `callingAet`, declaring `length` bytes. */
 export function associateRqHeader(callingAet: string, length = 68): Buffer {
-    const pdu = Buffer.alloc(6 + 68, 0);
-    pdu[0] = 0x01;
-    pdu.writeUInt32BE(length, 2);
-    pdu.writeUInt16BE(1, 6);
-    pdu.write(CALLED_AET.padEnd(16, " "), 10, "latin1");
-    pdu.write(callingAet.padEnd(16, " "), 26, "latin1");
-    return pdu;
+    return associateRqHead(CALLED_AET, callingAet, length);
 }

@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as https from "https";
 import * as path from "path";
+import * as tls from "tls";
 import { newUid, secondaryCapture } from "./dicom";
 import { Attempt } from "./summary";
 
@@ -295,4 +296,43 @@ export async function waitFor(probe: () => Promise<boolean> | boolean, timeoutMs
         if (now() >= until) return false;
         await sleep(intervalMs);
     }
+}
+
+export interface RawExchange {
+    /** The TLS handshake succeeded, then the server closed the connection before `holdMs` was up. */
+    readonly closedByServer: boolean;
+    /** Bytes the server sent back. */
+    readonly received: number;
+    readonly elapsedMs: number;
+}
+
+/**
+ * Raw bytes over TLS with a client certificate: writes `chunks` (50 ms apart, so each is its own TLS record), then
+ * keeps the connection open until the server closes it or `holdMs` is up. What a broken or hostile modality does.
+ */
+export function rawTlsExchange(t: { host: string; port: number; caPath: string }, identity: { key: string; cert: string }, chunks: readonly Buffer[], holdMs: number): Promise<RawExchange> {
+    return new Promise((resolve) => {
+        const t0 = now();
+        let received = 0;
+        let settled = false;
+        let connected = false;
+        const socket = tls.connect({ host: t.host, port: t.port, key: fs.readFileSync(identity.key), cert: fs.readFileSync(identity.cert), ca: fs.readFileSync(t.caPath), checkServerIdentity: () => undefined }, async () => {
+            connected = true;
+            for (const chunk of chunks) {
+                socket.write(chunk);
+                await sleep(50);
+            }
+        });
+        const finish = (closedByServer: boolean) => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            socket.destroy();
+            resolve({ closedByServer: closedByServer && connected, received, elapsedMs: Math.round(now() - t0) });
+        };
+        const timer = setTimeout(() => finish(false), holdMs);
+        socket.on("data", (d: Buffer) => (received += d.length));
+        socket.on("error", () => finish(true));
+        socket.on("close", () => finish(true));
+    });
 }

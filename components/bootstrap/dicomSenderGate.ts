@@ -11,7 +11,7 @@
 // Pure rendering. The script runs on Debian's njs 0.7.9 (the tests, the twin) and the pinned image's (nginx
 // 1.28.0-alpine ships njs 0.8.10): it uses only what both have (`upstream` events with Buffers, s.off, s.done, s.deny,
 // s.warn, s.variables), in ES5 with `var`.
-import { MODALITY_CERTIFICATE_DOMAIN, modalityAeTitles, modalityCertificatePlan } from "../../rules/modalities";
+import { modalityAeTitles, modalityCertificatePlan } from "../../rules/modalities";
 import { DICOM_PORT } from "../../rules/ports";
 
 /** The script's file name on the instance (next to nginx.conf) and in the nginx container. */
