@@ -102,7 +102,10 @@ describe("DICOM sender gate", () => {
 
         it("gives Orthanc one entry per title (its modalities hold one AE title each), the first under the modality's name", () => {
             const keys = dicomAccessKeys([CT, MR]).DicomModalities as Record<string, { AET: string }>;
-            expect(Object.fromEntries(Object.entries(keys).map(([k, v]) => [k, v.AET]))).to.deep.equal({ "ct-1": "CT_ROOM_1", "mr-1": "MR_ROOM_1", "mr-1.2": "MR_3T" });
+            expect(Object.fromEntries(Object.entries(keys).map(([k, v]) => [k, v.AET]))).to.deep.equal({ "ct-1": "CT_ROOM_1", "mr-1": "MR_ROOM_1", "mr-1_2": "MR_3T" });
+            // Orthanc refuses to start otherwise: "Only alphanumeric, dash characters and underscores are allowed in the
+            // names of modalities/peers" (seen with a first rendering that used `mr-1.2`).
+            for (const key of Object.keys(keys)) expect(key).to.match(/^[A-Za-z0-9_-]+$/);
         });
     });
 

@@ -101,8 +101,8 @@ export function requiresClientCertificates(nginxConf: string): boolean {
 
 /** The modality names of a rendered orthanc.json (DicomModalities' keys). */
 export function modalityNames(orthancTemplate: Record<string, unknown>): string[] {
-    // A modality's further AE titles are entries of their own, `<name>.2` and on (a name holds no dot).
-    return Object.keys((orthancTemplate.DicomModalities ?? {}) as Record<string, unknown>).filter((key) => !key.includes("."));
+    // A modality's further AE titles are entries of their own, `<name>_2` and on (a name holds no `_`).
+    return Object.keys((orthancTemplate.DicomModalities ?? {}) as Record<string, unknown>).filter((key) => !key.includes("_"));
 }
 
 /** A running pair behind HAProxy, and what scenarios do to it. */

@@ -27,7 +27,8 @@ export interface OrthancParams {
  * the called AE title must be Orthanc's. Orthanc sees nginx's address, not the modality's: the host is not checked
  * here (DicomCheckModalityHost false), the network edge admits the modalities' blocks instead. Orthanc never
  * connects to a sender, so Host/Port are placeholders. Orthanc knows one AE title per entry: a modality with several
- * gets one entry each, the first under its name, the others as `<name>.2`, `<name>.3` (a name never holds a dot).
+ * gets one entry each, the first under its name, the others as `<name>_2`, `<name>_3`: Orthanc allows letters, digits,
+ * `-` and `_` in these keys, and a modality's name never holds `_`, so they cannot collide.
  */
 export function dicomAccessKeys(modalities: readonly { readonly name: string; readonly aet: string | readonly string[] }[]): Record<string, unknown> {
     if (modalities.length === 0) {
@@ -45,7 +46,7 @@ export function dicomAccessKeys(modalities: readonly { readonly name: string; re
         DicomModalities: Object.fromEntries(
             modalities.flatMap((m) =>
                 modalityAeTitles(m).map((aet, i) => [
-                    i === 0 ? m.name : `${m.name}.${i + 1}`,
+                    i === 0 ? m.name : `${m.name}_${i + 1}`,
                     // Allow* default to true: echo, store, find (and storage commitment) stay allowed; retrieving is not.
                     { AET: aet, Host: "0.0.0.0", Port: 104, AllowGet: false, AllowMove: false },
                 ]),

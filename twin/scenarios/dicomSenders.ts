@@ -175,7 +175,7 @@ async function run_(pair: TwinPair, ctx: ScenarioContext): Promise<Measured> {
     check(
         "a valid association stores at full speed through the gate",
         gated.stored && ungated.stored && throughput(gated) >= FULL_SPEED_SHARE * throughput(ungated),
-        `${throughput(gated).toFixed(1)} MB/s through the gate, ${throughput(ungated).toFixed(1)} MB/s without it (${BULK_INSTANCES} instances, one association each)`,
+        `${throughput(gated).toFixed(1)} MB/s through the gate, ${throughput(ungated).toFixed(1)} MB/s without it (${BULK_INSTANCES} instances in one association, each way)`,
     );
 
     const held = checks.filter((c) => c.holds).length;
