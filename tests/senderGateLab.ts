@@ -12,7 +12,7 @@ import { renderNginxConf } from "../components/bootstrap/nginx";
 import { DICOM_PORT } from "../rules/ports";
 import { RawExchange, waitFor } from "../twin/clients";
 import { DEBIAN_STREAM_MODULE } from "../twin/debian";
-import { associateRqHead, newUid, secondaryCapture } from "../twin/dicom";
+import { associateRqHead, newUid, RELEASE_RQ, secondaryCapture, verificationAssociateRq } from "../twin/dicom";
 import { must, run, RunResult } from "../twin/lab";
 import { issueModalityCertificates, ModalityCertificateFiles } from "../twin/senders";
 
@@ -59,10 +59,10 @@ export class SenderGateLab {
         try {
             await must("ip", ["netns", "add", ns]);
             await must("ip", ["-n", ns, "link", "set", "lo", "up"]);
-            fs.mkdirSync(f("received"));
             fs.mkdirSync(f("peer"));
-            // The Orthanc stand-in accepts any calling AE title: what it receives is what nginx let through.
-            lab.spawn("storescp", ["-v", "-aet", CALLED_AET, "-od", f("received"), String(SCP_PORT)], f("storescp.log"));
+            // The Orthanc stand-in accepts any calling AE title: what it receives is what nginx let through. It answers
+            // each C-STORE with success but keeps nothing (--ignore): the disk must not be what a bench measures.
+            lab.spawn("storescp", ["-v", "--ignore", "-aet", CALLED_AET, String(SCP_PORT)], f("storescp.log"));
             if (o.gate) fs.writeFileSync(f("dicom-senders.js"), renderDicomSenderGate(o.modalities));
             const conf = renderNginxConf({
                 orthancHost: LOOPBACK,
@@ -104,6 +104,19 @@ export class SenderGateLab {
         return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
     }
 
+    /** CPU time (user + system, ms) nginx's processes in the lab have used so far: steadier than wall time on a busy machine. */
+    async nginxCpuMs(): Promise<number> {
+        const pids = (await run("ip", ["netns", "pids", this.ns], { timeoutMs: 5000 })).stdout.split(/\s+/).filter(Boolean);
+        let ticks = 0;
+        for (const pid of pids) {
+            const stat = fs.existsSync(`/proc/${pid}/stat`) ? fs.readFileSync(`/proc/${pid}/stat`, "utf8") : "";
+            // Fields after the command (which may hold spaces): state is field 3, utime 14 and stime 15.
+            const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+            if (/\(nginx\)/.test(stat)) ticks += Number(fields[11]) + Number(fields[12]);
+        }
+        return ticks * 10; // USER_HZ is 100 on Linux
+    }
+
     /** Associations the Orthanc stand-in has received so far. */
     associationsReceived(): number {
         return (this.log("storescp").match(/Association Received/g) ?? []).length;
@@ -132,16 +145,29 @@ export class SenderGateLab {
         return { ok: r.code === 0 && /Received Echo Response \(Success\)/.test(output), output };
     }
 
-    /** twin/clients.ts rawTlsExchange with `modality`'s certificate, run by node in the lab's namespace. */
-    async raw(modality: string, chunks: readonly Buffer[], holdMs: number): Promise<RawExchange> {
-        const target = { host: LOOPBACK, port: DICOM_PORT, caPath: this.serverCert };
+    /** Calls a function of twin/clients.ts in node in the lab's namespace, with JSON-able arguments (Buffers as base64). */
+    private async clientCall<T>(name: "rawTlsExchange" | "timeAssociations", args: readonly unknown[], timeoutMs: number): Promise<T> {
+        const encoded = JSON.stringify(args, (_k, v: unknown) => (v && typeof v === "object" && (v as { type?: string }).type === "Buffer" ? { base64: Buffer.from((v as { data: number[] }).data).toString("base64") } : v));
         const script =
-            `require("sucrase/register/ts"); require(${JSON.stringify(path.resolve(__dirname, "../twin/clients"))})` +
-            `.rawTlsExchange(${JSON.stringify(target)}, ${JSON.stringify(this.certificates.clients[modality])}, ${JSON.stringify(chunks.map((c) => c.toString("base64")))}.map((c) => Buffer.from(c, "base64")), ${holdMs})` +
-            ".then((r) => console.log(JSON.stringify(r)))";
-        const r = await this.exec(process.execPath, ["-e", script], holdMs + 20000);
-        if (r.code !== 0) throw new Error(`raw client failed: ${r.stderr}`);
-        return JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as RawExchange;
+            `require("sucrase/register/ts"); const args = JSON.parse(${JSON.stringify(encoded)}, (k, v) => (v && v.base64 !== undefined ? Buffer.from(v.base64, "base64") : v));` +
+            `require(${JSON.stringify(path.resolve(__dirname, "../twin/clients"))}).${name}(...args).then((r) => console.log(JSON.stringify(r)))`;
+        const r = await this.exec(process.execPath, ["-e", script], timeoutMs);
+        if (r.code !== 0) throw new Error(`${name} failed in ${this.ns}: ${r.stderr}`);
+        return JSON.parse(r.stdout.trim().split("\n").pop() ?? "null") as T;
+    }
+
+    private target() {
+        return { host: LOOPBACK, port: DICOM_PORT, caPath: this.serverCert };
+    }
+
+    /** twin/clients.ts rawTlsExchange with `modality`'s certificate. */
+    raw(modality: string, chunks: readonly Buffer[], holdMs: number): Promise<RawExchange> {
+        return this.clientCall<RawExchange>("rawTlsExchange", [this.target(), this.certificates.clients[modality], chunks, holdMs], holdMs + 20000);
+    }
+
+    /** twin/clients.ts timeAssociations: `count` C-ECHO-ready associations in one process, ms to the A-ASSOCIATE-AC each. */
+    associations(modality: string, callingAet: string, count: number): Promise<number[]> {
+        return this.clientCall<number[]>("timeAssociations", [this.target(), this.certificates.clients[modality], verificationAssociateRq(CALLED_AET, callingAet), RELEASE_RQ, count], 120000);
     }
 
     async stop(): Promise<void> {

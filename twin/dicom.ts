@@ -97,3 +97,27 @@ export function associateRqHead(calledAet: string, callingAet: string, length = 
     pdu.write(callingAet.padEnd(16, " "), 26, "latin1");
     return pdu;
 }
+
+const item = (type: number, body: Buffer): Buffer => {
+    const head = Buffer.alloc(4);
+    head[0] = type;
+    head.writeUInt16BE(body.length, 2);
+    return Buffer.concat([head, body]);
+};
+
+/**
+ * A whole A-ASSOCIATE-RQ (PS3.8 9.3.2) proposing Verification in Implicit VR Little Endian: what echoscu sends, with
+ * nothing optional. For timing associations without starting a process per association.
+ */
+export function verificationAssociateRq(calledAet: string, callingAet: string): Buffer {
+    const items = Buffer.concat([
+        item(0x10, text("1.2.840.10008.3.1.1.1")),
+        item(0x20, Buffer.concat([Buffer.from([1, 0, 0, 0]), item(0x30, text("1.2.840.10008.1.1")), item(0x40, text("1.2.840.10008.1.2"))])),
+        item(0x50, Buffer.concat([item(0x51, Buffer.from([0, 0, 0x40, 0])), item(0x52, text(IMPLEMENTATION_CLASS_UID))])),
+    ]);
+    const head = associateRqHead(calledAet, callingAet, 68 + items.length);
+    return Buffer.concat([head, items]);
+}
+
+/** A-RELEASE-RQ: a requestor's orderly end of an association. */
+export const RELEASE_RQ = Buffer.from([0x05, 0, 0, 0, 0, 4, 0, 0, 0, 0]);
