@@ -22,8 +22,9 @@ export const NJS_STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_js_module.so
 
 /**
  * The largest A-ASSOCIATE-RQ the gate admits, header included: nginx's preread buffer. storescu proposing every
- * storage SOP class sends ~9.6 KB; 128 presentation contexts with long UIDs stay under 40 KB. (dcmtk, Orthanc's DICOM
- * stack, refuses above 1 MB; the gate is stricter because it holds the request in memory before deciding.)
+ * storage SOP class sends ~9.6 KB; 128 presentation contexts of three transfer syntaxes with 64-character UIDs stay
+ * under 40 KB. (dcmtk, Orthanc's DICOM stack, refuses above 1 MB; the gate is stricter because it holds the request
+ * in memory before deciding.)
  */
 export const MAX_ASSOCIATE_RQ_BYTES = 64 * 1024;
 /**
