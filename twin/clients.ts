@@ -303,6 +303,7 @@ export interface RawExchange {
     readonly closedByServer: boolean;
     /** Bytes the server sent back. */
     readonly received: number;
+    /** From the end of the TLS handshake (the first write) to the close, or to `holdMs`. */
     readonly elapsedMs: number;
 }
 
@@ -312,12 +313,13 @@ export interface RawExchange {
  */
 export function rawTlsExchange(t: { host: string; port: number; caPath: string }, identity: { key: string; cert: string }, chunks: readonly Buffer[], holdMs: number): Promise<RawExchange> {
     return new Promise((resolve) => {
-        const t0 = now();
+        let t0 = now();
         let received = 0;
         let settled = false;
         let connected = false;
         const socket = tls.connect({ host: t.host, port: t.port, key: fs.readFileSync(identity.key), cert: fs.readFileSync(identity.cert), ca: fs.readFileSync(t.caPath), checkServerIdentity: () => undefined }, async () => {
             connected = true;
+            t0 = now();
             for (const chunk of chunks) {
                 socket.write(chunk);
                 await sleep(50);
