@@ -10,6 +10,7 @@ import { ROLLOUT_TIMING, SLOT_GROUP } from "../../rules/rollout";
 import { WEB_PORT } from "../../rules/ports";
 import { BOOTSTRAP_DIR, BOOTSTRAP_TIMERS, BootstrapFile } from "./index";
 import { shellQuote } from "./startScript";
+import { DICOM_SENDER_GATE_FILE } from "./dicomSenderGate";
 
 export interface ApplyScriptParams {
     /** Literal values, or SSM document placeholders such as `{{ bucket }}` (checked by the document's patterns). */
@@ -25,7 +26,7 @@ export interface ApplyScriptParams {
 }
 
 /** Files whose change needs a container restart that `docker compose up` would not do by itself. */
-export const RESTART_ON_CHANGE: Readonly<Record<string, string>> = { "nginx.conf": "nginx", "healthz.py": "healthz" };
+export const RESTART_ON_CHANGE: Readonly<Record<string, string>> = { "nginx.conf": "nginx", [DICOM_SENDER_GATE_FILE]: "nginx", "healthz.py": "healthz" };
 
 export function renderApplyScript(p: ApplyScriptParams): string {
     const dir = p.dir ?? BOOTSTRAP_DIR;

@@ -38,7 +38,7 @@ export interface InstanceSettings {
     /** Names the self-signed certificate must carry besides the instances' own (a front-door name). @default [] */
     readonly certificateNames?: string[];
     /** DICOM senders allowed to store and query. @default [] */
-    readonly modalities?: readonly { readonly name: string; readonly aet: string }[];
+    readonly modalities?: readonly { readonly name: string; readonly aet: string | readonly string[] }[];
     /** The modalities' CA: when given, nginx requires client certificates on 11112 (delivered in the TLS secret). */
     readonly dicomClientCaPem?: pulumi.Input<string>;
     readonly subnetIds: pulumi.Output<string[]>;

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import {  validateStackConfig } from "../../stacks/config";
+import { validateStackConfig } from "../../stacks/config";
 import { build, TYPES, withConfig } from "../harness";
 import { makeSelfSignedCertificate, needTool } from "../localTools";
 

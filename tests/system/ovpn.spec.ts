@@ -4,7 +4,7 @@ import * as dgram from "dgram";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
-import {  renderOvpnProfile, VpnTransport } from "../../components/ovpn";
+import { renderOvpnProfile, VpnTransport } from "../../components/ovpn";
 import { vpnCertificatePlan } from "../../rules/certificates";
 import { needTool } from "../localTools";
 import { IssuedChain, issueChain } from "../opensslChain";

@@ -5,7 +5,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import {  renderApplyDocument, renderApplyScript } from "../../components/bootstrap/apply";
+import { renderApplyDocument, renderApplyScript } from "../../components/bootstrap/apply";
 import { needTool } from "../localTools";
 
 describe("rollout: the apply script and its SSM document", function () {
