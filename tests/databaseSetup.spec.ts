@@ -5,7 +5,8 @@
 // - Orthanc's login owns every object in the schema, standalone sequences and large objects included, also on a
 //   stack upgraded from the first release, which ran Orthanc as the master (finding 5);
 // - no secret is on any command line the step runs (issue 21, item 5): psql and jq are wrapped to record their argv.
-// The ownership check here reads the catalogs kind by kind, independently of how the setup finds what to hand over.
+// The checks (twin/databaseChecks.ts, which the twin's database step runs too) read the catalogs kind by kind,
+// independently of how the setup finds what to hand over.
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
@@ -15,61 +16,11 @@ import { renderOrthancJson } from "../components/bootstrap/orthanc";
 import { renderStartScript } from "../components/bootstrap/startScript";
 import { needFile, needTool } from "./localTools";
 import { postgresBinDir, ScratchPostgres } from "./scratchPostgres";
+import { CREATE_TRIGRAM_EXTENSION, DROP_FIRST_RELEASE_OBJECTS, FIRST_RELEASE_ALL_OWNED, FIRST_RELEASE_OBJECTS, FIRST_RELEASE_OWNED, notOwnedBySql, USE_FIRST_RELEASE_OBJECTS } from "../twin/databaseChecks";
 
 const MASTER = "orthanc";
 const MASTER_PASSWORD = `m$HOME '"\\ ${process.pid}x`;
 const APP_PASSWORD = `a$PATH '"\\ %@:/ ${process.pid}y`;
-
-/**
- * Every object in schema public and every large object not owned by `owner`, read from each catalog that holds an
- * owned object (extension members excluded: they belong to the extension's installer, the bootstrap superuser).
- */
-function notOwnedBy(owner: string): string {
-    const kinds: [string, string, string, string][] = [
-        ["pg_class", "relowner", "relnamespace", "relname"],
-        ["pg_proc", "proowner", "pronamespace", "oid::regprocedure"],
-        ["pg_type", "typowner", "typnamespace", "typname"],
-        ["pg_operator", "oprowner", "oprnamespace", "oid::regoperator"],
-        ["pg_collation", "collowner", "collnamespace", "collname"],
-        ["pg_conversion", "conowner", "connamespace", "conname"],
-        ["pg_statistic_ext", "stxowner", "stxnamespace", "stxname"],
-        ["pg_ts_config", "cfgowner", "cfgnamespace", "cfgname"],
-        ["pg_ts_dict", "dictowner", "dictnamespace", "dictname"],
-        ["pg_opclass", "opcowner", "opcnamespace", "opcname"],
-        ["pg_opfamily", "opfowner", "opfnamespace", "opfname"],
-    ];
-    const inSchema = kinds.map(([catalog, ownerColumn, schemaColumn, name]) =>
-        `SELECT '${catalog}'::regclass AS catalog, oid, ${ownerColumn} AS owner, ${name}::text AS name FROM ${catalog} WHERE ${schemaColumn} = 'public'::regnamespace`);
-    return `WITH objects AS (${[...inSchema, "SELECT 'pg_largeobject'::regclass, oid, lomowner, oid::text FROM pg_largeobject_metadata"].join("\nUNION ALL ")})
-SELECT catalog || ' ' || name || ' (' || pg_get_userbyid(owner) || ')' FROM objects o
-WHERE pg_get_userbyid(owner) <> '${owner}'
-  AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = o.catalog AND e.deptype = 'e'
-      AND e.objid IN (o.oid, (SELECT typelem FROM pg_type WHERE o.catalog = 'pg_type'::regclass AND pg_type.oid = o.oid)))
-ORDER BY 1;`;
-}
-
-/** How many objects of each kind Orthanc's login owns (the fixture's kinds must all be there for the check to mean anything). */
-const OWNED_KINDS = `SELECT
-  (SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' AND relowner = current_user::regrole) || ' ' ||
-  (SELECT count(*) FROM pg_class c WHERE relnamespace = 'public'::regnamespace AND relkind = 'S' AND relowner = current_user::regrole
-      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i'))) || ' ' ||
-  (SELECT count(*) FROM pg_proc WHERE pronamespace = 'public'::regnamespace AND proowner = current_user::regrole) || ' ' ||
-  (SELECT count(*) FROM pg_type WHERE typnamespace = 'public'::regnamespace AND typtype IN ('e', 'd') AND typowner = current_user::regrole) || ' ' ||
-  (SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'v' AND relowner = current_user::regrole) || ' ' ||
-  (SELECT count(*) FROM pg_largeobject_metadata WHERE lomowner = current_user::regrole);`;
-
-/** What the first release left: Orthanc ran as the master, so the plugin's objects are the master's. */
-const FIRST_RELEASE_OBJECTS = `
-CREATE TABLE Patients (internalId BIGSERIAL PRIMARY KEY, publicId VARCHAR(64) NOT NULL);
-CREATE SEQUENCE PatientRecyclingOrderSequence;
-CREATE TABLE Recycling (seq BIGINT NOT NULL DEFAULT nextval('PatientRecyclingOrderSequence'), patientId BIGINT REFERENCES Patients(internalId));
-CREATE FUNCTION PatientAdded() RETURNS TRIGGER LANGUAGE plpgsql AS $f$ BEGIN INSERT INTO Recycling (patientId) VALUES (new.internalId); RETURN NULL; END $f$;
-CREATE TRIGGER PatientAddedTrigger AFTER INSERT ON Patients FOR EACH ROW EXECUTE PROCEDURE PatientAdded();
-CREATE TYPE ResourceKind AS ENUM ('patient', 'study');
-CREATE DOMAIN PositiveSize AS BIGINT CHECK (VALUE >= 0);
-CREATE VIEW PatientsView AS SELECT publicId FROM Patients;
-SELECT lo_from_bytea(0, 'a stored file');
-`;
 
 describe("database setup on a real PostgreSQL, with a master that is no superuser (as on RDS)", function () {
     this.timeout(120000);
@@ -161,7 +112,7 @@ CREATE DATABASE upgraded OWNER ${MASTER};`);
         });
 
         it("as Orthanc's login, CREATE EXTENSION IF NOT EXISTS pg_trgm is a no-op, and the extension is there", () => {
-            asApp("fresh", "CREATE EXTENSION IF NOT EXISTS pg_trgm;");
+            asApp("fresh", CREATE_TRIGRAM_EXTENSION);
             expect(asApp("fresh", "SELECT extname FROM pg_extension WHERE extname = 'pg_trgm';").trim()).to.equal("pg_trgm");
             // The plugin's trigram index uses the extension's operator class from Orthanc's login.
             asApp("fresh", "CREATE TABLE Identifiers (value TEXT); CREATE INDEX IdentifiersTrigrams ON Identifiers USING gin (value gin_trgm_ops);");
@@ -169,7 +120,7 @@ CREATE DATABASE upgraded OWNER ${MASTER};`);
 
         it("Orthanc's login may create its schema, and owns every object in it; the next run uses no master", () => {
             asApp("fresh", `CREATE SEQUENCE Standalone; CREATE TABLE Resources (id BIGSERIAL PRIMARY KEY); SELECT lo_from_bytea(0, 'x');`);
-            expect(asApp("fresh", notOwnedBy(DATABASE_APP_USER)).trim()).to.equal("");
+            expect(asApp("fresh", notOwnedBySql(DATABASE_APP_USER)).trim()).to.equal("");
             const again = runDatabaseStep("fresh");
             expect(again.status, again.stderr).to.equal(0);
             expect(again.argv.filter((a) => a.startsWith("psql ")), "only the app's check ran").to.have.length(1);
@@ -189,27 +140,22 @@ CREATE DATABASE upgraded OWNER ${MASTER};`);
         });
 
         it("every table, sequence (the standalone one too), function, type, view and large object is Orthanc's login's", () => {
-            expect(asApp("upgraded", notOwnedBy(DATABASE_APP_USER)).trim()).to.equal("");
-            // tables, standalone sequences, functions, enum/domain types, views, large objects
-            expect(asApp("upgraded", OWNED_KINDS).trim()).to.equal("2 1 1 2 1 1");
+            expect(asApp("upgraded", notOwnedBySql(DATABASE_APP_USER)).trim()).to.equal("");
+            // tables, sequences (the serial column's and the standalone one), functions, enum/domain types, views, large objects
+            expect(asApp("upgraded", FIRST_RELEASE_OWNED).trim()).to.equal(FIRST_RELEASE_ALL_OWNED);
         });
 
         it("as Orthanc's login, the plugin's kind of work goes through: the extension, new rows, replaced functions and triggers", () => {
-            asApp("upgraded", "CREATE EXTENSION IF NOT EXISTS pg_trgm;");
-            asApp("upgraded", `INSERT INTO Patients (publicId) VALUES ('p1');
-SELECT nextval('PatientRecyclingOrderSequence');
-CREATE OR REPLACE FUNCTION PatientAdded() RETURNS TRIGGER LANGUAGE plpgsql AS $f$ BEGIN RETURN NULL; END $f$;
-DROP TRIGGER IF EXISTS PatientAddedTrigger ON Patients;
-ALTER TABLE Patients ADD COLUMN IF NOT EXISTS childCount INTEGER;
-CREATE INDEX IF NOT EXISTS PatientsPublic ON Patients (publicId);
-SELECT lo_put((SELECT min(oid) FROM pg_largeobject_metadata), 0, 'y');`);
+            asApp("upgraded", CREATE_TRIGRAM_EXTENSION);
+            asApp("upgraded", USE_FIRST_RELEASE_OBJECTS);
         });
 
         it("a second run leaves the same state and needs no master", () => {
             const again = runDatabaseStep("upgraded");
             expect(again.status, again.stderr).to.equal(0);
             expect(again.argv.filter((a) => a.startsWith("psql "))).to.have.length(1);
-            expect(asApp("upgraded", notOwnedBy(DATABASE_APP_USER)).trim()).to.equal("");
+            expect(asApp("upgraded", notOwnedBySql(DATABASE_APP_USER)).trim()).to.equal("");
+            asApp("upgraded", DROP_FIRST_RELEASE_OBJECTS);
         });
     });
 });
