@@ -15,7 +15,8 @@ import { DATABASE_APP_USER, renderDatabaseSetupSql } from "../components/bootstr
 import { renderOrthancJson } from "../components/bootstrap/orthanc";
 import { renderStartScript } from "../components/bootstrap/startScript";
 import { needFile, needTool } from "./localTools";
-import { postgresBinDir, ScratchPostgres } from "./scratchPostgres";
+import { postgresBin } from "../twin/pair";
+import { ScratchPostgres } from "./scratchPostgres";
 import { CREATE_TRIGRAM_EXTENSION, DROP_FIRST_RELEASE_OBJECTS, FIRST_RELEASE_ALL_OWNED, FIRST_RELEASE_OBJECTS, FIRST_RELEASE_OWNED, notOwnedBySql, USE_FIRST_RELEASE_OBJECTS } from "../twin/databaseChecks";
 
 const MASTER = "orthanc";
@@ -29,11 +30,11 @@ describe("database setup on a real PostgreSQL, with a master that is no superuse
 
     before(async function () {
         needFile(this, "/usr/lib/postgresql", "postgresql");
-        const bin = postgresBinDir();
+        const bin = postgresBin();
         needTool(this, "jq");
         needTool(this, "openssl");
         needTool(this, "setpriv", "util-linux");
-        pg = new ScratchPostgres(bin!, "db-setup");
+        pg = new ScratchPostgres(bin, "db-setup");
         await pg.start();
         work = path.join(pg.dir, "work");
         fs.mkdirSync(work);

@@ -12,7 +12,8 @@ import { DATABASE_APP_USER } from "../components/bootstrap/databaseSetup";
 import { DATABASE_CONNECTION_TIMEOUTS, renderOrthancConfig, SECRETS_FILTER } from "../components/bootstrap/orthanc";
 import { renderStartScript } from "../components/bootstrap/startScript";
 import { needFile, needTool } from "./localTools";
-import { postgresBinDir, ScratchPostgres } from "./scratchPostgres";
+import { postgresBin } from "../twin/pair";
+import { ScratchPostgres } from "./scratchPostgres";
 
 const PASSWORD = "timeouts-app-password";
 /**
@@ -72,9 +73,9 @@ describe("database connection timeouts against a black-holed endpoint (real libp
         needTool(this, "ip", "iproute2");
         needTool(this, "iptables");
         needTool(this, "unshare", "util-linux");
-        psql = `${postgresBinDir()}/psql`;
+        psql = `${postgresBin()}/psql`;
         sh(`ip netns add ${ns}\nip netns exec ${ns} ip link set lo up`);
-        pg = new ScratchPostgres(postgresBinDir()!, "db-timeouts", ns);
+        pg = new ScratchPostgres(postgresBin(), "db-timeouts", ns);
         await pg.start();
         pg.superuser(`CREATE ROLE ${DATABASE_APP_USER} LOGIN PASSWORD '${PASSWORD}'; CREATE DATABASE orthanc OWNER ${DATABASE_APP_USER};`);
     });

@@ -8,14 +8,6 @@ import * as os from "os";
 import * as path from "path";
 import { makeSelfSignedCertificate } from "./localTools";
 
-/** The newest installed server's bin directory (Debian: /usr/lib/postgresql/<major>/bin), or undefined. */
-export function postgresBinDir(): string | undefined {
-    const root = "/usr/lib/postgresql";
-    const versions = fs.existsSync(root) ? fs.readdirSync(root).filter((v) => /^\d+$/.test(v) && fs.existsSync(`${root}/${v}/bin/initdb`)) : [];
-    versions.sort((a, b) => Number(b) - Number(a));
-    return versions.length ? `${root}/${versions[0]}/bin` : undefined;
-}
-
 function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
         const server = net.createServer();
