@@ -92,6 +92,38 @@ CREATE DATABASE upgraded OWNER ${MASTER};`);
         expect(pg.superuser(`SELECT string_agg(pg_get_userbyid(datdba), ',') FROM pg_database WHERE datname IN ('fresh', 'upgraded');`).trim()).to.equal(`${MASTER},${MASTER}`);
     });
 
+    describe("a stack upgraded from the first release (Orthanc ran as the master)", () => {
+        let step: ReturnType<typeof runDatabaseStep>;
+        before(() => {
+            asMaster("upgraded", FIRST_RELEASE_OBJECTS);
+            step = runDatabaseStep("upgraded");
+        });
+
+        it("the start script's database step succeeds, with no secret on a command line", () => {
+            expect(step.status, step.stderr).to.equal(0);
+            for (const argv of step.argv) expect(argv.includes(APP_PASSWORD) || argv.includes(MASTER_PASSWORD), argv).to.equal(false);
+        });
+
+        it("every table, sequence (the standalone one too), function, type, view and large object is Orthanc's login's", () => {
+            expect(asApp("upgraded", notOwnedBySql(DATABASE_APP_USER)).trim()).to.equal("");
+            // tables, sequences (the serial column's and the standalone one), functions, enum/domain types, views, large objects
+            expect(asApp("upgraded", FIRST_RELEASE_OWNED).trim()).to.equal(FIRST_RELEASE_ALL_OWNED);
+        });
+
+        it("as Orthanc's login, the plugin's kind of work goes through: the extension, new rows, replaced functions and triggers", () => {
+            asApp("upgraded", CREATE_TRIGRAM_EXTENSION);
+            asApp("upgraded", USE_FIRST_RELEASE_OBJECTS);
+        });
+
+        it("a second run leaves the same state and needs no master", () => {
+            const again = runDatabaseStep("upgraded");
+            expect(again.status, again.stderr).to.equal(0);
+            expect(again.argv.filter((a) => a.startsWith("psql "))).to.have.length(1);
+            expect(asApp("upgraded", notOwnedBySql(DATABASE_APP_USER)).trim()).to.equal("");
+            asApp("upgraded", DROP_FIRST_RELEASE_OBJECTS);
+        });
+    });
+
     describe("a new stack", () => {
         let step: ReturnType<typeof runDatabaseStep>;
         before(() => {
@@ -125,38 +157,6 @@ CREATE DATABASE upgraded OWNER ${MASTER};`);
             const again = runDatabaseStep("fresh");
             expect(again.status, again.stderr).to.equal(0);
             expect(again.argv.filter((a) => a.startsWith("psql ")), "only the app's check ran").to.have.length(1);
-        });
-    });
-
-    describe("a stack upgraded from the first release (Orthanc ran as the master)", () => {
-        let step: ReturnType<typeof runDatabaseStep>;
-        before(() => {
-            asMaster("upgraded", FIRST_RELEASE_OBJECTS);
-            step = runDatabaseStep("upgraded");
-        });
-
-        it("the start script's database step succeeds, with no secret on a command line", () => {
-            expect(step.status, step.stderr).to.equal(0);
-            for (const argv of step.argv) expect(argv.includes(APP_PASSWORD) || argv.includes(MASTER_PASSWORD), argv).to.equal(false);
-        });
-
-        it("every table, sequence (the standalone one too), function, type, view and large object is Orthanc's login's", () => {
-            expect(asApp("upgraded", notOwnedBySql(DATABASE_APP_USER)).trim()).to.equal("");
-            // tables, sequences (the serial column's and the standalone one), functions, enum/domain types, views, large objects
-            expect(asApp("upgraded", FIRST_RELEASE_OWNED).trim()).to.equal(FIRST_RELEASE_ALL_OWNED);
-        });
-
-        it("as Orthanc's login, the plugin's kind of work goes through: the extension, new rows, replaced functions and triggers", () => {
-            asApp("upgraded", CREATE_TRIGRAM_EXTENSION);
-            asApp("upgraded", USE_FIRST_RELEASE_OBJECTS);
-        });
-
-        it("a second run leaves the same state and needs no master", () => {
-            const again = runDatabaseStep("upgraded");
-            expect(again.status, again.stderr).to.equal(0);
-            expect(again.argv.filter((a) => a.startsWith("psql "))).to.have.length(1);
-            expect(asApp("upgraded", notOwnedBySql(DATABASE_APP_USER)).trim()).to.equal("");
-            asApp("upgraded", DROP_FIRST_RELEASE_OBJECTS);
         });
     });
 });
