@@ -46,7 +46,12 @@ GRANT pg_monitor, pg_signal_backend TO rds_superuser;
 CREATE ROLE ${MASTER} LOGIN CREATEROLE CREATEDB PASSWORD '${MASTER_PASSWORD.replace(/'/g, "''")}';
 GRANT rds_superuser TO ${MASTER};
 CREATE DATABASE fresh OWNER ${MASTER};
-CREATE DATABASE upgraded OWNER ${MASTER};`);
+CREATE DATABASE upgraded OWNER ${MASTER};
+CREATE DATABASE preinstalled OWNER ${MASTER};
+CREATE ROLE rdsadmin SUPERUSER NOLOGIN;`);
+        // An extension another superuser installed (not the bootstrap one, whose objects PostgreSQL does not track):
+        // its members are that superuser's, which the master can neither hand over nor needs to.
+        pg.superuser("SET ROLE rdsadmin; CREATE EXTENSION pg_trgm;", "preinstalled");
     });
     after(() => pg?.stop());
 
@@ -155,6 +160,19 @@ CREATE DATABASE upgraded OWNER ${MASTER};`);
             asApp("fresh", `CREATE SEQUENCE Standalone; CREATE TABLE Resources (id BIGSERIAL PRIMARY KEY); SELECT lo_from_bytea(0, 'x');`);
             expect(asApp("fresh", notOwnedBySql(DATABASE_APP_USER)).trim()).to.equal("");
             const again = runDatabaseStep("fresh");
+            expect(again.status, again.stderr).to.equal(0);
+            expect(again.argv.filter((a) => a.startsWith("psql ")), "only the app's check ran").to.have.length(1);
+        });
+    });
+
+    describe("a database whose pg_trgm another superuser installed", () => {
+        it("the step succeeds, leaves the extension's members alone, and the next run needs no master", () => {
+            const step = runDatabaseStep("preinstalled");
+            expect(step.status, step.stderr).to.equal(0);
+            asApp("preinstalled", CREATE_TRIGRAM_EXTENSION);
+            expect(asApp("preinstalled", notOwnedBySql(DATABASE_APP_USER)).trim()).to.equal("");
+            expect(pg.superuser("SELECT count(*) > 0 FROM pg_proc WHERE proowner = 'rdsadmin'::regrole;", "preinstalled").trim()).to.equal("t");
+            const again = runDatabaseStep("preinstalled");
             expect(again.status, again.stderr).to.equal(0);
             expect(again.argv.filter((a) => a.startsWith("psql ")), "only the app's check ran").to.have.length(1);
         });

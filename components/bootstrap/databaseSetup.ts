@@ -27,8 +27,9 @@ export const TRIGRAM_EXTENSION = "pg_trgm";
 /**
  * Rows (kind, identity, owner oid) for every object in schema public, and every large object, of this database whose
  * owner matches `ownerCondition` (SQL over `d.refobjid`, the owner's oid). pg_shdepend records the owner of every
- * object not owned by the bootstrap superuser, so no kind is left out; the extension itself and default privileges
- * are not schema objects Orthanc uses (the extension's member objects belong to the bootstrap superuser).
+ * object not owned by the bootstrap superuser, so no kind is left out. Left out: the extension itself and default
+ * privileges (not schema objects Orthanc uses), and an extension's members (they belong to whoever installed it: the
+ * bootstrap superuser for a trusted one, or another superuser such as RDS's rdsadmin; Orthanc never alters them).
  */
 function ownedObjects(ownerCondition: string): string {
     return `SELECT o.type AS kind, o.identity, d.refobjid AS owner, d.classid, d.objid
@@ -36,6 +37,7 @@ FROM pg_shdepend d CROSS JOIN LATERAL pg_identify_object(d.classid, d.objid, d.o
 WHERE d.deptype = 'o' AND d.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
   AND (o.schema = 'public' OR d.classid = 'pg_largeobject'::regclass)
   AND d.classid NOT IN ('pg_extension'::regclass, 'pg_default_acl'::regclass)
+  AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = d.classid AND e.objid = d.objid AND e.deptype = 'e')
   AND ${ownerCondition}`;
 }
 
@@ -84,7 +86,7 @@ SELECT format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', current_database(
 SELECT format('GRANT USAGE, CREATE ON SCHEMA public TO %I', :'app_user') \\gexec
 SELECT 'CREATE EXTENSION IF NOT EXISTS ${TRIGRAM_EXTENSION} SCHEMA public' WHERE EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = '${TRIGRAM_EXTENSION}') \\gexec
 SELECT format('ALTER %s %s OWNER TO %I', upper(CASE kind WHEN 'statistics object' THEN 'statistics' ELSE kind END), identity, :'app_user') FROM (${ownedObjects(`d.refobjid <> ${app} AND pg_has_role(d.refobjid, 'USAGE')`)}) owned
-WHERE NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = owned.classid AND x.objid = owned.objid AND (x.deptype = 'e' OR (kind = 'sequence' AND x.deptype IN ('a', 'i') AND x.refclassid = 'pg_class'::regclass)))
+WHERE NOT (kind = 'sequence' AND EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = owned.classid AND x.objid = owned.objid AND x.deptype IN ('a', 'i') AND x.refclassid = 'pg_class'::regclass))
 ORDER BY kind, identity \\gexec
 SELECT format('DO $left$ BEGIN RAISE EXCEPTION %L; END $left$', format('not owned by %s, and the master cannot hand them over: %s', :'app_user', string_agg(kind || ' ' || identity || ' (' || pg_get_userbyid(owner) || ')', ', ' ORDER BY kind, identity)))
 FROM (${ownedObjects(`d.refobjid <> ${app}`)}) owned HAVING count(*) > 0 \\gexec
