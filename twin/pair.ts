@@ -9,7 +9,7 @@ import * as path from "path";
 import { DATABASE_APP_PASSWORD_ENV, DATABASE_APP_USER } from "../components/bootstrap/databaseSetup";
 import { healthCheckerArgs, HEALTH_USER } from "../components/bootstrap/healthChecker";
 import { PEER_MAP_FILE, renderNginxConf } from "../components/bootstrap/nginx";
-import { ADMIN_USER, databaseConnectionOptions } from "../components/bootstrap/orthanc";
+import { ADMIN_USER, TIMEOUTS_ONLY_URI } from "../components/bootstrap/orthanc";
 import { DATABASE_NAME, DATABASE_USER } from "../components/orthancPair";
 import { DATABASE_PORT, DICOM_PORT, HEALTH_CHECKER_PORT, ORTHANC_HTTP_PORT, WEB_PORT } from "../rules/ports";
 import { DicomClient, DicomClientOptions, now, ServerState, StatsWatcher, WebPoller, waitFor } from "./clients";
@@ -236,7 +236,7 @@ export class TwinPair {
     private psqlFrom(index: number, user: string, password: string, args: string[], input = "", env: Record<string, string> = {}) {
         const instance = this.plan.instances[index];
         const login = { ...process.env, PGHOST: instance.databaseAddress, PGPORT: String(DATABASE_PORT), PGDATABASE: DATABASE_NAME, PGUSER: user, PGPASSWORD: password, PGSSLMODE: "require", ...env };
-        const [cmd, a] = inNs(instance.ns, `${this.bin}/psql`, ["--no-psqlrc", "--quiet", "-v", "ON_ERROR_STOP=1", `--dbname=${databaseConnectionOptions(" ")}`, ...args]);
+        const [cmd, a] = inNs(instance.ns, `${this.bin}/psql`, ["--no-psqlrc", "--quiet", "-v", "ON_ERROR_STOP=1", `--dbname=${TIMEOUTS_ONLY_URI}`, ...args]);
         return run(cmd, a, { input, env: login, timeoutMs: 30000 });
     }
 

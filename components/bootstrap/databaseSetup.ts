@@ -24,71 +24,60 @@ export const DATABASE_APP_PASSWORD_ENV = "ORTHWEB_DB_APP_PASSWORD";
 /** The extension the plugin's schema script creates (trusted: a database owner may create it). */
 export const TRIGRAM_EXTENSION = "pg_trgm";
 
+/** The psql variable that makes database-setup.sql only check, as Orthanc's login (`-v check=1`). */
+export const DATABASE_CHECK_VARIABLE = "check";
+
 /**
- * Rows (kind, identity, owner oid) for every object in schema public, and every large object, of this database whose
- * owner matches `ownerCondition` (SQL over `d.refobjid`, the owner's oid). pg_shdepend records the owner of every
- * object not owned by the bootstrap superuser, so no kind is left out. Left out: the extension itself and default
- * privileges (not schema objects Orthanc uses), and an extension's members (they belong to whoever installed it: the
- * bootstrap superuser for a trusted one, or another superuser such as RDS's rdsadmin; Orthanc never alters them).
+ * Rows (kind, identity, owner, classid, objid) for every object in schema public, and every large object, of this
+ * database whose owner matches `ownerCondition` (SQL over `d.refobjid`, the owner's oid). pg_shdepend records the
+ * owner of every object not owned by the bootstrap superuser, so no kind is left out. Not in a schema, so left out:
+ * the extension itself and default privileges. Left out too: an extension's members (they belong to whoever
+ * installed it: the bootstrap superuser for a trusted one, or another superuser such as RDS's rdsadmin; Orthanc never
+ * alters them). Compact: the user data holds it (EC2's 16 KB).
  */
 function ownedObjects(ownerCondition: string): string {
-    return `SELECT o.type AS kind, o.identity, d.refobjid AS owner, d.classid, d.objid
-FROM pg_shdepend d CROSS JOIN LATERAL pg_identify_object(d.classid, d.objid, d.objsubid) o
-WHERE d.deptype = 'o' AND d.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-  AND (o.schema = 'public' OR d.classid = 'pg_largeobject'::regclass)
-  AND d.classid NOT IN ('pg_extension'::regclass, 'pg_default_acl'::regclass)
-  AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = d.classid AND e.objid = d.objid AND e.deptype = 'e')
-  AND ${ownerCondition}`;
+    return `SELECT o.type kind,o.identity,d.refobjid owner,d.classid,d.objid FROM pg_shdepend d,pg_identify_object(d.classid,d.objid,d.objsubid) o
+WHERE d.deptype='o' AND d.dbid=(SELECT oid FROM pg_database WHERE datname=current_database()) AND (o.schema='public' OR d.classid='pg_largeobject'::regclass)
+AND NOT EXISTS (SELECT FROM pg_depend e WHERE e.classid=d.classid AND e.objid=d.objid AND e.deptype='e')
+AND ${ownerCondition}`;
 }
 
 /**
- * The check the start script runs as Orthanc's own login on every run (psql --command): it fails unless that login
- * works, the trigram extension is installed wherever the server offers it, and Orthanc's login owns every object in
- * the schema. Only then may the master login stay unused.
- */
-export function renderDatabaseReadySql(): string {
-    return `DO $check$
-BEGIN
-    IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = '${TRIGRAM_EXTENSION}' AND installed_version IS NULL) THEN
-        RAISE EXCEPTION 'extension ${TRIGRAM_EXTENSION} is not installed';
-    END IF;
-    IF EXISTS (${ownedObjects("d.refobjid <> (SELECT oid FROM pg_roles WHERE rolname = current_user)")}) THEN
-        RAISE EXCEPTION 'objects in the schema not owned by %', current_user;
-    END IF;
-END
-$check$;`;
-}
-
-/**
- * psql script, run as the master user in the Orthanc database with `-v app_user=...` and the app password in the
- * environment variable DATABASE_APP_PASSWORD_ENV, in one transaction (psql --single-transaction): both instances may
- * run it at once, so it takes an advisory lock first. Needs psql 15 or later (\getenv).
+ * psql script, run by the start script on every run. With `-v check=1`, as Orthanc's own login: it fails unless that
+ * login works, the trigram extension is installed wherever the server offers it, and the login owns every object in
+ * the schema; only then may the master stay unused. The setup ends with the same checks. Otherwise, as the master user in the Orthanc database with
+ * `-v app_user=...` and the app password in the environment variable DATABASE_APP_PASSWORD_ENV, in one transaction
+ * (psql --single-transaction): both instances may run it at once, so it takes an advisory lock first. Needs psql 15
+ * or later (\getenv).
  */
 export function renderDatabaseSetupSql(): string {
+    // Without the app password in the environment, :'app_password' stays as written: a syntax error stops the setup.
     // CREATE ROLE's defaults hold (no superuser, CREATEDB, CREATEROLE): RDS's master may not name those attributes.
     // The master may hand objects over only to a role it may SET (PostgreSQL 16 no longer implies it for its creator),
     // and only to a role with CREATE on the object's schema: the grants come before the hand-over.
     // A sequence linked to a column (serial, identity) follows its table; ALTER SEQUENCE would refuse it.
-    // Whatever the master cannot hand over (an owner it has no privileges of) fails the setup, naming the objects.
-    const app = `(SELECT oid FROM pg_roles WHERE rolname = :'app_user')`;
-    return `-- Rendered by orthweb: Orthanc's own login, made with the master login.
-\\getenv app_password ${DATABASE_APP_PASSWORD_ENV}
-\\if :{?app_password}
+    // The checks at the end run in both modes (in the check, app_user is the login itself, psql's USER): whatever the
+    // master could not hand over (an owner it has no privileges of) fails the setup, naming the objects.
+    const app = `(SELECT oid FROM pg_roles WHERE rolname=:'app_user')`;
+    const fail = (message: string) => `SELECT format('DO $f$ BEGIN RAISE EXCEPTION %L; END $f$',${message})`;
+    return `-- Rendered by orthweb: Orthanc's login set up by the master, or checked by itself (-v ${DATABASE_CHECK_VARIABLE}=1).
+\\if :{?${DATABASE_CHECK_VARIABLE}}
+\\set app_user :USER
 \\else
-DO $missing$ BEGIN RAISE EXCEPTION 'the app password is not set (environment variable ${DATABASE_APP_PASSWORD_ENV})'; END $missing$;
-\\endif
+\\getenv app_password ${DATABASE_APP_PASSWORD_ENV}
 SELECT pg_advisory_xact_lock(727001);
-SELECT format('CREATE ROLE %I LOGIN', :'app_user') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'app_user') \\gexec
+SELECT format('CREATE ROLE %I LOGIN',:'app_user') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname=:'app_user') \\gexec
 ALTER ROLE :"app_user" WITH LOGIN PASSWORD :'app_password';
 \\unset app_password
-SELECT format('GRANT %I TO %I%s', :'app_user', current_user, CASE WHEN current_setting('server_version_num')::int >= 160000 THEN ' WITH SET TRUE' ELSE '' END) \\gexec
-SELECT format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', current_database(), :'app_user') \\gexec
-SELECT format('GRANT USAGE, CREATE ON SCHEMA public TO %I', :'app_user') \\gexec
-SELECT 'CREATE EXTENSION IF NOT EXISTS ${TRIGRAM_EXTENSION} SCHEMA public' WHERE EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = '${TRIGRAM_EXTENSION}') \\gexec
-SELECT format('ALTER %s %s OWNER TO %I', upper(CASE kind WHEN 'statistics object' THEN 'statistics' ELSE kind END), identity, :'app_user') FROM (${ownedObjects(`d.refobjid <> ${app} AND pg_has_role(d.refobjid, 'USAGE')`)}) owned
-WHERE NOT (kind = 'sequence' AND EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = owned.classid AND x.objid = owned.objid AND x.deptype IN ('a', 'i') AND x.refclassid = 'pg_class'::regclass))
-ORDER BY kind, identity \\gexec
-SELECT format('DO $left$ BEGIN RAISE EXCEPTION %L; END $left$', format('not owned by %s, and the master cannot hand them over: %s', :'app_user', string_agg(kind || ' ' || identity || ' (' || pg_get_userbyid(owner) || ')', ', ' ORDER BY kind, identity)))
-FROM (${ownedObjects(`d.refobjid <> ${app}`)}) owned HAVING count(*) > 0 \\gexec
+SELECT format('GRANT %I TO %I%s',:'app_user',current_user,CASE WHEN current_setting('server_version_num')::int>=160000 THEN ' WITH SET TRUE' END) \\gexec
+SELECT format('GRANT CONNECT,TEMPORARY ON DATABASE %I TO %I',current_database(),:'app_user') \\gexec
+SELECT format('GRANT USAGE,CREATE ON SCHEMA public TO %I',:'app_user') \\gexec
+SELECT 'CREATE EXTENSION IF NOT EXISTS ${TRIGRAM_EXTENSION} SCHEMA public' WHERE EXISTS (SELECT FROM pg_available_extensions WHERE name='${TRIGRAM_EXTENSION}') \\gexec
+SELECT format('ALTER %s %s OWNER TO %I',replace(kind,'statistics object','statistics'),identity,:'app_user') FROM (${ownedObjects(`d.refobjid<>${app} AND pg_has_role(d.refobjid,'USAGE')`)}) x
+WHERE NOT (kind='sequence' AND EXISTS (SELECT FROM pg_depend l WHERE l.classid=x.classid AND l.objid=x.objid AND l.deptype IN ('a','i') AND l.refclassid='pg_class'::regclass)) \\gexec
+\\endif
+${fail(`'no ${TRIGRAM_EXTENSION}'`)} FROM pg_available_extensions WHERE name='${TRIGRAM_EXTENSION}' AND installed_version IS NULL \\gexec
+${fail(`format('not owned by %s: %s',:'app_user',string_agg(kind||' '||identity||' ('||pg_get_userbyid(owner)||')',', '))`)}
+FROM (${ownedObjects(`d.refobjid<>${app}`)}) x HAVING count(*)>0 \\gexec
 `;
 }

@@ -69,10 +69,13 @@ export const DATABASE_CONNECTION_TIMEOUTS = {
     tcp_user_timeout: 10000,
 } as const;
 
-/** The timeouts as libpq parameters joined by `separator`: "&" for a URI's query, " " for a key=value string. */
-export function databaseConnectionOptions(separator: "&" | " "): string {
-    return Object.entries(DATABASE_CONNECTION_TIMEOUTS).map(([key, value]) => `${key}=${value}`).join(separator);
+/** The timeouts as a libpq URI's query (`connect_timeout=10&...`). */
+export function databaseConnectionOptions(): string {
+    return Object.entries(DATABASE_CONNECTION_TIMEOUTS).map(([key, value]) => `${key}=${value}`).join("&");
 }
+
+/** The timeouts alone as a libpq URI, for psql: host, port, database and login come from the environment. */
+export const TIMEOUTS_ONLY_URI = `postgresql://?${databaseConnectionOptions()}`;
 
 /** The keys the start script fills in (jq paths): from Secrets Manager, and the health checker's local login. */
 export const SECRET_PATHS = {
@@ -88,7 +91,7 @@ export const SECRET_PATHS = {
  */
 export const SECRETS_FILTER =
     `${SECRET_PATHS.databaseUri} = "postgresql://\\($user | @uri):\\($password | @uri)@\\(.PostgreSQL.Host | @uri):\\(.PostgreSQL.Port)/` +
-    `\\(.PostgreSQL.Database | @uri)?sslmode=\\(if .PostgreSQL.EnableSsl then "require" else "disable" end)&${databaseConnectionOptions("&")}"` +
+    `\\(.PostgreSQL.Database | @uri)?sslmode=\\(if .PostgreSQL.EnableSsl then "require" else "disable" end)&${databaseConnectionOptions()}"` +
     ` | ${SECRET_PATHS.adminPassword} = $admin | ${SECRET_PATHS.healthPassword} = $health`;
 
 export function renderOrthancConfig(p: OrthancParams): Record<string, unknown> {

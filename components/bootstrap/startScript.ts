@@ -3,10 +3,13 @@
 // secrets from Secrets Manager with the instance role, makes Orthanc's own database login with the master login,
 // writes what Orthanc and the health checker read where only root can read it, and (re)starts the containers
 // whose inputs changed.
-import { DATABASE_APP_PASSWORD_ENV, DATABASE_APP_USER, renderDatabaseReadySql } from "./databaseSetup";
+// No secret on a command line (anyone on the host may read /proc/*/cmdline, only root a root process's environment):
+// the logins reach psql in its environment (the app password through \getenv in database-setup.sql), and the
+// secrets reach jq through pipes (--rawfile). The rendered script stays lean: EC2's user data holds 16 KB.
+import { DATABASE_APP_PASSWORD_ENV, DATABASE_APP_USER, DATABASE_CHECK_VARIABLE } from "./databaseSetup";
 import { HEALTH_USER } from "./healthChecker";
 import { METADATA_GUARD_FILE } from "./metadataGuard";
-import { databaseConnectionOptions, SECRETS_FILTER } from "./orthanc";
+import { SECRETS_FILTER, TIMEOUTS_ONLY_URI } from "./orthanc";
 
 /** The modalities' CA, next to the server certificate in run/tls (nginx's /etc/nginx/tls). */
 export const DICOM_CLIENT_CA_FILE = "dicom-clients-ca.crt";
@@ -42,9 +45,6 @@ readonly DIR=${shellQuote(p.dir)}
 readonly DB_SECRET_ARN=${shellQuote(p.secretArns.database)}
 readonly DB_APP_SECRET_ARN=${shellQuote(p.secretArns.databaseApp)}
 readonly DB_APP_USER=${shellQuote(DATABASE_APP_USER)}
-readonly DB_OPTIONS=${shellQuote(databaseConnectionOptions(" "))}
-# shellcheck disable=SC2016 # SQL: its $ are PostgreSQL's (dollar quotes), not the shell's
-readonly DB_READY_SQL=${shellQuote(renderDatabaseReadySql())}
 readonly HEALTH_USER=${shellQuote(HEALTH_USER)}
 readonly ADMIN_SECRET_ARN=${shellQuote(p.secretArns.admin)}
 readonly TLS_SECRET_ARN=${shellQuote(p.secretArns.tls)}
@@ -155,21 +155,18 @@ health_password() {
     cat "$file"
 }
 
-# Runs psql against Orthanc's database as user $1 with password $2 (from the environment: any character works),
-# with the same connect timeout and keepalives as Orthanc's ConnectionUri (the rest of the login from the environment).
+# Runs psql against Orthanc's database as user $1 with password $2 (from the environment: any character works).
 psql_as() {
     local template="$DIR/orthanc.template.json"
     PGHOST=$(jq -r .PostgreSQL.Host "$template") PGPORT=$(jq -r .PostgreSQL.Port "$template") \\
         PGDATABASE=$(jq -r .PostgreSQL.Database "$template") PGUSER="$1" PGPASSWORD="$2" \\
-        PGSSLMODE=require psql --no-psqlrc --quiet -v ON_ERROR_STOP=1 --dbname="$DB_OPTIONS" "\${@:3}" >/dev/null
+        PGSSLMODE=require psql --no-psqlrc --quiet -v ON_ERROR_STOP=1 --dbname=${shellQuote(TIMEOUTS_ONLY_URI)} "\${@:3}" >/dev/null
 }
 
-# Orthanc's own database login: checked as that login on every run (it logs in, the trigram extension exists, it owns
-# every object in the schema); only when that fails is the setup run with the master login, whose password RDS
-# rotates. The app password reaches psql in its environment (\\getenv in the SQL), never on a command line.
+# Orthanc's database login, checked as itself; set up by the master (RDS rotates its password) only when that fails.
 setup_database() {
     local master="$1" app_password="$2"
-    if psql_as "$DB_APP_USER" "$app_password" --command "$DB_READY_SQL" 2>/dev/null; then return 0; fi
+    if psql_as "$DB_APP_USER" "$app_password" -v ${DATABASE_CHECK_VARIABLE}=1 -f "$DIR/database-setup.sql" 2>/dev/null; then return 0; fi
     ${DATABASE_APP_PASSWORD_ENV}="$app_password" psql_as "$(jq -r .username <<<"$master")" "$(jq -r .password <<<"$master")" \\
         --single-transaction -v app_user="$DB_APP_USER" -f "$DIR/database-setup.sql"
 }
@@ -194,7 +191,6 @@ main() {
     tls_changed=$(jq -r .certificatePem <<<"$tls" | replace_file "$DIR/run/tls/server.crt" 0644)
     tls_changed+=$(jq -r .privateKeyPem <<<"$tls" | replace_file "$DIR/run/tls/server.key" 0600)
     tls_changed+=$(write_dicom_client_ca "$tls")
-    # The secrets through pipes (--rawfile, printf is a builtin): jq's command line is readable in /proc by anyone.
     orthanc_changed=$(jq \\
         --arg user "$DB_APP_USER" \\
         --rawfile password <(printf '%s' "$db_app") \\

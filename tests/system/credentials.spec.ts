@@ -60,7 +60,7 @@ describe("database credentials of any shape", () => {
             expect(uri).to.match(/^postgresql:\/\/[A-Za-z0-9%\-_.!~*'()]+:[A-Za-z0-9%\-_.!~*'()]+@/);
             expect(uri).to.not.match(/[$\\" ]/);
             const login = libpqUriLogin(uri);
-            expect(login).to.deep.equal({ user: "orthanc_app", password, rest: `${SAMPLE.orthanc.database.host}:5432/orthanc?sslmode=require&${databaseConnectionOptions("&")}` });
+            expect(login).to.deep.equal({ user: "orthanc_app", password, rest: `${SAMPLE.orthanc.database.host}:5432/orthanc?sslmode=require&${databaseConnectionOptions()}` });
         });
     }
 
