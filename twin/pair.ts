@@ -6,7 +6,7 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
-import { DATABASE_APP_PASSWORD_ENV, DATABASE_APP_USER } from "../components/bootstrap/databaseSetup";
+import { DATABASE_APP_PASSWORD_ENV, DATABASE_APP_USER, DATABASE_CHECK_VARIABLE } from "../components/bootstrap/databaseSetup";
 import { healthCheckerArgs, HEALTH_USER } from "../components/bootstrap/healthChecker";
 import { PEER_MAP_FILE, renderNginxConf } from "../components/bootstrap/nginx";
 import { ADMIN_USER, TIMEOUTS_ONLY_URI } from "../components/bootstrap/orthanc";
@@ -156,7 +156,7 @@ export class TwinPair {
         say(`database setup: the program's database-setup.sql as the master ${DATABASE_USER} (not a superuser, CREATEROLE like RDS's) over TLS: Orthanc logs in as ${DATABASE_APP_USER}`);
         await this.checkDatabase();
         say(`database checks as ${DATABASE_APP_USER}: "${CREATE_TRIGRAM_EXTENSION}" is a no-op; it owns every object in public and every large object, ` +
-            "also a first release's (tables, sequences, a function, types, a view, a large object, made by the master) and may use and drop them; the setup run again changes nothing");
+            "also a first release's (tables, sequences, a function, types, a view, a large object, made by the master) and may use and drop them; the setup run again changes nothing; the start script's check passes");
 
         const deviations = [];
         for (const instance of plan.instances) {
@@ -263,6 +263,9 @@ export class TwinPair {
         const left = await app(notOwnedBySql(DATABASE_APP_USER));
         if (left) throw new TwinFailure(`objects in the schema not owned by ${DATABASE_APP_USER}: ${left.split("\n").join(", ")}`);
         await app(DROP_FIRST_RELEASE_OBJECTS);
+        // The start script's own check on its next run, as Orthanc's login: it must pass, so the master stays unused.
+        const check = await this.psqlFrom(0, DATABASE_APP_USER, this.passwords.databaseApp, ["-v", `${DATABASE_CHECK_VARIABLE}=1`, "-f", "-"], this.program.bootstrap.databaseSetupSql);
+        if (check.code !== 0) throw new TwinFailure(`the start script's database check fails as ${DATABASE_APP_USER} after the setup: ${check.stderr.trim()}`);
     }
 
     /** The start script's first check: does Orthanc's own login work as it is (then the master is not used)? */
