@@ -198,7 +198,7 @@ describe("instance bootstrap rendering", () => {
             expect(script).to.match(/PGSSLMODE=require/);
             expect(script).to.match(/ORTHWEB_DB_APP_PASSWORD="\$app_password" psql_as "\$\(jq -r \.username <<<"\$master"\)" "\$\(jq -r \.password <<<"\$master"\)"/);
             expect(script).to.not.match(/-v app_password=/);
-            // The master is used only when the check as Orthanc's own login fails (tests/databaseSetup.spec.ts runs both).
+            // The master is used only when the check as Orthanc's own login fails (tests/system/databaseSetup.spec.ts runs both).
             expect(script).to.match(/if psql_as "\$DB_APP_USER" "\$app_password" -v check=1 -f "\$DIR\/database-setup.sql" 2>\/dev\/null; then return 0; fi/);
             expect(script).to.match(/retry setup_database "\$db" "\$db_app"/);
         });

@@ -1,9 +1,9 @@
 // What Orthanc's login must find after the program's database setup, checked on a real PostgreSQL by the twin's
-// database step (twin/pair.ts) and by tests/databaseSetup.spec.ts. The pinned image's PostgreSQL plugin (10.0) runs
-// `CREATE EXTENSION IF NOT EXISTS pg_trgm` in its schema script and alters, replaces and uses what it created
-// before; PostgreSQL allows the first only to a role with CREATE on the database (or as a no-op when the extension
-// exists) and the rest only to an object's owner. The checks read the catalogs kind by kind, independently of how
-// the setup finds what to hand over.
+// database step (twin/pair.ts) and by tests/system/databaseSetup.spec.ts. The pinned image's PostgreSQL plugin
+// (10.0) runs `CREATE EXTENSION IF NOT EXISTS pg_trgm` in its schema script and alters, replaces and uses what it
+// created before; PostgreSQL allows the first only to a role with CREATE on the database (or as a no-op when the
+// extension exists) and the rest only to an object's owner. The checks read the catalogs kind by kind, independently
+// of how the setup finds what to hand over.
 
 /** The plugin's own statement, run as Orthanc's login: must be a no-op. */
 export const CREATE_TRIGRAM_EXTENSION = "CREATE EXTENSION IF NOT EXISTS pg_trgm;";
