@@ -184,6 +184,11 @@ describe("instance bootstrap rendering", () => {
             expect(script).to.include(shellQuote(SECRETS_FILTER));
             for (const path of Object.values(SECRET_PATHS)) expect(SECRETS_FILTER).to.include(`${path} = `);
             expect(script).to.match(/--arg user "\$DB_APP_USER"/);
+            // The secrets reach jq through pipes: an --arg would put them in jq's argv, readable in /proc by anyone.
+            for (const [name, variable] of [["password", "db_app"], ["admin", "admin_password"], ["health", "health"]]) {
+                expect(script).to.include(`--rawfile ${name} <(printf '%s' "$${variable}")`);
+                expect(script).to.not.include(`--arg ${name} `);
+            }
             expect(script).to.include(`readonly DB_APP_USER='orthanc_app'`);
             expect(script).to.include("umask 077");
         });
@@ -191,9 +196,10 @@ describe("instance bootstrap rendering", () => {
         it("makes Orthanc's database login with the master login from the environment, never on a command line", () => {
             expect(script).to.match(/PGUSER="\$1" PGPASSWORD="\$2"/);
             expect(script).to.match(/PGSSLMODE=require/);
-            expect(script).to.match(/psql_as "\$\(jq -r \.username <<<"\$master"\)" "\$\(jq -r \.password <<<"\$master"\)" --single-transaction/);
-            // The master is used only when Orthanc's own login does not work as it is.
-            expect(script).to.match(/if psql_as "\$DB_APP_USER" "\$app_password" --command 'SELECT 1' 2>\/dev\/null; then return 0; fi/);
+            expect(script).to.match(/ORTHWEB_DB_APP_PASSWORD="\$app_password" psql_as "\$\(jq -r \.username <<<"\$master"\)" "\$\(jq -r \.password <<<"\$master"\)"/);
+            expect(script).to.not.match(/-v app_password=/);
+            // The master is used only when the check as Orthanc's own login fails (tests/system/databaseSetup.spec.ts runs both).
+            expect(script).to.match(/if psql_as "\$DB_APP_USER" "\$app_password" -v check=1 -f "\$DIR\/database-setup.sql" 2>\/dev\/null; then return 0; fi/);
             expect(script).to.match(/retry setup_database "\$db" "\$db_app"/);
         });
 

@@ -6,14 +6,15 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
-import { DATABASE_APP_USER } from "../components/bootstrap/databaseSetup";
+import { DATABASE_APP_PASSWORD_ENV, DATABASE_APP_USER, DATABASE_CHECK_VARIABLE } from "../components/bootstrap/databaseSetup";
 import { healthCheckerArgs, HEALTH_USER } from "../components/bootstrap/healthChecker";
 import { PEER_MAP_FILE, renderNginxConf } from "../components/bootstrap/nginx";
-import { ADMIN_USER } from "../components/bootstrap/orthanc";
+import { ADMIN_USER, TIMEOUTS_ONLY_URI } from "../components/bootstrap/orthanc";
 import { DATABASE_NAME, DATABASE_USER } from "../components/orthancPair";
 import { DATABASE_PORT, DICOM_PORT, HEALTH_CHECKER_PORT, ORTHANC_HTTP_PORT, WEB_PORT } from "../rules/ports";
 import { DicomClient, DicomClientOptions, now, ServerState, StatsWatcher, WebPoller, waitFor } from "./clients";
 import { debianNginxConf, debianOrthancConfig, INERT_ON_DEBIAN, lineChanges, secretsFilter } from "./debian";
+import { CREATE_TRIGRAM_EXTENSION, DROP_FIRST_RELEASE_OBJECTS, FIRST_RELEASE_ALL_OWNED, FIRST_RELEASE_OBJECTS, FIRST_RELEASE_OWNED, notOwnedBySql, USE_FIRST_RELEASE_OBJECTS } from "./databaseChecks";
 import { BootstrapFromProgram, ProgramInputs } from "./fromProgram";
 import { imageEnvsubst } from "./orthancImage";
 import { issueModalityCertificates, ModalityCertificateFiles } from "./senders";
@@ -151,8 +152,12 @@ export class TwinPair {
 
         await this.startPostgres();
         say(`PostgreSQL (RDS stand-in): TLS-only (hostssl) on ${plan.instances.map((i) => i.databaseAddress).join(", ")}:${DATABASE_PORT}, database ${DATABASE_NAME}`);
+        await this.psqlAs(0, DATABASE_USER, this.passwords.database, FIRST_RELEASE_OBJECTS);
         await this.runDatabaseSetup(0);
         say(`database setup: the program's database-setup.sql as the master ${DATABASE_USER} (not a superuser, CREATEROLE like RDS's) over TLS: Orthanc logs in as ${DATABASE_APP_USER}`);
+        await this.checkDatabase();
+        say(`database checks as ${DATABASE_APP_USER}: "${CREATE_TRIGRAM_EXTENSION}" is a no-op; it owns every object in public and every large object, ` +
+            "also a first release's (tables, sequences, a function, types, a view, a large object, made by the master) and may use and drop them; the setup run again changes nothing; the start script's check passes");
 
         const deviations = [];
         for (const instance of plan.instances) {
@@ -225,12 +230,43 @@ export class TwinPair {
         await this.psql(`CREATE ROLE ${DATABASE_USER} LOGIN CREATEROLE PASSWORD :'pw';\nCREATE DATABASE ${DATABASE_NAME} OWNER ${DATABASE_USER};\n`, { pw: this.passwords.database });
     }
 
-    /** psql from an instance's namespace to the database as the start script's psql_as runs it: login from the environment, TLS required. */
-    private psqlFrom(index: number, user: string, password: string, args: string[], input = "") {
+    /**
+     * psql from an instance's namespace to the database as the start script's psql_as runs it: login from the
+     * environment (and `env`), TLS required, the program's connection timeouts.
+     */
+    private psqlFrom(index: number, user: string, password: string, args: string[], input = "", env: Record<string, string> = {}) {
         const instance = this.plan.instances[index];
-        const env = { ...process.env, PGHOST: instance.databaseAddress, PGPORT: String(DATABASE_PORT), PGDATABASE: DATABASE_NAME, PGUSER: user, PGPASSWORD: password, PGSSLMODE: "require", PGCONNECT_TIMEOUT: "10" };
-        const [cmd, a] = inNs(instance.ns, `${this.bin}/psql`, ["--no-psqlrc", "--quiet", "-v", "ON_ERROR_STOP=1", ...args]);
-        return run(cmd, a, { input, env, timeoutMs: 30000 });
+        const login = { ...process.env, PGHOST: instance.databaseAddress, PGPORT: String(DATABASE_PORT), PGDATABASE: DATABASE_NAME, PGUSER: user, PGPASSWORD: password, PGSSLMODE: "require", ...env };
+        const [cmd, a] = inNs(instance.ns, `${this.bin}/psql`, ["--no-psqlrc", "--quiet", "-v", "ON_ERROR_STOP=1", `--dbname=${TIMEOUTS_ONLY_URI}`, ...args]);
+        return run(cmd, a, { input, env: login, timeoutMs: 30000 });
+    }
+
+    /** Runs SQL as `user` from an instance's namespace; resolves to psql's unaligned, tuples-only output. */
+    private async psqlAs(index: number, user: string, password: string, sql: string): Promise<string> {
+        const r = await this.psqlFrom(index, user, password, ["-At", "-f", "-"], sql);
+        if (r.code !== 0) throw new TwinFailure(`psql as ${user} failed: ${r.stderr.trim()}`);
+        return r.stdout.trim();
+    }
+
+    /**
+     * What the pinned plugin (10.0) needs of the database, which Debian's plugin 4.0 does not ask: as Orthanc's login,
+     * its `CREATE EXTENSION IF NOT EXISTS pg_trgm` is a no-op, and it owns every object in the schema, also what the
+     * master made the way the first release did (created before the setup); it may use and drop them; a second run
+     * of the setup leaves all of that as it is.
+     */
+    private async checkDatabase(): Promise<void> {
+        const app = (sql: string) => this.psqlAs(0, DATABASE_APP_USER, this.passwords.databaseApp, sql);
+        await app(CREATE_TRIGRAM_EXTENSION);
+        const owned = await app(FIRST_RELEASE_OWNED);
+        if (owned !== FIRST_RELEASE_ALL_OWNED) throw new TwinFailure(`the setup left some of the first release's objects to the master (${DATABASE_APP_USER} owns "${owned}" of "${FIRST_RELEASE_ALL_OWNED}")`);
+        await app(USE_FIRST_RELEASE_OBJECTS);
+        await this.runDatabaseSetup(0);
+        const left = await app(notOwnedBySql(DATABASE_APP_USER));
+        if (left) throw new TwinFailure(`objects in the schema not owned by ${DATABASE_APP_USER}: ${left.split("\n").join(", ")}`);
+        await app(DROP_FIRST_RELEASE_OBJECTS);
+        // The start script's own check on its next run, as Orthanc's login: it must pass, so the master stays unused.
+        const check = await this.psqlFrom(0, DATABASE_APP_USER, this.passwords.databaseApp, ["-v", `${DATABASE_CHECK_VARIABLE}=1`, "-f", "-"], this.program.bootstrap.databaseSetupSql);
+        if (check.code !== 0) throw new TwinFailure(`the start script's database check fails as ${DATABASE_APP_USER} after the setup: ${check.stderr.trim()}`);
     }
 
     /** The start script's first check: does Orthanc's own login work as it is (then the master is not used)? */
@@ -239,12 +275,12 @@ export class TwinPair {
     }
 
     /**
-     * The start script's setup_database when Orthanc's login does not work: the program's database-setup.sql as the
-     * master login, from an instance's namespace, making Orthanc's own login.
+     * The start script's setup_database when its check as Orthanc's login fails: the program's database-setup.sql as
+     * the master login, from an instance's namespace, with the app password in psql's environment (never its argv).
      */
     async runDatabaseSetup(index: number): Promise<void> {
-        const args = ["--single-transaction", "-v", `app_user=${DATABASE_APP_USER}`, "-v", `app_password=${this.passwords.databaseApp}`, "-f", "-"];
-        const r = await this.psqlFrom(index, DATABASE_USER, this.passwords.database, args, this.program.bootstrap.databaseSetupSql);
+        const args = ["--single-transaction", "-v", `app_user=${DATABASE_APP_USER}`, "-f", "-"];
+        const r = await this.psqlFrom(index, DATABASE_USER, this.passwords.database, args, this.program.bootstrap.databaseSetupSql, { [DATABASE_APP_PASSWORD_ENV]: this.passwords.databaseApp });
         if (r.code !== 0) throw new TwinFailure(`database-setup.sql as ${DATABASE_USER} failed from ${this.plan.instances[index].name}: ${r.stderr.trim()}`);
     }
 

@@ -55,6 +55,33 @@ export function dicomAccessKeys(modalities: readonly { readonly name: string; re
     };
 }
 
+/**
+ * libpq's connection timeouts, on Orthanc's ConnectionUri and on the start script's psql. Without them a black-holed
+ * RDS endpoint (a Multi-AZ failover, a broken route) holds a connection attempt for the kernel's SYN retries (about
+ * 2 minutes) and a request in flight for TCP's retransmissions (about 15 minutes), each holding an Orthanc thread.
+ * - connect_timeout: seconds a connection attempt may take (libpq's own timer; it covers TCP, TLS and the login).
+ * - keepalives*: an idle connection whose peer went silent is found dead after idle + interval x count = 25 s.
+ * - tcp_user_timeout: a request whose data stay unacknowledged this many milliseconds fails (the server's kernel
+ *   acknowledges even while a slow query runs, so only a dead path trips it). libpq 12 and later; the pinned plugin
+ *   builds against libpq 13 or the system's.
+ */
+export const DATABASE_CONNECTION_TIMEOUTS = {
+    connect_timeout: 10,
+    keepalives: 1,
+    keepalives_idle: 10,
+    keepalives_interval: 5,
+    keepalives_count: 3,
+    tcp_user_timeout: 10000,
+} as const;
+
+/** The timeouts as a libpq URI's query (`connect_timeout=10&...`). */
+export function databaseConnectionOptions(): string {
+    return Object.entries(DATABASE_CONNECTION_TIMEOUTS).map(([key, value]) => `${key}=${value}`).join("&");
+}
+
+/** The timeouts alone as a libpq URI, for psql: host, port, database and login come from the environment. */
+export const TIMEOUTS_ONLY_URI = `postgresql://?${databaseConnectionOptions()}`;
+
 /** The keys the start script fills in (jq paths): from Secrets Manager, and the health checker's local login. */
 export const SECRET_PATHS = {
     databaseUri: ".PostgreSQL.ConnectionUri",
@@ -64,12 +91,12 @@ export const SECRET_PATHS = {
 
 /**
  * The jq program that puts the secrets into orthanc.json, given `--arg user`, `--arg password`, `--arg admin` and
- * `--arg health`: the database login becomes a ConnectionUri built from the template's Host, Port, Database and
- * EnableSsl, each part percent-encoded (@uri). The start script runs it; the twin runs the same text.
+ * `--arg health` (or --rawfile): the database login becomes a ConnectionUri built from the template's Host, Port,
+ * Database and EnableSsl, each part percent-encoded (@uri), with DATABASE_CONNECTION_TIMEOUTS. The start script runs it; the twin runs the same text.
  */
 export const SECRETS_FILTER =
     `${SECRET_PATHS.databaseUri} = "postgresql://\\($user | @uri):\\($password | @uri)@\\(.PostgreSQL.Host | @uri):\\(.PostgreSQL.Port)/` +
-    `\\(.PostgreSQL.Database | @uri)?sslmode=\\(if .PostgreSQL.EnableSsl then "require" else "disable" end)"` +
+    `\\(.PostgreSQL.Database | @uri)?sslmode=\\(if .PostgreSQL.EnableSsl then "require" else "disable" end)&${databaseConnectionOptions()}"` +
     ` | ${SECRET_PATHS.adminPassword} = $admin | ${SECRET_PATHS.healthPassword} = $health`;
 
 export function renderOrthancConfig(p: OrthancParams): Record<string, unknown> {

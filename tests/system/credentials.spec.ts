@@ -2,7 +2,7 @@
 // the orthancteam image's envsubst pass and libpq's URI parsing; each step is run here as it runs there.
 import { expect } from "chai";
 import { spawnSync } from "child_process";
-import { renderOrthancConfig, SECRETS_FILTER } from "../../components/bootstrap/orthanc";
+import { databaseConnectionOptions, renderOrthancConfig, SECRETS_FILTER } from "../../components/bootstrap/orthanc";
 import { DATABASE_APP_PASSWORD_SPECIALS } from "../../components/pair/identity";
 import { imageEnvsubst } from "../../twin/orthancImage";
 import { SAMPLE } from "../fixtures";
@@ -60,7 +60,7 @@ describe("database credentials of any shape", () => {
             expect(uri).to.match(/^postgresql:\/\/[A-Za-z0-9%\-_.!~*'()]+:[A-Za-z0-9%\-_.!~*'()]+@/);
             expect(uri).to.not.match(/[$\\" ]/);
             const login = libpqUriLogin(uri);
-            expect(login).to.deep.equal({ user: "orthanc_app", password, rest: `${SAMPLE.orthanc.database.host}:5432/orthanc?sslmode=require` });
+            expect(login).to.deep.equal({ user: "orthanc_app", password, rest: `${SAMPLE.orthanc.database.host}:5432/orthanc?sslmode=require&${databaseConnectionOptions()}` });
         });
     }
 
