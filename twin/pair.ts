@@ -16,7 +16,7 @@ import { DicomClient, DicomClientOptions, now, ServerState, StatsWatcher, WebPol
 import { debianNginxConf, debianOrthancConfig, INERT_ON_DEBIAN, lineChanges, secretsFilter } from "./debian";
 import { BootstrapFromProgram, ProgramInputs } from "./fromProgram";
 import { imageEnvsubst } from "./orthancImage";
-import { issueModalityCertificates, ModalityCertificateFiles } from "./senders";
+import { issueModalityCertificates, issuePeerCertificates, IssuedFiles, ModalityCertificateFiles } from "./senders";
 import { renderHaproxyConfig } from "./haproxy";
 import { AddressPlan, inNs, Lab, must, run } from "./lab";
 import { modeledFailoverSeconds, TargetGroupSpec } from "./targetGroups";
@@ -116,6 +116,8 @@ export class TwinPair {
     readonly watcher: StatsWatcher;
     /** The modalities' CA and client certificates, issued from the program's plan when its nginx.conf asks for them. */
     modalityCertificates?: ModalityCertificateFiles;
+    /** The peer link's CA and certificate (mutual TLS between the two nginx), issued from the program's plan. */
+    peerCertificates?: { ca: IssuedFiles; instance: IssuedFiles };
     private readonly bin = postgresBin();
 
     constructor(
@@ -169,6 +171,8 @@ export class TwinPair {
             this.modalityCertificates = await issueModalityCertificates(path.join(files.dir, "modalities"), names);
             say(`modalities' certificates from the program's plan (openssl): CA and ${names.join(", ")}`);
         }
+        this.peerCertificates = await issuePeerCertificates(path.join(files.dir, "peer-link"));
+        say("peer link: its CA and the instances' certificate from the program's plan (openssl): the relay verifies the peer, the peer-only ports require the certificate");
         for (const instance of plan.instances) this.nginxConfigs.push(this.writeNginxConfig(instance, program.bootstrap));
         say(`nginx.conf: renderNginxConf() with the twin's parameters; differences from the instance's nginx.conf (${first.name}):`);
         for (const c of lineChanges(program.bootstrap.nginxConf, this.nginxConfigs[0].conf)) say(`  ${c.removed !== undefined ? `- ${c.removed}` : `+ ${c.added}`}`);
@@ -304,11 +308,18 @@ export class TwinPair {
                 peerListenAddress: instance.peerAddress,
                 peerMapGlob: path.join(dir, "peer", "*.map"),
                 dicomClientCaPath,
+                peerTls: this.peerLinkFiles(),
             }),
         );
         const file = path.join(dir, "nginx.conf");
         fs.writeFileSync(file, conf);
         return { file, conf };
+    }
+
+    private peerLinkFiles() {
+        if (!this.peerCertificates) throw new TwinFailure("the twin has not issued the peer link's certificates");
+        const { ca, instance } = this.peerCertificates;
+        return { certificatePath: instance.cert, keyPath: instance.key, caPath: ca.cert };
     }
 
     /** Rewrites each instance's nginx.conf from another rendering of the program and reloads nginx (SIGHUP). */

@@ -99,9 +99,7 @@ def main():
                     state.update(ok=ok, at=time.monotonic(), why=why)
                 time.sleep(max(0.0, args.interval - (time.monotonic() - started)))
         except BaseException:
-            # Whatever ended the loop (the credentials file gone, a bug), the process must not live on without it:
-            # ${HEALTH_PATH} would answer 503 for ever while Docker saw nothing wrong. Exit, and let its restart
-            # policy start a fresh one.
+            # Never live on without the loop (${HEALTH_PATH} would be 503 for ever): exit; Docker restarts us.
             traceback.print_exc()
             sys.stderr.write("healthz: the probe loop died; exiting so that the container is restarted\\n")
             sys.stderr.flush()

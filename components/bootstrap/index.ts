@@ -11,6 +11,7 @@ import { DOCKER_DROP_IN_PATH, METADATA_GUARD_FILE, renderDockerDropIn, renderMet
 import { renderPeerScript } from "./peerScript";
 import { renderClaimScript } from "./claimScript";
 import { CLAIM_INTERVAL_SECONDS } from "../../rules/rollout";
+import { HEALTHZ_CONTAINER_ADDRESS, ORTHANC_CONTAINER_ADDRESS } from "../../rules/containerNetwork";
 import { DICOM_CLIENT_CA_FILE, renderStartScript, StartScriptParams } from "./startScript";
 
 export const BOOTSTRAP_DIR = "/opt/orthweb";
@@ -110,7 +111,7 @@ export function renderBootstrapFiles(p: BootstrapParams): BootstrapFile[] {
     const dir = BOOTSTRAP_DIR;
     return [
         { path: `${dir}/docker-compose.yml`, permissions: "0644", content: renderCompose({ orthancImage: p.orthancImage, nginxImage: p.nginxImage, dir, region: p.region }) },
-        { path: `${dir}/nginx.conf`, permissions: "0644", content: renderNginxConf({ orthancHost: "orthanc", healthCheckerHost: "healthz", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key", dicomClientCaPath: p.dicomClientCertificates ? NGINX_DICOM_CLIENT_CA : undefined }) },
+        { path: `${dir}/nginx.conf`, permissions: "0644", content: renderNginxConf({ orthancHost: ORTHANC_CONTAINER_ADDRESS, healthCheckerHost: HEALTHZ_CONTAINER_ADDRESS, certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key", dicomClientCaPath: p.dicomClientCertificates ? NGINX_DICOM_CLIENT_CA : undefined }) },
         { path: `${dir}/orthanc.template.json`, permissions: "0600", content: renderOrthancJson(p.orthanc) },
         { path: `${dir}/start.sh`, permissions: "0700", content: renderStartScript({ region: p.region, dir, secretArns: p.secretArns, registry: p.registry, composeSource: p.composeSource }) },
         { path: `${dir}/healthz.py`, permissions: "0644", content: renderHealthChecker() },
