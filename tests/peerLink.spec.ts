@@ -8,7 +8,8 @@ import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { PEER_MAP_FILE, renderNginxConf } from "../components/bootstrap/nginx";
+import { PEER_MAP_FILE, PEER_TLS_FILES, renderNginxConf } from "../components/bootstrap/nginx";
+import { renderStartScript } from "../components/bootstrap/startScript";
 import { CertificateSpec, ORGANIZATION, peerCertificatePlan, RSA_BITS } from "../rules/certificates";
 import { ORTHANC_DICOM_PORT, ORTHANC_HTTP_PORT, PEER_DICOM_PORT, PEER_WEB_PORT } from "../rules/ports";
 import { debianNginxConf } from "../twin/debian";
@@ -175,5 +176,37 @@ require("net").createServer((s) => s.once("data", (d) => s.end("echo:" + d))).li
         writeConf("b", { cert: peer.instance, ca: peer.ca.cert });
         await reload("b");
         expect(curl(`https://${address.a}/system`)).to.equal("from B 200");
+    });
+});
+
+describe("peer link: the start script writes its files from the TLS secret", () => {
+    const script = renderStartScript({ region: "eu-west-1", dir: "/opt/orthweb", secretArns: { database: "a", databaseApp: "d", admin: "b", tls: "c" } });
+    const fn = (name: string) => {
+        const m = new RegExp(`^${name}\\(\\) \\{\\n[\\s\\S]*?\\n\\}\\n`, "m").exec(script);
+        if (!m) throw new Error(`no ${name}() in the start script`);
+        return m[0];
+    };
+
+    it("writes certificate, key (root only) and CA where nginx reads them, says what changed, and stops on a secret without them", function () {
+        needTool(this, "jq");
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "orthweb-peer-files-"));
+        try {
+            fs.mkdirSync(path.join(dir, "run", "tls"), { recursive: true });
+            const secret = JSON.stringify({ certificatePem: "S", privateKeyPem: "K", peerCertificatePem: "PC", peerPrivateKeyPem: "PK", peerCaPem: "CA" });
+            const run = (json: string) =>
+                spawnSync("bash", ["-c", `set -euo pipefail; shopt -s inherit_errexit; DIR=${dir}\n${fn("replace_file")}${fn("write_peer_tls")}changed=$(write_peer_tls "$1"); echo "[$changed]"`, "-", json], { encoding: "utf8" });
+            const first = run(secret);
+            expect(first.status, first.stderr).to.equal(0);
+            expect(first.stdout.trim()).to.equal("[changed\nchanged\nchanged]");
+            const tls = (file: string) => path.join(dir, "run", "tls", file);
+            expect(fs.readFileSync(tls(path.basename(PEER_TLS_FILES.certificatePath)), "utf8")).to.equal("PC\n");
+            expect(fs.readFileSync(tls(path.basename(PEER_TLS_FILES.keyPath)), "utf8")).to.equal("PK\n");
+            expect(fs.readFileSync(tls(path.basename(PEER_TLS_FILES.caPath)), "utf8")).to.equal("CA\n");
+            expect(fs.statSync(tls(path.basename(PEER_TLS_FILES.keyPath))).mode & 0o777).to.equal(0o600);
+            expect(run(secret).stdout.trim(), "unchanged: no nginx restart").to.equal("[]");
+            expect(run(JSON.stringify({ certificatePem: "S", privateKeyPem: "K" })).status, "a secret without the peer files").to.not.equal(0);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
