@@ -96,7 +96,9 @@ function nginxTest(ns: string, file: string, files: Files): void {
 
 /** The rendered nginx.conf asks DICOM senders for a client certificate. */
 export function requiresClientCertificates(nginxConf: string): boolean {
-    return /^\s*ssl_verify_client on;/m.test(nginxConf);
+    // In the DICOM listener's own server block: the peer-only listeners verify the peer link's certificates, always.
+    const at = nginxConf.search(new RegExp(`listen \\S*\\b${DICOM_PORT} ssl;`));
+    return at >= 0 && /^\s*ssl_verify_client on;/m.test(nginxConf.slice(at, nginxConf.indexOf("}", at)));
 }
 
 /** The modality names of a rendered orthanc.json (DicomModalities' keys). */
