@@ -1,4 +1,4 @@
-// orthanc-kill: only Orthanc of one instance dies (SIGKILL); its nginx stays up. nginx hands every new request and
+// orthanc-kill: only Orthanc of one instance dies (it hangs for a second, SIGSTOP, then SIGKILL); its nginx stays up. nginx hands every new request and
 // association to the other instance's Orthanc, over mutual TLS to that instance's peer-only listeners (the peer
 // fallback), before and after the load balancer takes the instance out (its /healthz answers 5xx). Work that the dying
 // Orthanc already had is another matter, and is measured here: across the kill, straight to that instance, a long
@@ -26,7 +26,9 @@ const TIMING = {
     afterDownSeconds: 5,
     /** After the restarted instance is back in, to see it serve. */
     serveSeconds: 8,
-    /** The in-flight probe runs from this long before the kill to as long after it. */
+    /** Orthanc hangs (SIGSTOP) this long before it is killed: whatever reaches it meanwhile is in flight at its death. */
+    stallBeforeKillMs: 1000,
+    /** The in-flight probe runs from this long before the stall to as long after the kill. */
     probeAroundKillMs: 600,
     /** Instances in the long association (one association, sent one after another: about a second of work). */
     longAssociationInstances: 150,
@@ -100,6 +102,10 @@ async function run(pair: TwinPair, ctx: ScenarioContext): Promise<Measured> {
     const loops = (["GET", "POST"] as const).flatMap((method) => Array.from({ length: TIMING.probeLoops }, () => requestLoop(pair, first.address, method, probe, () => !probing)));
     const long = longAssociation(pair, path.join(ctx.dir, "long"), first.address);
     await sleep(TIMING.probeAroundKillMs);
+    // Orthanc stops answering first (a stall, as before an out-of-memory kill), so that the work it has at its death
+    // is not left to chance: each request takes it a few milliseconds, an association a few more.
+    lab.signal(first.name, "SIGSTOP");
+    await sleep(TIMING.stallBeforeKillMs);
     const atKill = sessionsAt();
     const killed = now();
     await lab.crash(first.name);
@@ -111,7 +117,7 @@ async function run(pair: TwinPair, ctx: ScenarioContext): Promise<Measured> {
     const healthzBound = RESULT_MAX_AGE_SECONDS + PROBE_TIMEOUT_SECONDS + 2;
     let healthzAfterKill = await pair.healthz(0);
     await waitFor(async () => (healthzAfterKill = await pair.healthz(0)) !== "200", healthzBound * 1000, 200);
-    say(`killed Orthanc of ${first.name} (SIGKILL); its nginx stays up; its /healthz answers ${healthzAfterKill || "nothing"} ${((now() - killed) / 1000).toFixed(1)}s after the kill`);
+    say(`killed Orthanc of ${first.name} (SIGKILL, after ${TIMING.stallBeforeKillMs / 1000}s hung by SIGSTOP); its nginx stays up; its /healthz answers ${healthzAfterKill || "nothing"} ${((now() - killed) / 1000).toFixed(1)}s after the kill`);
 
     const out = () => watcher.of(first.name).length === tgs.length && watcher.of(first.name).every((s) => !routed(s));
     const downBound = Math.max(...tgs.map((t) => modeledFailoverSeconds(t) + t.healthCheck.timeoutSeconds)) + 15;
@@ -210,7 +216,7 @@ async function run(pair: TwinPair, ctx: ScenarioContext): Promise<Measured> {
 
 export const orthancKill: Scenario = {
     name: "orthanc-kill",
-    description: "Orthanc of one instance killed under load, nginx stays up: the peer fallback serves everything; it restarts and rejoins",
+    description: "Orthanc of one instance hangs and is killed under load, nginx stays up: the peer fallback serves every new request and association, work open on the dead Orthanc is counted; it restarts and rejoins",
     deadlineSeconds: 150,
     run,
 };
