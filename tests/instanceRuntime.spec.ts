@@ -41,7 +41,7 @@ function sh(script: string, timeout = 20000): { status: number | null; output: s
 }
 
 /** The instance's nginx.conf with only its file paths moved under `dir` (addresses untouched), for Debian's nginx. */
-export function localNginxConf(conf: string, dir: string): string {
+function localNginxConf(conf: string, dir: string): string {
     return debianNginxConf(conf)
         .replace(/\/etc\/nginx\/tls\//g, `${dir}/tls/`)
         .replace(/\/etc\/nginx\/peer\//g, `${dir}/peer/`)
