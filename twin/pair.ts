@@ -15,6 +15,7 @@ import { DATABASE_PORT, DICOM_PORT, HEALTH_CHECKER_PORT, ORTHANC_HTTP_PORT, WEB_
 import { DicomClient, DicomClientOptions, now, ServerState, StatsWatcher, WebPoller, waitFor } from "./clients";
 import { debianNginxConf, debianOrthancConfig, INERT_ON_DEBIAN, lineChanges, secretsFilter } from "./debian";
 import { BootstrapFromProgram, ProgramInputs } from "./fromProgram";
+import { boundingSet, withCapabilitiesOf } from "./capabilities";
 import { imageEnvsubst } from "./orthancImage";
 import { issueModalityCertificates, issuePeerCertificates, IssuedFiles, ModalityCertificateFiles } from "./senders";
 import { renderHaproxyConfig } from "./haproxy";
@@ -182,6 +183,12 @@ export class TwinPair {
         say(`peer fallback: each instance's ${PEER_MAP_FILE} names the other's address on the instance link (${plan.instances.map((i) => `${i.name} ${i.peerAddress}`).join(", ")}), ` +
             "written by the twin where peer.sh writes what the EC2 API answers");
         this.nginxConfigs.forEach((n, i) => nginxTest(plan.instances[i].ns, n.file, files));
+
+        // Each process gets only the capabilities compose gives its container; binding 443 as root without
+        // NET_BIND_SERVICE then needs what Docker sets in every container's network namespace.
+        for (const instance of plan.instances) await must("ip", ["netns", "exec", instance.ns, "sysctl", "-qw", "net.ipv4.ip_unprivileged_port_start=0"]);
+        say(`capabilities as compose gives them (setpriv): ${["orthanc", "healthz", "nginx"].map((s) => `${s} ${boundingSet(program.bootstrap.compose, s) ?? "Docker's default set"}`).join(", ")}; ` +
+            "ip_unprivileged_port_start=0 in the instance namespaces, as Docker sets it in a container's");
 
         // The first Orthanc creates the schema; the second joins it (both with Lock false).
         for (const index of plan.instances.keys()) {
@@ -378,7 +385,7 @@ export class TwinPair {
 
     startOrthanc(index: number): void {
         const instance = this.plan.instances[index];
-        this.lab.start(instance.name, instance.ns, "Orthanc", [this.orthancConfigs[index]]);
+        this.lab.start(instance.name, instance.ns, ...withCapabilitiesOf(this.program.bootstrap.compose, "orthanc", "Orthanc", [this.orthancConfigs[index]]));
     }
 
     /** The program's health checker (healthz.py from the user data) with the arguments compose gives it. */
@@ -388,12 +395,13 @@ export class TwinPair {
         const script = path.join(dir, "healthz.py");
         fs.writeFileSync(script, this.program.bootstrap.healthChecker);
         const args = healthCheckerArgs({ listen: `127.0.0.1:${HEALTH_CHECKER_PORT}`, orthancUrl: `http://127.0.0.1:${ORTHANC_HTTP_PORT}`, credentialsFile: path.join(dir, "healthz.auth") });
-        this.lab.start(`healthz-${instance.name}`, instance.ns, "python3", [script, ...args]);
+        this.lab.start(`healthz-${instance.name}`, instance.ns, ...withCapabilitiesOf(this.program.bootstrap.compose, "healthz", "python3", [script, ...args]));
     }
 
     startNginx(index: number): void {
         const instance = this.plan.instances[index];
-        this.lab.start(`nginx-${instance.name}`, instance.ns, "nginx", ["-p", path.join(this.files.dir, instance.name), "-e", "stderr", "-c", this.nginxConfigs[index].file, "-g", "daemon off;"]);
+        const args = ["-p", path.join(this.files.dir, instance.name), "-e", "stderr", "-c", this.nginxConfigs[index].file, "-g", "daemon off;"];
+        this.lab.start(`nginx-${instance.name}`, instance.ns, ...withCapabilitiesOf(this.program.bootstrap.compose, "nginx", "nginx", args));
     }
 
     /** HAProxy's runtime API (the load balancer's control plane in the twin). */
