@@ -12,7 +12,17 @@ function line(values: Record<string, string>): string {
     });
 }
 
-const base = { remote_addr: "10.251.1.3", time_local: "03/Dec/2026:08:20:01 +0000", status: "200", body_bytes_sent: "412", upstream_status: "200", upstream_bytes_sent: "311" };
+const base = {
+    remote_addr: "10.251.1.3",
+    remote_user: "admin",
+    time_local: "03/Dec/2026:08:20:01 +0000",
+    status: "200",
+    body_bytes_sent: "412",
+    http_referer: "-",
+    http_user_agent: "curl/7.88.1 (x86_64) \\x22quoted\\x22",
+    upstream_status: "200",
+    upstream_bytes_sent: "311",
+};
 
 describe("twin: what happened to requests in flight, from nginx's access log", () => {
     it("the rendered nginx.conf logs in the format the twin parses", () => {

@@ -11,7 +11,7 @@ export interface UpstreamRequest {
     readonly sent: readonly number[];
 }
 
-const LINE = /"([A-Z]+) [^"]*" (\d{3}) \S+ up=(.*?) up_status=(.*?) up_sent=(.*)$/;
+const LINE = /"([A-Z]+) [^"]*" (\d{3}) \S+ (?:"[^"]*" ){0,2}up=(.*?) up_status=(.*?) up_sent=(.*)$/;
 
 /** The access log's requests that went to an upstream (lines of other formats, and error lines, are skipped). */
 export function parseAccessLog(text: string): UpstreamRequest[] {

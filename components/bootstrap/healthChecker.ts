@@ -101,7 +101,7 @@ def main():
         except BaseException:
             # Never live on without the loop (${HEALTH_PATH} would be 503 for ever): exit; Docker restarts us.
             traceback.print_exc()
-            sys.stderr.write("healthz: the probe loop died; exiting so that the container is restarted\\n")
+            sys.stderr.write("healthz: the probe loop died; exiting\\n")
             sys.stderr.flush()
             os._exit(PROBE_LOOP_DIED)
 

@@ -75,7 +75,7 @@ export const PEER_MAP_GLOB = `${PEER_MAP_DIR}/*.map`;
 export const PEER_RELAY_WEB_PORT = 18042;
 export const PEER_RELAY_DICOM_PORT = 14242;
 /**
- * When a request goes on to the peer (docs/load-balancer.md, "What fails when"): only when this Orthanc failed to take
+ * When a request goes on to the peer (docs/load-balancer.md, "What happens to work in flight"): only when this Orthanc failed to take
  * or answer it (error: refused, reset, closed before the response header; timeout), never on an HTTP answer (an
  * Orthanc that answers is alive, and both share one database; 502 and 504 come only from a proxy, and there is none in
  * between). Without non_idempotent, a POST, PATCH or LOCK already sent is never re-sent; GET, HEAD, PUT, DELETE and
@@ -88,10 +88,11 @@ const DICOM_RETRY = `proxy_next_upstream on;
     proxy_next_upstream_tries 2;`;
 
 /**
- * The access log: each Orthanc tried for a request, its status and the bytes sent to it; a request re-sent to the
+ * The access log: nginx's usual "combined" fields (the basic-auth user among them, docs/security.md), then each Orthanc
+ * tried for a request, its status and the bytes sent to it; a request re-sent to the
  * peer shows two upstreams, the first with bytes sent (the twin's orthanc-kill counts those).
  */
-export const ACCESS_LOG_FORMAT = '$remote_addr [$time_local] "$request" $status $body_bytes_sent up=$upstream_addr up_status=$upstream_status up_sent=$upstream_bytes_sent';
+export const ACCESS_LOG_FORMAT = '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" up=$upstream_addr up_status=$upstream_status up_sent=$upstream_bytes_sent';
 
 /** How long nginx waits for a connection to an Orthanc (local or peer) before trying the next one. */
 const CONNECT_SECONDS = 2;

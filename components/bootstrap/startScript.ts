@@ -139,7 +139,7 @@ write_dicom_client_ca() {
     jq -r '.dicomClientCaPem // ""' <<<"$1" | replace_file "$DIR/run/tls/${DICOM_CLIENT_CA_FILE}" 0644
 }
 
-# The peer link's certificate, key and CA (mutual TLS between the instances).
+# The peer link's certificate, key and CA.
 write_peer_tls() {
     jq -er .peerCertificatePem <<<"$1" | replace_file "$DIR/run/tls/${PEER_TLS_FILE_NAMES.certificate}" 0644
     jq -er .peerPrivateKeyPem <<<"$1" | replace_file "$DIR/run/tls/${PEER_TLS_FILE_NAMES.key}" 0600
