@@ -11,7 +11,7 @@ const fs = require("fs");
 const os = require("os");
 const path = require("path");
 
-const SLOW_FIRST = ["databaseTimeouts", "policyPack", "databaseSetup", "plan", "policy", "iamEvaluation", "healthChecker", "senderGate", "dnsFrontDoor", "twinSenders", "vpnCertificates", "ovpn", "loadBalancerFrontDoor", "rollout", "alerts", "orthancPair", "clientVpnAccess", "validators", "workflows"];
+const SLOW_FIRST = ["databaseTimeouts", "policyPack", "databaseSetup", "plan", "policy", "iamEvaluation", "peerLink", "healthChecker", "instanceRuntime", "senderGate", "dnsFrontDoor", "twinSenders", "vpnCertificates", "ovpn", "loadBalancerFrontDoor", "rollout", "alerts", "orthancPair", "clientVpnAccess", "validators", "workflows"];
 
 /**
  * The suite's spec files, the slow ones first: the unit suite (`npm test`) is tests/*.spec.ts, the system suite

@@ -1,6 +1,7 @@
 // Cross-field rules of `traffic.siteToSiteVpn` and `network.internetAccess`, on the raw config (before defaults),
 // guarded against wrong types so that they add to the schema's problems instead of hiding behind them.
 import { overlaps, parseCidr } from "../rules/cidr";
+import { CONTAINER_SUBNET } from "../rules/containerNetwork";
 import { pullThroughCacheEnabled } from "./imageCacheRules";
 import { DNS_MAX_CLIENT_CIDR_RULES, networkSchema, OrthwebConfig, VPN_DEFAULTS } from "./schema";
 
@@ -39,6 +40,8 @@ export function siteToSiteProblems(input: Record<string, unknown>): string[] {
                 problems.push(`${key}: got ${JSON.stringify(block.text)}; allowed: a block that does not overlap ${what} (the route tables could not tell the two apart)`);
             if (vpc && overlaps(block.cidr, vpc)) clash(`${NS}:network.vpcCidr ${vpcText}`);
             if (client && overlaps(block.cidr, client)) clash(`${NS}:traffic.clientVpn.clientCidr ${clientText}`);
+            // Replies to such a source would stay on the instances' container bridge instead of leaving the instance.
+            if (overlaps(block.cidr, parseCidr(CONTAINER_SUBNET)!)) clash(`the instances' container network ${CONTAINER_SUBNET}`);
             const earlier = onPrem.find((other) => other.index < block.index && overlaps(other.cidr, block.cidr));
             if (earlier) clash(`onPremisesCidrs[${earlier.index}] ${earlier.text}`);
         }

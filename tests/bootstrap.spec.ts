@@ -10,16 +10,19 @@ import { renderApplyScript } from "../components/bootstrap/apply";
 import { renderStartScript, shellQuote } from "../components/bootstrap/startScript";
 import { SAMPLE } from "./fixtures";
 import { HEALTH_CHECKER_PORT, HEALTH_PATH } from "../rules/ports";
+import { HEALTHZ_CONTAINER_ADDRESS, ORTHANC_CONTAINER_ADDRESS } from "../rules/containerNetwork";
+
+const ORTHANC = ORTHANC_CONTAINER_ADDRESS.replace(/\./g, "\\.");
 
 describe("instance bootstrap rendering", () => {
     describe("nginx.conf", () => {
-        const conf = renderNginxConf({ orthancHost: "orthanc", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key" });
+        const conf = renderNginxConf({ orthancHost: ORTHANC_CONTAINER_ADDRESS, certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key" });
 
         it("terminates TLS on 443 (HTTP to Orthanc 8042) and on 11112 (stream to Orthanc DICOM 4242)", () => {
             expect(conf).to.match(/listen 443 ssl http2;/);
             expect(conf).to.match(/listen 11112 ssl;/);
-            expect(conf).to.include("server orthanc:8042;");
-            expect(conf).to.include("server orthanc:4242 max_fails=0;");
+            expect(conf).to.include(`server ${ORTHANC_CONTAINER_ADDRESS}:8042;`);
+            expect(conf).to.include(`server ${ORTHANC_CONTAINER_ADDRESS}:4242 max_fails=0;`);
             expect(conf).to.match(/stream \{[\s\S]*proxy_pass orthanc_dicom;/);
         });
 
@@ -54,17 +57,17 @@ describe("instance bootstrap rendering", () => {
             };
 
             it("sends clients' requests to the local Orthanc, with a loopback relay to the peer as the backup", () => {
-                expect(block("upstream orthanc_web_or_peer")).to.match(/server orthanc:8042 max_fails=0;\s+server 127\.0\.0\.1:18042 backup;/);
+                expect(block("upstream orthanc_web_or_peer")).to.match(new RegExp(`server ${ORTHANC}:8042 max_fails=0;\\s+server 127\\.0\\.0\\.1:18042 backup;`));
                 // One failed request on the local Orthanc must not disable it (nginx's default: 1 failure, 10 s),
                 // and no idle upstream connection is kept for Orthanc to close under a request.
                 expect(block("upstream orthanc_web_or_peer")).to.not.include("keepalive");
                 expect(conf.slice(conf.indexOf("location / {"))).to.match(/^location \/ \{\s+proxy_pass http:\/\/orthanc_web_or_peer;/);
-                expect(block("upstream orthanc_dicom {")).to.match(/server orthanc:4242 max_fails=0;\s+server 127\.0\.0\.1:14242 backup;/);
+                expect(block("upstream orthanc_dicom {")).to.match(new RegExp(`server ${ORTHANC}:4242 max_fails=0;\\s+server 127\\.0\\.0\\.1:14242 backup;`));
                 expect(serverListening("11112 ssl")).to.include("proxy_pass orthanc_dicom;");
             });
 
             it("never lets /healthz reach the peer: it reports this instance's Orthanc", () => {
-                expect(block(`location = ${HEALTH_PATH}`)).to.include(`proxy_pass http://orthanc:${HEALTH_CHECKER_PORT}${HEALTH_PATH};`).and.not.include("orthanc_web_or_peer");
+                expect(block(`location = ${HEALTH_PATH}`)).to.include(`proxy_pass http://${ORTHANC_CONTAINER_ADDRESS}:${HEALTH_CHECKER_PORT}${HEALTH_PATH};`).and.not.include("orthanc_web_or_peer");
                 expect(block("upstream orthanc_web {")).to.not.include("backup");
             });
 
@@ -82,9 +85,9 @@ describe("instance bootstrap rendering", () => {
             it("serves the peer-only ports with TLS, to the local Orthanc only, so nothing bounces back", () => {
                 const web = serverListening("8443 ssl;");
                 expect(web).to.include("proxy_pass http://orthanc_web;");
-                expect(web).to.include("ssl_certificate /etc/nginx/tls/server.crt;");
+                expect(web).to.include("ssl_certificate /etc/nginx/tls/peer.crt;");
                 const dicom = serverListening("11113 ssl;");
-                expect(dicom).to.include("proxy_pass orthanc:4242;");
+                expect(dicom).to.include(`proxy_pass ${ORTHANC_CONTAINER_ADDRESS}:4242;`);
             });
 
             it("binds the peer-only ports and reads the map where the local twin says", () => {
@@ -98,12 +101,12 @@ describe("instance bootstrap rendering", () => {
 
         it("answers /healthz from the health checker on the instance, holding no credential and forwarding none", () => {
             const health = conf.slice(conf.indexOf(`location = ${HEALTH_PATH}`), conf.indexOf("location / {"));
-            expect(health).to.match(new RegExp(`proxy_pass http://orthanc:${HEALTH_CHECKER_PORT}${HEALTH_PATH};`));
+            expect(health).to.include(`proxy_pass http://${ORTHANC_CONTAINER_ADDRESS}:${HEALTH_CHECKER_PORT}${HEALTH_PATH};`);
             expect(health).to.match(/proxy_set_header Authorization "";/);
             expect(conf).to.not.match(/Basic |@orthanc_answered|error_page 401/);
             // Route 53 gives a target 2 s to answer.
             expect(health).to.match(/proxy_read_timeout 2s;/);
-            expect(renderNginxConf({ orthancHost: "orthanc", healthCheckerHost: "healthz", certificatePath: "/c", keyPath: "/k" })).to.include(`proxy_pass http://healthz:${HEALTH_CHECKER_PORT}${HEALTH_PATH};`);
+            expect(renderNginxConf({ orthancHost: ORTHANC_CONTAINER_ADDRESS, healthCheckerHost: HEALTHZ_CONTAINER_ADDRESS, certificatePath: "/c", keyPath: "/k" })).to.include(`proxy_pass http://${HEALTHZ_CONTAINER_ADDRESS}:${HEALTH_CHECKER_PORT}${HEALTH_PATH};`);
         });
 
         it("binds a given address and pid file for the local twin", () => {
@@ -157,7 +160,8 @@ describe("instance bootstrap rendering", () => {
             expect(hz.command).to.include.members(["--orthanc", "http://orthanc:8042", "--credentials", "/run/orthweb/healthz.auth"]);
             expect(hz.volumes).to.deep.equal(["/opt/orthweb/healthz.py:/opt/orthweb/healthz.py:ro", "/opt/orthweb/run/healthz.auth:/run/orthweb/healthz.auth:ro"]);
             expect(hz.ports).to.equal(undefined);
-            expect(doc.services.nginx.depends_on).to.include("healthz");
+            // nginx names the checker by its pinned address and waits for nothing (tests/instanceRuntime.spec.ts).
+            expect(doc.services.nginx.depends_on).to.equal(undefined);
             // nginx gets no login of any kind.
             expect(doc.services.nginx.volumes.some((v: string) => v.includes("healthz"))).to.equal(false);
         });

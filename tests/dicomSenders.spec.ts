@@ -152,11 +152,14 @@ describe("DICOM senders", () => {
         });
 
         it("renders nginx's client-certificate check on 11112 only when asked, and only in the stream server", () => {
-            const base = { orthancHost: "orthanc", certificatePath: "/c", keyPath: "/k" };
-            expect(renderNginxConf(base)).to.not.include("ssl_verify_client");
+            const base = { orthancHost: "198.18.0.10", certificatePath: "/c", keyPath: "/k" };
+            // (The peer-only listeners check the peer link's own certificates, whatever this setting.)
+            const dicomServer = (conf: string) => conf.slice(conf.indexOf("listen 11112 ssl;"), conf.indexOf("}", conf.indexOf("listen 11112 ssl;")));
+            expect(dicomServer(renderNginxConf(base))).to.not.include("ssl_verify_client");
             const conf = renderNginxConf({ ...base, dicomClientCaPath: "/etc/nginx/tls/ca.crt" });
             const stream = conf.slice(conf.indexOf("\nstream {"));
-            expect(conf.indexOf("ssl_verify_client")).to.be.greaterThan(conf.indexOf("\nstream {"));
+            expect(conf.indexOf("ssl_client_certificate /etc/nginx/tls/ca.crt;")).to.be.greaterThan(conf.indexOf("\nstream {"));
+            expect(dicomServer(conf)).to.include("ssl_verify_client on;");
             expect(stream).to.include("ssl_client_certificate /etc/nginx/tls/ca.crt;\n        ssl_verify_client on;");
         });
     });
@@ -187,7 +190,7 @@ describe("DICOM senders", () => {
 
         it("puts the modalities' CA into the TLS secret and the check into nginx.conf; Orthanc knows the AE titles", () => {
             const tlsVersion = withCerts.ofType(TYPES.secretVersion).find((r) => r.name === "orthanc-tls");
-            expect(JSON.parse(String(tlsVersion?.inputs.secretString.value))).to.have.all.keys("certificatePem", "privateKeyPem", "dicomClientCaPem");
+            expect(JSON.parse(String(tlsVersion?.inputs.secretString.value))).to.have.all.keys("certificatePem", "privateKeyPem", "dicomClientCaPem", "peerCertificatePem", "peerPrivateKeyPem", "peerCaPem");
             const userData = userDataOf(withCerts);
             const files = bootstrapFilesOf(withCerts);
             const nginx = files.find((f) => f.path.endsWith("/nginx.conf"))!.content;
@@ -196,8 +199,9 @@ describe("DICOM senders", () => {
             expect(Object.values(orthanc.DicomModalities).map((m) => (m as { AET: string }).AET)).to.deep.equal(["CT_ROOM_1", "MR-3T"]);
             expect(userData).to.not.match(/PRIVATE KEY/);
             const plainVersion = plain.ofType(TYPES.secretVersion).find((r) => r.name === "orthanc-tls");
-            expect(JSON.parse(String(plainVersion?.inputs.secretString.value))).to.have.all.keys("certificatePem", "privateKeyPem");
-            expect(userDataOf(plain)).to.not.include("ssl_verify_client");
+            expect(JSON.parse(String(plainVersion?.inputs.secretString.value))).to.have.all.keys("certificatePem", "privateKeyPem", "peerCertificatePem", "peerPrivateKeyPem", "peerCaPem");
+            // (The peer-only listeners check the peer link's certificates; 11112 checks none without modality certificates.)
+            expect(userDataOf(plain)).to.not.include("ssl_client_certificate /etc/nginx/tls/dicom-clients-ca.crt");
         });
     });
 

@@ -444,7 +444,7 @@ describe("DnsFrontDoor", () => {
         });
 
         it("/healthz bounds each wait on Orthanc (connect, read) by Route 53's 2 s answer window", () => {
-            const conf = renderNginxConf({ orthancHost: "orthanc", certificatePath: "/c", keyPath: "/k" });
+            const conf = renderNginxConf({ orthancHost: "198.18.0.10", certificatePath: "/c", keyPath: "/k" });
             const block = /location = \/healthz \{([^}]*)\}/.exec(conf)![1];
             const seconds = (directive: string) => Number(new RegExp(`${directive} (\\d+)s;`).exec(block)![1]);
             expect(seconds("proxy_connect_timeout")).to.be.at.most(2);

@@ -252,9 +252,10 @@ describe("npm run plan", () => {
         const plan = await planStack("sealed", dir);
         expect(plan.config.tls).to.deep.include({ certificatePem: SECRET_PLACEHOLDER, privateKeyPem: SECRET_PLACEHOLDER });
         const report = reportOf(plan);
-        // The certificate is yours: no self-signed notice, no generated key.
+        // The certificate is yours: no self-signed notice, no generated key (only the peer link's own CA and certificate).
         expect(report.outputs.certificateNotice).to.equal(undefined);
-        expect(report.resources.components.flatMap((c) => c.types.map((t) => t.type))).to.not.include("tls:index/privateKey:PrivateKey");
+        const keys = report.resources.components.flatMap((c) => c.types.filter((t) => t.type === "tls:index/privateKey:PrivateKey").flatMap((t) => t.names));
+        expect(keys).to.deep.equal(["orthanc-peer-ca", "orthanc-peer-server"]);
         const json = renderJson(report);
         expect(json).to.not.include("v1:AAAA");
     });

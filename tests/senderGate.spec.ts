@@ -120,7 +120,7 @@ describe("DICOM sender gate", () => {
         });
 
         it("loads njs and runs the gate on 11112 only, before proxying, with a bounded preread; never without client certificates", () => {
-            const base = { orthancHost: "orthanc", certificatePath: "/c", keyPath: "/k", dicomClientCaPath: "/ca" };
+            const base = { orthancHost: "198.18.0.10", certificatePath: "/c", keyPath: "/k", dicomClientCaPath: "/ca" };
             const conf = renderNginxConf({ ...base, dicomSenderGatePath: "/etc/nginx/njs/g.js" });
             expect(conf.split("\n")[1]).to.equal(`load_module ${NJS_STREAM_MODULE};`);
             const stream = conf.slice(conf.indexOf("\nstream {"));

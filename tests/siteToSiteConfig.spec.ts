@@ -54,6 +54,12 @@ describe("config: traffic.siteToSiteVpn", () => {
         expect(problems.filter((p) => p.includes("onPremisesCidrs[2]:"))).to.deep.equal([]);
     });
 
+    it("rejects an on-premises range over the instances' container network (replies would stay on the Docker bridge)", () => {
+        const p = problemAbout(problemsOf({ siteToSiteVpn: { ...SITE, onPremisesCidrs: ["198.18.0.0/15"] } }), "traffic.siteToSiteVpn.onPremisesCidrs[0]");
+        expect(p).to.match(/got "198\.18\.0\.0\/15".*the instances' container network 198\.18\.0\.0\/24/);
+        expect(problemsOf({ siteToSiteVpn: { ...SITE, onPremisesCidrs: ["198.18.1.0/24"] } })).to.deep.equal([]);
+    });
+
     it("rejects more ranges than the security group has rules for", () => {
         const cidrs = Array.from({ length: 11 }, (_, i) => `10.${40 + i}.0.0/16`);
         expect(problemAbout(problemsOf({ siteToSiteVpn: { ...SITE, onPremisesCidrs: cidrs } }), "traffic.siteToSiteVpn.onPremisesCidrs")).to.match(/at most 10 blocks/);

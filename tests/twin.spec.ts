@@ -21,6 +21,7 @@ import { instanceKillLine, MAX_MODELED_FAILOVER_SECONDS } from "../twin/scenario
 import { orthancKillLine } from "../twin/scenarios/orthancKill";
 import { matcherCodes, modeledFailoverSeconds, NLB_CONTRACT_HEALTH_CHECK, networkLoadBalancerStack, TARGET_GROUP_TYPE, TargetGroupError, targetGroupsFrom } from "../twin/targetGroups";
 import { build } from "./harness";
+import { HEALTHZ_CONTAINER_ADDRESS, ORTHANC_CONTAINER_ADDRESS } from "../rules/containerNetwork";
 
 const FIXTURE = path.join(__dirname, "..", "twin", "fixtures", "nlb-target-groups.json");
 
@@ -165,14 +166,14 @@ describe("local twin: Debian deviations", () => {
     });
 
     it("adds Debian's stream module to nginx.conf; the rest differs from the instance's file only in the twin's parameters", () => {
-        const instance = renderNginxConf({ orthancHost: "orthanc", healthCheckerHost: "healthz", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key" });
+        const instance = renderNginxConf({ orthancHost: ORTHANC_CONTAINER_ADDRESS, healthCheckerHost: HEALTHZ_CONTAINER_ADDRESS, certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key" });
         const twinConf = debianNginxConf(
             renderNginxConf({ orthancHost: "127.0.0.1", certificatePath: "/t/server.crt", keyPath: "/t/server.key", pidPath: "/t/nginx.pid", listenAddress: "10.251.9.6", peerListenAddress: "10.251.9.21", peerMapGlob: "/t/peer/*.map" }),
         );
         expect(twinConf.startsWith(`load_module ${DEBIAN_STREAM_MODULE};\n`)).to.equal(true);
         const changed = lineChanges(instance, twinConf);
         const text = changed.map((c) => c.added ?? c.removed ?? "");
-        const twinParameter = /^(load_module|pid|server |listen|ssl_certificate|proxy_pass (orthanc|127\.0\.0\.1):4242;|proxy_pass http:\/\/(healthz|127\.0\.0\.1):8099\/healthz;|include (\/etc\/nginx|\/t)\/peer\/\*\.map;)/;
+        const twinParameter = /^(load_module|pid|server |listen|ssl_certificate|proxy_pass (198\.18\.0\.10|127\.0\.0\.1):4242;|proxy_pass http:\/\/(198\.18\.0\.11|127\.0\.0\.1):8099\/healthz;|include (\/etc\/nginx|\/t)\/peer\/\*\.map;)/;
         expect(text.every((l) => twinParameter.test(l)), text.join("\n")).to.equal(true);
         expect(changed).to.deep.include({ added: "listen 10.251.9.21:11113 ssl;" });
         expect(changed).to.deep.include({ removed: "listen 11112 ssl;" });
@@ -181,7 +182,7 @@ describe("local twin: Debian deviations", () => {
 
     it("finds the instance's files in the config bundle (and in a cloud-config user data) exactly as rendered", () => {
         const params = { region: "eu-west-1", orthancImage: "orthancteam/orthanc:25.12.3", nginxImage: "nginx:1.28.0-alpine", orthanc: ORTHANC_PARAMS, secretArns: { database: "a", databaseApp: "d", admin: "b", tls: "c" } };
-        const nginx = renderNginxConf({ orthancHost: "orthanc", healthCheckerHost: "healthz", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key" });
+        const nginx = renderNginxConf({ orthancHost: ORTHANC_CONTAINER_ADDRESS, healthCheckerHost: HEALTHZ_CONTAINER_ADDRESS, certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key" });
         for (const files of [bootstrapFromBundle(renderBundle(renderBootstrapFiles(params))), bootstrapFromUserData(renderUserData(params))]) {
             expect(files.orthancTemplate).to.deep.equal(rendered);
             expect(files.nginxConf).to.equal(nginx);

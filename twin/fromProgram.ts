@@ -23,6 +23,8 @@ export interface BootstrapFromProgram {
     readonly databaseSetupSql: string;
     /** nginx's DICOM sender gate (dicom-senders.js), written only with client certificates. */
     readonly dicomSenderGate?: string;
+    /** docker-compose.yml: the containers' capabilities, which the twin gives its processes. */
+    readonly compose: string;
 }
 
 function bootstrapFromFiles(files: readonly { path: string; content: string }[], where: string): BootstrapFromProgram {
@@ -37,6 +39,7 @@ function bootstrapFromFiles(files: readonly { path: string; content: string }[],
         healthChecker: file("/healthz.py"),
         databaseSetupSql: file("/database-setup.sql"),
         dicomSenderGate: files.find((f) => f.path.endsWith("/dicom-senders.js"))?.content,
+        compose: file("/docker-compose.yml"),
     };
 }
 

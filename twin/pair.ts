@@ -16,8 +16,9 @@ import { DicomClient, DicomClientOptions, now, ServerState, StatsWatcher, WebPol
 import { debianNginxConf, debianOrthancConfig, INERT_ON_DEBIAN, lineChanges, secretsFilter } from "./debian";
 import { CREATE_TRIGRAM_EXTENSION, DROP_FIRST_RELEASE_OBJECTS, FIRST_RELEASE_ALL_OWNED, FIRST_RELEASE_OBJECTS, FIRST_RELEASE_OWNED, notOwnedBySql, USE_FIRST_RELEASE_OBJECTS } from "./databaseChecks";
 import { BootstrapFromProgram, ProgramInputs } from "./fromProgram";
+import { boundingSet, withCapabilitiesOf } from "./capabilities";
 import { imageEnvsubst } from "./orthancImage";
-import { issueModalityCertificates, ModalityCertificateFiles } from "./senders";
+import { issueModalityCertificates, issuePeerCertificates, IssuedFiles, ModalityCertificateFiles } from "./senders";
 import { renderHaproxyConfig } from "./haproxy";
 import { AddressPlan, inNs, Lab, must, run } from "./lab";
 import { modeledFailoverSeconds, TargetGroupSpec } from "./targetGroups";
@@ -97,7 +98,9 @@ function nginxTest(ns: string, file: string, files: Files): void {
 
 /** The rendered nginx.conf asks DICOM senders for a client certificate. */
 export function requiresClientCertificates(nginxConf: string): boolean {
-    return /^\s*ssl_verify_client on;/m.test(nginxConf);
+    // In the DICOM listener's own server block: the peer-only listeners verify the peer link's certificates, always.
+    const at = nginxConf.search(new RegExp(`listen \\S*\\b${DICOM_PORT} ssl;`));
+    return at >= 0 && /^\s*ssl_verify_client on;/m.test(nginxConf.slice(at, nginxConf.indexOf("}", at)));
 }
 
 /** The modality names of a rendered orthanc.json (DicomModalities' keys). */
@@ -118,6 +121,8 @@ export class TwinPair {
     readonly watcher: StatsWatcher;
     /** The modalities' CA and client certificates, issued from the program's plan when its nginx.conf asks for them. */
     modalityCertificates?: ModalityCertificateFiles;
+    /** The peer link's CA and certificate (mutual TLS between the two nginx), issued from the program's plan. */
+    peerCertificates?: { ca: IssuedFiles; instance: IssuedFiles };
     private readonly bin = postgresBin();
 
     constructor(
@@ -175,6 +180,8 @@ export class TwinPair {
             this.modalityCertificates = await issueModalityCertificates(path.join(files.dir, "modalities"), names);
             say(`modalities' certificates from the program's plan (openssl): CA and ${names.join(", ")}`);
         }
+        this.peerCertificates = await issuePeerCertificates(path.join(files.dir, "peer-link"));
+        say("peer link: its CA and the instances' certificate from the program's plan (openssl): the relay verifies the peer, the peer-only ports require the certificate");
         for (const instance of plan.instances) this.nginxConfigs.push(this.writeNginxConfig(instance, program.bootstrap));
         say(`nginx.conf: renderNginxConf() with the twin's parameters; differences from the instance's nginx.conf (${first.name}):`);
         for (const c of lineChanges(program.bootstrap.nginxConf, this.nginxConfigs[0].conf)) say(`  ${c.removed !== undefined ? `- ${c.removed}` : `+ ${c.added}`}`);
@@ -182,6 +189,12 @@ export class TwinPair {
         say(`peer fallback: each instance's ${PEER_MAP_FILE} names the other's address on the instance link (${plan.instances.map((i) => `${i.name} ${i.peerAddress}`).join(", ")}), ` +
             "written by the twin where peer.sh writes what the EC2 API answers");
         this.nginxConfigs.forEach((n, i) => nginxTest(plan.instances[i].ns, n.file, files));
+
+        // Each process gets only the capabilities compose gives its container; binding 443 as root without
+        // NET_BIND_SERVICE then needs what Docker sets in every container's network namespace.
+        for (const instance of plan.instances) await must("ip", ["netns", "exec", instance.ns, "sysctl", "-qw", "net.ipv4.ip_unprivileged_port_start=0"]);
+        say(`capabilities as compose gives them (setpriv): ${["orthanc", "healthz", "nginx"].map((s) => `${s} ${boundingSet(program.bootstrap.compose, s) ?? "Docker's default set"}`).join(", ")}; ` +
+            "ip_unprivileged_port_start=0 in the instance namespaces, as Docker sets it in a container's");
 
         // The first Orthanc creates the schema; the second joins it (both with Lock false).
         for (const index of plan.instances.keys()) {
@@ -348,11 +361,18 @@ export class TwinPair {
                 peerMapGlob: path.join(dir, "peer", "*.map"),
                 dicomClientCaPath,
                 dicomSenderGatePath,
+                peerTls: this.peerLinkFiles(),
             }),
         );
         const file = path.join(dir, "nginx.conf");
         fs.writeFileSync(file, conf);
         return { file, conf };
+    }
+
+    private peerLinkFiles() {
+        if (!this.peerCertificates) throw new TwinFailure("the twin has not issued the peer link's certificates");
+        const { ca, instance } = this.peerCertificates;
+        return { certificatePath: instance.cert, keyPath: instance.key, caPath: ca.cert };
     }
 
     /** Rewrites each instance's nginx.conf from another rendering of the program and reloads nginx (SIGHUP). */
@@ -409,7 +429,7 @@ export class TwinPair {
 
     startOrthanc(index: number): void {
         const instance = this.plan.instances[index];
-        this.lab.start(instance.name, instance.ns, "Orthanc", [this.orthancConfigs[index]]);
+        this.lab.start(instance.name, instance.ns, ...withCapabilitiesOf(this.program.bootstrap.compose, "orthanc", "Orthanc", [this.orthancConfigs[index]]));
     }
 
     /** The program's health checker (healthz.py from the user data) with the arguments compose gives it. */
@@ -419,12 +439,13 @@ export class TwinPair {
         const script = path.join(dir, "healthz.py");
         fs.writeFileSync(script, this.program.bootstrap.healthChecker);
         const args = healthCheckerArgs({ listen: `127.0.0.1:${HEALTH_CHECKER_PORT}`, orthancUrl: `http://127.0.0.1:${ORTHANC_HTTP_PORT}`, credentialsFile: path.join(dir, "healthz.auth") });
-        this.lab.start(`healthz-${instance.name}`, instance.ns, "python3", [script, ...args]);
+        this.lab.start(`healthz-${instance.name}`, instance.ns, ...withCapabilitiesOf(this.program.bootstrap.compose, "healthz", "python3", [script, ...args]));
     }
 
     startNginx(index: number): void {
         const instance = this.plan.instances[index];
-        this.lab.start(`nginx-${instance.name}`, instance.ns, "nginx", ["-p", path.join(this.files.dir, instance.name), "-e", "stderr", "-c", this.nginxConfigs[index].file, "-g", "daemon off;"]);
+        const args = ["-p", path.join(this.files.dir, instance.name), "-e", "stderr", "-c", this.nginxConfigs[index].file, "-g", "daemon off;"];
+        this.lab.start(`nginx-${instance.name}`, instance.ns, ...withCapabilitiesOf(this.program.bootstrap.compose, "nginx", "nginx", args));
     }
 
     /** HAProxy's runtime API (the load balancer's control plane in the twin). */

@@ -12,6 +12,7 @@ import { DOCKER_DROP_IN_PATH, METADATA_GUARD_FILE, renderDockerDropIn, renderMet
 import { renderPeerScript } from "./peerScript";
 import { renderClaimScript } from "./claimScript";
 import { CLAIM_INTERVAL_SECONDS } from "../../rules/rollout";
+import { HEALTHZ_CONTAINER_ADDRESS, ORTHANC_CONTAINER_ADDRESS } from "../../rules/containerNetwork";
 import { DICOM_CLIENT_CA_FILE, renderStartScript, StartScriptParams } from "./startScript";
 
 export const BOOTSTRAP_DIR = "/opt/orthweb";
@@ -117,8 +118,8 @@ export function renderBootstrapFiles(p: BootstrapParams): BootstrapFile[] {
             path: `${dir}/nginx.conf`,
             permissions: "0644",
             content: renderNginxConf({
-                orthancHost: "orthanc",
-                healthCheckerHost: "healthz",
+                orthancHost: ORTHANC_CONTAINER_ADDRESS,
+                healthCheckerHost: HEALTHZ_CONTAINER_ADDRESS,
                 certificatePath: "/etc/nginx/tls/server.crt",
                 keyPath: "/etc/nginx/tls/server.key",
                 dicomClientCaPath: p.dicomClientCertificates ? NGINX_DICOM_CLIENT_CA : undefined,

@@ -9,6 +9,7 @@
 import { DATABASE_APP_PASSWORD_ENV, DATABASE_APP_USER, DATABASE_CHECK_VARIABLE } from "./databaseSetup";
 import { HEALTH_USER } from "./healthChecker";
 import { METADATA_GUARD_FILE } from "./metadataGuard";
+import { PEER_TLS_FILE_NAMES } from "./nginx";
 import { SECRETS_FILTER, TIMEOUTS_ONLY_URI } from "./orthanc";
 
 /** The modalities' CA, next to the server certificate in run/tls (nginx's /etc/nginx/tls). */
@@ -141,6 +142,13 @@ write_dicom_client_ca() {
     jq -r '.dicomClientCaPem // ""' <<<"$1" | replace_file "$DIR/run/tls/${DICOM_CLIENT_CA_FILE}" 0644
 }
 
+# The peer link's certificate, key and CA.
+write_peer_tls() {
+    jq -er .peerCertificatePem <<<"$1" | replace_file "$DIR/run/tls/${PEER_TLS_FILE_NAMES.certificate}" 0644
+    jq -er .peerPrivateKeyPem <<<"$1" | replace_file "$DIR/run/tls/${PEER_TLS_FILE_NAMES.key}" 0600
+    jq -er .peerCaPem <<<"$1" | replace_file "$DIR/run/tls/${PEER_TLS_FILE_NAMES.ca}" 0644
+}
+
 # Only Orthanc's container may reach the instance metadata service (also run by docker.service at boot).
 guard_metadata_service() {
     "$DIR/${METADATA_GUARD_FILE}"
@@ -191,6 +199,7 @@ main() {
     tls_changed=$(jq -r .certificatePem <<<"$tls" | replace_file "$DIR/run/tls/server.crt" 0644)
     tls_changed+=$(jq -r .privateKeyPem <<<"$tls" | replace_file "$DIR/run/tls/server.key" 0600)
     tls_changed+=$(write_dicom_client_ca "$tls")
+    tls_changed+=$(write_peer_tls "$tls")
     orthanc_changed=$(jq \\
         --arg user "$DB_APP_USER" \\
         --rawfile password <(printf '%s' "$db_app") \\

@@ -16,6 +16,8 @@ import { DATABASE_NAME, DataStore } from "./dataStore";
 import { Identity } from "./identity";
 import { ImageCache } from "./imageCache";
 import { cachedImage } from "../bootstrap/images";
+import { issueCertificateAuthority, issueLeafCertificate } from "../certificateIssuer";
+import { peerCertificatePlan } from "../../rules/certificates";
 import { at, defined, PairContext, text } from "./shared";
 
 export const ROOT_VOLUME_GIB = 30;
@@ -393,12 +395,18 @@ function createCertificate(ctx: PairContext, args: InstanceSettings, tlsSecret: 
         certificatePem = cert.certPem;
         privateKeyPem = pulumi.secret(privateKey.privateKeyPem);
     }
+    // The peer link's own CA and certificate (mutual TLS between the instances' nginx): in the same secret as the
+    // instance key, which the start script reads; the CA's key stays in the stack's state.
+    const peerPlan = peerCertificatePlan();
+    const peerCa = issueCertificateAuthority(`${name}-peer`, peerPlan.ca, parent);
+    const peer = issueLeafCertificate(`${name}-peer`, peerPlan.instance, peerCa, parent);
+    const peerTls = { peerCertificatePem: peer.certPem, peerPrivateKeyPem: peer.keyPem, peerCaPem: peerCa.certPem };
     const secretVersion = new aws.secretsmanager.SecretVersion(
         `${name}-tls`,
         {
             secretId: tlsSecret.id,
             secretString: pulumi.secret(
-                pulumi.jsonStringify(args.dicomClientCaPem !== undefined ? { certificatePem, privateKeyPem, dicomClientCaPem: args.dicomClientCaPem } : { certificatePem, privateKeyPem }),
+                pulumi.jsonStringify({ certificatePem, privateKeyPem, ...(args.dicomClientCaPem !== undefined ? { dicomClientCaPem: args.dicomClientCaPem } : {}), ...peerTls }),
             ),
         },
         { parent },

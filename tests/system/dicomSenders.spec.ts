@@ -17,7 +17,7 @@ describe("DICOM senders", () => {
         try {
             const f = (n: string) => path.join(dir, n);
             makeSelfSignedCertificate(dir, "tls", "DNS:test", 1, "pacs"); // tls.crt and tls.key
-            const conf = renderNginxConf({ orthancHost: "127.0.0.1", certificatePath: f("tls.crt"), keyPath: f("tls.key"), pidPath: f("nginx.pid"), dicomClientCaPath: f("tls.crt"), listenAddress: "127.0.0.1" });
+            const conf = renderNginxConf({ orthancHost: "127.0.0.1", certificatePath: f("tls.crt"), keyPath: f("tls.key"), pidPath: f("nginx.pid"), dicomClientCaPath: f("tls.crt"), listenAddress: "127.0.0.1", peerTls: { certificatePath: f("tls.crt"), keyPath: f("tls.key"), caPath: f("tls.crt") } });
             fs.writeFileSync(f("nginx.conf"), `load_module /usr/lib/nginx/modules/ngx_stream_module.so;\n${conf}`);
             const out = fs.openSync(f("stdout"), "w");
             const r = spawnSync("nginx", ["-t", "-q", "-p", dir, "-e", "stderr", "-c", f("nginx.conf")], { encoding: "utf8", stdio: ["ignore", out, "pipe"] });
