@@ -3,9 +3,10 @@
 // The script fetches the content-addressed bundle from the pair's bucket, checks its hash, writes the files,
 // drains the instance from every target group it is registered in, runs the start script, restarts what read a
 // changed file, waits for /healthz 200 on the instance, registers it again and waits until every target group
-// sees it healthy; then it takes the slot's address (claim.sh) and, for a new instance of the slot, lets it into
-// service (the launch hook) and waits for its group's target groups. Any failure exits non-zero: the association
-// fails, `pulumi up` fails, the next instance waits.
+// sees it healthy; then, for a new instance of the slot, lets it into service (the launch hook) and waits for its
+// group's target groups, and only then takes the slot's address (claim.sh). Any failure exits non-zero: the
+// association fails, `pulumi up` fails, the next instance waits; a new instance that fails next to a serving one
+// also ends the refresh and leaves (abandoned in the hook), so the serving one keeps the slot and its address.
 import { ROLLOUT_TIMING, SLOT_GROUP } from "../../rules/rollout";
 import { WEB_PORT } from "../../rules/ports";
 import { BOOTSTRAP_DIR, BOOTSTRAP_TIMERS } from "./index";
@@ -18,11 +19,24 @@ export interface ApplyScriptParams {
     readonly bundleKey: string;
     /** The target groups to gate on are those carrying these tags (the stack's), where this instance is registered. */
     readonly tagFilters: { readonly project: string; readonly stack: string };
+    /**
+     * apply: write the bundle and pass the gates (the association before the slot's group); gate: only wait, on an
+     * instance its group is replacing, for its successor (the association after the group). @default apply
+     */
+    readonly mode?: string;
     readonly dir?: string;
     /** One apply at a time on an instance. @default /run/orthweb-apply.lock */
     readonly lockFile?: string;
     readonly timing?: Partial<Record<keyof typeof ROLLOUT_TIMING, number>>;
 }
+
+/** What a refresh this script starts (a re-run after a failed one) prefers: the group's own refresh settings. */
+export const REFRESH_PREFERENCES = {
+    MinHealthyPercentage: SLOT_GROUP.refresh.minHealthyPercentage,
+    MaxHealthyPercentage: SLOT_GROUP.refresh.maxHealthyPercentage,
+    InstanceWarmup: SLOT_GROUP.refresh.instanceWarmupSeconds,
+    AutoRollback: SLOT_GROUP.refresh.autoRollback,
+};
 
 /** Files whose change needs a container restart that `docker compose up` would not do by itself. */
 export const RESTART_ON_CHANGE: Readonly<Record<string, string>> = { "nginx.conf": "nginx", "healthz.py": "healthz" };
@@ -45,6 +59,7 @@ readonly BUCKET=${shellQuote(p.bucket)}
 readonly KEY=${shellQuote(p.bundleKey)}
 readonly TAG_PROJECT=${shellQuote(p.tagFilters.project)}
 readonly TAG_STACK=${shellQuote(p.tagFilters.stack)}
+readonly MODE=${shellQuote(p.mode ?? "apply")}
 readonly DIR=${shellQuote(dir)}
 readonly DRAIN_SECONDS=${t.drainSeconds}
 readonly HEALTHY_SECONDS=${t.healthySeconds}
@@ -62,24 +77,84 @@ imds_token=$(curl -fsS -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 300" htt
 INSTANCE_ID=$(curl -fsS -H "X-aws-ec2-metadata-token: $imds_token" http://169.254.169.254/latest/meta-data/instance-id)
 readonly INSTANCE_ID
 
-# An instance its group is replacing (an instance refresh: its launch template version is no longer the group's)
-# touches nothing, not even its files: it keeps serving until its successor is in service (healthy, holding the
-# slot's address), then reports success. So the next slot is touched only once this one has its new instance.
-# (Each lookup in an assignment of its own: a failing one stops the script, set -e, instead of reading as "no group".)
+# Where this instance stands in its slot (an Auto Scaling group of one, two during a refresh). Each lookup in an
+# assignment of its own: a failing one stops the script (set -e) instead of reading as "no group".
 slot_info=$(aws autoscaling describe-auto-scaling-instances --region "$REGION" --instance-ids "$INSTANCE_ID" \\
     --query 'AutoScalingInstances[0].[AutoScalingGroupName,LaunchTemplate.Version]' --output text)
 read -r GROUP MY_VERSION <<<"$slot_info"
 group_version=""
+serving_others=0
 if [ -n "$GROUP" ] && [ "$GROUP" != "None" ]; then
     group_version=$(aws autoscaling describe-auto-scaling-groups --region "$REGION" --auto-scaling-group-names "$GROUP" \\
         --query 'AutoScalingGroups[0].LaunchTemplate.Version' --output text)
+    serving_others=$(aws autoscaling describe-auto-scaling-groups --region "$REGION" --auto-scaling-group-names "$GROUP" \\
+        --query "length(AutoScalingGroups[0].Instances[?LifecycleState=='InService' && InstanceId!='$INSTANCE_ID'])" --output text)
 fi
-if [ -n "$group_version" ] && [ "$MY_VERSION" != "$group_version" ]; then
-    log "launch template version $MY_VERSION is no longer $GROUP's: waiting for the instance that replaces this one"
+
+# The slot's other instances that wait in the launch hook (successors not yet let in).
+waiting_successors() {
+    aws autoscaling describe-auto-scaling-groups --region "$REGION" --auto-scaling-group-names "$GROUP" \\
+        --query "AutoScalingGroups[0].Instances[?LifecycleState=='Pending:Wait' && InstanceId!='$INSTANCE_ID'].InstanceId" --output text
+}
+
+# The group's latest instance refresh: "<status> <reason>" ("None" when it never had one).
+latest_refresh() {
+    aws autoscaling describe-instance-refreshes --region "$REGION" --auto-scaling-group-name "$GROUP" --max-records 1 \\
+        --query 'InstanceRefreshes[0].[Status,StatusReason]' --output text
+}
+
+# Ends the group's instance refresh (none active is fine): no further instance of the slot is replaced.
+end_refresh() {
+    if aws autoscaling cancel-instance-refresh --region "$REGION" --auto-scaling-group-name "$GROUP" >/dev/null; then
+        log "cancelled $GROUP's instance refresh"
+    else
+        log "no active instance refresh to cancel in $GROUP"
+    fi
+}
+
+# An instance its group is replacing (an instance refresh: its launch template version is no longer the group's)
+# touches nothing, not even its files: it keeps serving, with its address, until its successor is in service, then
+# reports success. So the next slot is touched only once this one has its new instance. While it waits it keeps a
+# successor in the launch hook from timing out into service unconfigured; if none comes into service in time it
+# ends the refresh and abandons the successor, and the rollout stops here with this instance serving.
+if [ -n "$group_version" ] && [ "$group_version" != "None" ] && [ "$MY_VERSION" != "$group_version" ]; then
+    log "launch template version $MY_VERSION is no longer $GROUP's ($group_version): waiting for the instance that replaces this one"
+    refresh=$(latest_refresh)
+    read -r refresh_status refresh_reason <<<"$refresh"
+    case "$refresh_status" in
+        Pending | InProgress | Baking | Cancelling | RollbackInProgress) ;;
+        *)
+            # A re-run after a refresh that ended (or never started): nothing would ever replace this instance.
+            # (One the group's update has just started refuses a second: the loop below then follows that one.)
+            if aws autoscaling start-instance-refresh --region "$REGION" --auto-scaling-group-name "$GROUP" --strategy Rolling \\
+                --preferences ${shellQuote(JSON.stringify(REFRESH_PREFERENCES))} >/dev/null; then
+                log "no instance refresh was running in $GROUP (last: $refresh_status): started one"
+            fi
+            ;;
+    esac
     deadline=$((SECONDS + SUCCESSOR_SECONDS))
     until [ "$(aws autoscaling describe-auto-scaling-groups --region "$REGION" --auto-scaling-group-names "$GROUP" \\
         --query "length(AutoScalingGroups[0].Instances[?LifecycleState=='InService' && InstanceId!='$INSTANCE_ID'])" --output text)" -ge 1 ]; do
+        for successor in $(waiting_successors); do
+            [ "$successor" != "None" ] || continue
+            aws autoscaling record-lifecycle-action-heartbeat --region "$REGION" --auto-scaling-group-name "$GROUP" \\
+                --lifecycle-hook-name "$LAUNCH_HOOK" --instance-id "$successor"
+        done
+        refresh=$(latest_refresh)
+        read -r refresh_status refresh_reason <<<"$refresh"
+        case "$refresh_status" in
+            Successful | Failed | Cancelled | RollbackFailed | RollbackSuccessful)
+                log "the instance refresh of $GROUP ended ($refresh_status: $refresh_reason) with no successor in service: stopping the rollout here (this instance still serves)"
+                exit 1 ;;
+        esac
         if [ "$SECONDS" -ge "$deadline" ]; then
+            end_refresh
+            for successor in $(waiting_successors); do
+                [ "$successor" != "None" ] || continue
+                aws autoscaling complete-lifecycle-action --region "$REGION" --auto-scaling-group-name "$GROUP" \\
+                    --lifecycle-hook-name "$LAUNCH_HOOK" --instance-id "$successor" --lifecycle-action-result ABANDON
+                log "abandoned $successor, still in the launch hook"
+            done
             log "no successor in service in $GROUP after $SUCCESSOR_SECONDS s: stopping the rollout here (this instance still serves)"
             exit 1
         fi
@@ -89,8 +164,46 @@ if [ -n "$group_version" ] && [ "$MY_VERSION" != "$group_version" ]; then
     exit 0
 fi
 
+# The gate association (created after the slot's group, so that it sees a refresh the group's update started) waits
+# on the instance being replaced only; the apply association (before the group) applies the bundle.
+if [ "$MODE" = "gate" ]; then
+    log "not an instance its group is replacing: nothing to wait for"
+    exit 0
+fi
+
+# A successor: a new instance next to one that still serves the slot. If its apply fails, it gives the slot back:
+# the refresh is ended, the instance leaves (abandoned in the launch hook, or terminated if already let in), the
+# serving one keeps its address; the rollout stops here.
+SUCCESSOR=""
+if [ "$serving_others" != "None" ] && [ "$serving_others" -ge 1 ]; then SUCCESSOR=1; fi
+readonly SUCCESSOR
+
+give_way() {
+    local state
+    set +e
+    log "this new instance failed next to the one serving $GROUP: ending the refresh and leaving the slot to it"
+    end_refresh
+    state=$(aws autoscaling describe-auto-scaling-instances --region "$REGION" --instance-ids "$INSTANCE_ID" \\
+        --query 'AutoScalingInstances[0].LifecycleState' --output text)
+    if [ "$state" = "Pending:Wait" ]; then
+        aws autoscaling complete-lifecycle-action --region "$REGION" --auto-scaling-group-name "$GROUP" \\
+            --lifecycle-hook-name "$LAUNCH_HOOK" --instance-id "$INSTANCE_ID" --lifecycle-action-result ABANDON &&
+            log "abandoned this instance in the launch hook: $GROUP terminates it"
+    else
+        aws autoscaling terminate-instance-in-auto-scaling-group --region "$REGION" --instance-id "$INSTANCE_ID" \\
+            --no-should-decrement-desired-capacity >/dev/null && log "asked $GROUP to terminate this instance"
+    fi
+}
+
+on_exit() {
+    local status=$?
+    rm -rf "$work"
+    if [ "$status" -ne 0 ] && [ -n "$SUCCESSOR" ]; then give_way; fi
+    exit "$status"
+}
+
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap on_exit EXIT
 
 # The bundle, checked against the hash its key is named by.
 aws s3 cp --only-show-errors --region "$REGION" "s3://$BUCKET/$KEY" "$work/bundle.json"
@@ -228,9 +341,10 @@ ${restarts}
         wait_target_healthy "$arn" "Id=$INSTANCE_ID,Port=$port" "$deadline"
     done <<<"$targets"
 
+    # A new instance enters service (and its target groups see it healthy) before it takes anything from another.
+    enter_service
     # Healthy: the slot's address (Elastic IP or reserved private address) moves here if another instance held it.
     "$DIR/claim.sh" --healthy
-    enter_service
     log "applied $KEY"
 }
 
@@ -246,6 +360,7 @@ export const APPLY_DOCUMENT_PARAMETERS = {
     project: { type: "String", description: "Project tag of the stack's target groups", allowedPattern: "^[A-Za-z0-9_.-]*$" },
     stack: { type: "String", description: "Stack tag of the stack's target groups", allowedPattern: "^[A-Za-z0-9_.-]*$" },
     revision: { type: "String", description: "Changes whenever the instance must pass the gate again (instance type, launch template version, certificate)", allowedPattern: "^[A-Za-z0-9_.:-]*$" },
+    mode: { type: "String", description: "apply: write the bundle and pass the gates; gate: on an instance being replaced, wait for its successor", allowedPattern: "^(apply|gate)$" },
 } as const;
 
 /** The SSM Command document (schema 2.2) that runs the apply script with the association's parameters. */
@@ -255,6 +370,7 @@ export function renderApplyDocument(): string {
         bucket: "{{ bucket }}",
         bundleKey: "{{ bundleKey }}",
         tagFilters: { project: "{{ project }}", stack: "{{ stack }}" },
+        mode: "{{ mode }}",
     });
     return JSON.stringify({
         schemaVersion: "2.2",
