@@ -13,7 +13,23 @@ import { bundleKey, renderBundle, ROLLOUT_TIMING, SLOT_GROUP } from "../rules/ro
 import { metadataStub, StubShell } from "./stubShell";
 
 const STUBS: Record<string, string> = {
-    curl: metadataStub({ "instance-id": "i-this" }),
+    // The metadata service, and the instance's own /healthz: the code in $STATE/healthz (none: nothing answers).
+    curl: `#!/bin/bash
+case "$*" in
+    *127.0.0.1*healthz*) cat "$STATE/healthz" 2>/dev/null || exit 7 ;;
+    *) exec bash -c '${metadataStub({ "instance-id": "i-this" }).replace(/'/g, "'\\''")}' curl "$@" ;;
+esac
+`,
+    // systemd: Docker runs when $DOCKER_ACTIVE is set; starting orthweb.service brings up what docker-compose.yml
+    // names: /healthz answers 200 unless the file says "broken" (a setting the new version rejects).
+    systemctl: `#!/bin/bash
+echo "systemctl $*" >>"$CALLS"
+case "$*" in
+    "is-active --quiet docker") [ -n "$DOCKER_ACTIVE" ] ;;
+    "start orthweb.service") if grep -q broken "$DIR_UNDER_TEST/docker-compose.yml"; then echo 500; else echo 200; fi >"$STATE/healthz" ;;
+esac
+`,
+    docker: '#!/bin/bash\necho "docker $*" >>"$CALLS"\n',
     // The group runs launch template version $GROUP_VERSION; this instance was launched from $MY_VERSION and is in
     // $MY_STATE. The group's other instances in service: $SERVING, until the $SUCCESSOR_AFTER-th look, or once a
     // refresh was started when $SUCCESSOR_ON_START is set. Waiting in the hook: $WAITING. The latest refresh:
@@ -45,7 +61,15 @@ case "$1 $2" in
         else echo "An error occurred (ActiveInstanceRefreshNotFound) when calling the CancelInstanceRefresh operation" >&2; exit 254; fi ;;
     "autoscaling record-lifecycle-action-heartbeat" | "autoscaling complete-lifecycle-action" | "autoscaling terminate-instance-in-auto-scaling-group") ;;
     "s3 cp") if [ -n "$BUNDLE" ]; then cp "$BUNDLE" "\${@: -1}"; else echo "fatal error: An error occurred (404) when calling the HeadObject operation" >&2; exit 1; fi ;;
-    "resourcegroupstaggingapi get-resources") echo "Could not connect to the endpoint URL" >&2; exit 255 ;;
+    "resourcegroupstaggingapi get-resources")
+        if [ -n "$TAGGING_DOWN" ]; then echo "Could not connect to the endpoint URL" >&2; exit 255; fi
+        echo "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/dicom/1" ;;
+    "elbv2 describe-target-health")
+        case "$*" in
+            *Target.Port*) echo 11112 ;;
+            *) echo healthy ;;
+        esac ;;
+    "elbv2 deregister-targets" | "elbv2 register-targets") ;;
     *) echo "unexpected aws call: $*" >&2; exit 1 ;;
 esac
 `,
@@ -62,6 +86,10 @@ interface Slot {
     readonly SUCCESSOR_ON_START?: string;
     readonly WAITING?: string;
     readonly BUNDLE?: string;
+    readonly DOCKER_ACTIVE?: string;
+    readonly TAGGING_DOWN?: string;
+    /** What /healthz answers before the apply ("" : nothing answers). */
+    readonly healthz?: string;
     /** The latest refresh, "<status>\t<reason>". */
     readonly refresh?: string;
 }
@@ -80,8 +108,9 @@ describe("apply script in a slot (real bash, stand-in AWS Auto Scaling)", functi
         fs.rmSync(state, { recursive: true, force: true });
         fs.mkdirSync(state);
         fs.writeFileSync(path.join(state, "refresh"), slot.refresh ?? "InProgress\tNone\n");
-        const { refresh: _refresh, ...env } = slot;
-        const r = shell.run(script, [], { STATE: state, BUNDLE: "", MY_VERSION: "1", MY_STATE: "InService", GROUP_VERSION: "1", SERVING: "0", SUCCESSOR_AFTER: "99", SUCCESSOR_ON_START: "", WAITING: "", ...env });
+        if (slot.healthz) fs.writeFileSync(path.join(state, "healthz"), slot.healthz);
+        const { refresh: _refresh, healthz: _healthz, ...env } = slot;
+        const r = shell.run(script, [], { STATE: state, DIR_UNDER_TEST: path.join(shell.dir, "opt"), DOCKER_ACTIVE: "", TAGGING_DOWN: "", BUNDLE: "", MY_VERSION: "1", MY_STATE: "InService", GROUP_VERSION: "1", SERVING: "0", SUCCESSOR_AFTER: "99", SUCCESSOR_ON_START: "", WAITING: "", ...env });
         return { ...r, refresh: fs.readFileSync(path.join(state, "refresh"), "utf8").trim() };
     }
     const changing = (calls: string[]) => calls.filter((c) => !/ describe-/.test(c));
@@ -189,12 +218,49 @@ describe("apply script in a slot (real bash, stand-in AWS Auto Scaling)", functi
         it("stops, before draining or restarting anything, when it cannot find the target groups (not: none found)", () => {
             const bundle = path.join(shell.dir, "bundle.json");
             fs.writeFileSync(bundle, renderBundle([{ path: path.join(shell.dir, "opt", "nginx.conf"), permissions: "0644", content: "events {}\n" }]));
-            const r = apply({ BUNDLE: bundle });
+            const r = apply({ BUNDLE: bundle, TAGGING_DOWN: "1" });
             expect(r.status, r.stderr).to.equal(255);
             expect(r.calls.some((c) => c.includes("get-resources"))).to.equal(true);
             expect(r.calls.filter((c) => /deregister-targets|register-targets|complete-lifecycle-action/.test(c))).to.deep.equal([]);
-            // The files were written (they are only files), but nothing was started: there is no systemctl stand-in, and none was needed.
+            // The files were written (they are only files), but nothing was started.
             expect(fs.readFileSync(path.join(shell.dir, "opt", "nginx.conf"), "utf8")).to.equal("events {}\n");
+            expect(r.calls.filter((c) => c.startsWith("systemctl ") && !c.startsWith("systemctl is-active"))).to.deep.equal([]);
+        });
+    });
+
+    describe("an in-place change that fails on an instance that served", () => {
+        const compose = () => path.join(shell.dir, "opt", "docker-compose.yml");
+        function bundleWith(content: string): string {
+            const file = path.join(shell.dir, `bundle-${content.length}.json`);
+            fs.writeFileSync(file, renderBundle([{ path: compose(), permissions: "0644", content }]));
+            return file;
+        }
+
+        it("puts the files it served with back, starts them again and registers it again: it serves the previous version", () => {
+            fs.mkdirSync(path.dirname(compose()), { recursive: true });
+            fs.writeFileSync(compose(), "image: orthanc:1 # served\n", { mode: 0o644 });
+            const r = apply({ BUNDLE: bundleWith("image: orthanc:2 # broken\n"), DOCKER_ACTIVE: "1", healthz: "200" }, { healthySeconds: 0, drainSeconds: 0 });
+            expect(r.status).to.equal(1);
+            expect(r.stderr).to.match(/\/healthz is not 200 after 0 s: stopping the rollout here/).and.match(/restored: this instance serves the version it served before/);
+            expect(fs.readFileSync(compose(), "utf8")).to.equal("image: orthanc:1 # served\n");
+            const changes = r.calls.filter((c) => /systemctl start|register-targets|deregister-targets/.test(c));
+            expect(changes).to.deep.equal([
+                "aws elbv2 deregister-targets --region eu-west-1 --target-group-arn arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/dicom/1 --targets Id=i-this,Port=11112",
+                "systemctl start orthweb.service",
+                "aws elbv2 register-targets --region eu-west-1 --target-group-arn arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/dicom/1 --targets Id=i-this,Port=11112",
+                "systemctl start orthweb.service",
+                "aws elbv2 register-targets --region eu-west-1 --target-group-arn arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/dicom/1 --targets Id=i-this,Port=11112",
+            ]);
+            // Never claims, never touches the launch hook or a refresh.
+            expect(changing(r.calls).join("\n")).to.not.match(/claim\.sh|lifecycle-action|instance-refresh|associate-address|assign-private/);
+        });
+
+        it("on a first boot (nothing served before) leaves the new files: there is no version to go back to", () => {
+            fs.rmSync(compose(), { force: true });
+            const r = apply({ BUNDLE: bundleWith("image: orthanc:2 # broken\n") }, { healthySeconds: 0, drainSeconds: 0 });
+            expect(r.status).to.equal(1);
+            expect(r.stderr).to.not.match(/restor/);
+            expect(fs.readFileSync(compose(), "utf8")).to.equal("image: orthanc:2 # broken\n");
         });
     });
 

@@ -65,7 +65,7 @@ describe("rollout: the apply script and its SSM document", function () {
     const script = renderApplyScript({ region: "eu-west-1", bucket: "orthanc-bucket-1", bundleKey: `config/${"a".repeat(64)}.json`, tagFilters: { project: "orthweb", stack: "prod" } });
 
     it("checks the bundle's hash, drains before the restart, waits for /healthz, registers again and gates on every target group", () => {
-        const marks = ["flock 9", "sha256sum", "elbv2 deregister-targets", "systemctl start orthweb.service", 'until [ "$(healthz)" = "200" ]', 'log "/healthz is 200"', 'wait_target_healthy "$arn" "Id=$INSTANCE_ID,Port=$port"', "\n    enter_service\n", '"$DIR/claim.sh" --healthy'];
+        const marks = ["flock 9", "sha256sum", "elbv2 deregister-targets", "\n        bring_up\n", '\n        until [ "$(healthz)" = "200" ]', 'log "/healthz is 200"', 'wait_target_healthy "$arn" "Id=$INSTANCE_ID,Port=$port"', "\n    enter_service\n", '"$DIR/claim.sh" --healthy'];
         const order = marks.map((s) => script.indexOf(s));
         expect(script.indexOf("elbv2 register-targets", order[5])).to.be.greaterThan(order[5]).and.lessThan(order[6]);
         expect(order.every((i) => i >= 0), String(order)).to.equal(true);
@@ -79,7 +79,7 @@ describe("rollout: the apply script and its SSM document", function () {
         // So is the health checker's script (its container reads it once).
         expect(script).to.include("'/opt/orthweb/healthz.py') restart+=('healthz')");
         // What cloud-init's runcmd would do on a manual boot: the units are new, so reload, then every timer.
-        expect(script).to.include("systemctl daemon-reload\n        systemctl enable --now orthweb.timer orthweb-peer.timer orthweb-claim.timer\n");
+        expect(script).to.include("systemctl daemon-reload\n    systemctl enable --now orthweb.timer orthweb-peer.timer orthweb-claim.timer\n    systemctl start orthweb.service\n");
     });
 
     it("passes shellcheck, as rendered and inside the document", function () {

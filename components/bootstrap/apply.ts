@@ -175,6 +175,7 @@ fi
 # the refresh is ended, the instance leaves (abandoned in the launch hook, or terminated if already let in), the
 # serving one keeps its address; the rollout stops here.
 SUCCESSOR=""
+TARGETS=""
 if [ "$serving_others" != "None" ] && [ "$serving_others" -ge 1 ]; then SUCCESSOR=1; fi
 readonly SUCCESSOR
 
@@ -195,11 +196,69 @@ give_way() {
     fi
 }
 
+# Units reloaded, timers on, start.sh (installs Docker once, fetches the secrets, brings the containers up, restarts
+# what read a changed secret), then a restart of what read a changed file that compose would not restart.
+bring_up() {
+    local path restart=()
+    systemctl daemon-reload
+    systemctl enable --now ${BOOTSTRAP_TIMERS.join(" ")}
+    systemctl start orthweb.service
+    while read -r path; do
+        case "$path" in
+${restarts}
+        esac
+    done <"$work/changed"
+    if [ "\${#restart[@]}" -gt 0 ]; then
+        docker compose --project-name orthweb --file "$DIR/docker-compose.yml" restart "\${restart[@]}"
+    fi
+}
+
+# An in-place change that failed on an instance that served before: the files it held go back, what they changed
+# restarts, and it is registered again, so it serves the version it served before (the rollout still fails).
+restore_previous() {
+    local deadline arn port
+    set +e
+    log "restoring the files this instance served with before the change, and restarting what they changed"
+    python3 - "$work/previous.json" <<'PY'
+import base64, json, os, sys, tempfile
+for f in json.load(open(sys.argv[1])):
+    if f["content"] is None:
+        try:
+            os.remove(f["path"])
+        except FileNotFoundError:
+            pass
+        continue
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(f["path"]))
+    with os.fdopen(fd, "wb") as out:
+        out.write(base64.b64decode(f["content"]))
+    os.chmod(tmp, f["mode"])
+    os.replace(tmp, f["path"])
+PY
+    (set -e; bring_up)
+    deadline=$((SECONDS + HEALTHY_SECONDS))
+    until [ "$(healthz)" = "200" ]; do
+        if [ "$SECONDS" -ge "$deadline" ]; then log "the previous version does not answer /healthz 200 either"; break; fi
+        sleep 5
+    done
+    while read -r arn port; do
+        [ -n "$arn" ] && aws elbv2 register-targets --region "$REGION" --target-group-arn "$arn" --targets "Id=$INSTANCE_ID,Port=$port"
+    done <<<"$TARGETS"
+    log "restored: this instance serves the version it served before"
+}
+
 on_exit() {
     local status=$?
+    if [ "$status" -ne 0 ] && [ -n "$SUCCESSOR" ]; then
+        give_way
+    elif [ "$status" -ne 0 ] && [ -n "\${WAS_SERVING:-}" ] && [ -s "$work/previous.json" ]; then
+        restore_previous
+    fi
     rm -rf "$work"
-    if [ "$status" -ne 0 ] && [ -n "$SUCCESSOR" ]; then give_way; fi
     exit "$status"
+}
+
+healthz() {
+    curl -ks -o /dev/null -w '%{http_code}' --max-time 5 "https://127.0.0.1:${WEB_PORT}/healthz" || true
 }
 
 work=$(mktemp -d)
@@ -215,25 +274,37 @@ if [ "$expected" != "$actual" ]; then
 fi
 
 # Writes every file of the bundle (atomically, with its mode) and prints the paths whose content changed.
-python3 - "$work/bundle.json" >"$work/changed" <<'PY'
-import json, os, sys, tempfile
+# Whether this instance served before this apply: only then is there a version to go back to if the new one fails.
+WAS_SERVING=""
+if systemctl is-active --quiet docker && [ "$(healthz)" = "200" ]; then WAS_SERVING=1; fi
+readonly WAS_SERVING
+
+# Writes every file of the bundle (atomically, with its mode), prints the paths whose content changed and keeps
+# what they held before in $work/previous.json.
+python3 - "$work/bundle.json" "$work/previous.json" >"$work/changed" <<'PY'
+import base64, json, os, sys, tempfile
 doc = json.load(open(sys.argv[1]))
 assert doc.get("version") == 1, "bundle version"
+previous = []
 for f in doc["files"]:
     path, mode, content = f["path"], int(f["permissions"], 8), f["content"].encode()
     os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
     try:
-        same = open(path, "rb").read() == content and (os.stat(path).st_mode & 0o777) == mode
+        before = open(path, "rb").read()
+        before_mode = os.stat(path).st_mode & 0o777
     except FileNotFoundError:
-        same = False
-    if same:
+        before, before_mode = None, None
+    if before == content and before_mode == mode:
         continue
+    previous.append({"path": path, "mode": before_mode, "content": None if before is None else base64.b64encode(before).decode()})
+    with open(sys.argv[2], "w") as out:
+        json.dump(previous, out)
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path))
     with os.fdopen(fd, "wb") as out:
         out.write(content)
     os.chmod(tmp, mode)
     os.replace(tmp, path)
-    print(path)
+    print(path, flush=True)
 PY
 
 # Target groups of this stack in which this instance is registered: "arn port" lines.
@@ -284,14 +355,11 @@ enter_service() {
     done
 }
 
-healthz() {
-    curl -ks -o /dev/null -w '%{http_code}' --max-time 5 "https://127.0.0.1:${WEB_PORT}/healthz" || true
-}
-
 main() {
-    local targets arn port deadline restart=()
+    local targets arn port deadline
     # Read once, before any change: a failing lookup stops the script here (set -e), never passes the gate.
     targets=$(registered_targets)
+    TARGETS=$targets
     if [ ! -s "$work/changed" ] && systemctl is-active --quiet docker && [ "$(healthz)" = "200" ]; then
         log "bundle $KEY already applied and /healthz is 200: nothing to restart"
     else
@@ -302,18 +370,7 @@ main() {
         done <<<"$targets"
         if [ -n "$targets" ]; then sleep "$DRAIN_SECONDS"; fi
 
-        systemctl daemon-reload
-        systemctl enable --now ${BOOTSTRAP_TIMERS.join(" ")}
-        # start.sh: installs Docker once, fetches the secrets, brings the containers up, restarts what read a changed secret.
-        systemctl start orthweb.service
-        while read -r path; do
-            case "$path" in
-${restarts}
-            esac
-        done <"$work/changed"
-        if [ "\${#restart[@]}" -gt 0 ]; then
-            docker compose --project-name orthweb --file "$DIR/docker-compose.yml" restart "\${restart[@]}"
-        fi
+        bring_up
 
         deadline=$((SECONDS + HEALTHY_SECONDS))
         until [ "$(healthz)" = "200" ]; do
