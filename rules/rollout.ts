@@ -185,14 +185,16 @@ function refreshClients(pattern: Pattern): string {
  */
 export function rolloutChanges(pattern: Pattern, figures: ClientImpactFigures = {}): ChangeRow[] {
     const inPlace = "in place, one instance at a time: instance 1 gets the new files and restarts what changed, must answer /healthz 200" +
-        (pattern === "loadBalancer" ? " and be healthy in every target group" : "") + " before instance 2 is touched; a failure stops there and fails `pulumi up`";
+        (pattern === "loadBalancer" ? " and be healthy in every target group" : "") + " before instance 2 is touched; a failure puts instance 1's previous files " +
+        "back (it serves the previous version again), stops there and fails `pulumi up`";
     const restartClients = oneInstanceOut(pattern, figures);
     const row = (change: string, effect: string, order: string, clients: string): ChangeRow => ({ change, effect, order, clients });
     const refresh =
         "slot 1's group launches a new machine next to the old one (instance refresh: launch before terminate); the new one stays out of service " +
-        "until it answers /healthz 200 and has taken the slot's address" + (pattern === "loadBalancer" ? ", then is registered and healthy in the target groups" : "") +
-        "; the old one serves untouched until then, and is drained and terminated after; slot 2's group gets the new template only once slot 1's new " +
-        "instance is in service, and goes the same way; a failure stops there and fails `pulumi up`";
+        "until it answers /healthz 200" + (pattern === "loadBalancer" ? ", then is registered and healthy in the target groups" : "") +
+        ", and only then takes the slot's address; the old one serves untouched until then, and is drained and terminated after; slot 2's group " +
+        "gets the new template only once slot 1's new instance is in service, and goes the same way; a new instance that fails ends the refresh " +
+        "and is abandoned: the old one keeps serving with its address, slot 2 is not touched, and `pulumi up` fails";
     return [
         row("orthanc.image", "in place", `${inPlace}; the Orthanc container is recreated with the new image`, restartClients),
         row("orthanc.nginxImage", "in place", `${inPlace}; the nginx container is recreated with the new image`, restartClients),
