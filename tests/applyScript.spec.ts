@@ -134,13 +134,13 @@ describe("apply script in a slot (real bash, stand-in AWS Auto Scaling)", functi
             ));
         });
 
-        it("at its deadline ends the refresh and abandons the waiting successor; the rollout stops, this instance still serves", () => {
+        it("at its deadline abandons the waiting successor and ends the refresh; the rollout stops, this instance still serves", () => {
             const r = apply({ GROUP_VERSION: "2", WAITING: "i-new" }, { successorSeconds: 0 });
             expect(r.status).to.equal(1);
             expect(r.stderr).to.match(/no successor in service in orthanc-1-0mock after 0 s: stopping the rollout here \(this instance still serves\)/);
             expect(changing(r.calls).slice(-2)).to.deep.equal([
-                "aws autoscaling cancel-instance-refresh --region eu-west-1 --auto-scaling-group-name orthanc-1-0mock",
                 `aws autoscaling complete-lifecycle-action --region eu-west-1 --auto-scaling-group-name orthanc-1-0mock --lifecycle-hook-name ${SLOT_GROUP.launchHookName} --instance-id i-new --lifecycle-action-result ABANDON`,
+                "aws autoscaling cancel-instance-refresh --region eu-west-1 --auto-scaling-group-name orthanc-1-0mock",
             ]);
             expect(r.refresh).to.match(/^Cancelled/);
             expect(r.calls.some((c) => c.startsWith("aws s3"))).to.equal(false);
@@ -172,24 +172,24 @@ describe("apply script in a slot (real bash, stand-in AWS Auto Scaling)", functi
     });
 
     describe("on a new instance next to the one serving the slot", () => {
-        it("that fails in the launch hook: ends the refresh and abandons itself; never takes the address, never enters service", () => {
+        it("that fails in the launch hook: abandons itself, then ends the refresh; never takes the address, never enters service", () => {
             const r = apply({ MY_STATE: "Pending:Wait", SERVING: "1" });
             expect(r.status).to.equal(1);
             expect(changing(r.calls).filter((c) => !c.startsWith("aws s3"))).to.deep.equal([
-                "aws autoscaling cancel-instance-refresh --region eu-west-1 --auto-scaling-group-name orthanc-1-0mock",
                 `aws autoscaling complete-lifecycle-action --region eu-west-1 --auto-scaling-group-name orthanc-1-0mock --lifecycle-hook-name ${SLOT_GROUP.launchHookName} --instance-id i-this --lifecycle-action-result ABANDON`,
+                "aws autoscaling cancel-instance-refresh --region eu-west-1 --auto-scaling-group-name orthanc-1-0mock",
             ]);
             expect(r.refresh).to.match(/^Cancelled/);
             expect(r.stderr).to.match(/abandoned this instance in the launch hook/);
             expect(r.calls.join("\n")).to.not.match(/CONTINUE|associate-address|assign-private-ip/);
         });
 
-        it("that fails after it was let in: ends the refresh and has its group terminate it (the old one stays, the desired capacity too)", () => {
+        it("that fails after it was let in: has its group terminate it (the old one stays, the desired capacity too), then ends the refresh", () => {
             const r = apply({ MY_STATE: "InService", SERVING: "1" });
             expect(r.status).to.equal(1);
             expect(changing(r.calls).filter((c) => !c.startsWith("aws s3"))).to.deep.equal([
-                "aws autoscaling cancel-instance-refresh --region eu-west-1 --auto-scaling-group-name orthanc-1-0mock",
                 "aws autoscaling terminate-instance-in-auto-scaling-group --region eu-west-1 --instance-id i-this --no-should-decrement-desired-capacity",
+                "aws autoscaling cancel-instance-refresh --region eu-west-1 --auto-scaling-group-name orthanc-1-0mock",
             ]);
         });
 

@@ -148,13 +148,13 @@ if [ -n "$group_version" ] && [ "$group_version" != "None" ] && [ "$MY_VERSION" 
                 exit 1 ;;
         esac
         if [ "$SECONDS" -ge "$deadline" ]; then
-            end_refresh
             for successor in $(waiting_successors); do
                 [ "$successor" != "None" ] || continue
                 aws autoscaling complete-lifecycle-action --region "$REGION" --auto-scaling-group-name "$GROUP" \\
                     --lifecycle-hook-name "$LAUNCH_HOOK" --instance-id "$successor" --lifecycle-action-result ABANDON
                 log "abandoned $successor, still in the launch hook"
             done
+            end_refresh
             log "no successor in service in $GROUP after $SUCCESSOR_SECONDS s: stopping the rollout here (this instance still serves)"
             exit 1
         fi
@@ -182,8 +182,9 @@ readonly SUCCESSOR
 give_way() {
     local state
     set +e
-    log "this new instance failed next to the one serving $GROUP: ending the refresh and leaving the slot to it"
-    end_refresh
+    log "this new instance failed next to the one serving $GROUP: leaving the slot to it and ending the refresh"
+    # Leave first, then end the refresh: the surplus instance is the refresh's to settle, never a scale-in's (which
+    # would pick the instance on the oldest template, the serving one). The group stays at its desired capacity.
     state=$(aws autoscaling describe-auto-scaling-instances --region "$REGION" --instance-ids "$INSTANCE_ID" \\
         --query 'AutoScalingInstances[0].LifecycleState' --output text)
     if [ "$state" = "Pending:Wait" ]; then
@@ -194,6 +195,7 @@ give_way() {
         aws autoscaling terminate-instance-in-auto-scaling-group --region "$REGION" --instance-id "$INSTANCE_ID" \\
             --no-should-decrement-desired-capacity >/dev/null && log "asked $GROUP to terminate this instance"
     fi
+    end_refresh
 }
 
 # Units reloaded, timers on, start.sh (installs Docker once, fetches the secrets, brings the containers up, restarts
