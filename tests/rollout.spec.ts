@@ -325,6 +325,18 @@ describe("self-healing keeps the instance's name, role and place", () => {
     });
 });
 
+describe("rollout: the figures docs/operations.md quotes", () => {
+    it("are the program's: the first boot's budget, the waits built on it, the delete timeout", () => {
+        const doc = fs.readFileSync(path.join(__dirname, "..", "docs", "operations.md"), "utf8");
+        expect(doc).to.include(`| **first boot** | **${FIRST_BOOT_SECONDS} s** |`);
+        expect(doc).to.include(`\`waitForSuccessTimeoutSeconds\` (${ROLLOUT_TIMING.associationWaitSeconds} s)`);
+        expect(doc).to.include(`(\`waitForCapacityTimeout\`, ${ROLLOUT_TIMING.capacityWaitSeconds} s)`);
+        expect(doc).to.include(`delete timeout is ${SLOT_GROUP.deleteTimeoutSeconds} s`);
+        expect(doc).to.include(`warmup (${SLOT_GROUP.refresh.instanceWarmupSeconds} s)`);
+        expect(doc).to.include(`\`CONTINUE\` after ${SLOT_GROUP.launchHookHeartbeatSeconds} s`);
+    });
+});
+
 describe("slot addresses (pure)", () => {
     it("takes the first address of a /28 sixteen addresses into the subnet", () => {
         expect(slotAddress("10.0.128.0/18")).to.deep.equal({ reservation: "10.0.128.16/28", address: "10.0.128.16" });
