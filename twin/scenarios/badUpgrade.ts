@@ -12,10 +12,10 @@ import * as path from "path";
 import { bundleKey, renderBundle } from "../../rules/rollout";
 import { TwinAutoScaling } from "../autoScaling";
 import { now, sleep } from "../clients";
-import { say, TwinFailure, TwinPair } from "../pair";
+import { say, TwinPair } from "../pair";
 import { upgradedTemplate } from "../rollout";
 import { Measured, Scenario, ScenarioContext } from "../scenario";
-import { SlotNetwork } from "../slotNetwork";
+import { firstHolder, firstSlot, slotModality } from "../slotScenario";
 
 const TIMING = { warmupSeconds: 6, serveSeconds: 6 } as const;
 const GROUPS = ["orthanc-1-twin", "orthanc-2-twin"] as const;
@@ -43,26 +43,11 @@ export function badUpgradeVerdict(o: BadUpgradeOutcome, other: readonly string[]
 }
 
 async function run(pair: TwinPair, ctx: ScenarioContext): Promise<Measured> {
-    const { plan } = pair;
-    const [first] = plan.instances;
-    const link = plan.links.find((l) => l.a.ns === plan.namespaces.lb && l.b.ns === first.ns);
-    if (!link) throw new TwinFailure(`no link between ${plan.namespaces.lb} and ${first.ns}`);
-    const base = plan.subnet.replace(/\.0\/24$/, "");
-    const address = `${base}.100`;
-    const slot = new SlotNetwork({
-        dir: path.join(ctx.dir, "slot"),
-        lbNamespace: plan.namespaces.lb,
-        instance: { ns: first.ns, dev: link.b.dev, address: first.address },
-        address,
-        subnet: `${base}.96/27`,
-    });
+    const { slot, address } = firstSlot(pair, ctx);
     const other: string[] = [];
 
     // Slot 1's instance serves the slot's address (its first apply took it).
-    slot.launch("i-old");
-    const took = await slot.claim("i-old", "--healthy");
-    if (took.code !== 0 || slot.holder() !== "i-old") throw new TwinFailure(`claim.sh did not give ${first.name} the slot address: exit ${took.code}: ${took.stderr.trim()}`);
-    say(`slot address ${address}: claim.sh (the program's) took it for ${first.name} (i-old)`);
+    await firstHolder(pair, slot, address, "i-old");
 
     // The new version: a bundle whose Orthanc setting changed; its start fails.
     const bundle = renderBundle([{ path: path.join(ctx.dir, "i-new", "opt", "orthanc.template.json"), permissions: "0644", content: `${JSON.stringify(upgradedTemplate(pair.program.bootstrap.orthancTemplate), null, 1)}\n` }]);
@@ -72,15 +57,8 @@ async function run(pair: TwinPair, ctx: ScenarioContext): Promise<Measured> {
         [GROUPS[1]]: { version: "1", refresh: "Successful\tNone", instances: { "i-two": "InService 1" } },
     }, bundle);
 
-    const client = pair.dicomClient(path.join(ctx.dir, "modality"), {
-        namespace: plan.namespaces.lb,
-        target: { host: address, port: pair.dicomTargetGroup.port, calledAet: pair.aet, caPath: pair.files.cert },
-        maxTries: 400,
-    });
-    ctx.onAbort(() => client.abort());
     const clientStart = now();
-    client.start();
-    say(`modality: C-STORE over TLS to the slot address ${address}:${pair.dicomTargetGroup.port} every 250 ms, retrying`);
+    const client = slotModality(pair, ctx, address);
     await sleep(TIMING.warmupSeconds * 1000);
 
     // `pulumi up`, slot 1: the group's update points it at template version 2 and starts a refresh; the group
