@@ -16,6 +16,7 @@ import { environmentTag, handlesOf, has, isProviderResource, items, known, refer
 import { admitsTcpPort, insideAny, isWorld, PortRange, PRIVATE_IPV4 } from "./net";
 // Type tokens and the properties the rules read, named as in @pulumi/aws and @pulumi/tls (which the pack does not load).
 import { aws, tls } from "./resourceTypes";
+import { WEB_ACL_MAX_WCU, WEB_ACL_STATEMENT_LEVELS, webAclProblems } from "./wafLimits";
 
 export const PACK_NAME = "orthweb-guardrails";
 /** What a rule that names no level of its own gets. */
@@ -250,6 +251,69 @@ export const rdsNotPublic: ResourceValidationPolicy = {
     description: "No database instance gets a public address: the index is reached from the instances' security group only.",
     enforcementLevel: "mandatory",
     validateResource: [validateResourceOfType(aws.rds.Instance, checkNotPublic), validateResourceOfType(aws.rds.ClusterInstance, checkNotPublic)],
+};
+
+/** What Auto Scaling's role must be allowed on a customer-managed key to launch instances with volumes it encrypts. */
+export const AUTOSCALING_EBS_KEY_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey", "kms:CreateGrant"];
+/** The role a group without serviceLinkedRoleArn launches with, as its ARN ends. */
+const DEFAULT_AUTOSCALING_ROLE = ":role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling";
+
+function iamGlob(pattern: string): RegExp {
+    return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "i");
+}
+
+/** The actions of `wanted` that no Allow statement of a key policy (JSON; none: KMS's default) grants to a principal `isRole` accepts. */
+export function keyActionsMissing(policyJson: string | undefined, isRole: (principal: string) => boolean, wanted: readonly string[] = AUTOSCALING_EBS_KEY_ACTIONS): string[] {
+    let statements: Record<string, any>[] = [];
+    try {
+        const parsed = policyJson === undefined ? {} : JSON.parse(policyJson);
+        statements = [parsed.Statement ?? []].flat();
+    } catch {
+        return [...wanted];
+    }
+    // The account root does not count: it delegates to IAM, and a service-linked role's own policy grants no KMS use.
+    const names = (principal: unknown) => [(principal as { AWS?: unknown } | undefined)?.AWS ?? []].flat().map(String).some(isRole);
+    const granting = statements.filter((st) => st.Effect === "Allow" && st.NotPrincipal === undefined && st.NotAction === undefined && names(st.Principal));
+    return wanted.filter((action) => !granting.some((st) => [st.Action ?? []].flat().some((a: string) => iamGlob(String(a)).test(action))));
+}
+
+export const ebsKeyUsableByAutoScaling: StackValidationPolicy = {
+    name: "ebs-key-usable-by-auto-scaling",
+    description:
+        "A customer-managed KMS key that encrypts a launch template's volumes lets the Auto Scaling service-linked role " +
+        "each group launches with use it (EC2 Auto Scaling user guide, \"Required AWS KMS key policy for use with encrypted " +
+        "volumes\"): otherwise every launch fails with Client.InternalError and the group retries for ever.",
+    enforcementLevel: "mandatory",
+    validateStack: (args, report) => {
+        const keys = args.resources.filter((r) => r.isType(aws.kms.Key));
+        const roles = args.resources.filter((r) => r.isType(aws.iam.ServiceLinkedRole));
+        const groups = args.resources.filter((r) => r.isType(aws.autoscaling.Group));
+        for (const template of args.resources.filter((r) => r.isType(aws.ec2.LaunchTemplate))) {
+            const keyIds = items(known(() => template.props.blockDeviceMappings)).flatMap((m) => strings(known(() => (known(() => (m as { ebs?: unknown }).ebs) as { kmsKeyId?: unknown } | undefined)?.kmsKeyId)));
+            // Keys of the stack only: another key's policy cannot be read here.
+            const usedKeys = references(template, "blockDeviceMappings", keys, { values: keyIds });
+            const launchedBy = (g: PolicyResource) => strings(known(() => (known(() => g.props.launchTemplate) as { id?: unknown } | undefined)?.id));
+            for (const group of groups.filter((g) => references(g, "launchTemplate", [template], { values: launchedBy(g) }).length > 0)) {
+                const set = has(group.props, "serviceLinkedRoleArn");
+                const roleArn = set ? known(() => group.props.serviceLinkedRoleArn) : undefined;
+                // A role still to be created (preview): its ARN, and the key policy naming it, are not known yet.
+                if (set && typeof roleArn !== "string") continue;
+                const isRole = (principal: string) => (roleArn !== undefined ? principal === roleArn : principal.endsWith(DEFAULT_AUTOSCALING_ROLE));
+                const roleName = roleArn !== undefined ? roles.find((r) => handlesOf(r).includes(String(roleArn)))?.name ?? String(roleArn) : "AWSServiceRoleForAutoScaling";
+                for (const key of usedKeys) {
+                    if (has(key.props, "policy") && typeof known(() => key.props.policy) !== "string") continue;
+                    const missing = keyActionsMissing(known(() => key.props.policy) as string | undefined, isRole);
+                    if (missing.length > 0) {
+                        report(
+                            `launch template ${template.name} encrypts volumes with key ${key.name}, whose policy does not let ${roleName} (the role group ${group.name} launches with) ` +
+                                `${missing.join(", ")}: no instance would launch. Add the statements of "Required AWS KMS key policy for use with encrypted volumes" (EC2 Auto Scaling user guide) for that role.`,
+                            key.urn,
+                        );
+                    }
+                }
+            }
+        }
+    },
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -800,6 +864,9 @@ function isVpc(r: PolicyResource): boolean {
     return r.isType(aws.ec2.Vpc) || r.type === "awsx:ec2:Vpc";
 }
 
+/** awsx's VPC component is pointed at by its vpcId output. */
+const vpcHandles = (r: PolicyResource) => [...handlesOf(r), ...strings(known(() => r.props.vpcId))];
+
 export const vpcFlowLogs: StackValidationPolicy = {
     name: "vpc-flow-logs",
     description: "Every VPC (aws.ec2.Vpc or awsx's) has a flow log, so that every accepted and rejected connection to the instances and the database is recorded.",
@@ -807,14 +874,120 @@ export const vpcFlowLogs: StackValidationPolicy = {
     validateStack: (args, report) => {
         const vpcs = args.resources.filter(isVpc);
         const flowLogs = args.resources.filter((r) => r.isType(aws.ec2.FlowLog));
-        // awsx's VPC component is pointed at by its vpcId output.
-        const handles = (r: PolicyResource) => [...handlesOf(r), ...strings(known(() => r.props.vpcId))];
         for (const vpc of vpcs) {
-            if (!flowLogs.some((f) => references(f, "vpcId", [vpc], { handles }).length > 0)) {
+            if (!flowLogs.some((f) => references(f, "vpcId", [vpc], { handles: vpcHandles }).length > 0)) {
                 report(`VPC ${vpc.name} has no flow log; add an aws.ec2.FlowLog with vpcId set to it (trafficType ALL).`, vpc.urn);
             }
         }
     },
+};
+
+// ---------------------------------------------------------------------------------------------------
+// VPC endpoints: a VPC without the internet reaches AWS through them only, and each admits this account only.
+
+/**
+ * What the instances of a stack without the internet reach AWS for: the services their scripts call (Auto Scaling,
+ * EC2, ELB, the tagging API, Secrets Manager, ECR, S3), the SSM agent's (ssm, ssmmessages, ec2messages), docker's
+ * (ecr.dkr; layers from S3) and dnf's (S3). The pack cannot render the scripts: tests/vpcEndpoints.spec.ts holds this
+ * list equal to what rules/vpcEndpoints.ts reads from them.
+ */
+export const NO_INTERNET_ENDPOINT_SERVICES = [
+    "s3", "autoscaling", "ec2", "ec2messages", "ecr.api", "ecr.dkr", "elasticloadbalancing", "secretsmanager", "ssm", "ssmmessages", "tagging",
+];
+
+/** The service an endpoint reaches: the <service> of com.amazonaws.<region>.<service> (cn.com.amazonaws… in China). */
+export function endpointServiceOf(serviceName: string): string {
+    return /^(?:cn\.)?com\.amazonaws\.[a-z0-9-]+\.(.+)$/.exec(serviceName)?.[1] ?? serviceName;
+}
+
+const INTERNET_GATEWAYS = [aws.ec2.InternetGateway, aws.ec2.EgressOnlyInternetGateway, aws.ec2.InternetGatewayAttachment];
+
+
+/**
+ * Whether a VPC has a way to the internet: an internet gateway (or an egress-only one) in it or among its children;
+ * for awsx's VPC also its public subnets (awsx makes an internet gateway exactly when there are some).
+ */
+function reachesInternet(vpc: PolicyResource, resources: readonly PolicyResource[]): boolean {
+    const gateways = resources.filter((r) => INTERNET_GATEWAYS.some((t) => r.isType(t)));
+    if (gateways.some((g) => g.parent?.urn === vpc.urn || references(g, "vpcId", [vpc], { handles: vpcHandles }).length > 0)) return true;
+    if (vpc.type !== "awsx:ec2:Vpc") return false;
+    const specs = items(known(() => vpc.props.subnetSpecs)) as { type?: string }[];
+    return specs.some((s) => s.type === "Public") || strings(known(() => vpc.props.publicSubnetIds)).length > 0;
+}
+
+export const noInternetEndpointCoverage: StackValidationPolicy = {
+    name: "no-internet-endpoint-coverage",
+    description:
+        "A VPC without an internet gateway has a VPC endpoint for every AWS service its instances call: their scripts' " +
+        "services, the SSM agent's, ECR for docker and S3 (gateway) for ECR's layers and dnf. A missing one fails the " +
+        "instances' calls (the slot address is never taken, images never pulled).",
+    enforcementLevel: "mandatory",
+    configSchema: {
+        properties: {
+            services: { type: "array", items: { type: "string" }, default: NO_INTERNET_ENDPOINT_SERVICES, description: "Endpoint services (com.amazonaws.<region>.<service>) a VPC without the internet must have." },
+        },
+    },
+    validateStack: (args, report) => {
+        const required = args.getConfig<{ services?: string[] }>().services ?? NO_INTERNET_ENDPOINT_SERVICES;
+        const endpoints = args.resources.filter((r) => r.isType(aws.ec2.VpcEndpoint));
+        // awsx's own aws.ec2.Vpc child is judged through the component, which the endpoints point at.
+        const vpcs = args.resources.filter((r) => isVpc(r) && r.parent?.type !== "awsx:ec2:Vpc");
+        for (const vpc of vpcs.filter((v) => !reachesInternet(v, args.resources))) {
+            const present = new Set(
+                endpoints.filter((e) => references(e, "vpcId", [vpc], { handles: vpcHandles }).length > 0).flatMap((e) => strings(known(() => e.props.serviceName)).map(endpointServiceOf)),
+            );
+            const missing = required.filter((service) => !present.has(service));
+            if (missing.length > 0) {
+                report(
+                    `VPC ${vpc.name} has no internet gateway and no VPC endpoint for ${missing.join(", ")}: the instances' calls to ` +
+                        `${missing.length === 1 ? "it" : "them"} cannot leave the VPC. Add an aws.ec2.VpcEndpoint per service in this VPC (s3 as a Gateway endpoint).`,
+                    vpc.urn,
+                );
+            }
+        }
+    },
+};
+
+/** Condition keys that limit who may use an endpoint to named accounts (or an organization). */
+const PRINCIPAL_LIMITS = ["aws:PrincipalAccount", "aws:PrincipalOrgID"];
+
+/** Why an endpoint policy's Allow statement lets any credentials through, or undefined when it does not. */
+function openStatement(statement: Record<string, any>): string | undefined {
+    if (statement.Effect !== "Allow") return undefined;
+    const equals = statement.Condition?.StringEquals ?? {};
+    if (PRINCIPAL_LIMITS.some((key) => equals[key] !== undefined && equals[key] !== "*")) return undefined;
+    // Read-only downloads of named buckets' objects (AWS-owned ones, fetched anonymously or presigned by AWS).
+    const actions = [statement.Action].flat();
+    const resources = [statement.Resource].flat();
+    const namedObjects = resources.length > 0 && resources.every((r) => typeof r === "string" && /^arn:[a-z-]+:s3:::[a-z0-9][a-z0-9.-]*\/\*$/.test(r));
+    if (actions.length > 0 && actions.every((a) => a === "s3:GetObject") && namedObjects) return undefined;
+    return `statement ${statement.Sid ?? "(no Sid)"} allows ${actions.join(", ")} on ${resources.join(", ")} to any principal`;
+}
+
+export const endpointPoliciesPresent: ResourceValidationPolicy = {
+    name: "endpoint-policies-present",
+    description:
+        "Every VPC endpoint carries a policy that admits the stack's own account's principals (aws:PrincipalAccount), so " +
+        "that foreign or stolen credentials cannot use it to copy data out; only read-only downloads from named buckets " +
+        "(the AWS-owned Amazon Linux and ECR layer buckets) may be open to any principal.",
+    enforcementLevel: "mandatory",
+    validateResource: validateResourceOfType(aws.ec2.VpcEndpoint, (endpoint, _args, report) => {
+        const service = endpointServiceOf(endpoint.serviceName ?? "");
+        if (endpoint.policy === undefined) {
+            report(`the ${service} endpoint has no policy: AWS then allows every principal of every account. Set a policy limited to aws:PrincipalAccount.`);
+            return;
+        }
+        let statements: Record<string, any>[];
+        try {
+            statements = [JSON.parse(endpoint.policy).Statement ?? []].flat();
+        } catch {
+            report(`the ${service} endpoint's policy is not JSON.`);
+            return;
+        }
+        for (const problem of statements.map(openStatement).filter((p): p is string => p !== undefined)) {
+            report(`the ${service} endpoint's policy: ${problem}; limit it with a StringEquals condition on aws:PrincipalAccount.`);
+        }
+    }),
 };
 
 export const loadBalancerAccessLogs: StackValidationPolicy = {
@@ -862,6 +1035,18 @@ export const wafLogging: StackValidationPolicy = {
             if (misnamed.length > 0) report(`web ACL ${acl.name} logs to ${misnamed.join(", ")}; WAF delivers only to destinations named aws-waf-logs-*.`, acl.urn);
         }
     },
+};
+
+export const wafWebAclLimits: ResourceValidationPolicy = {
+    name: "waf-web-acl-limits",
+    description:
+        `Every WAF web ACL is one the AWS provider and WAF accept: rule statements nest at most ${WEB_ACL_STATEMENT_LEVELS} levels ` +
+        `(the provider's webACLRootStatementSchemaLevel; deeper fails at preview), and/or statements join two or more, managed ` +
+        `rule groups only at the top, and the rules need at most ${WEB_ACL_MAX_WCU} WCUs.`,
+    enforcementLevel: "mandatory",
+    validateResource: validateResourceOfType(aws.wafv2.WebAcl, (acl, _args, report) => {
+        for (const problem of webAclProblems(acl.rules ?? [])) report(`${problem}.`);
+    }),
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -916,6 +1101,7 @@ export const policies: Validation[] = [
     ebsEncrypted,
     rdsStorageEncrypted,
     rdsNotPublic,
+    ebsKeyUsableByAutoScaling,
     s3DefaultEncryption,
     s3PublicAccessBlocked,
     s3TlsOnly,
@@ -931,7 +1117,10 @@ export const policies: Validation[] = [
     credentialsOnlyInSecrets,
     studyObjectAccessRecorded,
     vpcFlowLogs,
+    noInternetEndpointCoverage,
+    endpointPoliciesPresent,
     loadBalancerAccessLogs,
     wafLogging,
+    wafWebAclLimits,
     deletionProtectionInProd,
 ];

@@ -1,6 +1,5 @@
 // The offline plan end to end: the real stack files through validation, the program under mocks and the report.
 import { expect } from "chai";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -227,16 +226,6 @@ describe("npm run plan", () => {
             expect(code).to.equal(1);
             expect(out).to.match(/pattern\s+invalid config: 9 problem\(s\)\s+direct/);
             expect(err).to.include("orthweb:environment: got \"staging\"");
-        });
-
-        it("exits 1 from the real command line with the messages and no stack trace", function () {
-            this.timeout(60000);
-            const dir = projectWith({ "Pulumi.bad.yaml": BAD });
-            const result = spawnSync(process.execPath, ["-r", "sucrase/register/ts", "plan/cli.ts", "bad", "--project-dir", dir], { cwd: ROOT, encoding: "utf8" });
-            expect(result.status).to.equal(1);
-            expect(result.stdout).to.equal("");
-            expect(result.stderr).to.include("orthweb:orthanc: got \"big\"");
-            expect(result.stderr).to.not.match(/\n\s+at /);
         });
 
         it("throws PlanConfigError before any resource is registered", async () => {

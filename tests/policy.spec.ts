@@ -14,6 +14,7 @@ import { MOCK_PRIVATE_KEY_PEM } from "../plan/mockRuntime";
 import { enforcementOf, evaluate, NotApplicableError, Policy, POLICY_DIR, policyConfigFor, policyResources, resourceArgs, stackArgs, subjectsOf, Violation } from "../plan/policyRun";
 import { build, plannedStack, REGION, TYPES, withConfig } from "./harness";
 import { DICOM_PORT, WEB_PORT, DATABASE_PORT } from "../rules/ports";
+import { webAclRules } from "../rules/loadBalancerLayout";
 
 // The engine's sentinel for a string it cannot know during preview (an id of a resource yet to be created).
 // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -47,6 +48,8 @@ interface Hand {
     readonly name: string;
     readonly props: Record<string, unknown>;
     readonly propertyDependencies?: Record<string, string[]>;
+    /** The parent's URN (as the engine sets it: awsx's children have the VPC component as parent). */
+    readonly parent?: string;
 }
 
 const urn = (type: string, name: string) => `urn:pulumi:test::orthweb::${type}::${name}`;
@@ -609,6 +612,78 @@ describe("policy: waf-logging", () => {
     });
 });
 
+describe("policy: waf-web-acl-limits", () => {
+    const label = (key: string) => ({ labelMatchStatement: { scope: "LABEL", key } });
+    const post = { byteMatchStatement: { fieldToMatch: { method: {} }, positionalConstraint: "EXACTLY", searchString: "POST", textTransformations: [{ priority: 0, type: "NONE" }] } };
+    const rule = (statement: object) => ({ name: "body", priority: 1, action: { block: {} }, statement, visibilityConfig: {} });
+
+    it("passes the program's own web ACL", async () => {
+        expect(await resourceViolations(rules.wafWebAclLimits, T.webAcl, { rules: webAclRules("lb-waf") })).to.deep.equal([]);
+    });
+
+    it("stops a rule nested four levels deep, which the provider's schema refuses at preview", async () => {
+        const deep = { andStatement: { statements: [label("a"), { notStatement: { statement: { andStatement: { statements: [post, { orStatement: { statements: [label("b"), label("c")] } }] } } } }] } };
+        expect(await resourceViolations(rules.wafWebAclLimits, T.webAcl, { rules: [rule(deep)] })).to.deep.equal([
+            'rule "body" nests its statements 4 levels deep (and > not > and > or); the AWS provider accepts 3 (webACLRootStatementSchemaLevel): split it into rules joined by labels.',
+        ]);
+    });
+
+    it("stops a web ACL over 5000 WCUs", async () => {
+        const group = (i: number) => ({ name: `g${i}`, priority: i, overrideAction: { none: {} }, statement: { managedRuleGroupStatement: { vendorName: "AWS", name: "AWSManagedRulesCommonRuleSet" } } });
+        expect(await resourceViolations(rules.wafWebAclLimits, T.webAcl, { rules: [0, 1, 2, 3, 4, 5, 6, 7].map(group) })).to.deep.equal(["the rules need 5600 WCUs; a web ACL holds at most 5000."]);
+    });
+});
+
+describe("policy: no-internet-endpoint-coverage", () => {
+    const vpc = (name: string, props: Record<string, unknown> = {}): Hand => ({ type: T.vpcResource, name, props: { id: `vpc-${name}`, cidrBlock: "10.0.0.0/16", ...props } });
+    const endpoint = (vpcId: string, service: string, type = "Interface"): Hand => ({ type: T.vpcEndpoint, name: `${vpcId}-${service}`, props: { vpcId, serviceName: `com.amazonaws.eu-west-1.${service}`, vpcEndpointType: type } });
+    const all = (vpcId: string) => rules.NO_INTERNET_ENDPOINT_SERVICES.map((s) => endpoint(vpcId, s, s === "s3" ? "Gateway" : "Interface"));
+    const check = (resources: Hand[], config: Record<string, unknown> = {}) => stackViolations(rules.noInternetEndpointCoverage, resources, config);
+
+    it("passes a VPC without the internet that has every endpoint, and never judges a VPC with an internet gateway", async () => {
+        expect(await check([vpc("a"), ...all("vpc-a")])).to.deep.equal([]);
+        const igw: Hand = { type: "aws:ec2/internetGateway:InternetGateway", name: "igw", props: { vpcId: "vpc-b" } };
+        expect(await check([vpc("b"), igw])).to.deep.equal([]);
+        expect(await check([{ type: T.vpc, name: "awsx", props: { vpcId: "vpc-x", subnetSpecs: [{ type: "Public" }, { type: "Private" }] } }])).to.deep.equal([]);
+    });
+
+    it("names every missing service of a VPC without the internet, the endpoints of other VPCs not counting", async () => {
+        const partial = all("vpc-a").filter((e) => !/\.(autoscaling|tagging)$/.test(String(e.props.serviceName)));
+        const found = await check([vpc("a"), vpc("b", { id: "vpc-b" }), ...partial, ...all("vpc-b")]);
+        expect(found.map((f) => f.message)).to.deep.equal([
+            "VPC a has no internet gateway and no VPC endpoint for autoscaling, tagging: the instances' calls to them cannot leave the VPC. Add an aws.ec2.VpcEndpoint per service in this VPC (s3 as a Gateway endpoint).",
+        ]);
+        // awsx's VPC component with isolated subnets only (as Pulumi.site.yaml builds it), judged once: its own Vpc child is skipped.
+        const awsx: Hand = { type: T.vpc, name: "site-vpc", props: { vpcId: "vpc-s", subnetSpecs: [{ type: "Isolated" }], publicSubnetIds: [] } };
+        const child = { ...vpc("site-vpc", { id: "vpc-s" }), parent: urn(T.vpc, "site-vpc") };
+        expect((await check([awsx, child, endpoint("vpc-s", "s3", "Gateway")])).map((f) => f.urn)).to.deep.equal([urn(T.vpc, "site-vpc")]);
+    });
+
+    it("takes the required services from its config", async () => {
+        expect(await check([vpc("a"), endpoint("vpc-a", "ssm")], { services: ["ssm"] })).to.deep.equal([]);
+    });
+});
+
+describe("policy: endpoint-policies-present", () => {
+    const own = { Version: "2012-10-17", Statement: [{ Sid: "OwnAccountOnly", Effect: "Allow", Principal: "*", Action: "*", Resource: "*", Condition: { StringEquals: { "aws:PrincipalAccount": "123456789012" } } }] };
+    const check = (props: Record<string, unknown>) => resourceViolations(rules.endpointPoliciesPresent, T.vpcEndpoint, { serviceName: "com.amazonaws.eu-west-1.s3", ...props });
+
+    it("passes a policy limited to the account, with read-only downloads of named AWS-owned buckets", async () => {
+        const repos = { Sid: "AwsOwnedReadOnly", Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: ["arn:aws:s3:::al2023-repos-eu-west-1-de612dc2/*"] };
+        expect(await check({ policy: JSON.stringify({ ...own, Statement: [...own.Statement, repos] }) })).to.deep.equal([]);
+    });
+
+    it("reports an endpoint without a policy, and one whose policy lets any principal write or list", async () => {
+        expect(await check({})).to.deep.equal(["the s3 endpoint has no policy: AWS then allows every principal of every account. Set a policy limited to aws:PrincipalAccount."]);
+        const open = { Sid: "Everything", Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "*" };
+        const anyBucket = { Sid: "AnyBucket", Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "arn:aws:s3:::*/*" };
+        expect(await check({ policy: JSON.stringify({ Statement: [open, anyBucket] }) })).to.deep.equal([
+            "the s3 endpoint's policy: statement Everything allows s3:* on * to any principal; limit it with a StringEquals condition on aws:PrincipalAccount.",
+            "the s3 endpoint's policy: statement AnyBucket allows s3:GetObject on arn:aws:s3:::*/* to any principal; limit it with a StringEquals condition on aws:PrincipalAccount.",
+        ]);
+    });
+});
+
 describe("policy: deletion-protection-in-prod", () => {
     const check = (type: string, props: Record<string, unknown>, config: Record<string, unknown> = {}) => resourceViolations(rules.deletionProtectionInProd, type, props, config);
     const prod = { environment: "prod" };
@@ -729,8 +804,12 @@ describe("policy pack over the program (mocks)", () => {
     });
 
     it("is never constructed by the tests (a PolicyPack starts a gRPC server)", () => {
-        const specs = fs.readdirSync(__dirname).filter((f) => f.endsWith(".ts"));
-        for (const f of specs) expect(fs.readFileSync(path.join(__dirname, f), "utf8"), f).not.to.match(/from "\.\.\/policy(\/index)?"/);
+        const specs = [
+            ...fs.readdirSync(__dirname).filter((f) => f.endsWith(".ts")).map((f) => path.join(__dirname, f)),
+            ...fs.readdirSync(path.join(__dirname, "system")).filter((f) => f.endsWith(".ts")).map((f) => path.join(__dirname, "system", f)),
+        ];
+        expect(specs.some((f) => f.endsWith(path.join("system", "policyPack.spec.ts")))).to.equal(true);
+        for (const f of specs) expect(fs.readFileSync(f, "utf8"), f).not.to.match(/from "(\.\.\/)+policy(\/index)?"/);
     });
 });
 

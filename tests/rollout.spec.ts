@@ -1,9 +1,7 @@
 // Rolling changes: the config bundle, the chained SSM associations (one instance at a time, for every pattern),
 // self-healing options, and the teardown options of the key and the final snapshot.
 import { expect } from "chai";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { renderBootstrapFiles } from "../components/bootstrap";
 import { APPLY_DOCUMENT_PARAMETERS, renderApplyDocument, renderApplyScript } from "../components/bootstrap/apply";
@@ -14,7 +12,6 @@ import { SAMPLE } from "./fixtures";
 import { awsCliCalls } from "../rules/awsCliCalls";
 import { Registration } from "../plan/mockRuntime";
 import { build, Built, PROD_NETWORK, REGION, TYPES, withConfig } from "./harness";
-import { needTool } from "./localTools";
 
 const PATTERNS: Record<string, Record<string, unknown>> = {
     direct: withConfig({}),
@@ -80,22 +77,6 @@ describe("rollout: the apply script and its SSM document", function () {
         expect(script).to.include("'/opt/orthweb/healthz.py') restart+=('healthz')");
         // What cloud-init's runcmd would do on a manual boot: the units are new, so reload, then every timer.
         expect(script).to.include("systemctl daemon-reload\n    systemctl enable --now orthweb.timer orthweb-peer.timer orthweb-claim.timer\n    systemctl start orthweb.service\n");
-    });
-
-    it("passes shellcheck, as rendered and inside the document", function () {
-        needTool(this, "shellcheck");
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "orthweb-apply-"));
-        try {
-            const doc = JSON.parse(renderApplyDocument());
-            const fromDocument = (doc.mainSteps[0].inputs.runCommand as string[]).join("\n");
-            for (const [name, text] of [["apply.sh", script], ["document.sh", fromDocument]]) {
-                fs.writeFileSync(path.join(dir, name), text);
-                const r = spawnSync("shellcheck", ["--shell=bash", "--severity=style", path.join(dir, name)], { encoding: "utf8" });
-                expect(r.status, `${name}: ${r.stdout}`).to.equal(0);
-            }
-        } finally {
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
     });
 
     it("is a Command document (schema 2.2) whose every parameter is pattern-checked before the script sees it", () => {

@@ -2,7 +2,7 @@ import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { siteToSiteDetails, SiteToSiteVpnAccess, TUNNEL_ALARM, tunnelOptions } from "../components/siteToSiteVpnAccess";
-import { INTERFACE_ENDPOINT_SERVICES } from "../components/pair/endpoints";
+import { instanceEndpoints } from "../components/pair/endpoints";
 import { promiseOf, runUnderMocks } from "../plan/mockRuntime";
 import { SITE_TYPES } from "../plan/siteToSite";
 import { DEFAULT_TUNNEL_ALGORITHMS, PSK_PATTERN } from "../rules/siteToSite";
@@ -226,8 +226,8 @@ describe("OrthancPair without the internet (network.internetAccess false)", () =
         expect(s3.inputs.serviceName).to.equal(`com.amazonaws.${REGION}.s3`);
         expect(s3.inputs.routeTableIds).to.deep.equal([`rtb-isolated-${REGION}a`, `rtb-isolated-${REGION}b`]);
         const interfaces = endpoints.filter((e) => e.inputs.vpcEndpointType === "Interface");
-        expect(interfaces.map((e) => e.inputs.serviceName)).to.deep.equal(INTERFACE_ENDPOINT_SERVICES.map((s) => `com.amazonaws.${REGION}.${s}`));
-        expect(INTERFACE_ENDPOINT_SERVICES).to.include.members(["secretsmanager", "ssm", "ssmmessages", "ec2messages", "kms", "ecr.api", "ecr.dkr", "logs"]);
+        const wanted = instanceEndpoints(REGION).filter((e) => e.type === "Interface").map((e) => `com.amazonaws.${REGION}.${e.service}`);
+        expect(interfaces.map((e) => e.inputs.serviceName)).to.deep.equal(wanted);
         const group = isolated.one(T.securityGroup, "orthanc-endpoints");
         for (const e of interfaces) {
             expect(e.inputs).to.deep.include({ privateDnsEnabled: true, subnetIds: [`subnet-isolated-${REGION}a`, `subnet-isolated-${REGION}b`], securityGroupIds: [group.id] });

@@ -21,6 +21,8 @@ export interface BootstrapFromProgram {
     readonly healthChecker: string;
     /** The database setup the start script runs with the master login (database-setup.sql). */
     readonly databaseSetupSql: string;
+    /** nginx's DICOM sender gate (dicom-senders.js), written only with client certificates. */
+    readonly dicomSenderGate?: string;
 }
 
 function bootstrapFromFiles(files: readonly { path: string; content: string }[], where: string): BootstrapFromProgram {
@@ -34,6 +36,7 @@ function bootstrapFromFiles(files: readonly { path: string; content: string }[],
         nginxConf: file("/nginx.conf"),
         healthChecker: file("/healthz.py"),
         databaseSetupSql: file("/database-setup.sql"),
+        dicomSenderGate: files.find((f) => f.path.endsWith("/dicom-senders.js"))?.content,
     };
 }
 

@@ -7,7 +7,7 @@ import { Ipv4Cidr, overlaps, parseCidr } from "../rules/cidr";
 
 /** Debian packages the twin runs (also in .ci/debian-packages.txt). */
 export const TWIN_PACKAGES = [
-    "orthanc", "orthanc-postgresql", "postgresql", "nginx", "libnginx-mod-stream", "haproxy", "dcmtk", "openssl", "iproute2", "jq", "curl",
+    "orthanc", "orthanc-postgresql", "postgresql", "nginx", "libnginx-mod-stream", "libnginx-mod-stream-js", "haproxy", "dcmtk", "openssl", "iproute2", "jq", "curl",
     // site-to-site: strongSwan with userspace ESP (kernel-libipsec), and the VPC's forwarding filter.
     "strongswan-charon", "strongswan-swanctl", "libcharon-extra-plugins", "libstrongswan-standard-plugins", "iptables",
 ];

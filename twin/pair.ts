@@ -101,7 +101,8 @@ export function requiresClientCertificates(nginxConf: string): boolean {
 
 /** The modality names of a rendered orthanc.json (DicomModalities' keys). */
 export function modalityNames(orthancTemplate: Record<string, unknown>): string[] {
-    return Object.keys((orthancTemplate.DicomModalities ?? {}) as Record<string, unknown>);
+    // A modality's further AE titles are entries of their own, `<name>_2` and on (a name holds no `_`).
+    return Object.keys((orthancTemplate.DicomModalities ?? {}) as Record<string, unknown>).filter((key) => !key.includes("_"));
 }
 
 /** A running pair behind HAProxy, and what scenarios do to it. */
@@ -293,6 +294,12 @@ export class TwinPair {
             if (!this.modalityCertificates) throw new TwinFailure("the program's nginx.conf asks for client certificates, but the twin issued none");
             dicomClientCaPath = this.modalityCertificates.ca.cert;
         }
+        // The program's sender gate script, as the instance gets it, where this nginx.conf imports it.
+        let dicomSenderGatePath: string | undefined;
+        if (bootstrap.dicomSenderGate !== undefined) {
+            dicomSenderGatePath = path.join(dir, "dicom-senders.js");
+            fs.writeFileSync(dicomSenderGatePath, bootstrap.dicomSenderGate);
+        }
         const conf = debianNginxConf(
             renderNginxConf({
                 orthancHost: "127.0.0.1",
@@ -304,6 +311,7 @@ export class TwinPair {
                 peerListenAddress: instance.peerAddress,
                 peerMapGlob: path.join(dir, "peer", "*.map"),
                 dicomClientCaPath,
+                dicomSenderGatePath,
             }),
         );
         const file = path.join(dir, "nginx.conf");

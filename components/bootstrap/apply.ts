@@ -9,8 +9,9 @@
 // also ends the refresh and leaves (abandoned in the hook), so the serving one keeps the slot and its address.
 import { ROLLOUT_TIMING, SLOT_GROUP } from "../../rules/rollout";
 import { WEB_PORT } from "../../rules/ports";
-import { BOOTSTRAP_DIR, BOOTSTRAP_TIMERS } from "./index";
+import { BOOTSTRAP_DIR, BOOTSTRAP_TIMERS, BootstrapFile } from "./index";
 import { shellQuote } from "./startScript";
+import { DICOM_SENDER_GATE_FILE } from "./dicomSenderGate";
 
 export interface ApplyScriptParams {
     /** Literal values, or SSM document placeholders such as `{{ bucket }}` (checked by the document's patterns). */
@@ -39,7 +40,7 @@ export const REFRESH_PREFERENCES = {
 };
 
 /** Files whose change needs a container restart that `docker compose up` would not do by itself. */
-export const RESTART_ON_CHANGE: Readonly<Record<string, string>> = { "nginx.conf": "nginx", "healthz.py": "healthz" };
+export const RESTART_ON_CHANGE: Readonly<Record<string, string>> = { "nginx.conf": "nginx", [DICOM_SENDER_GATE_FILE]: "nginx", "healthz.py": "healthz" };
 
 export function renderApplyScript(p: ApplyScriptParams): string {
     const dir = p.dir ?? BOOTSTRAP_DIR;
@@ -422,15 +423,32 @@ export const APPLY_DOCUMENT_PARAMETERS = {
     mode: { type: "String", description: "apply: write the bundle and pass the gates; gate: on an instance being replaced, wait for its successor", allowedPattern: "^(apply|gate)$" },
 } as const;
 
-/** The SSM Command document (schema 2.2) that runs the apply script with the association's parameters. */
-export function renderApplyDocument(): string {
-    const script = renderApplyScript({
+/** The apply script as the SSM document carries it: the association's parameters as document placeholders. */
+function applyDocumentScript(): string {
+    return renderApplyScript({
         region: "{{ region }}",
         bucket: "{{ bucket }}",
         bundleKey: "{{ bundleKey }}",
         tagFilters: { project: "{{ project }}", stack: "{{ stack }}" },
         mode: "{{ mode }}",
     });
+}
+
+/** A shell script's first line (the bundle also holds a Python program, which calls no AWS API). */
+export const SHELL_SCRIPT = /^#!\/bin\/(ba)?sh\b/;
+
+/**
+ * Every script the delivery runs on an instance: the bundle's shell scripts (start, metadata guard, peer, claim)
+ * and the SSM document's apply script. What they call is what the instance role must allow and, without the
+ * internet, what needs a VPC endpoint.
+ */
+export function instanceScripts(files: readonly BootstrapFile[]): string[] {
+    return [...files.filter((f) => SHELL_SCRIPT.test(f.content)).map((f) => f.content), applyDocumentScript()];
+}
+
+/** The SSM Command document (schema 2.2) that runs the apply script with the association's parameters. */
+export function renderApplyDocument(): string {
+    const script = applyDocumentScript();
     return JSON.stringify({
         schemaVersion: "2.2",
         description: "orthweb: apply a config bundle to this instance and wait until it is healthy again",

@@ -5,6 +5,7 @@ import { DICOM_PORT, ORTHANC_HTTP_PORT, PEER_DICOM_PORT, PEER_WEB_PORT, WEB_PORT
 import { DEFAULT_HEALTH_CHECKER_LISTEN, healthCheckerArgs } from "./healthChecker";
 import { CONTAINER_BRIDGE, CONTAINER_SUBNET, DYNAMIC_ADDRESS_RANGE, ORTHANC_CONTAINER_ADDRESS } from "./metadataGuard";
 import { PEER_MAP_DIR } from "./nginx";
+import { DICOM_SENDER_GATE_FILE, NGINX_DICOM_SENDER_GATE } from "./dicomSenderGate";
 
 export interface ComposeParams {
     readonly orthancImage: string;
@@ -12,9 +13,16 @@ export interface ComposeParams {
     /** Host directory with nginx.conf; run/ below it holds what the start script writes (orthanc.json, tls/). */
     readonly dir: string;
     readonly region: string;
+    /** nginx reads the DICOM sender gate's script (dir/dicom-senders.js). @default false */
+    readonly dicomSenderGate?: boolean;
 }
 
 const logging = { driver: "json-file", options: { "max-size": "20m", "max-file": "5" } };
+
+/** The sender gate's script, read-only where nginx.conf's js_import looks for it. */
+function senderGateVolume(p: ComposeParams): string[] {
+    return p.dicomSenderGate ? [`${p.dir}/${DICOM_SENDER_GATE_FILE}:${NGINX_DICOM_SENDER_GATE}:ro`] : [];
+}
 
 export function renderCompose(p: ComposeParams): string {
     const doc = {
@@ -48,7 +56,7 @@ export function renderCompose(p: ComposeParams): string {
                 // The peer-only ports: the other instance's nginx hands work here when its Orthanc refuses it.
                 ports: [`${WEB_PORT}:${WEB_PORT}`, `${DICOM_PORT}:${DICOM_PORT}`, `${PEER_WEB_PORT}:${PEER_WEB_PORT}`, `${PEER_DICOM_PORT}:${PEER_DICOM_PORT}`],
                 // run/peer: where peer.sh writes the peer's address.
-                volumes: [`${p.dir}/nginx.conf:/etc/nginx/nginx.conf:ro`, `${p.dir}/run/tls:/etc/nginx/tls:ro`, `${p.dir}/run/peer:${PEER_MAP_DIR}:ro`],
+                volumes: [`${p.dir}/nginx.conf:/etc/nginx/nginx.conf:ro`, `${p.dir}/run/tls:/etc/nginx/tls:ro`, `${p.dir}/run/peer:${PEER_MAP_DIR}:ro`, ...senderGateVolume(p)],
                 logging,
                 // Without raw sockets nginx cannot forge Orthanc's address (or ARP) to get past the metadata guard.
                 cap_drop: ["NET_RAW"],

@@ -6,6 +6,7 @@ import { renderCompose } from "./compose";
 import { renderDatabaseSetupSql } from "./databaseSetup";
 import { renderHealthChecker } from "./healthChecker";
 import { renderNginxConf } from "./nginx";
+import { DICOM_SENDER_GATE_FILE, NGINX_DICOM_SENDER_GATE, renderDicomSenderGate } from "./dicomSenderGate";
 import { OrthancParams, renderOrthancJson } from "./orthanc";
 import { DOCKER_DROP_IN_PATH, METADATA_GUARD_FILE, renderDockerDropIn, renderMetadataGuard } from "./metadataGuard";
 import { renderPeerScript } from "./peerScript";
@@ -108,9 +109,23 @@ export const BOOTSTRAP_TIMERS = ["orthweb.timer", "orthweb-peer.timer", "orthweb
 
 export function renderBootstrapFiles(p: BootstrapParams): BootstrapFile[] {
     const dir = BOOTSTRAP_DIR;
+    // With client certificates, nginx's sender gate ties each certificate to its modality's AE titles.
+    const senderGate = p.dicomClientCertificates ? `${dir}/${DICOM_SENDER_GATE_FILE}` : undefined;
     return [
-        { path: `${dir}/docker-compose.yml`, permissions: "0644", content: renderCompose({ orthancImage: p.orthancImage, nginxImage: p.nginxImage, dir, region: p.region }) },
-        { path: `${dir}/nginx.conf`, permissions: "0644", content: renderNginxConf({ orthancHost: "orthanc", healthCheckerHost: "healthz", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key", dicomClientCaPath: p.dicomClientCertificates ? NGINX_DICOM_CLIENT_CA : undefined }) },
+        { path: `${dir}/docker-compose.yml`, permissions: "0644", content: renderCompose({ orthancImage: p.orthancImage, nginxImage: p.nginxImage, dir, region: p.region, dicomSenderGate: senderGate !== undefined }) },
+        {
+            path: `${dir}/nginx.conf`,
+            permissions: "0644",
+            content: renderNginxConf({
+                orthancHost: "orthanc",
+                healthCheckerHost: "healthz",
+                certificatePath: "/etc/nginx/tls/server.crt",
+                keyPath: "/etc/nginx/tls/server.key",
+                dicomClientCaPath: p.dicomClientCertificates ? NGINX_DICOM_CLIENT_CA : undefined,
+                dicomSenderGatePath: senderGate && NGINX_DICOM_SENDER_GATE,
+            }),
+        },
+        ...(senderGate ? [{ path: senderGate, permissions: "0644", content: renderDicomSenderGate(p.orthanc.modalities ?? []) }] : []),
         { path: `${dir}/orthanc.template.json`, permissions: "0600", content: renderOrthancJson(p.orthanc) },
         { path: `${dir}/start.sh`, permissions: "0700", content: renderStartScript({ region: p.region, dir, secretArns: p.secretArns, registry: p.registry, composeSource: p.composeSource }) },
         { path: `${dir}/healthz.py`, permissions: "0644", content: renderHealthChecker() },

@@ -5,6 +5,7 @@
 // nothing can bounce back). The peer's address comes at run time from a map file (peer.sh writes it); without
 // one, nginx behaves as if there were no fallback.
 // Syntax accepted by nginx 1.22 (Debian) and the pinned image alike: `listen 443 ssl http2;`.
+import { MAX_ASSOCIATE_RQ_BYTES, NJS_STREAM_MODULE, PREREAD_TIMEOUT_SECONDS } from "./dicomSenderGate";
 import { DICOM_PORT, HEALTH_CHECKER_PORT, HEALTH_PATH, ORTHANC_DICOM_PORT, ORTHANC_HTTP_PORT, PEER_DICOM_PORT, PEER_WEB_PORT, WEB_PORT } from "../../rules/ports";
 
 /** Load balancers' and Route 53's HTTPS checks need TLS 1.2; 1.3 for everyone who can. */
@@ -25,6 +26,13 @@ export interface NginxParams {
     readonly dicomIdleSeconds?: number;
     /** The CA of the modalities' client certificates: when set, 11112 admits only senders presenting one it signed. */
     readonly dicomClientCaPath?: string;
+    /**
+     * The sender gate's script (dicomSenderGate.ts): with client certificates, 11112 admits an association only when
+     * its calling AE title is one of the certificate's modality's. Needs dicomClientCaPath.
+     */
+    readonly dicomSenderGatePath?: string;
+    /** Seconds the gate waits for a whole A-ASSOCIATE-RQ. @default PREREAD_TIMEOUT_SECONDS */
+    readonly dicomPrereadSeconds?: number;
     /** Where the health checker listens, as seen from nginx. @default orthancHost */
     readonly healthCheckerHost?: string;
     /** The map file(s) naming the peer's address (`peer 10.0.1.5;`); a glob that may match nothing. @default PEER_MAP_GLOB */
@@ -40,6 +48,15 @@ function dicomClientVerification(caPath: string | undefined): string {
         ssl_client_certificate ${caPath};
         ssl_verify_client on;
         ssl_verify_depth 1;`;
+}
+
+/** The gate reads the A-ASSOCIATE-RQ before nginx connects to any Orthanc (dicomSenderGate.ts). */
+function dicomSenderGate(gatePath: string | undefined, prereadSeconds = PREREAD_TIMEOUT_SECONDS): string {
+    if (!gatePath) return "";
+    return `
+        js_preread dicom_senders.preread;
+        preread_buffer_size ${MAX_ASSOCIATE_RQ_BYTES};
+        preread_timeout ${prereadSeconds}s;`;
 }
 
 /** Where nginx reads the peer's address: the start script's run/peer directory, mounted into the container. */
@@ -74,6 +91,7 @@ function peerMap(glob: string): string {
 }
 
 export function renderNginxConf(p: NginxParams): string {
+    if (p.dicomSenderGatePath && !p.dicomClientCaPath) throw new Error("renderNginxConf: the DICOM sender gate reads the client certificate; it needs dicomClientCaPath");
     const http = p.orthancHttpPort ?? ORTHANC_HTTP_PORT;
     const dicom = p.orthancDicomPort ?? ORTHANC_DICOM_PORT;
     const at = p.listenAddress ? `${p.listenAddress}:` : "";
@@ -83,8 +101,9 @@ export function renderNginxConf(p: NginxParams): string {
     const dicomIdle = p.dicomIdleSeconds ?? 3600;
     const tls = `ssl_certificate ${p.certificatePath};
         ssl_certificate_key ${p.keyPath};`;
+    const gate = p.dicomSenderGatePath;
     return `# Rendered by orthweb: TLS termination in front of Orthanc.
-worker_processes auto;
+${gate ? `load_module ${NJS_STREAM_MODULE};\n` : ""}worker_processes auto;
 pid ${p.pidPath ?? "/var/run/nginx.pid"};
 error_log stderr warn;
 
@@ -176,7 +195,7 @@ http {
 stream {
     ssl_protocols ${TLS_PROTOCOLS};
     ssl_ciphers ${TLS12_CIPHERS};
-
+${gate ? `    js_import dicom_senders from ${gate};\n` : ""}
     # As for HTTP: the local Orthanc first, every time; the peer only when it refuses.
     upstream orthanc_dicom {
         server ${p.orthancHost}:${dicom} max_fails=0;
@@ -190,7 +209,7 @@ stream {
         ssl_certificate ${p.certificatePath};
         ssl_certificate_key ${p.keyPath};
         ssl_protocols ${TLS_PROTOCOLS};
-        ssl_ciphers ${TLS12_CIPHERS};${dicomClientVerification(p.dicomClientCaPath)}
+        ssl_ciphers ${TLS12_CIPHERS};${dicomClientVerification(p.dicomClientCaPath)}${dicomSenderGate(gate, p.dicomPrereadSeconds)}
         proxy_pass orthanc_dicom;
         proxy_connect_timeout 5s;
         proxy_timeout ${dicomIdle}s;

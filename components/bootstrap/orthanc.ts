@@ -1,3 +1,4 @@
+import { modalityAeTitles } from "../../rules/modalities";
 import { ORTHANC_DICOM_PORT, ORTHANC_HTTP_PORT } from "../../rules/ports";
 import { HEALTH_USER } from "./healthChecker";
 // orthanc.json, without secrets: the start script adds the database credentials and the logins at boot (with jq,
@@ -17,7 +18,7 @@ export interface OrthancParams {
     readonly database: { readonly host: string; readonly port: number; readonly name: string };
     readonly bucket: { readonly name: string; readonly region: string };
     /** The DICOM senders allowed to store and query; none: anyone may store (the easy default). @default [] */
-    readonly modalities?: readonly { readonly name: string; readonly aet: string }[];
+    readonly modalities?: readonly { readonly name: string; readonly aet: string | readonly string[] }[];
 }
 
 /**
@@ -25,9 +26,11 @@ export interface OrthancParams {
  * false, so an unknown AE title's association is rejected), each may echo, store and query but not retrieve (C-GET, C-MOVE), and
  * the called AE title must be Orthanc's. Orthanc sees nginx's address, not the modality's: the host is not checked
  * here (DicomCheckModalityHost false), the network edge admits the modalities' blocks instead. Orthanc never
- * connects to a sender, so Host/Port are placeholders.
+ * connects to a sender, so Host/Port are placeholders. Orthanc knows one AE title per entry: a modality with several
+ * gets one entry each, the first under its name, the others as `<name>_2`, `<name>_3`: Orthanc allows letters, digits,
+ * `-` and `_` in these keys, and a modality's name never holds `_`, so they cannot collide.
  */
-export function dicomAccessKeys(modalities: readonly { readonly name: string; readonly aet: string }[]): Record<string, unknown> {
+export function dicomAccessKeys(modalities: readonly { readonly name: string; readonly aet: string | readonly string[] }[]): Record<string, unknown> {
     if (modalities.length === 0) {
         return { DicomCheckCalledAet: false, DicomAlwaysAllowEcho: true, DicomAlwaysAllowStore: true };
     }
@@ -41,11 +44,13 @@ export function dicomAccessKeys(modalities: readonly { readonly name: string; re
         DicomAlwaysAllowMove: false,
         DicomCheckModalityHost: false,
         DicomModalities: Object.fromEntries(
-            modalities.map((m) => [
-                m.name,
-                // Allow* default to true: echo, store, find (and storage commitment) stay allowed; retrieving is not.
-                { AET: m.aet, Host: "0.0.0.0", Port: 104, AllowGet: false, AllowMove: false },
-            ]),
+            modalities.flatMap((m) =>
+                modalityAeTitles(m).map((aet, i) => [
+                    i === 0 ? m.name : `${m.name}_${i + 1}`,
+                    // Allow* default to true: echo, store, find (and storage commitment) stay allowed; retrieving is not.
+                    { AET: aet, Host: "0.0.0.0", Port: 104, AllowGet: false, AllowMove: false },
+                ]),
+            ),
         ),
     };
 }

@@ -38,7 +38,7 @@ export interface InstanceSettings {
     /** Names the self-signed certificate must carry besides the instances' own (a front-door name). @default [] */
     readonly certificateNames?: string[];
     /** DICOM senders allowed to store and query. @default [] */
-    readonly modalities?: readonly { readonly name: string; readonly aet: string }[];
+    readonly modalities?: readonly { readonly name: string; readonly aet: string | readonly string[] }[];
     /** The modalities' CA: when given, nginx requires client certificates on 11112 (delivered in the TLS secret). */
     readonly dicomClientCaPem?: pulumi.Input<string>;
     readonly subnetIds: pulumi.Output<string[]>;
@@ -157,6 +157,8 @@ function rollOut(
             {
                 vpcZoneIdentifiers: args.subnetIds.apply((ids) => [at(ids, i)]),
                 launchTemplate: { id: template.id, version: template.latestVersion.apply((v) => String(v)) },
+                // The role the pair's key admits (its volumes are encrypted with that key): dataStore.ts.
+                serviceLinkedRoleArn: data.autoScalingRole.arn,
                 ...slotGroupSettings(),
                 tags: slotTags(slot, tags, claims[i]),
             },

@@ -8,9 +8,9 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { REFRESH_PREFERENCES, renderApplyScript } from "../components/bootstrap/apply";
-import { bundleKey, renderBundle, ROLLOUT_TIMING, SLOT_GROUP } from "../rules/rollout";
-import { metadataStub, StubShell } from "./stubShell";
+import { REFRESH_PREFERENCES, renderApplyScript } from "../../components/bootstrap/apply";
+import { bundleKey, renderBundle, ROLLOUT_TIMING, SLOT_GROUP } from "../../rules/rollout";
+import { metadataStub, StubShell } from "../stubShell";
 
 const STUBS: Record<string, string> = {
     // The metadata service, and the instance's own /healthz: the code in $STATE/healthz (none: nothing answers).

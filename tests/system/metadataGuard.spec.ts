@@ -7,10 +7,10 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { renderCompose } from "../components/bootstrap/compose";
-import { CONTAINER_BRIDGE, CONTAINER_SUBNET, DYNAMIC_ADDRESS_RANGE, METADATA_ADDRESS, METADATA_CHAIN, ORTHANC_CONTAINER_ADDRESS, renderDockerDropIn, renderMetadataGuard, renderMetadataRules } from "../components/bootstrap/metadataGuard";
+import { renderCompose } from "../../components/bootstrap/compose";
+import { CONTAINER_BRIDGE, CONTAINER_SUBNET, DYNAMIC_ADDRESS_RANGE, METADATA_ADDRESS, METADATA_CHAIN, ORTHANC_CONTAINER_ADDRESS, renderDockerDropIn, renderMetadataGuard, renderMetadataRules } from "../../components/bootstrap/metadataGuard";
 import { parse } from "yaml";
-import { needTool } from "./localTools";
+import { needTool } from "../localTools";
 
 function sh(script: string, timeout = 20000): { status: number | null; output: string } {
     const r = spawnSync("bash", ["-c", script], { encoding: "utf8", timeout });

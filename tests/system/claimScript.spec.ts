@@ -1,9 +1,9 @@
 // claim.sh for real (bash), against stand-ins for the AWS CLI, the instance metadata service and ip(8) that answer
 // as AWS would and record every call: who takes the slot's address, and when it must not.
 import { expect } from "chai";
-import { renderClaimScript } from "../components/bootstrap/claimScript";
-import { SLOT_TAGS } from "../rules/rollout";
-import { metadataStub, StubShell } from "./stubShell";
+import { renderClaimScript } from "../../components/bootstrap/claimScript";
+import { SLOT_TAGS } from "../../rules/rollout";
+import { metadataStub, StubShell } from "../stubShell";
 
 const STUBS: Record<string, string> = {
     // The metadata service: this instance is i-new, its interface eni-new, in 10.0.128.0/18.

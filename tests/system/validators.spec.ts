@@ -5,10 +5,10 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { renderBootstrapFiles, renderUserData } from "../components/bootstrap";
-import { renderNginxConf } from "../components/bootstrap/nginx";
-import { SAMPLE } from "./fixtures";
-import { makeSelfSignedCertificate, needFile, needTool } from "./localTools";
+import { renderBootstrapFiles, renderUserData } from "../../components/bootstrap";
+import { renderNginxConf } from "../../components/bootstrap/nginx";
+import { SAMPLE } from "../fixtures";
+import { makeSelfSignedCertificate, needFile, needTool } from "../localTools";
 
 const DEBIAN_STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so";
 

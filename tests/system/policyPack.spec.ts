@@ -2,11 +2,11 @@
 // (ts-node type-checks the pack, about 3.5 s of CPU), so it starts once, in the background, when mocha begins.
 import { expect } from "chai";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
-import * as rules from "../policy/rules";
-import { listStacks } from "../stacks/stackFile";
-import { enforcementOf, evaluate, PolicyConfig, policyConfigFor, Subject, subjectsOf, urnOf, Violation } from "../plan/policyRun";
-import { build, plannedStack, withConfig } from "./harness";
-import { RunningPack, sharedPack } from "./packProcess";
+import * as rules from "../../policy/rules";
+import { listStacks } from "../../stacks/stackFile";
+import { enforcementOf, evaluate, PolicyConfig, policyConfigFor, Subject, subjectsOf, urnOf, Violation } from "../../plan/policyRun";
+import { build, plannedStack, withConfig } from "../harness";
+import { RunningPack, sharedPack } from "../packProcess";
 
 /** The config the CLI sends for a --policy-pack-config file: each named policy with its effective level. */
 function engineConfig(config: PolicyConfig) {
@@ -71,14 +71,20 @@ describe("policy pack process (as `pulumi preview --policy-pack policy` runs it)
     it("finds every kind of violation the unit tests find, with the real resource classes and secrets wrapped as the engine sends them", async () => {
         const secret = (value: unknown) => ({ [specialSigKey]: specialSecretSig, value });
         const subjects = [
-            subject("aws:ec2/launchTemplate:LaunchTemplate", "lt", { metadataOptions: { httpTokens: "optional" }, tags: { Key: secret("-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----") } }),
+            subject("aws:ec2/launchTemplate:LaunchTemplate", "lt", {
+                metadataOptions: { httpTokens: "optional" },
+                blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "false", kmsKeyId: "arn:key" } }],
+                tags: { Key: secret("-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----") },
+            }),
+            subject("aws:kms/key:Key", "key", {}, { arn: "arn:key" }),
             subject("aws:rds/instance:Instance", "db", { storageEncrypted: false, publiclyAccessible: true, deletionProtection: false }),
             subject("aws:s3/bucket:Bucket", "images", { forceDestroy: true }),
             subject("aws:lb/loadBalancer:LoadBalancer", "nlb", { loadBalancerType: "network" }, { arn: "arn:nlb" }),
             subject("aws:lb/listener:Listener", "http", { protocol: "HTTP", defaultActions: [{ type: "forward", targetGroupArn: "arn:tg" }] }),
             subject("aws:lb/listener:Listener", "dicom", { loadBalancerArn: "arn:nlb", protocol: "TLS", sslPolicy: "ELBSecurityPolicy-2016-08", defaultActions: [] }),
             subject("aws:ec2/vpc:Vpc", "vpc", { cidrBlock: "10.0.0.0/16" }),
-            subject("aws:wafv2/webAcl:WebAcl", "waf", { scope: "REGIONAL" }, { arn: "arn:waf" }),
+            subject("aws:ec2/vpcEndpoint:VpcEndpoint", "s3", { vpcEndpointType: "Gateway", serviceName: "com.amazonaws.eu-west-1.s3" }),
+            subject("aws:wafv2/webAcl:WebAcl", "waf", { scope: "REGIONAL", rules: [{ name: "one", priority: 0, action: { block: {} }, statement: { orStatement: { statements: [{ labelMatchStatement: { scope: "LABEL", key: "x" } }] } } }] }, { arn: "arn:waf" }),
             subject("aws:ec2clientvpn/endpoint:Endpoint", "vpn", { splitTunnel: false, connectionLogOptions: { enabled: false } }),
             subject("tls:index/selfSignedCert:SelfSignedCert", "ca", { isCaCertificate: true, validityPeriodHours: 3650 }, { certPem: "CA" }),
             subject("tls:index/locallySignedCert:LocallySignedCert", "leaf", { caCertPem: "CA", validityPeriodHours: 19800 }),
@@ -86,7 +92,7 @@ describe("policy pack process (as `pulumi preview --policy-pack policy` runs it)
             subject("aws:ec2/vpnConnection:VpnConnection", "site", { tunnel1IkeVersions: ["ikev1", "ikev2"], tunnel2Phase1IntegrityAlgorithms: ["SHA1"] }),
             subject("aws:ec2/vpnConnectionRoute:VpnConnectionRoute", "site", { destinationCidrBlock: "10.40.0.0/16", vpnConnectionId: "vpn-1" }),
             subject("aws:ec2/securityGroup:SecurityGroup", "site", { ingress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["10.40.0.0/16"] }] }),
-            subject("aws:autoscaling/group:Group", "slot", { healthCheckType: "ELB", minSize: 1, maxSize: 1 }),
+            subject("aws:autoscaling/group:Group", "slot", { healthCheckType: "ELB", minSize: 1, maxSize: 1, launchTemplate: { id: "lt-id" } }),
         ];
         const config: PolicyConfig = { "deletion-protection-in-prod": { environment: "prod" } };
         await pack.configure(engineConfig(config));

@@ -7,8 +7,8 @@ import * as http from "http";
 import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
-import { healthCheckerArgs, HEALTH_USER, PROBE_INTERVAL_SECONDS, PROBE_TIMEOUT_SECONDS, renderHealthChecker } from "../components/bootstrap/healthChecker";
-import { HEALTH_PATH } from "../rules/ports";
+import { healthCheckerArgs, HEALTH_USER, PROBE_INTERVAL_SECONDS, PROBE_TIMEOUT_SECONDS, renderHealthChecker } from "../../components/bootstrap/healthChecker";
+import { HEALTH_PATH } from "../../rules/ports";
 
 type Mode = "ok" | "fail" | "hang";
 
