@@ -83,13 +83,18 @@ readonly INSTANCE_ID
 slot_info=$(aws autoscaling describe-auto-scaling-instances --region "$REGION" --instance-ids "$INSTANCE_ID" \\
     --query 'AutoScalingInstances[0].[AutoScalingGroupName,LaunchTemplate.Version]' --output text)
 read -r GROUP MY_VERSION <<<"$slot_info"
+# The group's other instances in service (a successor, or the instance a successor is replacing).
+serving_others() {
+    aws autoscaling describe-auto-scaling-groups --region "$REGION" --auto-scaling-group-names "$GROUP" \\
+        --query "length(AutoScalingGroups[0].Instances[?LifecycleState=='InService' && InstanceId!='$INSTANCE_ID'])" --output text
+}
+
 group_version=""
 serving_others=0
 if [ -n "$GROUP" ] && [ "$GROUP" != "None" ]; then
     group_version=$(aws autoscaling describe-auto-scaling-groups --region "$REGION" --auto-scaling-group-names "$GROUP" \\
         --query 'AutoScalingGroups[0].LaunchTemplate.Version' --output text)
-    serving_others=$(aws autoscaling describe-auto-scaling-groups --region "$REGION" --auto-scaling-group-names "$GROUP" \\
-        --query "length(AutoScalingGroups[0].Instances[?LifecycleState=='InService' && InstanceId!='$INSTANCE_ID'])" --output text)
+    serving_others=$(serving_others)
 fi
 
 # The slot's other instances that wait in the launch hook (successors not yet let in).
@@ -134,9 +139,9 @@ if [ -n "$group_version" ] && [ "$group_version" != "None" ] && [ "$MY_VERSION" 
             ;;
     esac
     deadline=$((SECONDS + SUCCESSOR_SECONDS))
-    until [ "$(aws autoscaling describe-auto-scaling-groups --region "$REGION" --auto-scaling-group-names "$GROUP" \\
-        --query "length(AutoScalingGroups[0].Instances[?LifecycleState=='InService' && InstanceId!='$INSTANCE_ID'])" --output text)" -ge 1 ]; do
-        for successor in $(waiting_successors); do
+    until serving=$(serving_others) && [ "$serving" -ge 1 ]; do
+        successors=$(waiting_successors)
+        for successor in $successors; do
             [ "$successor" != "None" ] || continue
             aws autoscaling record-lifecycle-action-heartbeat --region "$REGION" --auto-scaling-group-name "$GROUP" \\
                 --lifecycle-hook-name "$LAUNCH_HOOK" --instance-id "$successor"
@@ -149,7 +154,8 @@ if [ -n "$group_version" ] && [ "$group_version" != "None" ] && [ "$MY_VERSION" 
                 exit 1 ;;
         esac
         if [ "$SECONDS" -ge "$deadline" ]; then
-            for successor in $(waiting_successors); do
+            successors=$(waiting_successors)
+            for successor in $successors; do
                 [ "$successor" != "None" ] || continue
                 aws autoscaling complete-lifecycle-action --region "$REGION" --auto-scaling-group-name "$GROUP" \\
                     --lifecycle-hook-name "$LAUNCH_HOOK" --instance-id "$successor" --lifecycle-action-result ABANDON
