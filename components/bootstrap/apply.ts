@@ -179,8 +179,8 @@ if [ "$MODE" = "gate" ]; then
 fi
 
 # A successor: a new instance next to one that still serves the slot. If its apply fails, it gives the slot back:
-# the refresh is ended, the instance leaves (abandoned in the launch hook, or terminated if already let in), the
-# serving one keeps its address; the rollout stops here.
+# it leaves (abandoned in the launch hook, or terminated if already let in), the refresh is ended, the serving one
+# keeps its address; the rollout stops here.
 SUCCESSOR=""
 TARGETS=""
 if [ "$serving_others" != "None" ] && [ "$serving_others" -ge 1 ]; then SUCCESSOR=1; fi
