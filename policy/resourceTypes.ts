@@ -43,12 +43,13 @@ interface WebAcl {
 interface LifecycleHook {
     lifecycleTransition?: string;
     defaultResult?: string;
+    heartbeatTimeout?: number;
 }
 
 /** The AWS resource types the rules read (pulumi-aws v7 type tokens), named as in @pulumi/aws. */
 export const aws = {
     autoscaling: {
-        Group: resourceType<{ healthCheckType?: string; initialLifecycleHooks?: LifecycleHook[]; launchTemplate?: { id?: string }; serviceLinkedRoleArn?: string }>("aws:autoscaling/group:Group"),
+        Group: resourceType<{ healthCheckType?: string; initialLifecycleHooks?: LifecycleHook[]; waitForCapacityTimeout?: string; launchTemplate?: { id?: string }; serviceLinkedRoleArn?: string }>("aws:autoscaling/group:Group"),
         LifecycleHook: resourceType<LifecycleHook>("aws:autoscaling/lifecycleHook:LifecycleHook"),
     },
     alb: {

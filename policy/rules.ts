@@ -532,11 +532,22 @@ function checkLaunchHook(hook: { lifecycleTransition?: string; defaultResult?: s
     }
 }
 
+/** Seconds of a Go duration such as "1200s", "20m" or "1h0m0s" (wait_for_capacity_timeout); undefined when unreadable. */
+function durationSeconds(text: unknown): number | undefined {
+    if (typeof text !== "string") return undefined;
+    const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(h|m|s)/g)];
+    if (parts.length === 0 || parts.map((p) => p[0]).join("") !== text) return undefined;
+    return parts.reduce((sum, [, n, unit]) => sum + Number(n) * (unit === "h" ? 3600 : unit === "m" ? 60 : 1), 0);
+}
+
 export const healingNeverChurns: ResourceValidationPolicy = {
     name: "healing-never-churns",
     description:
         "Auto Scaling groups replace instances on EC2's word only (healthCheckType EC2, not ELB), and their launch hooks " +
-        "time out into CONTINUE: an outage of what both instances share (the database) must never turn into replacements.",
+        "time out into CONTINUE: an outage of what both instances share (the database) must never turn into replacements. " +
+        "A group whose creation waits for capacity waits less than its launch hook's timeout, so a timed-out hook (an " +
+        "instance nobody let in) never counts as a successful deploy; during a refresh the apply script, not the timeout, " +
+        "decides: a failed new instance is abandoned next to the serving one.",
     enforcementLevel: "mandatory",
     validateResource: [
         validateResourceOfType(aws.autoscaling.Group, (group, _args, report) => {
@@ -547,6 +558,16 @@ export const healingNeverChurns: ResourceValidationPolicy = {
                 );
             }
             (group.initialLifecycleHooks ?? []).forEach((hook, i) => checkLaunchHook(hook, report, `initialLifecycleHooks[${i}]`));
+            const wait = durationSeconds(group.waitForCapacityTimeout);
+            (group.initialLifecycleHooks ?? []).forEach((hook, i) => {
+                if (hook.lifecycleTransition === LAUNCHING && hook.defaultResult !== "ABANDON" && wait !== undefined && wait > 0 && (hook.heartbeatTimeout ?? 3600) <= wait) {
+                    report(
+                        `initialLifecycleHooks[${i}] heartbeatTimeout ${hook.heartbeatTimeout ?? 3600} s is not longer than waitForCapacityTimeout ` +
+                            `${JSON.stringify(group.waitForCapacityTimeout)}: the hook's timeout would let an unconfigured instance into service before ` +
+                            "`pulumi up` stops waiting, and the deploy would pass. Make the heartbeat longer than the wait.",
+                    );
+                }
+            });
         }),
         validateResourceOfType(aws.autoscaling.LifecycleHook, (hook, _args, report) => checkLaunchHook(hook, report, "the launch hook's")),
     ],

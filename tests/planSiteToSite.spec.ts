@@ -76,7 +76,7 @@ describe("plan: site-to-site and no internet (Pulumi.site.yaml)", () => {
         const rows = Object.fromEntries(site.vpcEndpoints.endpoints.map((e) => [e.service, e]));
         expect(Object.keys(rows)).to.include.members(["s3", "autoscaling", "ec2", "tagging", "secretsmanager", "ecr.api", "ecr.dkr", "ssm", "ssmmessages", "ec2messages"]);
         expect(Object.keys(rows)).to.not.include.members(["logs", "sts", "kms"]);
-        expect(rows.autoscaling.neededBy).to.deep.equal(["aws autoscaling describe-auto-scaling-instances, describe-auto-scaling-groups, complete-lifecycle-action, describe-traffic-sources"]);
+        expect(rows.autoscaling.neededBy).to.deep.equal(["aws autoscaling describe-auto-scaling-instances, describe-auto-scaling-groups, describe-instance-refreshes, cancel-instance-refresh, start-instance-refresh, record-lifecycle-action-heartbeat, complete-lifecycle-action, terminate-instance-in-auto-scaling-group, describe-traffic-sources"]);
         expect(rows.ssm.neededBy).to.deep.equal(["SSM agent (registration, the rollout association)"]);
         for (const e of site.vpcEndpoints.endpoints) expect(e.policy, e.service).to.match(/^account 123456789012 \(principals and resources\) only/);
         expect(rows.s3.policy).to.include("read-only objects of al2023-repos-eu-west-1-de612dc2, prod-eu-west-1-starport-layer-bucket");

@@ -424,6 +424,13 @@ describe("policy: healing-never-churns", () => {
         expect(await check(T.lifecycleHook, { ...gate, defaultResult: "ABANDON" })).to.have.length(1);
     });
 
+    it("reports a group whose creation wait outlasts its launch hook's timeout (a timed-out hook would pass the deploy)", async () => {
+        expect(await check(T.autoscalingGroup, { healthCheckType: "EC2", waitForCapacityTimeout: "1170s", initialLifecycleHooks: [{ ...gate, heartbeatTimeout: 1470 }] })).to.deep.equal([]);
+        expect(await check(T.autoscalingGroup, { healthCheckType: "EC2", waitForCapacityTimeout: "0", initialLifecycleHooks: [gate] })).to.deep.equal([]);
+        expect((await check(T.autoscalingGroup, { healthCheckType: "EC2", waitForCapacityTimeout: "20m", initialLifecycleHooks: [gate] }))[0]).to.match(/^initialLifecycleHooks\[0\] heartbeatTimeout 1200 s is not longer than waitForCapacityTimeout "20m"/);
+        expect(await check(T.autoscalingGroup, { healthCheckType: "EC2", waitForCapacityTimeout: "1h", initialLifecycleHooks: [gate] })).to.have.length(1);
+    });
+
     it("passes the program's slots in every stack file", async () => {
         for (const stack of ["dev", "prod", "site"]) {
             const { registrations } = await plannedStack(stack);
