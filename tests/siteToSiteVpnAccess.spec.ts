@@ -129,7 +129,14 @@ describe("SiteToSiteVpnAccess", () => {
             [{ aws: "192.0.2.11", customerGateway: "198.51.100.10" }, "169.254.210.0/30", { aws: "169.254.210.1", customerGateway: "169.254.210.2" }, unwrap(inputs.tunnel1PresharedKey)],
             [{ aws: "192.0.2.12", customerGateway: "198.51.100.10" }, "169.254.210.4/30", { aws: "169.254.210.5", customerGateway: "169.254.210.6" }, unwrap(inputs.tunnel2PresharedKey)],
         ]);
-        expect(out.swanctlConf).to.include("remote_ts = 172.17.0.0/16").and.include("local_ts = 10.40.0.0/16,10.41.0.0/24").and.include(`secret = "${unwrap(inputs.tunnel2PresharedKey)}"`);
+        // Route-based: 0.0.0.0/0 selectors; the VPC's block is a route on the tunnel interfaces, tunnel 1 preferred.
+        expect(out.swanctlConf).to.include("remote_ts = 0.0.0.0/0").and.include("local_ts = 0.0.0.0/0").and.include(`secret = "${unwrap(inputs.tunnel2PresharedKey)}"`);
+        expect(out.staticRoutes.map((r: any) => [r.destination, r.metric])).to.deep.equal([["172.17.0.0/16", 100], ["172.17.0.0/16", 200]]);
+        expect(out.strongswanConf).to.include("retransmit_tries = 3");
+        expect(out.tunnelScript).to.match(/^#!\/bin\/sh/);
+        expect(out.birdConf).to.equal(undefined);
+        expect(bgp.outputs.siteToSiteVpn.birdConf).to.include("neighbor 169.254.210.1 as 64512;").and.include("route 10.40.0.0/16 unreachable;");
+        expect(bgp.outputs.siteToSiteVpn.staticRoutes).to.equal(undefined);
         expect(out.parameters).to.deep.include({ ikeVersion: "IKEv2", mtu: 1399, tcpMss: 1359 });
         expect(out.parameters.routing).to.match(/^static: the on-premises ranges 10\.40\.0\.0\/16, 10\.41\.0\.0\/24/);
         expect(bgp.outputs.siteToSiteVpn.parameters.routing).to.match(/^BGP: customer ASN 65010, Amazon ASN 64512/);
@@ -144,10 +151,27 @@ describe("SiteToSiteVpnAccess", () => {
         }
     });
 
-    it("alarms on each tunnel's TunnelState to the stack's alerts topic", () => {
+    it("alarms on each tunnel's TunnelState and on both down to the stack's alerts topic", () => {
         const topic = stat.outputs.alertTopicArn;
         const alarms = stat.ofType(T.alarm).filter((a) => a.name.startsWith("site-"));
-        expect(alarms.map((a) => [a.name, a.inputs.metricName, a.inputs.alarmActions])).to.deep.equal([1, 2].map((n) => [`site-tunnel-${n}-down`, "TunnelState", [topic]]));
+        expect(alarms.map((a) => [a.name, a.inputs.alarmActions])).to.deep.equal(["site-tunnel-1-down", "site-tunnel-2-down", "site-tunnels-down"].map((n) => [n, [topic]]));
+    });
+
+    it("says in the alarm texts which tunnel is down, that the site runs on the other, and with BGP that BGP is down", () => {
+        const text = (built: Built, name: string) => String(unwrap(built.one(T.alarm, name).inputs.alarmDescription));
+        expect(text(stat, "site-tunnel-1-down")).to.match(/tunnel 1 \(AWS 192\.0\.2\.11\) is down\. The site runs on tunnel 2 alone/);
+        expect(text(stat, "site-tunnel-2-down")).to.match(/tunnel 2 \(AWS 192\.0\.2\.12\) is down\. The site runs on tunnel 1 alone/);
+        expect(text(stat, "site-tunnel-1-down")).to.not.match(/BGP/);
+        expect(text(bgp, "site-tunnel-2-down")).to.match(/the BGP session over tunnel 2 \(AWS 192\.0\.2\.12, inside 169\.254\.210\.4\/30\) is down/);
+        expect(text(stat, "site-tunnels-down")).to.match(/both tunnels are down: the site cannot reach the Orthanc pair/);
+        expect(text(bgp, "site-tunnels-down")).to.match(/no BGP session established on either/);
+        // Both down: the better of the two tunnels' states below 1 (one up keeps it OK).
+        const both = stat.one(T.alarm, "site-tunnels-down").inputs;
+        const queries = both.metricQueries as any[];
+        expect(queries.map((q) => [q.id, q.expression ?? q.metric.dimensions.TunnelIpAddress, q.returnData])).to.deep.equal([["t1", "192.0.2.11", false], ["t2", "192.0.2.12", false], ["up", "MAX([t1, t2])", true]]);
+        expect(both).to.deep.include({ comparisonOperator: "LessThanThreshold", threshold: 1, treatMissingData: "breaching" });
+        const maxOf = (states: [number, number]) => Math.max(...states) < both.threshold;
+        expect([maxOf([0, 0]), maxOf([1, 0]), maxOf([0, 1]), maxOf([1, 1])]).to.deep.equal([true, false, false, false]);
     });
 
     it("alarms on each tunnel's TunnelState to the alerts topic when one is given, and not otherwise", async () => {
@@ -156,8 +180,8 @@ describe("SiteToSiteVpnAccess", () => {
         const topic = "arn:aws:sns:eu-west-1:123456789012:orthweb-alerts";
         const run = await alone(topic);
         const alarms = run.registrations.filter((r) => r.type === T.alarm);
-        expect(alarms.map((a) => a.name)).to.deep.equal(["site-tunnel-1-down", "site-tunnel-2-down"]);
-        alarms.forEach((a, i) => {
+        expect(alarms.map((a) => a.name)).to.deep.equal(["site-tunnel-1-down", "site-tunnel-2-down", "site-tunnels-down"]);
+        alarms.slice(0, 2).forEach((a, i) => {
             expect(a.inputs).to.deep.include({
                 namespace: "AWS/VPN",
                 metricName: "TunnelState",
@@ -187,6 +211,7 @@ describe("SiteToSiteVpnAccess", () => {
         });
         expect(details.tunnels[1].insideAddress).to.deep.equal({ aws: "169.254.20.5", customerGateway: "169.254.20.6" });
         expect(details.swanctlConf.match(/remote_addrs = (\S+)/g)).to.deep.equal(["remote_addrs = 192.0.2.1", "remote_addrs = 192.0.2.2"]);
+        expect(details.swanctlConf.match(/start_action = (\S+)/g)).to.deep.equal(["start_action = start", "start_action = start"]);
         expect(Object.keys(tunnelOptions(2, DEFAULT_TUNNEL_ALGORITHMS, "169.254.20.4/30", "k")).every((k) => k.startsWith("tunnel2"))).to.equal(true);
     });
 });
