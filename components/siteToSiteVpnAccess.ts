@@ -45,6 +45,8 @@ export interface SiteToSiteVpnAccessArgs {
     readonly bgpAsn?: number;
     /** An existing transit gateway. @default none: a virtual private gateway on the VPC */
     readonly transitGatewayId?: string;
+    /** The transit gateway's route table for the static routes to the site (required with transitGatewayId and static routing). */
+    readonly transitGatewayRouteTableId?: string;
     readonly tunnels: TunnelAlgorithms & { readonly insideCidrs: readonly [string, string] };
     /** Where a tunnel-down alarm goes. @default no alarm */
     readonly alertTopicArn?: pulumi.Input<string>;
@@ -167,13 +169,13 @@ export class SiteToSiteVpnAccess extends pulumi.ComponentResource {
                 ),
             );
             if (staticRoutes) {
-                const tgw = aws.ec2transitgateway.getTransitGatewayOutput({ id: args.transitGatewayId! }, parent);
+                if (!args.transitGatewayRouteTableId) throw new Error(`${name}: static routes on transit gateway ${args.transitGatewayId} need transitGatewayRouteTableId`);
                 args.onPremisesCidrs.forEach(
                     (cidr, j) =>
                         new aws.ec2transitgateway.Route(
                             `${name}-tgw-onprem-${j + 1}`,
                             {
-                                transitGatewayRouteTableId: tgw.associationDefaultRouteTableId,
+                                transitGatewayRouteTableId: args.transitGatewayRouteTableId!,
                                 destinationCidrBlock: cidr,
                                 transitGatewayAttachmentId: connection.transitGatewayAttachmentId,
                             },

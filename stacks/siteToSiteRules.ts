@@ -42,6 +42,19 @@ export function siteToSiteProblems(input: Record<string, unknown>): string[] {
             const earlier = onPrem.find((other) => other.index < block.index && overlaps(other.cidr, block.cidr));
             if (earlier) clash(`onPremisesCidrs[${earlier.index}] ${earlier.text}`);
         }
+        // Static routes on a transit gateway need a route table; its default one may be disabled, which nothing offline can tell.
+        const tgw = site.transitGatewayId;
+        const table = site.transitGatewayRouteTableId;
+        if (tgw !== undefined && table === undefined) {
+            problems.push(
+                `${NS}:traffic.siteToSiteVpn.transitGatewayRouteTableId: required with transitGatewayId ${JSON.stringify(tgw)}; allowed: the id of the transit ` +
+                    "gateway route table that routes to the site (tgw-rtb-...; its default association table if it has one: aws ec2 describe-transit-gateways " +
+                    "--query 'TransitGateways[0].Options.AssociationDefaultRouteTableId'). A gateway with default association disabled has none, so it is never assumed",
+            );
+        }
+        if (tgw === undefined && table !== undefined) {
+            problems.push(`${NS}:traffic.siteToSiteVpn.transitGatewayRouteTableId: got ${JSON.stringify(table)} without transitGatewayId; allowed: only with transitGatewayId (a virtual private gateway has no route table of its own)`);
+        }
         // Direct and dns put every client block on the instance group too; site-to-site adds two rules per block.
         const frontDoor = traffic.frontDoor ?? "direct";
         if (frontDoor === "direct" || frontDoor === "dns") {

@@ -87,9 +87,17 @@ describe("config: traffic.siteToSiteVpn", () => {
     });
 
     it("takes a BGP ASN other than Amazon's, and a transit gateway id", () => {
-        expect(problemsOf({ siteToSiteVpn: { ...SITE, bgpAsn: 65010, transitGatewayId: "tgw-0123456789abcdef0" } })).to.deep.equal([]);
+        expect(problemsOf({ siteToSiteVpn: { ...SITE, bgpAsn: 65010, transitGatewayId: "tgw-0123456789abcdef0", transitGatewayRouteTableId: "tgw-rtb-0123456789abcdef0" } })).to.deep.equal([]);
         expect(problemAbout(problemsOf({ siteToSiteVpn: { ...SITE, bgpAsn: 64512 } }), "traffic.siteToSiteVpn.bgpAsn")).to.match(/other than 64512/);
         expect(problemAbout(problemsOf({ siteToSiteVpn: { ...SITE, transitGatewayId: "tgw-x" } }), "traffic.siteToSiteVpn.transitGatewayId")).to.match(/tgw-0123456789abcdef0/);
+    });
+
+    it("asks for the transit gateway's route table rather than assuming a default one, which may be disabled", () => {
+        const missing = problemsOf({ siteToSiteVpn: { ...SITE, transitGatewayId: "tgw-0123456789abcdef0" } });
+        expect(problemAbout(missing, "traffic.siteToSiteVpn.transitGatewayRouteTableId")).to.match(/required with transitGatewayId "tgw-0123456789abcdef0"; allowed: the id of the transit gateway route table/);
+        const stray = problemsOf({ siteToSiteVpn: { ...SITE, transitGatewayRouteTableId: "tgw-rtb-0123456789abcdef0" } });
+        expect(problemAbout(stray, "traffic.siteToSiteVpn.transitGatewayRouteTableId")).to.match(/without transitGatewayId; allowed: only with transitGatewayId/);
+        expect(problemAbout(problemsOf({ siteToSiteVpn: { ...SITE, transitGatewayId: "tgw-0123456789abcdef0", transitGatewayRouteTableId: "rtb-1" } }), "traffic.siteToSiteVpn.transitGatewayRouteTableId")).to.match(/tgw-rtb-0123456789abcdef0/);
     });
 });
 

@@ -46,7 +46,7 @@ describe("SiteToSiteVpnAccess", () => {
     before(async () => {
         stat = await build(withConfig({ "orthweb:traffic": { frontDoor: "none", siteToSiteVpn: SITE } }));
         bgp = await build(withConfig({ "orthweb:traffic": { frontDoor: "direct", siteToSiteVpn: { ...SITE, bgpAsn: 65010 } } }));
-        tgw = await build(withConfig({ "orthweb:traffic": { frontDoor: "none", siteToSiteVpn: { ...SITE, transitGatewayId: "tgw-0123456789abcdef0" } } }));
+        tgw = await build(withConfig({ "orthweb:traffic": { frontDoor: "none", siteToSiteVpn: { ...SITE, transitGatewayId: "tgw-0123456789abcdef0", transitGatewayRouteTableId: "tgw-rtb-0123456789abcdef0" } } }));
     });
 
     const connection = (b: Built) => b.one(T.vpnConnection, "site-connection");
@@ -108,7 +108,8 @@ describe("SiteToSiteVpnAccess", () => {
             expect(r.options!.dependencies).to.include(`${T.tgwAttachment}::site-tgw`);
         }
         expect(tgw.ofType(T.tgwRoute).map((r) => [r.inputs.destinationCidrBlock, r.inputs.transitGatewayRouteTableId, r.inputs.transitGatewayAttachmentId])).to.deep.equal(
-            SITE.onPremisesCidrs.map((c) => [c, "tgw-rtb-0mock", "tgw-attach-0mock1"]),
+            // The configured table, never an assumed default one (it may be disabled).
+            SITE.onPremisesCidrs.map((c) => [c, "tgw-rtb-0123456789abcdef0", "tgw-attach-0mock1"]),
         );
     });
 
