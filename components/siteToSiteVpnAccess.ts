@@ -41,6 +41,8 @@ export interface SiteToSiteVpnAccessArgs {
     /** The site's VPN device, as the internet sees it. */
     readonly customerGatewayIp: string;
     readonly onPremisesCidrs: readonly string[];
+    /** The site's blocks admitted on 11112 (rules/siteToSite.ts siteDicomCidrs). @default onPremisesCidrs */
+    readonly dicomCidrs?: readonly string[];
     /** The site's BGP ASN. @default none: static routes to `onPremisesCidrs` */
     readonly bgpAsn?: number;
     /** An existing transit gateway. @default none: a virtual private gateway on the VPC */
@@ -186,7 +188,7 @@ export class SiteToSiteVpnAccess extends pulumi.ComponentResource {
         }
 
         // The site reaches the instances directly (no NAT in a VPN): its ranges, on the two service ports only.
-        const ingress = clientCidrIngress(args.onPremisesCidrs, args.onPremisesCidrs).map((rule) => ({
+        const ingress = clientCidrIngress(args.onPremisesCidrs, args.dicomCidrs ?? args.onPremisesCidrs).map((rule) => ({
             ...rule,
             description: `${rule.port === 443 ? "HTTPS" : "DICOM TLS"} from the site ${rule.cidr} (site-to-site VPN)`,
         }));

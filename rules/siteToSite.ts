@@ -157,3 +157,16 @@ export function tunnelAlarmTexts(p: { connectionId: string; awsAddresses: readon
         "the site cannot reach the Orthanc pair. Check the site gateway, its internet uplink and the tunnel status in the AWS console.";
     return { tunnel, both };
 }
+
+/**
+ * The site's blocks admitted on 11112. With modalities listed, each with its own block, only those of their blocks
+ * that lie in the site's ranges (a modality elsewhere reaches the pair some other way, or not at all); a modality
+ * without a block could send from anywhere in the site, so then the site's ranges stay admitted whole.
+ */
+export function siteDicomCidrs(onPremisesCidrs: readonly string[], modalities: readonly { readonly cidr?: string }[]): string[] {
+    if (modalities.length === 0 || modalities.some((m) => m.cidr === undefined)) return [...onPremisesCidrs];
+    const site = onPremisesCidrs.map((c) => parseCidr(c)!);
+    const inside = [...new Set(modalities.map((m) => m.cidr as string))].filter((text) => site.some((range) => contains(range, parseCidr(text)!)));
+    // A block inside another admitted one adds nothing (and AWS refuses duplicate rules).
+    return inside.filter((text, i) => !inside.some((other, j) => j !== i && contains(parseCidr(other)!, parseCidr(text)!) && (other !== text || j < i)));
+}

@@ -1,5 +1,6 @@
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { expect } from "chai";
+import { siteDicomCidrs } from "../rules/siteToSite";
 import * as pulumi from "@pulumi/pulumi";
 import { siteToSiteDetails, SiteToSiteVpnAccess, TUNNEL_ALARM, tunnelOptions } from "../components/siteToSiteVpnAccess";
 import { INTERFACE_ENDPOINT_SERVICES } from "../components/pair/endpoints";
@@ -120,6 +121,24 @@ describe("SiteToSiteVpnAccess", () => {
             SITE.onPremisesCidrs.flatMap((c) => [[sg, 443, 443, c], [sg, 11112, 11112, c]]).sort(),
         );
         for (const r of rules) expect(r.inputs.ipProtocol).to.equal("tcp");
+    });
+
+    it("with frontDoor none and modalities listed, admits on 11112 only the modalities' blocks inside the site", async () => {
+        const modalities = [
+            { name: "ct-1", aet: "CT1", cidr: "10.40.3.0/24" },
+            { name: "ct-2", aet: "CT2", cidr: "10.40.3.7/32" },
+            { name: "us-1", aet: "US1", cidr: "192.0.2.0/28" },
+        ];
+        const run = await build(withConfig({ "orthweb:orthanc": { modalities }, "orthweb:traffic": { frontDoor: "none", siteToSiteVpn: SITE } }));
+        const rules = run.ofType(T.ingressRule).filter((r) => r.name.startsWith("site-onprem-"));
+        const on = (port: number) => rules.filter((r) => r.inputs.fromPort === port).map((r) => r.inputs.cidrIpv4).sort();
+        expect(on(11112)).to.deep.equal(["10.40.3.0/24"]);
+        expect(on(443)).to.deep.equal([...SITE.onPremisesCidrs].sort());
+        // A modality without a block could send from anywhere in the site: the whole site stays admitted.
+        const open = await build(withConfig({ "orthweb:orthanc": { modalities: [...modalities, { name: "mr-1", aet: "MR1" }] }, "orthweb:traffic": { frontDoor: "none", siteToSiteVpn: SITE } }));
+        expect(open.ofType(T.ingressRule).filter((r) => r.name.startsWith("site-onprem-") && r.inputs.fromPort === 11112).map((r) => r.inputs.cidrIpv4).sort()).to.deep.equal([...SITE.onPremisesCidrs].sort());
+        expect(siteDicomCidrs(["10.40.0.0/16"], [])).to.deep.equal(["10.40.0.0/16"]);
+        expect(siteDicomCidrs(["10.40.0.0/16", "10.41.0.0/24"], [{ cidr: "10.41.0.5/32" }, { cidr: "10.41.0.5/32" }, { cidr: "10.9.0.0/16" }])).to.deep.equal(["10.41.0.5/32"]);
     });
 
     it("outputs a secret with both tunnels' addresses and keys, a swanctl.conf and the parameters", () => {
