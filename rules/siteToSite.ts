@@ -170,3 +170,20 @@ export function siteDicomCidrs(onPremisesCidrs: readonly string[], modalities: r
     // A block inside another admitted one adds nothing (and AWS refuses duplicate rules).
     return inside.filter((text, i) => !inside.some((other, j) => j !== i && contains(parseCidr(other)!, parseCidr(text)!) && (other !== text || j < i)));
 }
+
+/**
+ * Two adjacent inside /30s (one /29) picked by a stable hash (FNV-1a) of `seed`, among the /29s from 169.254.6.0 up
+ * that hold no /30 AWS reserves: a suggestion that differs between connections on one gateway (8000 choices).
+ */
+export function derivedInsideCidrs(seed: string): [string, string] {
+    let hash = 0x811c9dc5;
+    for (const byte of Buffer.from(seed, "utf8")) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+    const first = parseCidr("169.254.6.0/29")!.network;
+    const blocks: number[] = [];
+    for (let base = first; base < parseCidr("169.254.255.248/29")!.network + 8; base += 8) {
+        const pair = [ipv4ToString(base), ipv4ToString(base + 4)].map((a) => `${a}/30`);
+        if (pair.every((c) => insideCidrProblem(c) === undefined)) blocks.push(base);
+    }
+    const base = blocks[hash % blocks.length];
+    return [`${ipv4ToString(base)}/30`, `${ipv4ToString(base + 4)}/30`];
+}

@@ -47,7 +47,7 @@ describe("SiteToSiteVpnAccess", () => {
     before(async () => {
         stat = await build(withConfig({ "orthweb:traffic": { frontDoor: "none", siteToSiteVpn: SITE } }));
         bgp = await build(withConfig({ "orthweb:traffic": { frontDoor: "direct", siteToSiteVpn: { ...SITE, bgpAsn: 65010 } } }));
-        tgw = await build(withConfig({ "orthweb:traffic": { frontDoor: "none", siteToSiteVpn: { ...SITE, transitGatewayId: "tgw-0123456789abcdef0", transitGatewayRouteTableId: "tgw-rtb-0123456789abcdef0" } } }));
+        tgw = await build(withConfig({ "orthweb:traffic": { frontDoor: "none", siteToSiteVpn: { ...SITE, transitGatewayId: "tgw-0123456789abcdef0", transitGatewayRouteTableId: "tgw-rtb-0123456789abcdef0", tunnels: { insideCidrs: ["169.254.210.0/30", "169.254.210.4/30"] } } } }));
     });
 
     const connection = (b: Built) => b.one(T.vpnConnection, "site-connection");
