@@ -75,6 +75,14 @@ export interface SiteToSiteVpnDetails {
  */
 export type SiteToSiteVpnOutput = SiteToSiteVpnDetails & SiteGatewayFiles;
 
+/**
+ * With presharedKeyStorage SecretsManager, AWS no longer returns the keys: the provider reads each tunnel's key back
+ * from DescribeVpnConnections' customer gateway configuration, where it is REDACTED (terraform-provider-aws PR
+ * #42819), so the state never matches the configured key and every `pulumi up` would modify both tunnels
+ * (ModifyVpnTunnelOptions, a renegotiation each). The keys are set at creation only; docs/site-to-site.md rotates them.
+ */
+export const PSK_IGNORED_AFTER_CREATE = ["tunnel1PresharedKey", "tunnel2PresharedKey"] as const;
+
 /** The tunnel options AWS takes for one tunnel `n` (1 or 2). Pure. */
 export function tunnelOptions(n: 1 | 2, algorithms: TunnelAlgorithms, insideCidr: string, presharedKey: pulumi.Input<string>): Record<string, unknown> {
     const t = `tunnel${n}`;
@@ -146,7 +154,7 @@ export class SiteToSiteVpnAccess extends pulumi.ComponentResource {
                 ...tunnelOptions(2, args.tunnels, args.tunnels.insideCidrs[1], psk[1]),
                 tags: tagsFor(`${name}-connection`, tags),
             },
-            parent,
+            { parent: this, ignoreChanges: [...PSK_IGNORED_AFTER_CREATE] },
         );
 
         if (staticRoutes && gateway) {

@@ -2,7 +2,7 @@ import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { expect } from "chai";
 import { siteDicomCidrs } from "../rules/siteToSite";
 import * as pulumi from "@pulumi/pulumi";
-import { siteToSiteDetails, SiteToSiteVpnAccess, TUNNEL_ALARM, tunnelOptions } from "../components/siteToSiteVpnAccess";
+import { PSK_IGNORED_AFTER_CREATE, siteToSiteDetails, SiteToSiteVpnAccess, TUNNEL_ALARM, tunnelOptions } from "../components/siteToSiteVpnAccess";
 import { INTERFACE_ENDPOINT_SERVICES } from "../components/pair/endpoints";
 import { promiseOf, runUnderMocks } from "../plan/mockRuntime";
 import { SITE_TYPES } from "../plan/siteToSite";
@@ -160,6 +160,19 @@ describe("SiteToSiteVpnAccess", () => {
         expect(out.parameters).to.deep.include({ ikeVersion: "IKEv2", mtu: 1399, tcpMss: 1359 });
         expect(out.parameters.routing).to.match(/^static: the on-premises ranges 10\.40\.0\.0\/16, 10\.41\.0\.0\/24/);
         expect(bgp.outputs.siteToSiteVpn.parameters.routing).to.match(/^BGP: customer ASN 65010, Amazon ASN 64512/);
+    });
+
+    it("leaves the tunnels alone on a second pulumi up although AWS reads the keys back REDACTED (Secrets Manager storage)", () => {
+        const recorded = connection(stat);
+        expect(recorded.inputs.presharedKeyStorage).to.equal("SecretsManager");
+        // The provider's read-back: every input echoed, except the keys, which DescribeVpnConnections redacts once
+        // they live in Secrets Manager (terraform-provider-aws PR #42819; the provider reads them from there).
+        const readBack: Record<string, unknown> = { ...recorded.inputs, tunnel1PresharedKey: "REDACTED", tunnel2PresharedKey: "REDACTED" };
+        const differing = Object.keys(recorded.inputs).filter((k) => JSON.stringify(unwrap(recorded.inputs[k])) !== JSON.stringify(unwrap(readBack[k])));
+        expect(differing).to.deep.equal(["tunnel1PresharedKey", "tunnel2PresharedKey"]);
+        const ignored = recorded.options?.ignoreChanges ?? [];
+        expect(differing.filter((k) => !ignored.includes(k))).to.deep.equal([]);
+        expect([...PSK_IGNORED_AFTER_CREATE]).to.deep.equal(ignored);
     });
 
     it("keeps the keys out of user data and every plain output", () => {
