@@ -330,6 +330,7 @@ const ON_PREM_CIDR = "an IPv4 CIDR block of the site's network, such as 10.40.0.
 const CUSTOMER_GATEWAY_IP = "the public IPv4 address of the site's VPN device, such as 198.51.100.10";
 const BGP_ASN = "a whole number from 1 to 4294967294 other than 64512 (the Amazon side's), such as 65010; omit for static routes";
 const TGW_ID = "a transit gateway id such as tgw-0123456789abcdef0; omit to create a virtual private gateway";
+const TGW_RTB = "the id of the transit gateway route table that gets the static routes to the site, such as tgw-rtb-0123456789abcdef0";
 const listOf = <T extends z.ZodType>(item: T, text: string) =>
     z.array(item, allowed(`a list of ${text}`)).min(1, allowed(`at least one of ${text}`)).superRefine(rejectDuplicates("listed twice; allowed: each value once"));
 
@@ -354,6 +355,8 @@ export const siteToSiteVpnSchema = section({
         .refine((n) => n !== 64512, allowed(BGP_ASN))
         .optional(),
     transitGatewayId: z.string(allowed(TGW_ID)).regex(/^tgw-[0-9a-f]{8,17}$/, allowed(TGW_ID)).optional(),
+    /** Required with transitGatewayId (stacks/siteToSiteRules.ts): a gateway's default route table may be disabled. */
+    transitGatewayRouteTableId: z.string(allowed(TGW_RTB)).regex(/^tgw-rtb-[0-9a-f]{8,17}$/, allowed(TGW_RTB)).optional(),
     tunnels: section({
         encryption: listOf(z.enum(TUNNEL_ENCRYPTION, allowed(TUNNEL_ENCRYPTION.join(" | "))), TUNNEL_ENCRYPTION.join(" | ")).default([...DEFAULT_TUNNEL_ALGORITHMS.encryption]),
         integrity: listOf(z.enum(TUNNEL_INTEGRITY, allowed(`${TUNNEL_INTEGRITY.join(" | ")} (SHA1 is weak and refused)`)), TUNNEL_INTEGRITY.join(" | ")).default([...DEFAULT_TUNNEL_ALGORITHMS.integrity]),

@@ -10,6 +10,8 @@ export const TWIN_PACKAGES = [
     "orthanc", "orthanc-postgresql", "postgresql", "nginx", "libnginx-mod-stream", "libnginx-mod-stream-js", "haproxy", "dcmtk", "openssl", "iproute2", "jq", "curl",
     // site-to-site: strongSwan with userspace ESP (kernel-libipsec), and the VPC's forwarding filter.
     "strongswan-charon", "strongswan-swanctl", "libcharon-extra-plugins", "libstrongswan-standard-plugins", "iptables",
+    // site-bgp: BIRD at both ends.
+    "bird2",
 ];
 
 /** The twin takes one /24 of this block, chosen to overlap no route or address of the machine. */

@@ -7,7 +7,9 @@ import { instanceKill } from "./instanceKill";
 import { orthancKill } from "./orthancKill";
 import { replace } from "./replace";
 import { rotation } from "./rotation";
+import { siteBgp } from "./siteBgp";
 import { siteToSite } from "./siteToSite";
+import { tunnelFailover } from "./tunnelFailover";
 import { upgrade } from "./upgrade";
 
-export const SCENARIOS: readonly Scenario[] = [instanceKill, orthancKill, dbOutage, rotation, upgrade, replace, badUpgrade, dicomSenders, siteToSite];
+export const SCENARIOS: readonly Scenario[] = [instanceKill, orthancKill, dbOutage, rotation, upgrade, replace, badUpgrade, dicomSenders, siteToSite, tunnelFailover, siteBgp];
