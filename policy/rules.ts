@@ -746,7 +746,16 @@ function* texts(value: unknown, path: string, depth = 0): Generator<{ path: stri
     if (typeof value === "string") {
         yield { path, text: value };
         if (/userData(Base64)?$/.test(path) && value.length % 4 === 0 && BASE64.test(value)) {
-            const decoded = Buffer.from(value, "base64").toString("utf8");
+            const bytes = Buffer.from(value, "base64");
+            // gzip-compressed user data (cloud-init decompresses it): read it as cloud-init does.
+            let decoded = bytes.toString("utf8");
+            if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+                try {
+                    decoded = gunzipSync(bytes).toString("utf8");
+                } catch {
+                    // Not really gzip: the bytes as text.
+                }
+            }
             yield { path: `${path} (base64-decoded)`, text: decoded };
             // cloud-init's gz+b64 write_files: read each file as it lands on disk.
             for (const m of decoded.matchAll(/encoding: gz\+b64\n\s*content: ([A-Za-z0-9+/=]+)/g)) {

@@ -98,9 +98,9 @@ const AE_TITLES_TEXT = `${AE_TITLE_TEXT}, or a list of 1 to ${MAX_AE_TITLES_PER_
 const aeTitleSchema = () => z.string(allowed(AE_TITLE_TEXT)).regex(AE_TITLE, allowed(AE_TITLE_TEXT));
 /**
  * Each modality adds ~220 bytes to orthanc.json per AE title. The program delivers it in the config bundle (no size
- * limit), but the cloud-config for a manual boot (renderUserData) must stay under EC2's 16 KB of user data:
- * tests/dicomSenders.spec.ts renders this many of the longest kind and checks that they fit with room to spare (with
- * client certificates, whose sender gate script takes ~1.5 KB, only with one AE title each).
+ * limit), but the cloud-config for a manual boot (renderUserData, gzip-compressed as a whole) must stay under EC2's
+ * 16 KB of user data: tests/dicomSenders.spec.ts renders this many of the longest kind, each with four AE titles, with
+ * and without client certificates, and checks that they fit with 1 KB to spare.
  */
 export const MAX_MODALITIES = 12;
 

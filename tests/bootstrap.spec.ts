@@ -1,7 +1,7 @@
 import { randomBytes } from "crypto";
 import { expect } from "chai";
 import { parse } from "yaml";
-import { renderBootstrapFiles, renderCloudConfig, renderUserData, SLOT_FILES, USER_DATA_LIMIT_BYTES, writtenContent } from "../components/bootstrap";
+import { renderBootstrapFiles, renderCloudConfig, renderUserData, SLOT_FILES, USER_DATA_LIMIT_BYTES, userDataText, writtenContent } from "../components/bootstrap";
 import { renderCompose } from "../components/bootstrap/compose";
 import { renderNginxConf } from "../components/bootstrap/nginx";
 import { renderOrthancConfig, SECRET_PATHS, SECRETS_FILTER } from "../components/bootstrap/orthanc";
@@ -263,10 +263,11 @@ describe("instance bootstrap rendering", () => {
 
     describe("cloud-config user data", () => {
         const userData = renderUserData(SAMPLE);
-        const doc = parse(userData);
+        const doc = parse(userDataText(userData));
 
-        it("is a #cloud-config that writes every file and starts the service and its timer", () => {
-            expect(userData.startsWith("#cloud-config\n")).to.equal(true);
+        it("is a gzip-compressed #cloud-config that writes every file and starts the service and its timer", () => {
+            expect([...userData.subarray(0, 2)], "gzip's magic bytes, which cloud-init recognises").to.deep.equal([0x1f, 0x8b]);
+            expect(userDataText(userData).startsWith("#cloud-config\n")).to.equal(true);
             expect(doc.write_files.map((f: { path: string }) => f.path)).to.deep.equal([
                 "/opt/orthweb/docker-compose.yml",
                 "/opt/orthweb/nginx.conf",
@@ -311,7 +312,7 @@ describe("instance bootstrap rendering", () => {
         });
 
         it("fits EC2's 16 KB user-data limit (for a manual boot: the program delivers the bundle), and refuses to exceed it", () => {
-            expect(Buffer.byteLength(userData)).to.be.lessThan(USER_DATA_LIMIT_BYTES);
+            expect(userData.length).to.be.lessThan(USER_DATA_LIMIT_BYTES);
             // Random text: gzip cannot shrink it below the limit.
             const huge = { ...SAMPLE, orthanc: { ...SAMPLE.orthanc, name: randomBytes(USER_DATA_LIMIT_BYTES).toString("hex") } };
             expect(() => renderUserData(huge)).to.throw(/16384/);

@@ -5,6 +5,7 @@ import * as tls from "@pulumi/tls";
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import * as fs from "fs";
 import * as path from "path";
+import { gzipSync } from "zlib";
 import { parse } from "yaml";
 import * as rules from "../policy/rules";
 import * as packTypes from "../policy/resourceTypes";
@@ -519,10 +520,19 @@ describe("policy: credentials-only-in-secret-properties", () => {
     });
 
     it("reads cloud-init's gz+b64 write_files too: a key compressed into user data is still reported", async () => {
-        const files = [{ path: "/opt/x", permissions: "0600", content: `key:\n${KEY}` }];
-        const found = await check([{ type: T.launchTemplate, name: "lt", props: { userData: Buffer.from(renderCloudConfig(files)).toString("base64") } }]);
+        const content = gzipSync(Buffer.from(`key:\n${KEY}`)).toString("base64");
+        const cloudConfig = `#cloud-config\nwrite_files:\n  - path: /opt/x\n    encoding: gz+b64\n    content: ${content}\n`;
+        const found = await check([{ type: T.launchTemplate, name: "lt", props: { userData: Buffer.from(cloudConfig).toString("base64") } }]);
         expect(found.map((f) => f.message)).to.deep.equal([
             "LaunchTemplate lt: userData (write_files, gz+b64-decoded) holds a private key. Keep it in a Secrets Manager secret or an SSM SecureString and pass its ARN.",
+        ]);
+    });
+
+    it("reads gzip-compressed user data as cloud-init does (as renderUserData makes it)", async () => {
+        const userData = gzipSync(renderCloudConfig([{ path: "/opt/x", permissions: "0600", content: `key:\n${KEY}` }]));
+        const found = await check([{ type: T.launchTemplate, name: "lt", props: { userData: userData.toString("base64") } }]);
+        expect(found.map((f) => f.message)).to.deep.equal([
+            "LaunchTemplate lt: userData (base64-decoded) holds a private key. Keep it in a Secrets Manager secret or an SSM SecureString and pass its ARN.",
         ]);
     });
 });

@@ -2,7 +2,7 @@
 // groups and the files an instance gets (orthanc.json template and nginx.conf, out of the config bundle that the
 // SSM association applies; a cloud-config user data is read the same way).
 import { parse } from "yaml";
-import { writtenContent } from "../components/bootstrap";
+import { userDataText, writtenContent } from "../components/bootstrap";
 import { CONFIG_PREFIX, parseBundle } from "../rules/rollout";
 import { createInfrastructure } from "../program";
 import { validateStackConfig } from "../stacks/config";
@@ -44,8 +44,8 @@ function bootstrapFromFiles(files: readonly { path: string; content: string }[],
 }
 
 /** The orthanc.json template and nginx.conf inside a cloud-config user data. */
-export function bootstrapFromUserData(userData: string): BootstrapFromProgram {
-    const doc = (parse(userData) ?? {}) as { write_files?: { path: string; content: string; encoding?: string }[] };
+export function bootstrapFromUserData(userData: Buffer | string): BootstrapFromProgram {
+    const doc = (parse(userDataText(userData)) ?? {}) as { write_files?: { path: string; content: string; encoding?: string }[] };
     return bootstrapFromFiles((doc.write_files ?? []).map((f) => ({ path: f.path, content: writtenContent(f) })), "the user data");
 }
 

@@ -160,14 +160,7 @@ export function writtenContent(entry: { readonly content: string; readonly encod
  */
 export function renderCloudConfig(files: BootstrapFile[]): string {
     const doc = {
-        // Compressed: none of these files holds a secret (those are fetched at run time), and plain text no longer fits.
-        write_files: files.map((f) => ({
-            path: f.path,
-            owner: "root:root",
-            permissions: f.permissions,
-            encoding: WRITE_FILES_ENCODING,
-            content: gzipSync(Buffer.from(f.content, "utf8"), { level: 9 }).toString("base64"),
-        })),
+        write_files: files.map((f) => ({ path: f.path, owner: "root:root", permissions: f.permissions, content: f.content })),
         runcmd: [
             ["systemctl", "daemon-reload"],
             ["systemctl", "enable", "--now", ...BOOTSTRAP_TIMERS.filter((timer) => files.some((f) => f.path === `/etc/systemd/system/${timer}`))],
@@ -181,14 +174,21 @@ export function renderCloudConfig(files: BootstrapFile[]): string {
 export const SLOT_FILES: readonly string[] = [`${BOOTSTRAP_DIR}/claim.sh`, "/etc/systemd/system/orthweb-claim.service", "/etc/systemd/system/orthweb-claim.timer"];
 
 /**
- * The instance user data for a manual boot: an instance launched by hand holds no slot, so the slot's files are left
- * out (they would find no address to keep). Throws when it would exceed what EC2 accepts.
+ * The instance user data for a manual boot, as EC2 counts it: the cloud-config gzip-compressed as a whole (cloud-init
+ * recognises gzip user data and decompresses it; compressing the document rather than each file lets the files share
+ * one dictionary, and spares base64). Base64-encode it for the API. An instance launched by hand holds no slot, so the
+ * slot's files are left out (they would find no address to keep). Throws when it would exceed what EC2 accepts.
  */
-export function renderUserData(p: BootstrapParams): string {
-    const userData = renderCloudConfig(renderBootstrapFiles(p).filter((f) => !SLOT_FILES.includes(f.path)));
-    const size = Buffer.byteLength(userData, "utf8");
-    if (size > USER_DATA_LIMIT_BYTES) {
-        throw new Error(`rendered user data is ${size} bytes; EC2 accepts at most ${USER_DATA_LIMIT_BYTES}`);
+export function renderUserData(p: BootstrapParams): Buffer {
+    const userData = gzipSync(Buffer.from(renderCloudConfig(renderBootstrapFiles(p).filter((f) => !SLOT_FILES.includes(f.path))), "utf8"), { level: 9 });
+    if (userData.length > USER_DATA_LIMIT_BYTES) {
+        throw new Error(`rendered user data is ${userData.length} bytes (gzip-compressed); EC2 accepts at most ${USER_DATA_LIMIT_BYTES}`);
     }
     return userData;
+}
+
+/** User data as cloud-init reads it: gzip-compressed user data decompressed, anything else as it is. */
+export function userDataText(userData: Buffer | string): string {
+    const bytes = typeof userData === "string" ? Buffer.from(userData, "utf8") : userData;
+    return bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes).toString("utf8") : bytes.toString("utf8");
 }

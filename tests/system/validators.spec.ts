@@ -5,7 +5,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { renderBootstrapFiles, renderUserData } from "../../components/bootstrap";
+import { renderBootstrapFiles, renderUserData, userDataText } from "../../components/bootstrap";
 import { renderNginxConf } from "../../components/bootstrap/nginx";
 import { SAMPLE } from "../fixtures";
 import { makeSelfSignedCertificate, needFile, needTool } from "../localTools";
@@ -35,7 +35,7 @@ describe("rendered bootstrap files pass the real validators", function () {
 
     before(() => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "orthweb-bootstrap-"));
-        fs.writeFileSync(file("user-data"), renderUserData(SAMPLE));
+        fs.writeFileSync(file("user-data"), userDataText(renderUserData(SAMPLE)));
         for (const f of renderBootstrapFiles(SAMPLE)) fs.writeFileSync(file(path.basename(f.path)), f.content);
     });
 
