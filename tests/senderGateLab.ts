@@ -75,6 +75,8 @@ export class SenderGateLab {
                 dicomClientCaPath: certificates.ca.cert,
                 dicomSenderGatePath: o.gate ? f("dicom-senders.js") : undefined,
                 dicomPrereadSeconds: o.prereadSeconds,
+                // The peer link's listeners need a certificate and a CA to start; the server's serve here (no peer runs).
+                peerTls: { certificatePath: f("server.crt"), keyPath: f("server.key"), caPath: certificates.ca.cert },
             });
             fs.writeFileSync(f("nginx.conf"), `load_module ${DEBIAN_STREAM_MODULE};\n${conf}`);
             lab.spawn("nginx", ["-p", dir, "-e", "stderr", "-c", f("nginx.conf"), "-g", "daemon off;"], f("nginx.log"));
