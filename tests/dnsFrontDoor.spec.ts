@@ -10,31 +10,12 @@ import {
     routingPolicies,
 } from "../components/dnsFrontDoor";
 import { placementFor } from "../program";
-import { configWarnings, parseStackConfig, validateStackConfig } from "../stacks/config";
+import { configWarnings, parseStackConfig } from "../stacks/config";
 import { frontDoorName, isDnsName, relativeNameMeant } from "../rules/dnsName";
 import { DNS_MAX_CLIENT_CIDR_RULES, ROUTE53_HEALTH_CHECKERS_RULE_WEIGHT } from "../stacks/schema";
 import { runUnderMocks } from "../plan/mockRuntime";
 import { build, Built, REGION, TYPES, withConfig } from "./harness";
-
-const ZONE = "example.org";
-const FQDN = "pacs.example.org";
-
-/** A dns stack: `dns` fields merge over zone example.org, record pacs; other top-level keys replace. */
-function dnsConfig(dns: Record<string, unknown> = {}, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-    return withConfig({ "orthweb:traffic": { frontDoor: "dns", dns: { zoneName: ZONE, recordName: "pacs", ...dns } }, ...overrides });
-}
-
-function problemsOf(raw: Record<string, unknown>): string[] {
-    return validateStackConfig(raw).problems;
-}
-
-/** Exactly one problem, for `key`, matching every pattern. */
-function expectOneProblem(raw: Record<string, unknown>, key: string, ...patterns: RegExp[]) {
-    const problems = problemsOf(raw);
-    expect(problems, JSON.stringify(problems)).to.have.length(1);
-    expect(problems[0].startsWith(`${key}:`), problems[0]).to.equal(true);
-    for (const p of patterns) expect(problems[0]).to.match(p);
-}
+import { dnsConfig, expectOneProblem, FQDN, problemsOf, ZONE } from "./dnsFixtures";
 
 /** Each instance's Elastic IP, in instance order. */
 function elasticIps(built: Built): string[] {

@@ -1,13 +1,13 @@
 // The offline plan end to end: the real stack files through validation, the program under mocks and the report.
 import { expect } from "chai";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { main, parseArgs, PlanConfigError, planStack, reportOf } from "../plan/cli";
 import { renderAll, renderJson, renderMarkdown, renderText, summaryOf } from "../plan/render";
 import { PlanReport } from "../plan/report";
 import { listStacks, SECRET_PLACEHOLDER } from "../stacks/stackFile";
 import { plannedStack } from "./harness";
+import { BAD_STACK_FILE, projectWith } from "./planProjects";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -16,16 +16,6 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
     let err = "";
     const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s) });
     return { code, out, err };
-}
-
-const scratch: string[] = [];
-after(() => scratch.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
-
-function projectWith(files: Record<string, string>): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "orthweb-plan-"));
-    scratch.push(dir);
-    for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
-    return dir;
 }
 
 function cell(report: PlanReport, source: string, destination: string) {
@@ -173,21 +163,7 @@ describe("npm run plan", () => {
     });
 
     describe("bad config", () => {
-        const BAD = [
-            "config:",
-            "  aws:region: 42",
-            "  orthweb:environment: staging",
-            "  orthweb:network:",
-            "    vpcCidr: [1, 2]",
-            "    webClientCidrs: ['10.0.0.0/8', 12, {a: 1}]",
-            "    colour: blue",
-            "  orthweb:orthanc: big",
-            "  orthweb:database:",
-            "    allocatedStorageGiB: lots",
-            "  orthweb:traffic:",
-            "    frontDoor: {kind: direct}",
-            "",
-        ].join("\n");
+        const BAD = BAD_STACK_FILE;
 
         it("fails with one message per bad key, each naming its key, even for wrong types deep inside", async () => {
             const dir = projectWith({ "Pulumi.bad.yaml": BAD });

@@ -6,23 +6,10 @@ import {
     deadPeerDetectionBoundSeconds,
     renderSiteSwanctlConf,
     retransmitSeconds,
-    SiteGatewayParams,
     siteGatewayFiles,
     TUNNEL_INTERFACES,
 } from "../rules/siteGateway";
-import { DEFAULT_TUNNEL_ALGORITHMS } from "../rules/siteToSite";
-
-const STATIC: SiteGatewayParams = {
-    customerGatewayIp: "198.51.100.10",
-    tunnels: [
-        { awsAddress: "192.0.2.1", presharedKey: 'k"1\\x_abcdefgh', insideCidr: "169.254.20.0/30" },
-        { awsAddress: "192.0.2.2", presharedKey: "k2_abcdefgh", insideCidr: "169.254.20.4/30" },
-    ],
-    algorithms: DEFAULT_TUNNEL_ALGORITHMS,
-    onPremisesCidrs: ["10.40.0.0/16", "10.41.0.0/24"],
-    vpcCidr: "172.17.0.0/16",
-};
-const BGP: SiteGatewayParams = { ...STATIC, bgp: { asn: 65010, amazonAsn: 64512 } };
+import { BGP, STATIC } from "./siteGatewayFixtures";
 
 /** The value of `key` in each block of a swanctl.conf, in order. */
 const values = (conf: string, key: string) => [...conf.matchAll(new RegExp(`^\\s*${key} = (.+)$`, "gm"))].map((m) => m[1]);

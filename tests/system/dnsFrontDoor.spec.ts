@@ -2,33 +2,9 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { validateStackConfig } from "../../stacks/config";
 import { build, TYPES, withConfig } from "../harness";
 import { makeSelfSignedCertificate, needTool } from "../localTools";
-
-const ZONE = "example.org";
-const FQDN = "pacs.example.org";
-
-/** A dns stack: `dns` fields merge over zone example.org, record pacs; other top-level keys replace. */
-function dnsConfig(dns: Record<string, unknown> = {}, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-    return withConfig({ "orthweb:traffic": { frontDoor: "dns", dns: { zoneName: ZONE, recordName: "pacs", ...dns } }, ...overrides });
-}
-
-function problemsOf(raw: Record<string, unknown>): string[] {
-    return validateStackConfig(raw).problems;
-}
-
-/** Exactly one problem, for `key`, matching every pattern. */
-function expectOneProblem(raw: Record<string, unknown>, key: string, ...patterns: RegExp[]) {
-    const problems = problemsOf(raw);
-    expect(problems, JSON.stringify(problems)).to.have.length(1);
-    expect(problems[0].startsWith(`${key}:`), problems[0]).to.equal(true);
-    for (const p of patterns) expect(problems[0]).to.match(p);
-}
-
-function withCertificate(pair: { cert: string; key: string }, dns: Record<string, unknown> = {}) {
-    return dnsConfig(dns, { "orthweb:tlsCertificatePem": pair.cert, "orthweb:tlsPrivateKeyPem": pair.key });
-}
+import { dnsConfig, expectOneProblem, FQDN, problemsOf, withCertificate } from "../dnsFixtures";
 
 describe("DnsFrontDoor", () => {
     describe("certificate", function () {

@@ -6,22 +6,10 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { SiteGatewayParams, siteGatewayFiles } from "../../rules/siteGateway";
-import { DEFAULT_TUNNEL_ALGORITHMS } from "../../rules/siteToSite";
+import { siteGatewayFiles } from "../../rules/siteGateway";
 import { renderStrongswanConf } from "../../twin/ipsec";
 import { needTool } from "../localTools";
-
-const STATIC: SiteGatewayParams = {
-    customerGatewayIp: "198.51.100.10",
-    tunnels: [
-        { awsAddress: "192.0.2.1", presharedKey: 'k"1\\x_abcdefgh', insideCidr: "169.254.20.0/30" },
-        { awsAddress: "192.0.2.2", presharedKey: "k2_abcdefgh", insideCidr: "169.254.20.4/30" },
-    ],
-    algorithms: DEFAULT_TUNNEL_ALGORITHMS,
-    onPremisesCidrs: ["10.40.0.0/16", "10.41.0.0/24"],
-    vpcCidr: "172.17.0.0/16",
-};
-const BGP: SiteGatewayParams = { ...STATIC, bgp: { asn: 65010, amazonAsn: 64512 } };
+import { BGP, STATIC } from "../siteGatewayFixtures";
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): { status: number | null; output: string } {
     const r = spawnSync(cmd, args, { encoding: "utf8", env, timeout: 30000 });
