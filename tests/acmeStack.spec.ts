@@ -94,3 +94,35 @@ describe("tls.source acme in a stack", function () {
         expect(cert.inputs.dnsNames).to.include.members(["pacs-1.example.org", "pacs-2.example.org"]);
     });
 });
+
+describe("the plan says which names the instances' certificate carries, and who trusts it", function () {
+    this.timeout(60000);
+
+    it("acme in prod: the front-door name, trusted by browsers (Let's Encrypt); in dev: staging, trusted by no one", async () => {
+        const { buildReport } = await import("../plan/report");
+        const { instanceCertificateOf } = await import("../plan/cli");
+        const prodConfig = withConfig({
+            "orthweb:environment": "prod",
+            "orthweb:orthanc": { pullThroughCache: { enabled: false } },
+            "orthweb:network": { webClientCidrs: ["198.51.100.0/24"], dicomClientCidrs: ["198.51.100.0/24"] },
+            "orthweb:traffic": { frontDoor: "dns", dns: { zoneName: "example.org", recordName: "pacs" } },
+            "orthweb:tls": ACME,
+        });
+        const prod = await build(prodConfig);
+        const text = instanceCertificateOf(prod.config, []);
+        expect(text).to.equal("an ACME certificate for pacs.example.org, renewed by the instances 30 days before expiry: trusted by browsers and the usual trust stores (Let's Encrypt)");
+        const report = buildReport(prod.registrations, { stack: "p", region: prod.config.region, webClientCidrs: ["198.51.100.0/24"], dicomClientCidrs: ["198.51.100.0/24"], aet: "ORTHANC", instanceCertificate: text });
+        const dns = report.endpoints.filter((e) => e.frontDoor === "dns");
+        expect(dns.map((e) => e.tls)).to.deep.equal([`TLS at the instances (nginx): ${text}`, `TLS at the instances (nginx): ${text}`]);
+        const dev = await build(DNS_ACME);
+        expect(instanceCertificateOf(dev.config, [])).to.match(/Let's Encrypt STAGING: trusted by no one/);
+    });
+
+    it("self-signed: the names it carries, and that nobody trusts it until it is imported", async () => {
+        const { instanceCertificateOf } = await import("../plan/cli");
+        const built = await build(withConfig({ "orthweb:traffic": { frontDoor: "dns", dns: { zoneName: "example.org", recordName: "pacs" } } }));
+        expect(instanceCertificateOf(built.config, ["pacs.example.org"])).to.equal(
+            "a self-signed certificate for pacs.example.org: no browser or modality trusts it until its certificate is imported",
+        );
+    });
+});
