@@ -38,10 +38,10 @@ export interface AcmeScriptParams {
     /** The ECR registry to log in to before pulling. @default none: Docker Hub */
     readonly registry?: string;
     /**
-     * The local twin only: lego as a command (Debian's binary) instead of the image, its DNS resolvers, and how nginx
-     * reloads. Production leaves these unset.
+     * The local twin (and the specs) only: lego as a command (Debian's binary) instead of the image, and how nginx
+     * reloads. lego's arguments are the same. Production leaves these unset.
      */
-    readonly twin?: { readonly legoCommand: readonly string[]; readonly dnsResolvers: readonly string[]; readonly reloadCommand: readonly string[] };
+    readonly twin?: { readonly legoCommand: readonly string[]; readonly reloadCommand: readonly string[] };
 }
 
 export function renderAcmeScript(p: AcmeScriptParams): string {
@@ -54,7 +54,6 @@ readonly LEGO_PATH="$STATE/lego"`
 readonly LEGO=(docker run --rm --network host --volume "$STATE/lego:/lego" --env AWS_REGION --env AWS_HOSTED_ZONE_ID "$LEGO_IMAGE")
 readonly LEGO_PATH=/lego`;
     const reload = p.twin ? `(${p.twin.reloadCommand.map(shellQuote).join(" ")})` : "";
-    const resolvers = (p.twin?.dnsResolvers ?? []).map((r) => `--dns.resolvers ${shellQuote(r)}`).join(" ");
     return `#!/bin/bash
 # Rendered by orthweb: issues and renews this stack's certificate from ${p.directoryUrl} (DNS-01 in Route 53), one
 # instance at a time, shares it through Secrets Manager, and reloads nginx with it. Run by orthweb-acme.timer.
@@ -149,7 +148,7 @@ issue() {
         aws ecr get-login-password --region "$REGION" | docker login --username AWS --password-stdin "$REGISTRY" >/dev/null
     fi
     AWS_REGION="$REGION" AWS_HOSTED_ZONE_ID="$ZONE_ID" timeout "$LEGO_TIMEOUT" "\${LEGO[@]}" --accept-tos --email "$EMAIL" --server "$DIRECTORY" \\
-        --dns route53 ${resolvers ? `${resolvers} ` : ""}--key-type rsa2048 --path "$LEGO_PATH" "\${domains[@]}" run >&2 || return 1
+        --dns route53 --key-type rsa2048 --path "$LEGO_PATH" "\${domains[@]}" run >&2 || return 1
     jq -n --rawfile cert "$STATE/lego/certificates/\${NAMES[0]}.crt" --rawfile key "$STATE/lego/certificates/\${NAMES[0]}.key" \\
         --arg directory "$DIRECTORY" '{certificatePem: $cert, privateKeyPem: $key, directory: $directory, names: $ARGS.positional}' \\
         --args "\${NAMES[@]}" >"$1"
@@ -219,14 +218,15 @@ publish() {
         --dimensions "Slot=$slot" --value "$1" --unit Count
 }
 
-# Waits for the lock holder's certificate; leaves file $1 with the newest shared certificate.
+# Waits for the lock holder's certificate (the secret changes); leaves file $1 with the newest shared certificate.
 wait_for_peer() {
     local waited=0
+    cp "$1" "$STATE/before.json"
     while [ "$waited" -lt "$PEER_WAIT" ]; do
         sleep "$PEER_POLL"
         waited=$((waited + PEER_POLL))
         read_shared "$1" || continue
-        if ! due "$1"; then return 0; fi
+        if [ -s "$1" ] && ! cmp -s "$1" "$STATE/before.json"; then return 0; fi
     done
     log "no new certificate from the lock holder after \${PEER_WAIT}s; the next run checks again"
 }
@@ -262,7 +262,7 @@ main() {
     fi
     if [ -s "$shared" ]; then install_certificate "$shared"; fi
     publish "$(days_left)"
-    rm -f "$STATE/issued.json" "$STATE/due.crt"
+    rm -f "$STATE/issued.json" "$STATE/due.crt" "$STATE/before.json"
     return "$status"
 }
 
