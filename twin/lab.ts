@@ -10,6 +10,8 @@ export const TWIN_PACKAGES = [
     "orthanc", "orthanc-postgresql", "postgresql", "nginx", "libnginx-mod-stream", "haproxy", "dcmtk", "openssl", "iproute2", "jq", "curl",
     // site-to-site: strongSwan with userspace ESP (kernel-libipsec), and the VPC's forwarding filter.
     "strongswan-charon", "strongswan-swanctl", "libcharon-extra-plugins", "libstrongswan-standard-plugins", "iptables",
+    // acme: an ACME CA (pebble) and the ACME client the instances run as an image (lego).
+    "pebble", "lego",
 ];
 
 /** The twin takes one /24 of this block, chosen to overlap no route or address of the machine. */

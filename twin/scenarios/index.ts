@@ -1,5 +1,6 @@
 // Every twin scenario, in the order `npm run test:twin` runs them. Each runs on a fresh pair.
 import { Scenario } from "../scenario";
+import { acme } from "./acme";
 import { dbOutage } from "./dbOutage";
 import { dicomSenders } from "./dicomSenders";
 import { instanceKill } from "./instanceKill";
@@ -9,4 +10,4 @@ import { rotation } from "./rotation";
 import { siteToSite } from "./siteToSite";
 import { upgrade } from "./upgrade";
 
-export const SCENARIOS: readonly Scenario[] = [instanceKill, orthancKill, dbOutage, rotation, upgrade, replace, dicomSenders, siteToSite];
+export const SCENARIOS: readonly Scenario[] = [instanceKill, orthancKill, dbOutage, rotation, upgrade, replace, dicomSenders, siteToSite, acme];
