@@ -12,7 +12,7 @@
 //   timer alarms as surely as a failing CA.
 import { ACME_LOCK_TTL_SECONDS, ACME_METRIC, ALARM_BELOW_DAYS, ACME_FIRST_BACKOFF_SECONDS, ACME_MAX_BACKOFF_SECONDS, RENEW_BEFORE_DAYS } from "../../rules/acme";
 import { SLOT_TAGS } from "../../rules/rollout";
-import { shellQuote } from "./startScript";
+import { REPLACE_FILE, shellQuote } from "./startScript";
 
 /** The lego release the instances run (Docker Hub goacme/lego; through the pull-through cache when it is on). */
 export const DEFAULT_LEGO_IMAGE = "goacme/lego:v4.21.0";
@@ -179,14 +179,7 @@ record_failure() {
     echo "$((failures + 1)) $(date +%s)" >"$STATE/failures"
 }
 
-# Replaces $1 (mode $2) with standard input; prints "changed" when the content differs.
-replace_file() {
-    local tmp
-    tmp=$(mktemp "$1.XXXXXX")
-    cat >"$tmp"
-    chmod "$2" "$tmp"
-    if cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv -f "$tmp" "$1"; echo changed; fi
-}
+${REPLACE_FILE}
 
 # Puts the shared certificate in file $1 where nginx reads it; reloads nginx when it changed (old workers finish
 # their connections; a reload that fails leaves the old configuration serving).

@@ -27,6 +27,21 @@ export interface StartScriptParams {
     readonly acmeSecretArn?: string;
 }
 
+/** A bash function: replaces $1 (mode $2) with standard input; prints "changed" when the content differs. */
+export const REPLACE_FILE = `# Replaces $1 (mode $2) with standard input; prints "changed" when the content differs.
+replace_file() {
+    local tmp
+    tmp=$(mktemp "$1.XXXXXX")
+    cat >"$tmp"
+    chmod "$2" "$tmp"
+    if cmp -s "$tmp" "$1"; then
+        rm -f "$tmp"
+    else
+        mv -f "$tmp" "$1"
+        echo changed
+    fi
+}`;
+
 /** Quotes a value for bash so that nothing in it is interpreted. */
 export function shellQuote(value: string): string {
     return `'${value.replace(/'/g, `'\\''`)}'`;
@@ -122,19 +137,7 @@ secret() {
     return 1
 }
 
-# Replaces $1 (mode $2) with standard input; prints "changed" when the content differs.
-replace_file() {
-    local tmp
-    tmp=$(mktemp "$1.XXXXXX")
-    cat >"$tmp"
-    chmod "$2" "$tmp"
-    if cmp -s "$tmp" "$1"; then
-        rm -f "$tmp"
-    else
-        mv -f "$tmp" "$1"
-        echo changed
-    fi
-}
+${REPLACE_FILE}
 
 # With acme, the TLS secret with the shared ACME certificate and key in place of the bootstrap ones (the modalities'
 # CA stays); as it is until acme.sh first shares one. The renewal timer runs exactly when acme is on (the apply
