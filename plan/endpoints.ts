@@ -104,17 +104,19 @@ function dnsEndpoints(model: PlanModel, ctx: EndpointContext): Endpoint[] {
         const checked = records.flatMap((r) => (r.healthCheck ? [r.healthCheck, ...r.healthCheck.children] : [])).map((c) => c.port);
         const open = new Set([...targets.flatMap((t) => [...ingressPorts(t, model, "cidr")]), ...checked]);
         const ttl = records.find((r) => r.ttl !== undefined)?.ttl;
+        // A simple record on one instance without a health check is that instance's own name (traffic.direct.zoneName).
+        const ownName = targets.length === 1 && records.every((r) => r.routing === "simple" && !r.healthCheck);
         const servedBy = `${records[0].routing} records ${records.map((r) => r.resource).join(", ")} -> ${targets.map((t) => t.name).join(", ") || "no instance"}${ttl === undefined ? "" : `, TTL ${ttl} s`}`;
         for (const kind of ["web", "dicom"] as const) {
             const port = kind === "web" ? WEB_PORT : DICOM_PORT;
             if (!open.has(port)) continue;
             out.push({
                 kind,
-                frontDoor: "dns",
+                frontDoor: ownName ? "direct" : "dns",
                 address: address(kind, name, port),
                 host: name,
                 port,
-                tls: atInstances("TLS at the instances (nginx)", ctx),
+                tls: atInstances(ownName ? "TLS at the instance (nginx)" : "TLS at the instances (nginx)", ctx),
                 aet: kind === "dicom" ? ctx.aet : undefined,
                 reachableFrom: "the configured client blocks",
                 resource: name,

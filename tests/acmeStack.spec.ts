@@ -118,6 +118,19 @@ describe("the plan says which names the instances' certificate carries, and who 
         expect(instanceCertificateOf(dev.config, [])).to.match(/Let's Encrypt STAGING: trusted by no one/);
     });
 
+    it("direct with a zone: the plan lists each instance by its name in the zone, as direct (not a DNS front door)", async () => {
+        const { buildReport } = await import("../plan/report");
+        const built = await build(DIRECT_ACME);
+        const report = buildReport(built.registrations, { stack: "d", region: built.config.region, webClientCidrs: ["0.0.0.0/0"], dicomClientCidrs: ["0.0.0.0/0"], aet: "ORTHANC" });
+        expect(report.pattern).to.equal("direct");
+        expect(report.endpoints.map((e) => `${e.frontDoor} ${e.address}`)).to.deep.equal([
+            "direct https://pacs-1.example.org/",
+            "direct pacs-1.example.org:11112",
+            "direct https://pacs-2.example.org/",
+            "direct pacs-2.example.org:11112",
+        ]);
+    });
+
     it("self-signed: the names it carries, and that nobody trusts it until it is imported", async () => {
         const { instanceCertificateOf } = await import("../plan/cli");
         const built = await build(withConfig({ "orthweb:traffic": { frontDoor: "dns", dns: { zoneName: "example.org", recordName: "pacs" } } }));
