@@ -204,6 +204,15 @@ describe("acme.sh: one issuer, a shared certificate, a failed renewal that keeps
         expect(fs.existsSync(lock)).to.equal(false);
     });
 
+    it("says why when S3 refuses the lock for another reason (an AWS CLI without --if-none-match), and does not wait", async () => {
+        const a = instance("i-1");
+        const r = await runOnce(a, { AWS_S3_REFUSE: "aws: error: Unknown options: --if-none-match, *" });
+        expect(r.status).to.equal(1);
+        expect(r.stderr).to.match(/could not take the lock: aws: error: Unknown options: --if-none-match/);
+        expect(r.stderr).to.not.match(/another instance holds the lock/);
+        expect(lines(path.join(state, "lego"))).to.deep.equal([]);
+    });
+
     it("keeps serving when Secrets Manager cannot be read, and says so", async () => {
         const a = instance("i-1");
         const current = share(60, a);

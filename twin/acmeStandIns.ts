@@ -13,6 +13,7 @@ etag() { echo "\\"$(md5sum <"$1" | cut -c1-32)\\""; }
 case "$svc $op" in
   "s3api put-object")
     exec 9>"$AWS_STATE/s3.lock"; flock 9
+    [ -z "\${AWS_S3_REFUSE:-}" ] || { echo "$AWS_S3_REFUSE" >&2; exit 252; }
     o=$(obj "$@"); body=$(arg --body "$@")
     if arg --if-none-match "$@" >/dev/null && [ -e "$o" ]; then echo "An error occurred (PreconditionFailed) when calling the PutObject operation" >&2; exit 254; fi
     if m=$(arg --if-match "$@") && { [ ! -e "$o" ] || [ "$(etag "$o")" != "$m" ]; }; then echo "An error occurred (PreconditionFailed) when calling the PutObject operation" >&2; exit 254; fi

@@ -119,15 +119,18 @@ due() {
     ! openssl x509 -in "$STATE/due.crt" -noout -checkend "$RENEW_SECONDS" >/dev/null
 }
 
-# Takes the lock; fails while another instance holds it. A lock older than LOCK_TTL is taken over, by one waiter only:
-# If-Match on the ETag of what it found (each lock's content is unique, so is its ETag).
+# Takes the lock: 0 taken, 1 another instance holds it, 2 S3 refused otherwise (said why). A lock older than LOCK_TTL
+# is taken over, by one waiter only: If-Match on the ETag of what it found (each lock's content is unique, so is its ETag).
 take_lock() {
     local etag modified age
     printf '%s %s %s\\n' "$INSTANCE" "$(date +%s)" "$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \\n')" >"$STATE/lock.body"
     if aws s3api put-object --region "$REGION" --bucket "$BUCKET" --key "$LOCK_KEY" --body "$STATE/lock.body" --if-none-match '*' >/dev/null 2>"$STATE/lock.err"; then
         return 0
     fi
-    read -r etag modified < <(aws s3api head-object --region "$REGION" --bucket "$BUCKET" --key "$LOCK_KEY" --query '[ETag, LastModified]' --output text) || return 1
+    if ! read -r etag modified < <(aws s3api head-object --region "$REGION" --bucket "$BUCKET" --key "$LOCK_KEY" --query '[ETag, LastModified]' --output text 2>/dev/null); then
+        log "could not take the lock: $(tail -n 1 "$STATE/lock.err")"
+        return 2
+    fi
     age=$(($(date +%s) - $(date -d "$modified" +%s)))
     if [ "$age" -lt "$LOCK_TTL" ]; then return 1; fi
     log "taking over a lock left for \${age}s by an instance that did not finish"
@@ -225,8 +228,8 @@ wait_for_peer() {
 }
 
 main() {
-    local status=0 shared
-    install -d -m 0700 "$STATE" "$STATE/lego"
+    local status=0 shared lock
+    install -d -m 0700 "$STATE" "$STATE/lego" "$TLS_DIR"
     INSTANCE=$(imds instance-id)
     shared="$STATE/shared.json"
     if ! read_shared "$shared"; then
@@ -234,7 +237,9 @@ main() {
         : >"$shared"
         status=1
     elif due "$shared" && ! backing_off; then
-        if take_lock; then
+        lock=0
+        take_lock || lock=$?
+        if [ "$lock" -eq 0 ]; then
             # The peer may have renewed since the first read: read again under the lock.
             if read_shared "$shared" && due "$shared"; then
                 if issue "$STATE/issued.json" && share "$STATE/issued.json"; then
@@ -248,9 +253,11 @@ main() {
                 fi
             fi
             release_lock
-        else
+        elif [ "$lock" -eq 1 ]; then
             log "another instance holds the lock: waiting for its certificate"
             wait_for_peer "$shared"
+        else
+            status=1
         fi
     fi
     if [ -s "$shared" ]; then install_certificate "$shared"; fi
