@@ -11,7 +11,7 @@ const fs = require("fs");
 const os = require("os");
 const path = require("path");
 
-const SLOW_FIRST = ["policyPack", "plan", "policy", "healthChecker", "dnsFrontDoor", "twinSenders", "vpnCertificates", "ovpn", "loadBalancerFrontDoor", "rollout", "alerts", "orthancPair", "clientVpnAccess", "validators", "workflows"];
+const SLOW_FIRST = ["policyPack", "plan", "policy", "iamEvaluation", "healthChecker", "dnsFrontDoor", "twinSenders", "vpnCertificates", "ovpn", "loadBalancerFrontDoor", "rollout", "alerts", "orthancPair", "clientVpnAccess", "validators", "workflows"];
 
 /** Every tests/**\/*.spec.ts, the slow ones first. */
 function allSpecs() {

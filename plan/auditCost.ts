@@ -1,8 +1,8 @@
 // What the audit trail costs: CloudTrail data events on the study bucket, vended-log delivery (flow logs, WAF, NLB
 // access logs) and the log buckets' storage at steady state (a month's logs times the months they are kept). All
 // three scale with use: the figures are the assumptions in CostUsage, stated in the report. Pure.
-import type { CostLine, CostUsage } from "./cost";
-import { fmt, money } from "./cost";
+import { fmt, money } from "./costLines";
+import type { CostLine, CostUsage } from "./costLines";
 import { PlanModel, plain } from "./planModel";
 import { PriceList } from "./prices";
 

@@ -2,6 +2,7 @@
 // Shared by the unit tests and the offline plan. Data-source calls that are not modelled here throw, so a
 // new lookup in the program cannot pass unnoticed.
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
 import { ipv4ToString, parseCidr } from "../rules/cidr";
 
 export interface Registration {
@@ -36,6 +37,8 @@ export interface Invocation {
 }
 
 export const MOCK_ACCOUNT = "123456789012";
+/** The names IAM gives service-linked roles, by service (IAM user guide, "AWS services that work with IAM"). */
+const SERVICE_LINKED_ROLE_NAMES: Record<string, string> = { "autoscaling.amazonaws.com": "AWSServiceRoleForAutoScaling" };
 /** What the mocked tls.PrivateKey returns: tests search user data and plain outputs for it. */
 export const MOCK_PRIVATE_KEY_PEM = "-----BEGIN PRIVATE KEY-----\nMOCK-PRIVATE-KEY-DO-NOT-LEAK\n-----END PRIVATE KEY-----\n";
 export const MOCK_CERT_PEM = "-----BEGIN CERTIFICATE-----\nMOCK-CERTIFICATE\n-----END CERTIFICATE-----\n";
@@ -111,6 +114,24 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
             { const bucket = inputs.bucket ?? (inputs.bucketPrefix ? `${inputs.bucketPrefix}0mock` : `${name}-0mock`); return { bucket, arn: `arn:aws:s3:::${bucket}` }; }
         case "aws:ec2/launchTemplate:LaunchTemplate":
             return { latestVersion: 1, arn };
+        case "aws:kms/key:Key": {
+            // Key ids are UUIDs, and IAM matches key ARNs by the key/<id> form.
+            const hex = createHash("sha256").update(name).digest("hex");
+            const keyId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+            return { keyId, arn: `arn:aws:kms:${region}:${MOCK_ACCOUNT}:key/${keyId}` };
+        }
+        case "aws:iam/role:Role": {
+            // IAM is global (no region in the ARN); an unnamed role gets a generated name.
+            const roleName = inputs.name ?? `${name}-0mock`;
+            return { name: roleName, arn: `arn:aws:iam::${MOCK_ACCOUNT}:role${inputs.path ?? "/"}${roleName}` };
+        }
+        case "aws:iam/serviceLinkedRole:ServiceLinkedRole": {
+            // IAM names it after the service, plus _<suffix> when one is given; its path names the service.
+            const base = SERVICE_LINKED_ROLE_NAMES[String(inputs.awsServiceName)];
+            if (!base) throw new Error(`Mock not implemented: the service-linked role name of ${inputs.awsServiceName}`);
+            const roleName = inputs.customSuffix ? `${base}_${inputs.customSuffix}` : base;
+            return { name: roleName, path: `/aws-service-role/${inputs.awsServiceName}/`, arn: `arn:aws:iam::${MOCK_ACCOUNT}:role/aws-service-role/${inputs.awsServiceName}/${roleName}` };
+        }
         case "aws:secretsmanager/secret:Secret":
             return { arn: `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT}:secret:${name}-mock` };
         case "tls:index/privateKey:PrivateKey":

@@ -44,7 +44,7 @@ interface LifecycleHook {
 /** The AWS resource types the rules read (pulumi-aws v7 type tokens), named as in @pulumi/aws. */
 export const aws = {
     autoscaling: {
-        Group: resourceType<{ healthCheckType?: string; initialLifecycleHooks?: LifecycleHook[] }>("aws:autoscaling/group:Group"),
+        Group: resourceType<{ healthCheckType?: string; initialLifecycleHooks?: LifecycleHook[]; launchTemplate?: { id?: string }; serviceLinkedRoleArn?: string }>("aws:autoscaling/group:Group"),
         LifecycleHook: resourceType<LifecycleHook>("aws:autoscaling/lifecycleHook:LifecycleHook"),
     },
     alb: {
@@ -68,7 +68,7 @@ export const aws = {
         }>("aws:ec2/instance:Instance"),
         LaunchTemplate: resourceType<{
             metadataOptions?: MetadataOptions;
-            blockDeviceMappings?: { deviceName?: string; ebs?: { encrypted?: string } }[];
+            blockDeviceMappings?: { deviceName?: string; ebs?: { encrypted?: string; kmsKeyId?: string } }[];
         }>("aws:ec2/launchTemplate:LaunchTemplate"),
         Route: resourceType("aws:ec2/route:Route"),
         SecurityGroup: resourceType("aws:ec2/securityGroup:SecurityGroup"),
@@ -83,6 +83,12 @@ export const aws = {
             splitTunnel?: boolean;
             connectionLogOptions?: { enabled?: boolean; cloudwatchLogGroup?: string };
         }>("aws:ec2clientvpn/endpoint:Endpoint"),
+    },
+    iam: {
+        ServiceLinkedRole: resourceType<{ awsServiceName?: string; customSuffix?: string }>("aws:iam/serviceLinkedRole:ServiceLinkedRole"),
+    },
+    kms: {
+        Key: resourceType<{ policy?: string }>("aws:kms/key:Key"),
     },
     lb: {
         Listener: resourceType<Listener>("aws:lb/listener:Listener"),

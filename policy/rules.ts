@@ -252,6 +252,69 @@ export const rdsNotPublic: ResourceValidationPolicy = {
     validateResource: [validateResourceOfType(aws.rds.Instance, checkNotPublic), validateResourceOfType(aws.rds.ClusterInstance, checkNotPublic)],
 };
 
+/** What Auto Scaling's role must be allowed on a customer-managed key to launch instances with volumes it encrypts. */
+export const AUTOSCALING_EBS_KEY_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey", "kms:CreateGrant"];
+/** The role a group without serviceLinkedRoleArn launches with, as its ARN ends. */
+const DEFAULT_AUTOSCALING_ROLE = ":role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling";
+
+function iamGlob(pattern: string): RegExp {
+    return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "i");
+}
+
+/** The actions of `wanted` that no Allow statement of a key policy (JSON; none: KMS's default) grants to a principal `isRole` accepts. */
+export function keyActionsMissing(policyJson: string | undefined, isRole: (principal: string) => boolean, wanted: readonly string[] = AUTOSCALING_EBS_KEY_ACTIONS): string[] {
+    let statements: Record<string, any>[] = [];
+    try {
+        const parsed = policyJson === undefined ? {} : JSON.parse(policyJson);
+        statements = [parsed.Statement ?? []].flat();
+    } catch {
+        return [...wanted];
+    }
+    // The account root does not count: it delegates to IAM, and a service-linked role's own policy grants no KMS use.
+    const names = (principal: unknown) => [(principal as { AWS?: unknown } | undefined)?.AWS ?? []].flat().map(String).some(isRole);
+    const granting = statements.filter((st) => st.Effect === "Allow" && st.NotPrincipal === undefined && st.NotAction === undefined && names(st.Principal));
+    return wanted.filter((action) => !granting.some((st) => [st.Action ?? []].flat().some((a: string) => iamGlob(String(a)).test(action))));
+}
+
+export const ebsKeyUsableByAutoScaling: StackValidationPolicy = {
+    name: "ebs-key-usable-by-auto-scaling",
+    description:
+        "A customer-managed KMS key that encrypts a launch template's volumes lets the Auto Scaling service-linked role " +
+        "each group launches with use it (EC2 Auto Scaling user guide, \"Required AWS KMS key policy for use with encrypted " +
+        "volumes\"): otherwise every launch fails with Client.InternalError and the group retries for ever.",
+    enforcementLevel: "mandatory",
+    validateStack: (args, report) => {
+        const keys = args.resources.filter((r) => r.isType(aws.kms.Key));
+        const roles = args.resources.filter((r) => r.isType(aws.iam.ServiceLinkedRole));
+        const groups = args.resources.filter((r) => r.isType(aws.autoscaling.Group));
+        for (const template of args.resources.filter((r) => r.isType(aws.ec2.LaunchTemplate))) {
+            const keyIds = items(known(() => template.props.blockDeviceMappings)).flatMap((m) => strings(known(() => (known(() => (m as { ebs?: unknown }).ebs) as { kmsKeyId?: unknown } | undefined)?.kmsKeyId)));
+            // Keys of the stack only: another key's policy cannot be read here.
+            const usedKeys = references(template, "blockDeviceMappings", keys, { values: keyIds });
+            const launchedBy = (g: PolicyResource) => strings(known(() => (known(() => g.props.launchTemplate) as { id?: unknown } | undefined)?.id));
+            for (const group of groups.filter((g) => references(g, "launchTemplate", [template], { values: launchedBy(g) }).length > 0)) {
+                const set = has(group.props, "serviceLinkedRoleArn");
+                const roleArn = set ? known(() => group.props.serviceLinkedRoleArn) : undefined;
+                // A role still to be created (preview): its ARN, and the key policy naming it, are not known yet.
+                if (set && typeof roleArn !== "string") continue;
+                const isRole = (principal: string) => (roleArn !== undefined ? principal === roleArn : principal.endsWith(DEFAULT_AUTOSCALING_ROLE));
+                const roleName = roleArn !== undefined ? roles.find((r) => handlesOf(r).includes(String(roleArn)))?.name ?? String(roleArn) : "AWSServiceRoleForAutoScaling";
+                for (const key of usedKeys) {
+                    if (has(key.props, "policy") && typeof known(() => key.props.policy) !== "string") continue;
+                    const missing = keyActionsMissing(known(() => key.props.policy) as string | undefined, isRole);
+                    if (missing.length > 0) {
+                        report(
+                            `launch template ${template.name} encrypts volumes with key ${key.name}, whose policy does not let ${roleName} (the role group ${group.name} launches with) ` +
+                                `${missing.join(", ")}: no instance would launch. Add the statements of "Required AWS KMS key policy for use with encrypted volumes" (EC2 Auto Scaling user guide) for that role.`,
+                            key.urn,
+                        );
+                    }
+                }
+            }
+        }
+    },
+};
+
 // ---------------------------------------------------------------------------------------------------
 // S3: the image store.
 
@@ -895,6 +958,7 @@ export const policies: Validation[] = [
     ebsEncrypted,
     rdsStorageEncrypted,
     rdsNotPublic,
+    ebsKeyUsableByAutoScaling,
     s3DefaultEncryption,
     s3PublicAccessBlocked,
     s3TlsOnly,

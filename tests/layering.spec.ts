@@ -52,6 +52,33 @@ export function layeringViolations(files: readonly SourceFile[]): string[] {
     return problems;
 }
 
+/** Pairs of modules of one folder that import each other, directly or through others of that folder: `a.ts <-> b.ts`. */
+export function importCycles(files: readonly SourceFile[]): string[] {
+    const resolve = (from: string, spec: string) => {
+        const target = path.posix.normalize(path.posix.join(path.posix.dirname(from), spec));
+        return files.find((f) => f.path === target || f.path === `${target}.ts` || f.path === `${target}/index.ts`)?.path;
+    };
+    const edges = new Map(files.map((f) => [f.path, specifiers(f.text).filter((s) => s.startsWith(".")).map((s) => resolve(f.path, s)).filter((t): t is string => t !== undefined)]));
+    const reaches = (from: string, to: string) => {
+        const seen = new Set<string>();
+        const stack = [...(edges.get(from) ?? [])];
+        while (stack.length > 0) {
+            const next = stack.pop()!;
+            if (next === to) return true;
+            if (seen.has(next)) continue;
+            seen.add(next);
+            stack.push(...(edges.get(next) ?? []));
+        }
+        return false;
+    };
+    const paths = files.map((f) => f.path).sort();
+    const cycles: string[] = [];
+    for (let i = 0; i < paths.length; i++) for (let j = i + 1; j < paths.length; j++) {
+        if (reaches(paths[i], paths[j]) && reaches(paths[j], paths[i])) cycles.push(`${paths[i]} <-> ${paths[j]}`);
+    }
+    return cycles;
+}
+
 function sources(folder: string): SourceFile[] {
     const out: SourceFile[] = [];
     const walk = (dir: string) => {
@@ -71,6 +98,12 @@ describe("layering", () => {
         expect(files.filter((f) => f.path.startsWith("rules/")).length).to.be.greaterThan(0);
         expect(files.filter((f) => f.path.startsWith("components/pair/")).length, "walks into subfolders").to.be.greaterThan(0);
         expect(layeringViolations(files)).to.deep.equal([]);
+    });
+
+    it("no two modules of plan/ import each other, directly or in a ring", () => {
+        const files = sources("plan");
+        expect(files.length).to.be.greaterThan(5);
+        expect(importCycles(files)).to.deep.equal([]);
     });
 
     it("program.ts is where stacks/ and components/ meet", () => {
@@ -107,6 +140,17 @@ describe("layering", () => {
                 'const j = await import("../stacks/j");',
             ].join("\n");
             expect(specifiers(text)).to.have.members(["a", "b", "d", "e", "f", "g", "h", "i", "j"].map((x) => `../stacks/${x}`));
+        });
+
+        it("finds modules that import each other, directly or through a third", () => {
+            expect(importCycles([
+                { path: "plan/a.ts", text: 'import { b } from "./b";' },
+                { path: "plan/b.ts", text: 'import type { A } from "./a";' },
+                { path: "plan/c.ts", text: 'import { d } from "./d";' },
+                { path: "plan/d.ts", text: 'import { e } from "./e";' },
+                { path: "plan/e.ts", text: 'import { c } from "./c";' },
+                { path: "plan/f.ts", text: 'import { a } from "./a";' },
+            ])).to.deep.equal(["plan/a.ts <-> plan/b.ts", "plan/c.ts <-> plan/d.ts", "plan/c.ts <-> plan/e.ts", "plan/d.ts <-> plan/e.ts"]);
         });
 
         it("flags each forbidden direction, and resolves relative paths from the importing file", () => {

@@ -205,7 +205,7 @@ describe("OrthancPair", () => {
     });
 
     describe("identity", () => {
-        it("scopes the instance role to its bucket, its three secrets and its key, plus SSM core and reading instances (to find the peer)", () => {
+        it("scopes the instance role to its bucket, its three secrets and its key, plus the SSM agent and reading instances (to find the peer)", () => {
             const policy = JSON.parse(dev.one(TYPES.rolePolicy, "orthanc-data").inputs.policy);
             const [bucket] = dev.ofType(TYPES.bucket);
             const [key] = dev.ofType(TYPES.kmsKey);
@@ -220,7 +220,9 @@ describe("OrthancPair", () => {
             expect(byId.FindPeer).to.deep.equal({ Sid: "FindPeer", Effect: "Allow", Action: ["ec2:DescribeInstances"], Resource: "*" });
             const others = policy.Statement.filter((s: any) => s.Sid !== "FindPeer");
             expect(JSON.stringify(others)).to.not.match(/"Resource":"\*"|"\*"\]/);
-            expect(dev.one(TYPES.rolePolicyAttachment, "orthanc-ssm").inputs.policyArn).to.equal("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore");
+            // The SSM agent's own calls instead of AmazonSSMManagedInstanceCore (tests/iamEvaluation.spec.ts evaluates them).
+            expect(dev.ofType(TYPES.rolePolicyAttachment)).to.deep.equal([]);
+            expect(JSON.parse(dev.one(TYPES.rolePolicy, "orthanc-ssm-agent").inputs.policy).Statement.map((s: any) => s.Sid)).to.deep.equal(["SsmAgentCore", "SsmAgentDocuments"]);
         });
 
         it("keeps the Orthanc admin login in Secrets Manager, encrypted with the stack key", () => {

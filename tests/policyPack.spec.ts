@@ -71,7 +71,12 @@ describe("policy pack process (as `pulumi preview --policy-pack policy` runs it)
     it("finds every kind of violation the unit tests find, with the real resource classes and secrets wrapped as the engine sends them", async () => {
         const secret = (value: unknown) => ({ [specialSigKey]: specialSecretSig, value });
         const subjects = [
-            subject("aws:ec2/launchTemplate:LaunchTemplate", "lt", { metadataOptions: { httpTokens: "optional" }, tags: { Key: secret("-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----") } }),
+            subject("aws:ec2/launchTemplate:LaunchTemplate", "lt", {
+                metadataOptions: { httpTokens: "optional" },
+                blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "false", kmsKeyId: "arn:key" } }],
+                tags: { Key: secret("-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----") },
+            }),
+            subject("aws:kms/key:Key", "key", {}, { arn: "arn:key" }),
             subject("aws:rds/instance:Instance", "db", { storageEncrypted: false, publiclyAccessible: true, deletionProtection: false }),
             subject("aws:s3/bucket:Bucket", "images", { forceDestroy: true }),
             subject("aws:lb/loadBalancer:LoadBalancer", "nlb", { loadBalancerType: "network" }, { arn: "arn:nlb" }),
@@ -86,7 +91,7 @@ describe("policy pack process (as `pulumi preview --policy-pack policy` runs it)
             subject("aws:ec2/vpnConnection:VpnConnection", "site", { tunnel1IkeVersions: ["ikev1", "ikev2"], tunnel2Phase1IntegrityAlgorithms: ["SHA1"] }),
             subject("aws:ec2/vpnConnectionRoute:VpnConnectionRoute", "site", { destinationCidrBlock: "10.40.0.0/16", vpnConnectionId: "vpn-1" }),
             subject("aws:ec2/securityGroup:SecurityGroup", "site", { ingress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["10.40.0.0/16"] }] }),
-            subject("aws:autoscaling/group:Group", "slot", { healthCheckType: "ELB", minSize: 1, maxSize: 1 }),
+            subject("aws:autoscaling/group:Group", "slot", { healthCheckType: "ELB", minSize: 1, maxSize: 1, launchTemplate: { id: "lt-id" } }),
         ];
         const config: PolicyConfig = { "deletion-protection-in-prod": { environment: "prod" } };
         await pack.configure(engineConfig(config));

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { DATABASE_APP_USER } from "../bootstrap/databaseSetup";
 import { ADMIN_USER } from "../bootstrap/orthanc";
-import { tagsFor } from "../naming";
+import { partitionOf, tagsFor } from "../naming";
 import { DataStore } from "./dataStore";
 import { ImageCache, imageCacheStatements } from "./imageCache";
 import { defined, PairContext } from "./shared";
@@ -66,6 +66,47 @@ function createSecret(ctx: PairContext, key: aws.kms.Key, role: string, descript
     );
 }
 
+/**
+ * What the SSM agent calls for Session Manager and State Manager, and nothing of the managed policy's other features
+ * (Parameter Store, Patch Manager, Inventory, Distributor). Sources: AWS Systems Manager user guide, "Step 2: Verify
+ * or add instance permissions for Session Manager" and the AmazonSSMManagedInstanceCore reference. Exported for testing.
+ */
+export function ssmAgentStatements(region: string): Record<string, unknown>[] {
+    const partition = partitionOf(region);
+    return [
+        {
+            Sid: "SsmAgentCore",
+            Effect: "Allow",
+            Action: [
+                // Registration and heartbeat.
+                "ssm:UpdateInstanceInformation",
+                // State Manager: the associations that apply the config bundle, and their status and compliance.
+                "ssm:ListAssociations",
+                "ssm:ListInstanceAssociations",
+                "ssm:DescribeAssociation",
+                "ssm:UpdateAssociationStatus",
+                "ssm:UpdateInstanceAssociationStatus",
+                "ssm:PutComplianceItems",
+                // Session Manager's channels.
+                "ssmmessages:CreateControlChannel",
+                "ssmmessages:CreateDataChannel",
+                "ssmmessages:OpenControlChannel",
+                "ssmmessages:OpenDataChannel",
+                // Run Command's message delivery (what an association's document runs through).
+                "ec2messages:AcknowledgeMessage",
+                "ec2messages:DeleteMessage",
+                "ec2messages:FailMessage",
+                "ec2messages:GetEndpoint",
+                "ec2messages:GetMessages",
+                "ec2messages:SendReply",
+            ],
+            Resource: "*",
+        },
+        // The documents the associations run: the stack's own and AWS's, in the stack's region.
+        { Sid: "SsmAgentDocuments", Effect: "Allow", Action: ["ssm:GetDocument", "ssm:DescribeDocument"], Resource: `arn:${partition}:ssm:${region}:*:document/*` },
+    ];
+}
+
 function createRole(ctx: PairContext, data: DataStore, secretArns: pulumi.Input<string>[], imageCache?: ImageCache) {
     const { name, tags, parent } = ctx;
     const role = new aws.iam.Role(
@@ -80,8 +121,10 @@ function createRole(ctx: PairContext, data: DataStore, secretArns: pulumi.Input<
         },
         { parent },
     );
-    // Session Manager instead of SSH: no port 22 anywhere.
-    new aws.iam.RolePolicyAttachment(`${name}-ssm`, { role: role.name, policyArn: aws.iam.ManagedPolicy.AmazonSSMManagedInstanceCore }, { parent });
+    // Session Manager instead of SSH (no port 22 anywhere), and the associations that apply the config bundle: the SSM
+    // agent's own calls, not AmazonSSMManagedInstanceCore (whose ssm:GetParameter* on * would let Orthanc's container,
+    // which can reach the metadata service, read every parameter of the account).
+    new aws.iam.RolePolicy(`${name}-ssm-agent`, { role: role.id, policy: JSON.stringify({ Version: "2012-10-17", Statement: ssmAgentStatements(ctx.region) }) }, { parent });
     new aws.iam.RolePolicy(
         `${name}-data`,
         {

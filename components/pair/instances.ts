@@ -132,6 +132,8 @@ function rollOut(
             {
                 vpcZoneIdentifiers: args.subnetIds.apply((ids) => [at(ids, i)]),
                 launchTemplate: { id: template.id, version: template.latestVersion.apply((v) => String(v)) },
+                // The role the pair's key admits (its volumes are encrypted with that key): dataStore.ts.
+                serviceLinkedRoleArn: data.autoScalingRole.arn,
                 ...slotGroupSettings(),
                 tags: slotTags(slot, tags, claims[i]),
             },
