@@ -11,19 +11,18 @@ const fs = require("fs");
 const os = require("os");
 const path = require("path");
 
-const SLOW_FIRST = ["policyPack", "plan", "policy", "iamEvaluation", "healthChecker", "dnsFrontDoor", "twinSenders", "vpnCertificates", "ovpn", "loadBalancerFrontDoor", "rollout", "alerts", "orthancPair", "clientVpnAccess", "validators", "workflows"];
+const SLOW_FIRST = ["databaseTimeouts", "policyPack", "databaseSetup", "plan", "policy", "iamEvaluation", "peerLink", "healthChecker", "instanceRuntime", "senderGate", "dnsFrontDoor", "twinSenders", "vpnCertificates", "ovpn", "loadBalancerFrontDoor", "rollout", "alerts", "orthancPair", "clientVpnAccess", "validators", "workflows"];
 
-/** Every tests/**\/*.spec.ts, the slow ones first. */
-function allSpecs() {
-    const found = [];
-    const walk = (dir) => {
-        for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-            const p = path.join(dir, e.name);
-            if (e.isDirectory()) walk(p);
-            else if (e.name.endsWith(".spec.ts")) found.push(p);
-        }
-    };
-    walk(path.join(__dirname, "tests"));
+/**
+ * The suite's spec files, the slow ones first: the unit suite (`npm test`) is tests/*.spec.ts, the system suite
+ * (`npm run test:system`, ORTHWEB_SUITE=system) is tests/system/*.spec.ts: the specs that run real tools and processes
+ * or wait in real time. tests/unitGuard.ts fails a unit spec that starts a program or waits on a long timer.
+ */
+function suiteSpecs(suite) {
+    const dir = suite === "system" ? path.join(__dirname, "tests", "system") : path.join(__dirname, "tests");
+    const found = fs.readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.isFile() && e.name.endsWith(".spec.ts"))
+        .map((e) => path.join(dir, e.name));
     const rank = (f) => {
         const i = SLOW_FIRST.indexOf(path.basename(f, ".spec.ts"));
         return i === -1 ? SLOW_FIRST.length : i;
@@ -36,7 +35,7 @@ const cores = typeof os.availableParallelism === "function" ? os.availableParall
 
 module.exports = {
     require: ["sucrase/register/ts", "tests/rootHooks.ts"],
-    spec: named.length > 0 ? [] : allSpecs(),
+    spec: named.length > 0 ? [] : suiteSpecs(process.env.ORTHWEB_SUITE === "system" ? "system" : "unit"),
     extension: ["ts"],
     timeout: 60000,
     reporter: "dot",

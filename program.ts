@@ -18,6 +18,7 @@ import { imageCacheFor } from "./stacks/siteToSiteRules";
 import { frontDoorName } from "./rules/dnsName";
 import { DICOM_PORT } from "./rules/ports";
 import { admittedDicomCidrs } from "./rules/modalities";
+import { siteDicomCidrs } from "./rules/siteToSite";
 import { ModalityCertificateBundle, ModalityCertificates } from "./components/modalityCertificates";
 import { auditRetentionDays } from "./rules/audit";
 import { instanceNames, PAIR_SLOTS, trustText } from "./rules/acme";
@@ -291,6 +292,8 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
             attachmentSubnetIds: privateSubnetPerAz,
             instanceSecurityGroupId: pair.securityGroupId,
             ...siteConfig,
+            // Without a front door the site is the modalities' way in: their own blocks, not the whole site, on 11112.
+            ...(config.traffic.frontDoor === "none" ? { dicomCidrs: siteDicomCidrs(siteConfig.onPremisesCidrs, config.orthanc.modalities) } : {}),
             alertTopicArn: alerts.topicArn,
             tags,
         });

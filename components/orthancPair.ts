@@ -38,7 +38,7 @@ export interface OrthancPairArgs {
     /** Names the self-signed certificate must carry besides the instances' own (a front-door name). @default [] */
     readonly certificateNames?: string[];
     /** DICOM senders allowed to store and query (by calling AE title). @default [] (anyone may store) */
-    readonly modalities?: readonly { readonly name: string; readonly aet: string }[];
+    readonly modalities?: readonly { readonly name: string; readonly aet: string | readonly string[] }[];
     /** The modalities' CA: when given, nginx requires a client certificate it signed on 11112. */
     readonly dicomClientCaPem?: pulumi.Input<string>;
     readonly tags?: Tags;

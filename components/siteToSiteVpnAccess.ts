@@ -19,10 +19,11 @@ import {
     presharedKeyFrom,
     PSK_LENGTH,
     PSK_SPECIALS,
-    renderSwanctlConf,
     STATIC_CUSTOMER_ASN,
     TunnelAlgorithms,
+    tunnelAlarmTexts,
 } from "../rules/siteToSite";
+import { SiteGatewayFiles, siteGatewayFiles } from "../rules/siteGateway";
 
 /** TunnelState is published every 5 minutes; two periods down before anyone is woken. */
 export const TUNNEL_ALARM = { periodSeconds: 300, evaluationPeriods: 2 } as const;
@@ -40,10 +41,14 @@ export interface SiteToSiteVpnAccessArgs {
     /** The site's VPN device, as the internet sees it. */
     readonly customerGatewayIp: string;
     readonly onPremisesCidrs: readonly string[];
+    /** The site's blocks admitted on 11112 (rules/siteToSite.ts siteDicomCidrs). @default onPremisesCidrs */
+    readonly dicomCidrs?: readonly string[];
     /** The site's BGP ASN. @default none: static routes to `onPremisesCidrs` */
     readonly bgpAsn?: number;
     /** An existing transit gateway. @default none: a virtual private gateway on the VPC */
     readonly transitGatewayId?: string;
+    /** The transit gateway's route table for the static routes to the site (required with transitGatewayId and static routing). */
+    readonly transitGatewayRouteTableId?: string;
     readonly tunnels: TunnelAlgorithms & { readonly insideCidrs: readonly [string, string] };
     /** Where a tunnel-down alarm goes. @default no alarm */
     readonly alertTopicArn?: pulumi.Input<string>;
@@ -61,10 +66,22 @@ export interface TunnelDetails {
 export interface SiteToSiteVpnDetails {
     readonly connectionId: string;
     readonly tunnels: TunnelDetails[];
-    /** swanctl.conf for a strongSwan customer gateway (/etc/swanctl/conf.d/orthweb.conf). */
-    readonly swanctlConf: string;
     readonly parameters: ParameterSummary;
 }
+
+/**
+ * The `siteToSiteVpn` stack output: the details, and the files of a Linux software gateway (rules/siteGateway.ts):
+ * swanctlConf, strongswanConf, tunnelScript, systemdUnit, and birdConf (BGP) or staticRoutes (static).
+ */
+export type SiteToSiteVpnOutput = SiteToSiteVpnDetails & SiteGatewayFiles;
+
+/**
+ * With presharedKeyStorage SecretsManager, AWS no longer returns the keys: the provider reads each tunnel's key back
+ * from DescribeVpnConnections' customer gateway configuration, where it is REDACTED (terraform-provider-aws PR
+ * #42819), so the state never matches the configured key and every `pulumi up` would modify both tunnels
+ * (ModifyVpnTunnelOptions, a renegotiation each). The keys are set at creation only; docs/site-to-site.md rotates them.
+ */
+export const PSK_IGNORED_AFTER_CREATE = ["tunnel1PresharedKey", "tunnel2PresharedKey"] as const;
 
 /** The tunnel options AWS takes for one tunnel `n` (1 or 2). Pure. */
 export function tunnelOptions(n: 1 | 2, algorithms: TunnelAlgorithms, insideCidr: string, presharedKey: pulumi.Input<string>): Record<string, unknown> {
@@ -94,7 +111,7 @@ export class SiteToSiteVpnAccess extends pulumi.ComponentResource {
     /** The virtual private gateway's id (absent with a transit gateway). */
     public readonly vpnGatewayId?: pulumi.Output<string>;
     /** Everything the network team needs, keys included. A secret. */
-    public readonly config: pulumi.Output<SiteToSiteVpnDetails>;
+    public readonly config: pulumi.Output<SiteToSiteVpnOutput>;
 
     constructor(name: string, args: SiteToSiteVpnAccessArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("orthweb:index:SiteToSiteVpnAccess", name, {}, opts);
@@ -137,7 +154,7 @@ export class SiteToSiteVpnAccess extends pulumi.ComponentResource {
                 ...tunnelOptions(2, args.tunnels, args.tunnels.insideCidrs[1], psk[1]),
                 tags: tagsFor(`${name}-connection`, tags),
             },
-            parent,
+            { parent: this, ignoreChanges: [...PSK_IGNORED_AFTER_CREATE] },
         );
 
         if (staticRoutes && gateway) {
@@ -162,13 +179,13 @@ export class SiteToSiteVpnAccess extends pulumi.ComponentResource {
                 ),
             );
             if (staticRoutes) {
-                const tgw = aws.ec2transitgateway.getTransitGatewayOutput({ id: args.transitGatewayId! }, parent);
+                if (!args.transitGatewayRouteTableId) throw new Error(`${name}: static routes on transit gateway ${args.transitGatewayId} need transitGatewayRouteTableId`);
                 args.onPremisesCidrs.forEach(
                     (cidr, j) =>
                         new aws.ec2transitgateway.Route(
                             `${name}-tgw-onprem-${j + 1}`,
                             {
-                                transitGatewayRouteTableId: tgw.associationDefaultRouteTableId,
+                                transitGatewayRouteTableId: args.transitGatewayRouteTableId!,
                                 destinationCidrBlock: cidr,
                                 transitGatewayAttachmentId: connection.transitGatewayAttachmentId,
                             },
@@ -179,36 +196,60 @@ export class SiteToSiteVpnAccess extends pulumi.ComponentResource {
         }
 
         // The site reaches the instances directly (no NAT in a VPN): its ranges, on the two service ports only.
-        const ingress = clientCidrIngress(args.onPremisesCidrs, args.onPremisesCidrs).map((rule) => ({
+        const ingress = clientCidrIngress(args.onPremisesCidrs, args.dicomCidrs ?? args.onPremisesCidrs).map((rule) => ({
             ...rule,
             description: `${rule.port === 443 ? "HTTPS" : "DICOM TLS"} from the site ${rule.cidr} (site-to-site VPN)`,
         }));
         createCidrIngress(`${name}-onprem`, args.instanceSecurityGroupId, ingress, tags, this);
 
         if (args.alertTopicArn !== undefined) {
+            const texts = pulumi
+                .all([connection.id, connection.tunnel1Address, connection.tunnel2Address])
+                .apply(([id, a1, a2]) => tunnelAlarmTexts({ connectionId: id, awsAddresses: [a1, a2], insideCidrs: args.tunnels.insideCidrs, bgp: !staticRoutes }));
+            const addresses = [connection.tunnel1Address, connection.tunnel2Address];
+            const common = {
+                period: TUNNEL_ALARM.periodSeconds,
+                evaluationPeriods: TUNNEL_ALARM.evaluationPeriods,
+                comparisonOperator: "LessThanThreshold",
+                threshold: 1,
+                // No data means no tunnel reporting: treat as down.
+                treatMissingData: "breaching",
+                alarmActions: [args.alertTopicArn],
+                okActions: [args.alertTopicArn],
+            };
             [1, 2].forEach((n) => {
-                const address = n === 1 ? connection.tunnel1Address : connection.tunnel2Address;
                 new aws.cloudwatch.MetricAlarm(
                     `${name}-tunnel-${n}-down`,
                     {
-                        alarmDescription: pulumi.interpolate`Site-to-site VPN ${connection.id}: tunnel ${n} (${address}) is down; the site runs on the other tunnel, or not at all`,
+                        ...common,
+                        alarmDescription: texts.tunnel[n - 1],
                         namespace: "AWS/VPN",
                         metricName: "TunnelState",
-                        dimensions: { TunnelIpAddress: address },
+                        dimensions: { TunnelIpAddress: addresses[n - 1] },
                         statistic: "Maximum",
-                        period: TUNNEL_ALARM.periodSeconds,
-                        evaluationPeriods: TUNNEL_ALARM.evaluationPeriods,
-                        comparisonOperator: "LessThanThreshold",
-                        threshold: 1,
-                        // No data means no tunnel reporting: treat as down.
-                        treatMissingData: "breaching",
-                        alarmActions: [args.alertTopicArn!],
-                        okActions: [args.alertTopicArn!],
                         tags: tagsFor(`${name}-tunnel-${n}-down`, tags),
                     },
                     parent,
                 );
             });
+            // Both down: the larger of the two tunnels' states below 1.
+            new aws.cloudwatch.MetricAlarm(
+                `${name}-tunnels-down`,
+                {
+                    ...common,
+                    alarmDescription: texts.both,
+                    metricQueries: [
+                        ...[1, 2].map((n) => ({
+                            id: `t${n}`,
+                            returnData: false,
+                            metric: { namespace: "AWS/VPN", metricName: "TunnelState", dimensions: { TunnelIpAddress: addresses[n - 1] }, stat: "Maximum", period: TUNNEL_ALARM.periodSeconds },
+                        })),
+                        { id: "up", expression: "MAX([t1, t2])", label: "best tunnel state", returnData: true },
+                    ],
+                    tags: tagsFor(`${name}-tunnels-down`, tags),
+                },
+                parent,
+            );
         }
 
         const algorithms: TunnelAlgorithms = { encryption: args.tunnels.encryption, integrity: args.tunnels.integrity, dhGroups: args.tunnels.dhGroups };
@@ -246,7 +287,7 @@ export function siteToSiteDetails(p: {
     vpcCidr: string;
     algorithms: TunnelAlgorithms;
     bgpAsn?: number;
-}): SiteToSiteVpnDetails {
+}): SiteToSiteVpnOutput {
     const tunnels = [0, 1].map((i) => {
         const inside = insideAddresses(p.insideCidrs[i]);
         return {
@@ -256,17 +297,18 @@ export function siteToSiteDetails(p: {
             presharedKey: p.presharedKeys[i],
         };
     });
+    const siteTunnel = (i: 0 | 1) => ({ awsAddress: p.awsAddresses[i], presharedKey: p.presharedKeys[i], insideCidr: p.insideCidrs[i] });
     return {
         connectionId: p.connectionId,
         tunnels,
-        swanctlConf: renderSwanctlConf({
-            localAddress: p.customerGatewayIp,
-            tunnels: tunnels.map((t) => ({ remoteAddress: t.outsideAddress.aws, presharedKey: t.presharedKey, insideCidr: t.insideCidr })),
-            localNetworks: p.onPremisesCidrs,
-            remoteNetworks: [p.vpcCidr],
-            algorithms: p.algorithms,
-            initiate: true,
-        }),
         parameters: parameterSummary(p.algorithms, { bgpAsn: p.bgpAsn, amazonSideAsn: AMAZON_SIDE_ASN, staticCidrs: p.onPremisesCidrs }),
+        ...siteGatewayFiles({
+            customerGatewayIp: p.customerGatewayIp,
+            tunnels: [siteTunnel(0), siteTunnel(1)],
+            algorithms: p.algorithms,
+            onPremisesCidrs: p.onPremisesCidrs,
+            vpcCidr: p.vpcCidr,
+            ...(p.bgpAsn !== undefined ? { bgp: { asn: p.bgpAsn, amazonAsn: AMAZON_SIDE_ASN } } : {}),
+        }),
     };
 }

@@ -102,7 +102,9 @@ export function resourceArgs(subject: { type: string; name: string; props: Recor
 }
 
 /** Stack resources built by hand; property dependencies are resolved to the resources they name. */
-export function policyResources(subjects: readonly { type: string; name: string; props: Record<string, unknown>; urn?: string; propertyDependencies?: Record<string, string[]> }[]): PolicyResource[] {
+export function policyResources(
+    subjects: readonly { type: string; name: string; props: Record<string, unknown>; urn?: string; propertyDependencies?: Record<string, string[]>; parent?: string }[],
+): PolicyResource[] {
     const resources = subjects.map((s) => {
         const props = unknownCheckingProxy(s.props) as Record<string, any>;
         const resource: PolicyResource = {
@@ -120,6 +122,7 @@ export function policyResources(subjects: readonly { type: string; name: string;
     });
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
     subjects.forEach((s, i) => {
+        if (s.parent !== undefined) resources[i].parent = byUrn.get(s.parent);
         for (const [property, urns] of Object.entries(s.propertyDependencies ?? {})) {
             resources[i].propertyDependencies[property] = urns.map((u) => byUrn.get(u)).filter((r): r is PolicyResource => r !== undefined);
         }

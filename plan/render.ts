@@ -99,6 +99,17 @@ export function renderText(report: PlanReport): string {
     out.push("", reach.findings.length > 0 ? "Findings:" : "Findings: none");
     out.push(...bullets(reach.findings), "");
 
+    const vpce = report.vpcEndpoints;
+    out.push(heading("VPC endpoints"), ...para("How the instances reach AWS APIs from the VPC: each endpoint, what its policy admits, and the calls that need it."));
+    out.push(
+        fitTable(
+            vpce.endpoints.map((e) => [e.service, e.type, e.policy, e.neededBy.join(", ") || "-"]),
+            { header: ["service", "type", "policy", "needed by"], maxWidth: WIDTH },
+        ),
+    );
+    if (vpce.missing.length > 0) out.push(...para(`Missing (no internet, so these calls fail): ${vpce.missing.join(", ")}`));
+    out.push("");
+
     out.push(heading("Failover"), ...para("Worst case after an instance fails, until clients are served by the other one."));
     out.push(
         fitTable(
@@ -194,6 +205,10 @@ export function renderMarkdown(report: PlanReport): string {
         "",
     );
 
+    out.push("### VPC endpoints", "");
+    out.push(...mdTable(["service", "type", "policy", "needed by"], report.vpcEndpoints.endpoints.map((e) => [e.service, e.type, e.policy, e.neededBy.join(", ") || "-"])), "");
+    if (report.vpcEndpoints.missing.length > 0) out.push(`**Missing** (no internet, so these calls fail): ${report.vpcEndpoints.missing.join(", ")}`, "");
+
     out.push("### Failover", "");
     out.push(...mdTable(["traffic", "path", "detection", "worst case", "how"], report.failover.map((f) => [f.traffic, f.path, f.detection, worstCase(f), f.breakdown])), "");
     const assumptions = [...new Set(report.failover.flatMap((f) => f.assumptions))];
@@ -226,8 +241,8 @@ export function renderMarkdown(report: PlanReport): string {
 }
 
 export function renderJson(report: PlanReport): string {
-    const { stack, region, pattern, resources, endpoints, reachability, failover, rollout, alarms, cost, quotas, diagram, outputs } = report;
-    return JSON.stringify({ stack, region, pattern, resources, endpoints, reachability, failover, rollout, alarms, cost, quotas, diagram, outputs }, null, 2) + "\n";
+    const { stack, region, pattern, resources, endpoints, reachability, vpcEndpoints, failover, rollout, alarms, cost, quotas, diagram, outputs } = report;
+    return JSON.stringify({ stack, region, pattern, resources, endpoints, reachability, vpcEndpoints, failover, rollout, alarms, cost, quotas, diagram, outputs }, null, 2) + "\n";
 }
 
 function quotaCells(q: QuotaRow): string[] {

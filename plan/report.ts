@@ -2,6 +2,7 @@
 // component, endpoints, reachability, failover, cost and a diagram. Rendering lives in plan/render.ts.
 import { costOf, CostEstimate, CostUsage, DEFAULT_USAGE } from "./cost";
 import { diagramOf } from "./diagram";
+import { AwsEndpointsSection, awsEndpointsOf } from "./awsEndpoints";
 import { Endpoint, endpointsOf, patternOf } from "./endpoints";
 import { failoverOf, FailoverRow } from "./failoverReport";
 import { AlarmRow, alarmsOf, rolloutOf } from "./changesReport";
@@ -150,6 +151,8 @@ export interface PlanReport {
     readonly resources: ResourcesSection;
     readonly endpoints: Endpoint[];
     readonly reachability: Reachability;
+    /** The VPC endpoints: how the instances reach AWS APIs, each one's policy, who needs it; what is missing without the internet. */
+    readonly vpcEndpoints: AwsEndpointsSection;
     readonly failover: FailoverRow[];
     /** "Changes": per kind of config change, what is restarted or replaced, in what order, what clients see. */
     readonly rollout: ChangeRow[];
@@ -216,6 +219,7 @@ export function buildReport(
         resources: resourcesOf(registrations, model),
         endpoints,
         reachability,
+        vpcEndpoints: awsEndpointsOf(registrations, reachability.egress.kind === "none"),
         failover,
         rollout: rolloutOf(pattern, failover),
         alarms: alarmsOf(registrations),

@@ -36,15 +36,20 @@ interface Bucket {
     forceDestroy?: boolean;
 }
 
+interface WebAcl {
+    rules?: Record<string, any>[];
+}
+
 interface LifecycleHook {
     lifecycleTransition?: string;
     defaultResult?: string;
+    heartbeatTimeout?: number;
 }
 
 /** The AWS resource types the rules read (pulumi-aws v7 type tokens), named as in @pulumi/aws. */
 export const aws = {
     autoscaling: {
-        Group: resourceType<{ healthCheckType?: string; initialLifecycleHooks?: LifecycleHook[]; launchTemplate?: { id?: string }; serviceLinkedRoleArn?: string }>("aws:autoscaling/group:Group"),
+        Group: resourceType<{ healthCheckType?: string; initialLifecycleHooks?: LifecycleHook[]; waitForCapacityTimeout?: string; launchTemplate?: { id?: string }; serviceLinkedRoleArn?: string }>("aws:autoscaling/group:Group"),
         LifecycleHook: resourceType<LifecycleHook>("aws:autoscaling/lifecycleHook:LifecycleHook"),
     },
     alb: {
@@ -59,6 +64,7 @@ export const aws = {
         Volume: resourceType<{ encrypted?: boolean }>("aws:ebs/volume:Volume"),
     },
     ec2: {
+        EgressOnlyInternetGateway: resourceType("aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway"),
         FlowLog: resourceType("aws:ec2/flowLog:FlowLog"),
         Instance: resourceType<{
             metadataOptions?: MetadataOptions;
@@ -70,10 +76,13 @@ export const aws = {
             metadataOptions?: MetadataOptions;
             blockDeviceMappings?: { deviceName?: string; ebs?: { encrypted?: string; kmsKeyId?: string } }[];
         }>("aws:ec2/launchTemplate:LaunchTemplate"),
+        InternetGateway: resourceType("aws:ec2/internetGateway:InternetGateway"),
+        InternetGatewayAttachment: resourceType("aws:ec2/internetGatewayAttachment:InternetGatewayAttachment"),
         Route: resourceType("aws:ec2/route:Route"),
         SecurityGroup: resourceType("aws:ec2/securityGroup:SecurityGroup"),
         SecurityGroupRule: resourceType("aws:ec2/securityGroupRule:SecurityGroupRule"),
         Vpc: resourceType("aws:ec2/vpc:Vpc"),
+        VpcEndpoint: resourceType<{ serviceName?: string; vpcEndpointType?: string; policy?: string }>("aws:ec2/vpcEndpoint:VpcEndpoint"),
         VpcIpv4CidrBlockAssociation: resourceType("aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociation"),
         VpnConnection: resourceType("aws:ec2/vpnConnection:VpnConnection"),
         VpnConnectionRoute: resourceType("aws:ec2/vpnConnectionRoute:VpnConnectionRoute"),
@@ -120,7 +129,7 @@ export const aws = {
         SecurityGroupIngressRule: resourceType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"),
     },
     wafv2: {
-        WebAcl: resourceType("aws:wafv2/webAcl:WebAcl"),
+        WebAcl: resourceType<WebAcl>("aws:wafv2/webAcl:WebAcl"),
         WebAclLoggingConfiguration: resourceType("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"),
     },
 } as const;

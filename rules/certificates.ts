@@ -161,3 +161,26 @@ export function chainProblems(caPem: string, leafPems: Record<string, string>): 
     }
     return problems;
 }
+
+/**
+ * The pair's peer link (each instance's nginx relaying to the other's 8443 and 11113): a CA of its own and one
+ * certificate that both instances present, as the server of the peer-only listeners and as the relay's client. Both
+ * instances run the same files, so one identity ("an instance of this stack") is what there is to prove. nginx checks
+ * a peer's certificate against a name, not an address: the relay asks for PEER_CERTIFICATE_NAME.
+ */
+export const PEER_CERTIFICATE_DOMAIN = "peer.orthweb.internal";
+export const PEER_CERTIFICATE_NAME = `instance.${PEER_CERTIFICATE_DOMAIN}`;
+/** As the modalities' and the client VPN's default: `pulumi up` renews the leaf in its last 30 days. */
+export const PEER_CERTIFICATE_VALIDITY_DAYS = 825;
+/** Server of 8443/11113 and client of the relay alike. */
+export const PEER_USES = ["digital_signature", "key_encipherment", "server_auth", "client_auth"] as const;
+
+export interface PeerCertificatePlan {
+    readonly ca: CertificateSpec;
+    readonly instance: CertificateSpec;
+}
+
+export function peerCertificatePlan(): PeerCertificatePlan {
+    const l = certificateLifetimes(PEER_CERTIFICATE_VALIDITY_DAYS);
+    return { ca: caSpec(PEER_CERTIFICATE_DOMAIN, l), instance: leafSpec("server", "instance", PEER_CERTIFICATE_DOMAIN, PEER_USES, [PEER_CERTIFICATE_NAME], l) };
+}

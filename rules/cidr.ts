@@ -62,6 +62,11 @@ export function isPrivate(cidr: Ipv4Cidr): boolean {
     return PRIVATE_RANGES.some((range) => contains(range, cidr));
 }
 
+/** Any address of the block in RFC 1918 space (where a VPC may lie). */
+export function overlapsPrivate(cidr: Ipv4Cidr): boolean {
+    return PRIVATE_RANGES.some((range) => overlaps(range, cidr));
+}
+
 /** The Amazon-provided DNS resolver of a VPC: its base address plus two. */
 export function vpcResolver(vpcCidr: string): string {
     const cidr = parseCidr(vpcCidr);

@@ -203,7 +203,7 @@ export const BODY_RULES: Readonly<Record<string, string>> = {
     EC2MetaDataSSRF_BODY: "EC2MetaDataSSRF_Body",
 };
 /**
- * Rules counted instead of blocking. The body rules are counted in the group and enforced by the rule after it
+ * Rules counted instead of blocking. The body rules are counted in the group and enforced by a later rule
  * (BLOCK_BODY_MATCHES_RULE) for every request but a DICOMweb upload. SizeRestrictions_BODY blocks bodies over
  * 8 KB: every STOW-RS and every upload through the Orthanc UI. NoUserAgent_HEADER blocks scripted clients (curl
  * -A '', dcmtk's and many modality vendors' DICOMweb clients) that send no User-Agent.
@@ -213,6 +213,14 @@ export const COUNTED_RULES: Readonly<Record<string, readonly string[]>> = {
 };
 /** The rule that blocks what the counted body rules matched, outside DICOMweb uploads. */
 export const BLOCK_BODY_MATCHES_RULE = "CommonRuleSetBodyOutsideDicomUploads";
+/**
+ * The rule that recognises a DICOM upload and only labels it (action count), so that the blocking rule after it
+ * asks for one label instead of nesting the upload test: nested, it is four levels deep and the provider accepts
+ * three (policy/wafLimits.ts).
+ */
+export const DICOM_UPLOAD_RULE = "DicomUploads";
+/** Its label. Matched without the web ACL's prefix, WAF looks for it among labels the web ACL's own rules added. */
+export const DICOM_UPLOAD_LABEL = "orthweb:dicom-upload";
 /** DICOMweb STOW-RS: POST under /dicom-web/ (Orthanc's DICOMweb plugin root). */
 export const DICOMWEB_UPLOAD_PREFIX = "/dicom-web/";
 /** Orthanc's own upload: POST /instances (the REST API and the Orthanc Explorer upload page). */
@@ -253,8 +261,10 @@ export interface WafRule {
     readonly priority: number;
     /** Rule groups: none (keep each rule's own action). */
     readonly overrideAction?: { readonly none: Record<string, never> };
-    /** Own rules. */
-    readonly action?: { readonly block: Record<string, never> };
+    /** Own rules: block ends the evaluation; count adds the rule's labels and goes on. */
+    readonly action?: { readonly block: Record<string, never> } | { readonly count: Record<string, never> };
+    /** Labels a matching rule adds, in the web ACL's namespace (visible to later rules only). */
+    readonly ruleLabels?: { readonly name: string }[];
     readonly statement: WafStatement;
     readonly visibilityConfig: { readonly cloudwatchMetricsEnabled: boolean; readonly sampledRequestsEnabled: boolean; readonly metricName: string };
 }
@@ -282,22 +292,24 @@ export function dicomUploadStatement(): WafStatement {
     };
 }
 
-/** Block when a counted body rule matched (by its label) and the request is not a DICOM upload. */
+const labelMatch = (key: string): WafStatement => ({ labelMatchStatement: { scope: "LABEL", key } });
+
+/** Block when a counted body rule matched (by its label) and the request carries no DICOM upload label. */
 export function bodyMatchesOutsideUploadsStatement(): WafStatement {
     return {
         andStatement: {
             statements: [
-                { orStatement: { statements: Object.values(BODY_RULES).map((label) => (({ labelMatchStatement: { scope: "LABEL", key: `${CORE_RULE_SET_LABELS}${label}` } }) as WafStatement)) } },
-                { notStatement: { statement: dicomUploadStatement() } },
+                { orStatement: { statements: Object.values(BODY_RULES).map((label) => labelMatch(`${CORE_RULE_SET_LABELS}${label}`)) } },
+                { notStatement: { statement: labelMatch(DICOM_UPLOAD_LABEL) } },
             ],
         },
     };
 }
 
 /**
- * The web ACL's rules, in evaluation order: the core rule set (body rules and NoUserAgent counted), then the
- * label rule that enforces the body rules outside DICOM uploads (labels are visible only to later rules), then
- * the known-bad-inputs and IP reputation groups.
+ * The web ACL's rules, in evaluation order: the core rule set (body rules and NoUserAgent counted), the rule
+ * that labels DICOM uploads, then the rule that enforces the body rules on every request without that label
+ * (labels are visible only to later rules), then the known-bad-inputs and IP reputation groups.
  */
 export function webAclRules(metricPrefix: string): WafRule[] {
     const visibility = (metric: string) => ({ cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: `${metricPrefix}-${metric}` });
@@ -317,8 +329,9 @@ export function webAclRules(metricPrefix: string): WafRule[] {
     const [common, ...others] = MANAGED_RULE_GROUPS;
     return [
         managed(common, 0),
-        { name: BLOCK_BODY_MATCHES_RULE, priority: 1, action: { block: {} }, statement: bodyMatchesOutsideUploadsStatement(), visibilityConfig: visibility(BLOCK_BODY_MATCHES_RULE) },
-        ...others.map((group, i) => managed(group, i + 2)),
+        { name: DICOM_UPLOAD_RULE, priority: 1, action: { count: {} }, ruleLabels: [{ name: DICOM_UPLOAD_LABEL }], statement: dicomUploadStatement(), visibilityConfig: visibility(DICOM_UPLOAD_RULE) },
+        { name: BLOCK_BODY_MATCHES_RULE, priority: 2, action: { block: {} }, statement: bodyMatchesOutsideUploadsStatement(), visibilityConfig: visibility(BLOCK_BODY_MATCHES_RULE) },
+        ...others.map((group, i) => managed(group, i + 3)),
     ];
 }
 

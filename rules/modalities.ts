@@ -6,8 +6,8 @@ import { contains, parseCidr } from "./cidr";
 export interface Modality {
     /** The name of its certificate (CN `<name>.<MODALITY_CERTIFICATE_DOMAIN>`) and of its entry in Orthanc. */
     readonly name: string;
-    /** The calling AE title the modality sends with. */
-    readonly aet: string;
+    /** The calling AE title(s) the modality sends with: one, or a list (a modality with several applications). */
+    readonly aet: string | readonly string[];
     /** Where it sends from, admitted on 11112 at the network edge. */
     readonly cidr?: string;
 }
@@ -16,6 +16,14 @@ export interface Modality {
 export const AE_TITLE = /^[A-Za-z0-9_.-](?:[A-Za-z0-9 _.-]{0,14}[A-Za-z0-9_.-])?$/;
 /** A name usable as the first label of a certificate CN and as an Orthanc modality key. */
 export const MODALITY_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** How many calling AE titles one modality may list (each is an orthanc.json entry; see MAX_MODALITIES). */
+export const MAX_AE_TITLES_PER_MODALITY = 4;
+
+/** A modality's calling AE titles as a list, whichever form the config gave. */
+export function modalityAeTitles(m: Pick<Modality, "aet">): readonly string[] {
+    return typeof m.aet === "string" ? [m.aet] : m.aet;
+}
 
 /** CN suffix of the modalities' CA (`ca.` + this) and client certificates (`<name>.` + this). */
 export const MODALITY_CERTIFICATE_DOMAIN = "modalities.orthweb.internal";

@@ -7,7 +7,25 @@ import { ipv4ToString, parseCidr } from "./cidr";
 /** Where the instances' files live in the pair's bucket; Orthanc's own objects never use this prefix. */
 export const CONFIG_PREFIX = "config/";
 
-/** The rollout's bounds, in seconds. The SSM document and the twin read the same figures. */
+/**
+ * A new instance's first boot, step by step, from the launch to the moment it may enter service: what a new slot's
+ * `pulumi up` wait, the old instance's wait for its successor and the launch hook must cover. Each figure is the
+ * allowance for the step; where the apply script bounds a step itself, the allowance is that bound.
+ */
+export const FIRST_BOOT_STEPS: readonly { readonly step: string; readonly seconds: number; readonly basis: string }[] = [
+    { step: "EC2 launch, Amazon Linux 2023 boot, SSM agent registered", seconds: 120, basis: "AL2023 boots in under a minute; the agent registers within a minute of boot" },
+    { step: "State Manager runs the slot's association on the new instance", seconds: 60, basis: "an association applies to a matching instance when it registers" },
+    { step: "packages: dnf install docker jq postgresql15", seconds: 120, basis: "about 60 MB of RPMs from the regional AL2023 mirror, retried once" },
+    { step: "compose plugin: download and checksum", seconds: 30, basis: "one 60 MB binary (GitHub or the pair's bucket)" },
+    { step: "image pulls: Orthanc, nginx, health checker", seconds: 240, basis: "about 500 MB compressed in all, pulled and extracted on a t3.medium's EBS" },
+    { step: "containers up, Orthanc opens its index, /healthz 200", seconds: 300, basis: "the apply script's own bound (healthySeconds)" },
+    { step: "target groups report it healthy after the hook", seconds: 300, basis: "the apply script's own bound (targetHealthySeconds)" },
+];
+
+/** The first boot's budget: the sum of its steps (docs/operations.md quotes it). */
+export const FIRST_BOOT_SECONDS = FIRST_BOOT_STEPS.reduce((sum, s) => sum + s.seconds, 0);
+
+/** The rollout's bounds, in seconds. The SSM document, the groups and the twin read the same figures. */
 export const ROLLOUT_TIMING = {
     /** After deregistration, before the restart: new connections go elsewhere, short ones finish. */
     drainSeconds: 30,
@@ -15,19 +33,26 @@ export const ROLLOUT_TIMING = {
     healthySeconds: 300,
     /** From re-registration until the instance is healthy in every target group it belongs to. */
     targetHealthySeconds: 300,
-    /** How long `pulumi up` waits for one instance's association: the sum above plus the image pulls. */
-    associationWaitSeconds: 1200,
-    /** How long an instance its group is replacing waits for its successor to be in service (a new machine boots). */
-    successorSeconds: 1080,
+    /** How long an instance its group is replacing waits for its successor to be in service: one first boot. */
+    successorSeconds: FIRST_BOOT_SECONDS,
+    /** How long `pulumi up` waits for one slot's association (and the document's own timeout): a successor's first boot and a margin. */
+    associationWaitSeconds: FIRST_BOOT_SECONDS + 300,
+    /**
+     * How long `pulumi up` waits, when it creates a slot's group, for its instance to be in service: a first boot.
+     * Shorter than the launch hook's timeout, so only a completed apply, never the hook's timeout, satisfies it.
+     */
+    capacityWaitSeconds: FIRST_BOOT_SECONDS,
 } as const;
 
 /**
  * Each instance is a slot: an Auto Scaling group of exactly one, in one subnet, on the pair's launch template. The
  * group replaces its instance when EC2 says it is gone or impaired (status checks: `healthCheckType` EC2), never
  * for /healthz, so an outage of the shared database never turns into churn. A new instance waits in the launch
- * hook (not in service, not registered) until the apply script has found it healthy and moved the slot's address
- * to it; the hook's timeout CONTINUEs rather than abandons, again so that a shared outage cannot cause churn. A
- * refresh (new instance type) launches before it terminates (min healthy 100 %, max 200 %).
+ * hook (not in service, not registered) until its apply has found it healthy; a new instance that fails next to a
+ * serving one is abandoned by its own apply, and an old instance waiting for its successor keeps the successor's
+ * hook from timing out (and abandons it at its own deadline), so the hook's timeout (CONTINUE) only ever admits an
+ * instance that has no serving predecessor: a replacement while the database is down, which must not churn. A
+ * refresh (new instance type) launches before it terminates (min healthy 100 %, max 200 %), without AWS's rollback.
  */
 export const SLOT_GROUP = {
     minSize: 1,
@@ -37,10 +62,18 @@ export const SLOT_GROUP = {
     healthCheckType: "EC2",
     healthCheckGracePeriodSeconds: 300,
     launchHookName: "orthweb-gate",
-    /** As long as `pulumi up` waits for one instance's apply: the hook is completed by that apply. */
-    launchHookHeartbeatSeconds: ROLLOUT_TIMING.associationWaitSeconds,
+    /** Outlasts `pulumi up`'s wait for a new group (capacityWaitSeconds), so a timeout never counts as success. */
+    launchHookHeartbeatSeconds: ROLLOUT_TIMING.capacityWaitSeconds + 300,
     launchHookDefaultResult: "CONTINUE",
-    refresh: { minHealthyPercentage: 100, maxHealthyPercentage: 200, instanceWarmupSeconds: 60 },
+    /**
+     * The warmup outlasts the new instance's target-group gate: the refresh terminates the old instance only after
+     * it, so a new instance that fails the gate ends the refresh first. autoRollback is off: the provider points the
+     * group at the new template before it starts the refresh (hashicorp/terraform-provider-aws#34189), and AWS does
+     * not roll back a template whose image is an SSM parameter; the apply script keeps the old instance instead.
+     */
+    refresh: { minHealthyPercentage: 100, maxHealthyPercentage: 200, instanceWarmupSeconds: ROLLOUT_TIMING.targetHealthySeconds + 60, autoRollback: false },
+    /** Deleting a group waits for an instance held in the launch hook: the provider's 10-minute default is too short. */
+    deleteTimeoutSeconds: ROLLOUT_TIMING.capacityWaitSeconds + 300 + 600,
     /** The group metrics the slot alarms read (published every minute). */
     metrics: ["GroupInServiceInstances", "GroupPendingInstances", "GroupTerminatingInstances"],
 } as const;
@@ -152,14 +185,16 @@ function refreshClients(pattern: Pattern): string {
  */
 export function rolloutChanges(pattern: Pattern, figures: ClientImpactFigures = {}): ChangeRow[] {
     const inPlace = "in place, one instance at a time: instance 1 gets the new files and restarts what changed, must answer /healthz 200" +
-        (pattern === "loadBalancer" ? " and be healthy in every target group" : "") + " before instance 2 is touched; a failure stops there and fails `pulumi up`";
+        (pattern === "loadBalancer" ? " and be healthy in every target group" : "") + " before instance 2 is touched; a failure puts instance 1's previous files " +
+        "back (it serves the previous version again), stops there and fails `pulumi up`";
     const restartClients = oneInstanceOut(pattern, figures);
     const row = (change: string, effect: string, order: string, clients: string): ChangeRow => ({ change, effect, order, clients });
     const refresh =
         "slot 1's group launches a new machine next to the old one (instance refresh: launch before terminate); the new one stays out of service " +
-        "until it answers /healthz 200 and has taken the slot's address" + (pattern === "loadBalancer" ? ", then is registered and healthy in the target groups" : "") +
-        "; the old one serves untouched until then, and is drained and terminated after; slot 2's group gets the new template only once slot 1's new " +
-        "instance is in service, and goes the same way; a failure stops there and fails `pulumi up`";
+        "until it answers /healthz 200" + (pattern === "loadBalancer" ? ", then is registered and healthy in the target groups" : "") +
+        ", and only then takes the slot's address; the old one serves untouched until then, and is drained and terminated after; slot 2's group " +
+        "gets the new template only once slot 1's new instance is in service, and goes the same way; a new instance that fails ends the refresh " +
+        "and is abandoned: the old one keeps serving with its address, slot 2 is not touched, and `pulumi up` fails";
     return [
         row("orthanc.image", "in place", `${inPlace}; the Orthanc container is recreated with the new image`, restartClients),
         row("orthanc.nginxImage", "in place", `${inPlace}; the nginx container is recreated with the new image`, restartClients),

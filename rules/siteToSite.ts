@@ -1,5 +1,6 @@
 // Site-to-site VPN facts both sides need: the AWS tunnel option vocabulary, what counts as weak, the shape of
-// pre-shared keys and inside CIDRs AWS accepts, and the strongSwan configuration for a software customer gateway.
+// pre-shared keys and inside CIDRs AWS accepts, and strongSwan's names for the algorithms (rules/siteGateway.ts renders the
+// software customer gateway's files).
 // Pure; no dependency on Pulumi.
 import { contains, ipv4ToString, isIpv4Address, parseCidr } from "./cidr";
 
@@ -25,6 +26,7 @@ export const DEFAULT_INSIDE_CIDRS = ["169.254.210.0/30", "169.254.210.4/30"] as 
 /** AWS defaults kept explicit, so that the rendered customer configuration matches them. */
 export const PHASE1_LIFETIME_SECONDS = 28800;
 export const PHASE2_LIFETIME_SECONDS = 3600;
+/** AWS's dead-peer detection timeout on its end (the site's own bound: rules/siteGateway.ts). */
 export const DPD_TIMEOUT_SECONDS = 30;
 /** The Amazon side's ASN when none is given (AWS default for a virtual private gateway). */
 export const AMAZON_SIDE_ASN = 64512;
@@ -95,76 +97,6 @@ export function strongswanProposals(algorithms: TunnelAlgorithms, kind: "ike" | 
     return [...new Set(out)];
 }
 
-export interface TunnelEnd {
-    /** The peer's outside (public) address. */
-    readonly remoteAddress: string;
-    readonly presharedKey: string;
-    /** The tunnel's inside /30. */
-    readonly insideCidr: string;
-}
-
-export interface SwanctlParams {
-    /** This side's outside address (the customer gateway's public IPv4, or AWS's tunnel address). */
-    readonly localAddress: string;
-    readonly tunnels: readonly TunnelEnd[];
-    /** The networks behind this side and behind the peer. */
-    readonly localNetworks: readonly string[];
-    readonly remoteNetworks: readonly string[];
-    readonly algorithms: TunnelAlgorithms;
-    /** Who starts IKE: the customer gateway starts it (AWS `startupAction: add` waits for it). */
-    readonly initiate: boolean;
-}
-
-const swanString = (s: string) => `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
-
-/**
- * swanctl.conf for one side of the two tunnels: IKEv2 only, the given proposals only (no strongSwan defaults
- * appended), PSK authentication, dead peer detection, lifetimes as AWS sets them. Policy-based: traffic between
- * the local and remote networks goes through whichever tunnel is up; tunnel 2 stands by (trap) while tunnel 1 works.
- */
-export function renderSwanctlConf(p: SwanctlParams): string {
-    const ike = strongswanProposals(p.algorithms, "ike").join(",");
-    const esp = strongswanProposals(p.algorithms, "esp").join(",");
-    const lines: string[] = ["# Rendered by orthweb: the two tunnels of the site-to-site VPN connection (IKEv2, PSK).", "connections {"];
-    p.tunnels.forEach((t, i) => {
-        const n = i + 1;
-        lines.push(
-            `    tunnel${n} {`,
-            "        version = 2",
-            `        local_addrs = ${p.localAddress}`,
-            `        remote_addrs = ${t.remoteAddress}`,
-            `        proposals = ${ike}`,
-            `        rekey_time = ${PHASE1_LIFETIME_SECONDS - 900}s`,
-            `        over_time = 900s`,
-            "        dpd_delay = 10s",
-            `        dpd_timeout = ${DPD_TIMEOUT_SECONDS}s`,
-            "        encap = no",
-            "        mobike = no",
-            `        local { auth = psk\n            id = ${p.localAddress}\n        }`,
-            `        remote { auth = psk\n            id = ${t.remoteAddress}\n        }`,
-            "        children {",
-            `            tunnel${n}-net {`,
-            `                local_ts = ${p.localNetworks.join(",")}`,
-            `                remote_ts = ${p.remoteNetworks.join(",")}`,
-            `                esp_proposals = ${esp}`,
-            `                rekey_time = ${PHASE2_LIFETIME_SECONDS - 540}s`,
-            "                life_time = " + `${PHASE2_LIFETIME_SECONDS}s`,
-            "                dpd_action = restart",
-            "                close_action = restart",
-            `                start_action = ${p.initiate ? (n === 1 ? "start" : "trap") : "none"}`,
-            "            }",
-            "        }",
-            "    }",
-        );
-    });
-    lines.push("}", "secrets {");
-    p.tunnels.forEach((t, i) => {
-        lines.push(`    ike-tunnel${i + 1} {`, `        id-local = ${p.localAddress}`, `        id-remote = ${t.remoteAddress}`, `        secret = ${swanString(t.presharedKey)}`, "    }");
-    });
-    lines.push("}", "");
-    return lines.join("\n");
-}
-
 export interface ParameterSummary {
     readonly ikeVersion: "IKEv2";
     readonly authentication: "pre-shared key";
@@ -204,4 +136,54 @@ export function parameterSummary(algorithms: TunnelAlgorithms, routing: { bgpAsn
         mtu: TUNNEL_MTU,
         tcpMss: TUNNEL_MSS,
     };
+}
+
+/**
+ * The tunnel alarms' texts. AWS's TunnelState is 1 for a static tunnel whose IPsec SA is up, and for a BGP tunnel
+ * only while its BGP session is established: with BGP, "down" means BGP is down (the SA may be up).
+ */
+export function tunnelAlarmTexts(p: { connectionId: string; awsAddresses: readonly [string, string]; insideCidrs: readonly [string, string]; bgp: boolean }): { tunnel: [string, string]; both: string } {
+    const what = (n: 1 | 2) =>
+        p.bgp
+            ? `the BGP session over tunnel ${n} (AWS ${p.awsAddresses[n - 1]}, inside ${p.insideCidrs[n - 1]}) is down, so AWS sends nothing by it`
+            : `tunnel ${n} (AWS ${p.awsAddresses[n - 1]}) is down`;
+    const tunnel = ([1, 2] as const).map(
+        (n) =>
+            `Site-to-site VPN ${p.connectionId}: ${what(n)}. The site runs on tunnel ${3 - n} alone, unless the both-tunnels alarm fires too; ` +
+            `AWS's tunnel maintenance takes one tunnel at a time and assumes the other is up: restore it (site gateway's ${p.bgp ? "BGP speaker and " : ""}IPsec status).`,
+    ) as [string, string];
+    const both =
+        `Site-to-site VPN ${p.connectionId}: both tunnels are down${p.bgp ? " (no BGP session established on either)" : ""}: ` +
+        "the site cannot reach the Orthanc pair. Check the site gateway, its internet uplink and the tunnel status in the AWS console.";
+    return { tunnel, both };
+}
+
+/**
+ * The site's blocks admitted on 11112. With modalities listed, each with its own block, only those of their blocks
+ * that lie in the site's ranges (a modality elsewhere reaches the pair some other way, or not at all); a modality
+ * without a block could send from anywhere in the site, so then the site's ranges stay admitted whole.
+ */
+export function siteDicomCidrs(onPremisesCidrs: readonly string[], modalities: readonly { readonly cidr?: string }[]): string[] {
+    if (modalities.length === 0 || modalities.some((m) => m.cidr === undefined)) return [...onPremisesCidrs];
+    const site = onPremisesCidrs.map((c) => parseCidr(c)!);
+    const inside = [...new Set(modalities.map((m) => m.cidr as string))].filter((text) => site.some((range) => contains(range, parseCidr(text)!)));
+    // A block inside another admitted one adds nothing (and AWS refuses duplicate rules).
+    return inside.filter((text, i) => !inside.some((other, j) => j !== i && contains(parseCidr(other)!, parseCidr(text)!) && (other !== text || j < i)));
+}
+
+/**
+ * Two adjacent inside /30s (one /29) picked by a stable hash (FNV-1a) of `seed`, among the /29s from 169.254.6.0 up
+ * that hold no /30 AWS reserves: a suggestion that differs between connections on one gateway (8000 choices).
+ */
+export function derivedInsideCidrs(seed: string): [string, string] {
+    let hash = 0x811c9dc5;
+    for (const byte of Buffer.from(seed, "utf8")) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+    const first = parseCidr("169.254.6.0/29")!.network;
+    const blocks: number[] = [];
+    for (let base = first; base < parseCidr("169.254.255.248/29")!.network + 8; base += 8) {
+        const pair = [ipv4ToString(base), ipv4ToString(base + 4)].map((a) => `${a}/30`);
+        if (pair.every((c) => insideCidrProblem(c) === undefined)) blocks.push(base);
+    }
+    const base = blocks[hash % blocks.length];
+    return [`${ipv4ToString(base)}/30`, `${ipv4ToString(base + 4)}/30`];
 }

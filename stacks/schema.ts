@@ -5,7 +5,7 @@ import { isPlausibleEmail } from "../rules/alarms";
 import { DEFAULT_NONCURRENT_VERSION_DAYS } from "../rules/audit";
 import { hostBitsSet, isPrivate, parseCidr, canonical } from "../rules/cidr";
 import { DEFAULT_INSIDE_CIDRS, DEFAULT_TUNNEL_ALGORITHMS, insideCidrProblem, isPublicIpv4, TUNNEL_DH_GROUPS, TUNNEL_ENCRYPTION, TUNNEL_INTEGRITY } from "../rules/siteToSite";
-import { AE_TITLE, MAX_MODALITY_NAME_LENGTH, MODALITY_NAME } from "../rules/modalities";
+import { AE_TITLE, MAX_AE_TITLES_PER_MODALITY, MAX_MODALITY_NAME_LENGTH, MODALITY_NAME, modalityAeTitles } from "../rules/modalities";
 import { PEER_PORTS } from "../rules/ports";
 import { ACME_DIRECTORIES, isAcmeDirectoryUrl, TLS_SOURCES } from "../rules/acme";
 import { DNS_DEFAULT_TTL, DNS_RECOMMENDED_MAX_TTL, frontDoorName, isDnsName, LOWERCASE_DNS_NAME, LOWERCASE_RELATIVE_NAME, MAX_DNS_NAME_LENGTH, normalizeDnsName, relativeNameMeant } from "../rules/dnsName";
@@ -95,10 +95,13 @@ export const networkSchema = section({
 
 const MODALITY_NAME_TEXT = `a name usable in a certificate CN: 1 to ${MAX_MODALITY_NAME_LENGTH} of a-z 0-9 -, not starting or ending with -`;
 const AE_TITLE_TEXT = "a DICOM AE title: 1 to 16 characters of A-Z a-z 0-9 space _ - . (no leading or trailing space)";
+const AE_TITLES_TEXT = `${AE_TITLE_TEXT}, or a list of 1 to ${MAX_AE_TITLES_PER_MODALITY} of them (a modality that calls with several)`;
+const aeTitleSchema = () => z.string(allowed(AE_TITLE_TEXT)).regex(AE_TITLE, allowed(AE_TITLE_TEXT));
 /**
- * Each modality adds ~220 bytes to orthanc.json. The program delivers it in the config bundle (no size limit), but
- * the cloud-config for a manual boot (renderUserData) must stay under EC2's 16 KB of user data:
- * tests/dicomSenders.spec.ts renders this many of the longest kind and checks that they fit with room to spare.
+ * Each modality adds ~220 bytes to orthanc.json per AE title. The program delivers it in the config bundle (no size
+ * limit), but the cloud-config for a manual boot (renderUserData, gzip-compressed as a whole) must stay under EC2's
+ * 16 KB of user data: tests/dicomSenders.spec.ts renders this many of the longest kind, each with four AE titles, with
+ * and without client certificates, and checks that they fit with 1 KB to spare.
  */
 export const MAX_MODALITIES = 12;
 
@@ -108,7 +111,17 @@ function modalitySchema() {
             .string(allowed(MODALITY_NAME_TEXT))
             .max(MAX_MODALITY_NAME_LENGTH, allowed(MODALITY_NAME_TEXT))
             .regex(MODALITY_NAME, allowed(MODALITY_NAME_TEXT)),
-        aet: z.string(allowed(AE_TITLE_TEXT)).regex(AE_TITLE, allowed(AE_TITLE_TEXT)),
+        // One title, or several: nginx's sender gate admits the modality's certificate with any of them.
+        aet: z.union(
+            [
+                aeTitleSchema(),
+                z
+                    .array(aeTitleSchema(), allowed(AE_TITLES_TEXT))
+                    .min(1, allowed(AE_TITLES_TEXT))
+                    .max(MAX_AE_TITLES_PER_MODALITY, allowed(AE_TITLES_TEXT)),
+            ],
+            allowed(AE_TITLES_TEXT),
+        ),
         cidr: cidrSchema({ privateOnly: false, minPrefix: 0, maxPrefix: 32 }, "an IPv4 CIDR block such as 203.0.113.7/32: where this modality sends from").optional(),
     });
 }
@@ -125,6 +138,30 @@ function rejectRepeated(key: string, normalize: (value: string) => string, messa
         });
     };
 }
+/**
+ * Each calling AE title belongs to one modality and is listed once: Orthanc compares them case-insensitively
+ * (StrictAetComparison false), and a title two certificates share would let either send as the other.
+ */
+function rejectRepeatedAeTitles(list: readonly { aet?: unknown }[], ctx: z.RefinementCtx) {
+    const owner = new Map<string, number>();
+    list.forEach((entry, i) => {
+        const titles = entry?.aet;
+        if (typeof titles !== "string" && !Array.isArray(titles)) return;
+        modalityAeTitles({ aet: titles }).forEach((title, j) => {
+            if (typeof title !== "string") return;
+            const key = title.toUpperCase();
+            const first = owner.get(key);
+            if (first !== undefined) {
+                const where = first === i ? "listed twice for this modality" : "used by another modality";
+                const path = typeof titles === "string" ? [i, "aet"] : [i, "aet", j];
+                ctx.addIssue({ code: "custom", path, input: title, message: `${where} (AE titles compare case-insensitively); allowed: unique AE titles` });
+            } else {
+                owner.set(key, i);
+            }
+        });
+    });
+}
+
 const CACHE_CREDENTIALS_ARN =
     "the ARN of a Secrets Manager secret in this stack's region whose name starts with ecr-pullthroughcache/ " +
     '(holding {"username": ..., "accessToken": ...} of a Docker Hub account), such as arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/dockerhub-AbCdEf';
@@ -153,7 +190,7 @@ export const orthancSchema = section({
         .max(MAX_MODALITIES, allowed(`at most ${MAX_MODALITIES} modalities (each is an orthanc.json entry and a certificate; the cloud-config for a manual boot must fit 16 KB)`))
         .superRefine(rejectRepeated("name", (v) => v, "used by another modality; allowed: unique names (each gets its own certificate)"))
         // Orthanc compares AE titles case-insensitively (StrictAetComparison false).
-        .superRefine(rejectRepeated("aet", (v) => v.toUpperCase(), "used by another modality (AE titles compare case-insensitively); allowed: unique AE titles"))
+        .superRefine(rejectRepeatedAeTitles)
         .default([]),
     dicomClientCertificates: z.boolean(allowed("true | false (true: every DICOM sender presents its generated client certificate)")).default(false),
     pullThroughCache: pullThroughCacheSchema.prefault({}),
@@ -294,6 +331,7 @@ const ON_PREM_CIDR = "an IPv4 CIDR block of the site's network, such as 10.40.0.
 const CUSTOMER_GATEWAY_IP = "the public IPv4 address of the site's VPN device, such as 198.51.100.10";
 const BGP_ASN = "a whole number from 1 to 4294967294 other than 64512 (the Amazon side's), such as 65010; omit for static routes";
 const TGW_ID = "a transit gateway id such as tgw-0123456789abcdef0; omit to create a virtual private gateway";
+const TGW_RTB = "the id of the transit gateway route table that gets the static routes to the site, such as tgw-rtb-0123456789abcdef0";
 const listOf = <T extends z.ZodType>(item: T, text: string) =>
     z.array(item, allowed(`a list of ${text}`)).min(1, allowed(`at least one of ${text}`)).superRefine(rejectDuplicates("listed twice; allowed: each value once"));
 
@@ -318,6 +356,8 @@ export const siteToSiteVpnSchema = section({
         .refine((n) => n !== 64512, allowed(BGP_ASN))
         .optional(),
     transitGatewayId: z.string(allowed(TGW_ID)).regex(/^tgw-[0-9a-f]{8,17}$/, allowed(TGW_ID)).optional(),
+    /** Required with transitGatewayId (stacks/siteToSiteRules.ts): a gateway's default route table may be disabled. */
+    transitGatewayRouteTableId: z.string(allowed(TGW_RTB)).regex(/^tgw-rtb-[0-9a-f]{8,17}$/, allowed(TGW_RTB)).optional(),
     tunnels: section({
         encryption: listOf(z.enum(TUNNEL_ENCRYPTION, allowed(TUNNEL_ENCRYPTION.join(" | "))), TUNNEL_ENCRYPTION.join(" | ")).default([...DEFAULT_TUNNEL_ALGORITHMS.encryption]),
         integrity: listOf(z.enum(TUNNEL_INTEGRITY, allowed(`${TUNNEL_INTEGRITY.join(" | ")} (SHA1 is weak and refused)`)), TUNNEL_INTEGRITY.join(" | ")).default([...DEFAULT_TUNNEL_ALGORITHMS.integrity]),

@@ -1,6 +1,8 @@
 // Cross-field rules of `traffic.siteToSiteVpn` and `network.internetAccess`, on the raw config (before defaults),
 // guarded against wrong types so that they add to the schema's problems instead of hiding behind them.
 import { overlaps, parseCidr } from "../rules/cidr";
+import { CONTAINER_SUBNET } from "../rules/containerNetwork";
+import { DEFAULT_INSIDE_CIDRS, derivedInsideCidrs } from "../rules/siteToSite";
 import { pullThroughCacheEnabled } from "./imageCacheRules";
 import { DNS_MAX_CLIENT_CIDR_RULES, networkSchema, OrthwebConfig, VPN_DEFAULTS } from "./schema";
 
@@ -39,8 +41,33 @@ export function siteToSiteProblems(input: Record<string, unknown>): string[] {
                 problems.push(`${key}: got ${JSON.stringify(block.text)}; allowed: a block that does not overlap ${what} (the route tables could not tell the two apart)`);
             if (vpc && overlaps(block.cidr, vpc)) clash(`${NS}:network.vpcCidr ${vpcText}`);
             if (client && overlaps(block.cidr, client)) clash(`${NS}:traffic.clientVpn.clientCidr ${clientText}`);
+            // Replies to such a source would stay on the instances' container bridge instead of leaving the instance.
+            if (overlaps(block.cidr, parseCidr(CONTAINER_SUBNET)!)) clash(`the instances' container network ${CONTAINER_SUBNET}`);
             const earlier = onPrem.find((other) => other.index < block.index && overlaps(other.cidr, block.cidr));
             if (earlier) clash(`onPremisesCidrs[${earlier.index}] ${earlier.text}`);
+        }
+        // Static routes on a transit gateway need a route table; its default one may be disabled, which nothing offline can tell.
+        const tgw = site.transitGatewayId;
+        const table = site.transitGatewayRouteTableId;
+        if (tgw !== undefined && table === undefined) {
+            problems.push(
+                `${NS}:traffic.siteToSiteVpn.transitGatewayRouteTableId: required with transitGatewayId ${JSON.stringify(tgw)}; allowed: the id of the transit ` +
+                    "gateway route table that routes to the site (tgw-rtb-...; its default association table if it has one: aws ec2 describe-transit-gateways " +
+                    "--query 'TransitGateways[0].Options.AssociationDefaultRouteTableId'). A gateway with default association disabled has none, so it is never assumed",
+            );
+        }
+        // Inside /30s must differ between the connections of one gateway; a transit gateway is shared, and the fixed default is not.
+        const tunnels = record(site.tunnels);
+        if (tgw !== undefined && !(tunnels && "insideCidrs" in tunnels)) {
+            const suggestion = derivedInsideCidrs(`${String(tgw)} ${String(site.customerGatewayIp)}`);
+            problems.push(
+                `${NS}:traffic.siteToSiteVpn.tunnels.insideCidrs: required with transitGatewayId ${JSON.stringify(tgw)}; allowed: two /30s inside 169.254.0.0/16 ` +
+                    `that no other VPN connection on the gateway uses, such as ${JSON.stringify(suggestion)} (derived from the gateway and customerGatewayIp). ` +
+                    `A connection created before this rule has ${JSON.stringify(DEFAULT_INSIDE_CIDRS)}: set those to keep it (a change replaces the connection)`,
+            );
+        }
+        if (tgw === undefined && table !== undefined) {
+            problems.push(`${NS}:traffic.siteToSiteVpn.transitGatewayRouteTableId: got ${JSON.stringify(table)} without transitGatewayId; allowed: only with transitGatewayId (a virtual private gateway has no route table of its own)`);
         }
         // Direct and dns put every client block on the instance group too; site-to-site adds two rules per block.
         const frontDoor = traffic.frontDoor ?? "direct";

@@ -56,6 +56,23 @@ describe("the AWS CLI queries of the instance scripts pick what they mean to", (
         expect(search(groups, successors)).to.equal(1);
     });
 
+    it("apply.sh: the successors waiting in the launch hook, its own lifecycle state, the group's latest refresh", () => {
+        const groups = { AutoScalingGroups: [{ AutoScalingGroupName: "orthanc-1-abc", Instances: [
+            { InstanceId: "i-1", LifecycleState: "InService" },
+            { InstanceId: "i-1new", LifecycleState: "Pending:Wait" },
+            { InstanceId: "i-1gone", LifecycleState: "Terminating" },
+        ] }] };
+        expect(search(groups, query(apply, "Pending:Wait", { INSTANCE_ID: "i-1" }))).to.deep.equal(["i-1new"]);
+        // The instance itself waiting in the hook is not its own successor.
+        expect(search(groups, query(apply, "Pending:Wait", { INSTANCE_ID: "i-1new" }))).to.deep.equal([]);
+        expect(search({ AutoScalingInstances: [{ LifecycleState: "Pending:Wait" }] }, query(apply, "AutoScalingInstances[0].LifecycleState"))).to.equal("Pending:Wait");
+        const refresh = query(apply, "InstanceRefreshes[0]");
+        // DescribeInstanceRefreshes lists the newest first.
+        expect(search({ InstanceRefreshes: [{ Status: "Cancelled", StatusReason: "Cancelled by a call" }, { Status: "Successful" }] }, refresh)).to.deep.equal(["Cancelled", "Cancelled by a call"]);
+        // A group that never had one: text output prints None, which the script reads as "none running".
+        expect(search({ InstanceRefreshes: [] }, refresh)).to.equal(null);
+    });
+
     it("apply.sh: the lifecycle state that says a new instance waits in the launch hook, and the group's target groups", () => {
         const state = query(apply, "LifecycleState]");
         expect(search({ AutoScalingInstances: [{ AutoScalingGroupName: "g", LifecycleState: "Pending:Wait" }] }, state)).to.deep.equal(["g", "Pending:Wait"]);

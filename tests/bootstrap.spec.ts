@@ -1,7 +1,7 @@
 import { randomBytes } from "crypto";
 import { expect } from "chai";
 import { parse } from "yaml";
-import { renderBootstrapFiles, renderCloudConfig, renderUserData, SLOT_FILES, USER_DATA_LIMIT_BYTES, writtenContent } from "../components/bootstrap";
+import { renderBootstrapFiles, renderCloudConfig, renderUserData, SLOT_FILES, USER_DATA_LIMIT_BYTES, userDataText, writtenContent } from "../components/bootstrap";
 import { renderCompose } from "../components/bootstrap/compose";
 import { renderNginxConf } from "../components/bootstrap/nginx";
 import { renderOrthancConfig, SECRET_PATHS, SECRETS_FILTER } from "../components/bootstrap/orthanc";
@@ -10,16 +10,19 @@ import { renderApplyScript } from "../components/bootstrap/apply";
 import { renderStartScript, shellQuote } from "../components/bootstrap/startScript";
 import { SAMPLE } from "./fixtures";
 import { HEALTH_CHECKER_PORT, HEALTH_PATH } from "../rules/ports";
+import { HEALTHZ_CONTAINER_ADDRESS, ORTHANC_CONTAINER_ADDRESS } from "../rules/containerNetwork";
+
+const ORTHANC = ORTHANC_CONTAINER_ADDRESS.replace(/\./g, "\\.");
 
 describe("instance bootstrap rendering", () => {
     describe("nginx.conf", () => {
-        const conf = renderNginxConf({ orthancHost: "orthanc", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key" });
+        const conf = renderNginxConf({ orthancHost: ORTHANC_CONTAINER_ADDRESS, certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key" });
 
         it("terminates TLS on 443 (HTTP to Orthanc 8042) and on 11112 (stream to Orthanc DICOM 4242)", () => {
             expect(conf).to.match(/listen 443 ssl http2;/);
             expect(conf).to.match(/listen 11112 ssl;/);
-            expect(conf).to.include("server orthanc:8042;");
-            expect(conf).to.include("server orthanc:4242 max_fails=0;");
+            expect(conf).to.include(`server ${ORTHANC_CONTAINER_ADDRESS}:8042;`);
+            expect(conf).to.include(`server ${ORTHANC_CONTAINER_ADDRESS}:4242 max_fails=0;`);
             expect(conf).to.match(/stream \{[\s\S]*proxy_pass orthanc_dicom;/);
         });
 
@@ -54,17 +57,17 @@ describe("instance bootstrap rendering", () => {
             };
 
             it("sends clients' requests to the local Orthanc, with a loopback relay to the peer as the backup", () => {
-                expect(block("upstream orthanc_web_or_peer")).to.match(/server orthanc:8042 max_fails=0;\s+server 127\.0\.0\.1:18042 backup;/);
+                expect(block("upstream orthanc_web_or_peer")).to.match(new RegExp(`server ${ORTHANC}:8042 max_fails=0;\\s+server 127\\.0\\.0\\.1:18042 backup;`));
                 // One failed request on the local Orthanc must not disable it (nginx's default: 1 failure, 10 s),
                 // and no idle upstream connection is kept for Orthanc to close under a request.
                 expect(block("upstream orthanc_web_or_peer")).to.not.include("keepalive");
                 expect(conf.slice(conf.indexOf("location / {"))).to.match(/^location \/ \{\s+proxy_pass http:\/\/orthanc_web_or_peer;/);
-                expect(block("upstream orthanc_dicom {")).to.match(/server orthanc:4242 max_fails=0;\s+server 127\.0\.0\.1:14242 backup;/);
+                expect(block("upstream orthanc_dicom {")).to.match(new RegExp(`server ${ORTHANC}:4242 max_fails=0;\\s+server 127\\.0\\.0\\.1:14242 backup;`));
                 expect(serverListening("11112 ssl")).to.include("proxy_pass orthanc_dicom;");
             });
 
             it("never lets /healthz reach the peer: it reports this instance's Orthanc", () => {
-                expect(block(`location = ${HEALTH_PATH}`)).to.include(`proxy_pass http://orthanc:${HEALTH_CHECKER_PORT}${HEALTH_PATH};`).and.not.include("orthanc_web_or_peer");
+                expect(block(`location = ${HEALTH_PATH}`)).to.include(`proxy_pass http://${ORTHANC_CONTAINER_ADDRESS}:${HEALTH_CHECKER_PORT}${HEALTH_PATH};`).and.not.include("orthanc_web_or_peer");
                 expect(block("upstream orthanc_web {")).to.not.include("backup");
             });
 
@@ -82,9 +85,9 @@ describe("instance bootstrap rendering", () => {
             it("serves the peer-only ports with TLS, to the local Orthanc only, so nothing bounces back", () => {
                 const web = serverListening("8443 ssl;");
                 expect(web).to.include("proxy_pass http://orthanc_web;");
-                expect(web).to.include("ssl_certificate /etc/nginx/tls/server.crt;");
+                expect(web).to.include("ssl_certificate /etc/nginx/tls/peer.crt;");
                 const dicom = serverListening("11113 ssl;");
-                expect(dicom).to.include("proxy_pass orthanc:4242;");
+                expect(dicom).to.include(`proxy_pass ${ORTHANC_CONTAINER_ADDRESS}:4242;`);
             });
 
             it("binds the peer-only ports and reads the map where the local twin says", () => {
@@ -98,12 +101,12 @@ describe("instance bootstrap rendering", () => {
 
         it("answers /healthz from the health checker on the instance, holding no credential and forwarding none", () => {
             const health = conf.slice(conf.indexOf(`location = ${HEALTH_PATH}`), conf.indexOf("location / {"));
-            expect(health).to.match(new RegExp(`proxy_pass http://orthanc:${HEALTH_CHECKER_PORT}${HEALTH_PATH};`));
+            expect(health).to.include(`proxy_pass http://${ORTHANC_CONTAINER_ADDRESS}:${HEALTH_CHECKER_PORT}${HEALTH_PATH};`);
             expect(health).to.match(/proxy_set_header Authorization "";/);
             expect(conf).to.not.match(/Basic |@orthanc_answered|error_page 401/);
             // Route 53 gives a target 2 s to answer.
             expect(health).to.match(/proxy_read_timeout 2s;/);
-            expect(renderNginxConf({ orthancHost: "orthanc", healthCheckerHost: "healthz", certificatePath: "/c", keyPath: "/k" })).to.include(`proxy_pass http://healthz:${HEALTH_CHECKER_PORT}${HEALTH_PATH};`);
+            expect(renderNginxConf({ orthancHost: ORTHANC_CONTAINER_ADDRESS, healthCheckerHost: HEALTHZ_CONTAINER_ADDRESS, certificatePath: "/c", keyPath: "/k" })).to.include(`proxy_pass http://${HEALTHZ_CONTAINER_ADDRESS}:${HEALTH_CHECKER_PORT}${HEALTH_PATH};`);
         });
 
         it("binds a given address and pid file for the local twin", () => {
@@ -157,7 +160,8 @@ describe("instance bootstrap rendering", () => {
             expect(hz.command).to.include.members(["--orthanc", "http://orthanc:8042", "--credentials", "/run/orthweb/healthz.auth"]);
             expect(hz.volumes).to.deep.equal(["/opt/orthweb/healthz.py:/opt/orthweb/healthz.py:ro", "/opt/orthweb/run/healthz.auth:/run/orthweb/healthz.auth:ro"]);
             expect(hz.ports).to.equal(undefined);
-            expect(doc.services.nginx.depends_on).to.include("healthz");
+            // nginx names the checker by its pinned address and waits for nothing (tests/instanceRuntime.spec.ts).
+            expect(doc.services.nginx.depends_on).to.equal(undefined);
             // nginx gets no login of any kind.
             expect(doc.services.nginx.volumes.some((v: string) => v.includes("healthz"))).to.equal(false);
         });
@@ -184,6 +188,11 @@ describe("instance bootstrap rendering", () => {
             expect(script).to.include(shellQuote(SECRETS_FILTER));
             for (const path of Object.values(SECRET_PATHS)) expect(SECRETS_FILTER).to.include(`${path} = `);
             expect(script).to.match(/--arg user "\$DB_APP_USER"/);
+            // The secrets reach jq through pipes: an --arg would put them in jq's argv, readable in /proc by anyone.
+            for (const [name, variable] of [["password", "db_app"], ["admin", "admin_password"], ["health", "health"]]) {
+                expect(script).to.include(`--rawfile ${name} <(printf '%s' "$${variable}")`);
+                expect(script).to.not.include(`--arg ${name} `);
+            }
             expect(script).to.include(`readonly DB_APP_USER='orthanc_app'`);
             expect(script).to.include("umask 077");
         });
@@ -191,9 +200,10 @@ describe("instance bootstrap rendering", () => {
         it("makes Orthanc's database login with the master login from the environment, never on a command line", () => {
             expect(script).to.match(/PGUSER="\$1" PGPASSWORD="\$2"/);
             expect(script).to.match(/PGSSLMODE=require/);
-            expect(script).to.match(/psql_as "\$\(jq -r \.username <<<"\$master"\)" "\$\(jq -r \.password <<<"\$master"\)" --single-transaction/);
-            // The master is used only when Orthanc's own login does not work as it is.
-            expect(script).to.match(/if psql_as "\$DB_APP_USER" "\$app_password" --command 'SELECT 1' 2>\/dev\/null; then return 0; fi/);
+            expect(script).to.match(/ORTHWEB_DB_APP_PASSWORD="\$app_password" psql_as "\$\(jq -r \.username <<<"\$master"\)" "\$\(jq -r \.password <<<"\$master"\)"/);
+            expect(script).to.not.match(/-v app_password=/);
+            // The master is used only when the check as Orthanc's own login fails (tests/system/databaseSetup.spec.ts runs both).
+            expect(script).to.match(/if psql_as "\$DB_APP_USER" "\$app_password" -v check=1 -f "\$DIR\/database-setup.sql" 2>\/dev\/null; then return 0; fi/);
             expect(script).to.match(/retry setup_database "\$db" "\$db_app"/);
         });
 
@@ -254,10 +264,11 @@ describe("instance bootstrap rendering", () => {
 
     describe("cloud-config user data", () => {
         const userData = renderUserData(SAMPLE);
-        const doc = parse(userData);
+        const doc = parse(userDataText(userData));
 
-        it("is a #cloud-config that writes every file and starts the service and its timer", () => {
-            expect(userData.startsWith("#cloud-config\n")).to.equal(true);
+        it("is a gzip-compressed #cloud-config that writes every file and starts the service and its timer", () => {
+            expect([...userData.subarray(0, 2)], "gzip's magic bytes, which cloud-init recognises").to.deep.equal([0x1f, 0x8b]);
+            expect(userDataText(userData).startsWith("#cloud-config\n")).to.equal(true);
             expect(doc.write_files.map((f: { path: string }) => f.path)).to.deep.equal([
                 "/opt/orthweb/docker-compose.yml",
                 "/opt/orthweb/nginx.conf",
@@ -302,7 +313,7 @@ describe("instance bootstrap rendering", () => {
         });
 
         it("fits EC2's 16 KB user-data limit (for a manual boot: the program delivers the bundle), and refuses to exceed it", () => {
-            expect(Buffer.byteLength(userData)).to.be.lessThan(USER_DATA_LIMIT_BYTES);
+            expect(userData.length).to.be.lessThan(USER_DATA_LIMIT_BYTES);
             // Random text: gzip cannot shrink it below the limit.
             const huge = { ...SAMPLE, orthanc: { ...SAMPLE.orthanc, name: randomBytes(USER_DATA_LIMIT_BYTES).toString("hex") } };
             expect(() => renderUserData(huge)).to.throw(/16384/);

@@ -1,7 +1,4 @@
 import { expect } from "chai";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import { renderNginxConf, TLS_PROTOCOLS } from "../components/bootstrap/nginx";
 import {
     checkedPorts,
@@ -13,32 +10,12 @@ import {
     routingPolicies,
 } from "../components/dnsFrontDoor";
 import { placementFor } from "../program";
-import { configWarnings, parseStackConfig, validateStackConfig } from "../stacks/config";
+import { configWarnings, parseStackConfig } from "../stacks/config";
 import { frontDoorName, isDnsName, relativeNameMeant } from "../rules/dnsName";
 import { DNS_MAX_CLIENT_CIDR_RULES, ROUTE53_HEALTH_CHECKERS_RULE_WEIGHT } from "../stacks/schema";
 import { runUnderMocks } from "../plan/mockRuntime";
 import { build, Built, REGION, TYPES, withConfig } from "./harness";
-import { makeSelfSignedCertificate, needTool } from "./localTools";
-
-const ZONE = "example.org";
-const FQDN = "pacs.example.org";
-
-/** A dns stack: `dns` fields merge over zone example.org, record pacs; other top-level keys replace. */
-function dnsConfig(dns: Record<string, unknown> = {}, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-    return withConfig({ "orthweb:traffic": { frontDoor: "dns", dns: { zoneName: ZONE, recordName: "pacs", ...dns } }, ...overrides });
-}
-
-function problemsOf(raw: Record<string, unknown>): string[] {
-    return validateStackConfig(raw).problems;
-}
-
-/** Exactly one problem, for `key`, matching every pattern. */
-function expectOneProblem(raw: Record<string, unknown>, key: string, ...patterns: RegExp[]) {
-    const problems = problemsOf(raw);
-    expect(problems, JSON.stringify(problems)).to.have.length(1);
-    expect(problems[0].startsWith(`${key}:`), problems[0]).to.equal(true);
-    for (const p of patterns) expect(problems[0]).to.match(p);
-}
+import { dnsConfig, expectOneProblem, FQDN, problemsOf, ZONE } from "./dnsFixtures";
 
 /** Each instance's Elastic IP, in instance order. */
 function elasticIps(built: Built): string[] {
@@ -52,10 +29,6 @@ function records(built: Built) {
 
 function healthChecks(built: Built, type: string) {
     return built.ofType(TYPES.healthCheck).filter((c) => c.inputs.type === type);
-}
-
-function withCertificate(pair: { cert: string; key: string }, dns: Record<string, unknown> = {}) {
-    return dnsConfig(dns, { "orthweb:tlsCertificatePem": pair.cert, "orthweb:tlsPrivateKeyPem": pair.key });
 }
 
 describe("DnsFrontDoor", () => {
@@ -190,80 +163,6 @@ describe("DnsFrontDoor", () => {
         it("ignores a dns section when another front door is chosen", () => {
             const raw = withConfig({ "orthweb:traffic": { frontDoor: "direct", dns: { zoneName: ZONE, recordName: "pacs" } } });
             expect(problemsOf(raw)).to.deep.equal([]);
-        });
-    });
-
-    describe("certificate", function () {
-        let dir: string;
-        let right: { cert: string; key: string };
-        let wrong: { cert: string; key: string };
-        let wildcard: { cert: string; key: string };
-
-        before(function () {
-            needTool(this, "openssl");
-            dir = fs.mkdtempSync(path.join(os.tmpdir(), "orthweb-dns-tls-"));
-            // Only the names differ here: one key for the three (each certificate is checked against its own key).
-            right = makeSelfSignedCertificate(dir, "right", `DNS:${FQDN},DNS:pacs-admin.example.org`, 30, "pacs");
-            wrong = makeSelfSignedCertificate(dir, "wrong", "DNS:other.example.org,DNS:pacs.example.com", 30, "pacs");
-            wildcard = makeSelfSignedCertificate(dir, "wildcard", "DNS:*.example.org", 30, "pacs");
-        });
-
-        after(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
-
-        it("accepts your own certificate when its subjectAltName names the front-door name", () => {
-            expect(problemsOf(withCertificate(right))).to.deep.equal([]);
-        });
-
-        it("rejects your own certificate when it does not, naming the key, the name and the names it has", () => {
-            expectOneProblem(
-                withCertificate(wrong),
-                "orthweb:tlsCertificatePem",
-                /does not name the front-door name pacs\.example\.org/,
-                /its subjectAltName DNS names: other\.example\.org, pacs\.example\.com/,
-                /allowed: a certificate whose subjectAltName lists pacs\.example\.org or \*\.example\.org/,
-            );
-        });
-
-        it("accepts a wildcard for a name one label under it, and not deeper", () => {
-            expect(problemsOf(withCertificate(wildcard))).to.deep.equal([]);
-            expectOneProblem(withCertificate(wildcard, { recordName: "pacs.eu" }), "orthweb:tlsCertificatePem", /pacs\.eu\.example\.org/, /names: \*\.example\.org/);
-        });
-
-        it("does not check the front-door name for other front doors", () => {
-            const raw = withConfig({ "orthweb:tlsCertificatePem": wrong.cert, "orthweb:tlsPrivateKeyPem": wrong.key });
-            expect(problemsOf(raw)).to.deep.equal([]);
-        });
-
-        it("checks the certificate only against a valid front-door name", () => {
-            expectOneProblem(withCertificate(right, { recordName: "pacs.example.org" }), "orthweb:traffic.dns.recordName", /did you mean pacs\?/);
-            expectOneProblem(withCertificate(right, { zoneName: "localhost" }), "orthweb:traffic.dns.zoneName");
-        });
-
-        it("reports the name mismatch together with the other problems", () => {
-            const problems = problemsOf(withCertificate(wrong, { ttl: 0 }));
-            expect(problems).to.have.length(2);
-            expect(problems.some((p) => p.startsWith("orthweb:traffic.dns.ttl:"))).to.equal(true);
-            expect(problems.some((p) => p.startsWith("orthweb:tlsCertificatePem:"))).to.equal(true);
-        });
-
-        it("installs your certificate on both instances, as a secret, and generates none", async () => {
-            const built = await build(withCertificate(right));
-            expect(built.ofType(TYPES.selfSignedCert)).to.have.length(0);
-            const secret = built.one(TYPES.secretVersion, "orthanc-tls");
-            const stored = JSON.parse(String(secret.inputs.secretString.value ?? secret.inputs.secretString));
-            expect(stored.certificatePem).to.equal(right.cert);
-            expect(stored.privateKeyPem).to.equal(right.key);
-            expect(built.ofType(TYPES.autoscalingGroup).map((g) => g.inputs.launchTemplate.id)).to.deep.equal(["orthanc-lt-id", "orthanc-lt-id"]);
-            expect(built.outputs.certificateNotice).to.equal(undefined);
-        });
-
-        it("without one, self-signs for the front-door name and both instance names, and says clients will not trust it", async () => {
-            const built = await build(dnsConfig());
-            const cert = built.one(TYPES.selfSignedCert, "orthanc-tls");
-            const instanceNames = [1, 2].map((i) => built.one(TYPES.eip, `orthanc-eip-${i}`).state.publicDns);
-            expect(cert.inputs.dnsNames).to.deep.equal([FQDN, ...instanceNames]);
-            expect(cert.inputs.subject.commonName).to.equal(FQDN);
-            expect(built.outputs.certificateNotice).to.match(/self-signed certificate: browsers and modalities will not trust it/);
         });
     });
 
@@ -526,7 +425,7 @@ describe("DnsFrontDoor", () => {
         });
 
         it("/healthz bounds each wait on Orthanc (connect, read) by Route 53's 2 s answer window", () => {
-            const conf = renderNginxConf({ orthancHost: "orthanc", certificatePath: "/c", keyPath: "/k" });
+            const conf = renderNginxConf({ orthancHost: "198.18.0.10", certificatePath: "/c", keyPath: "/k" });
             const block = /location = \/healthz \{([^}]*)\}/.exec(conf)![1];
             const seconds = (directive: string) => Number(new RegExp(`${directive} (\\d+)s;`).exec(block)![1]);
             expect(seconds("proxy_connect_timeout")).to.be.at.most(2);

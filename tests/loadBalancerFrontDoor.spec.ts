@@ -392,14 +392,17 @@ describe("LoadBalancerFrontDoor", () => {
             expect(acl.inputs.rules).to.deep.equal(webAclRules("lb-waf"));
             expect(acl.inputs.rules.map((r: any) => r.statement.managedRuleGroupStatement?.name ?? r.name)).to.deep.equal([
                 "AWSManagedRulesCommonRuleSet",
+                "DicomUploads",
                 "CommonRuleSetBodyOutsideDicomUploads",
                 "AWSManagedRulesKnownBadInputsRuleSet",
                 "AWSManagedRulesAmazonIpReputationList",
             ]);
             const common = acl.inputs.rules[0].statement.managedRuleGroupStatement;
             expect(common.ruleActionOverrides.map((o: any) => o.name)).to.include.members(["SizeRestrictions_BODY", "NoUserAgent_HEADER", "CrossSiteScripting_BODY"]);
-            const uploads = JSON.stringify(acl.inputs.rules[1].statement);
-            for (const text of ['"searchString":"/dicom-web/"', '"searchString":"/instances"', '"searchString":"POST"', "core-rule-set:GenericLFI_Body"]) expect(uploads).to.include(text);
+            const uploads = JSON.stringify(acl.inputs.rules[1]);
+            for (const text of ['"searchString":"/dicom-web/"', '"searchString":"/instances"', '"searchString":"POST"', '"ruleLabels":[{"name":"orthweb:dicom-upload"}]']) expect(uploads).to.include(text);
+            const body = JSON.stringify(acl.inputs.rules[2].statement);
+            for (const text of ["core-rule-set:GenericLFI_Body", '"key":"orthweb:dicom-upload"']) expect(body).to.include(text);
             expect(b.one(TYPES.webAclAssociation, "lb-waf").inputs).to.deep.equal({ resourceArn: b.one(TYPES.loadBalancer, "lb-alb").state.arn, webAclArn: acl.state.arn });
         });
 

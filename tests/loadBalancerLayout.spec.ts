@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { evaluateAcl, WafRequest } from "./wafModel";
 import { WAF_LOG_NAME_PREFIX } from "../rules/audit";
+import { statementLevels, WEB_ACL_BASE_PRICE_WCU, webAclCapacity, webAclProblems } from "../policy/wafLimits";
 import {
     accessLogBucketPolicy,
     certificateDomains,
@@ -19,6 +20,8 @@ import {
     WEB_TCP_IDLE_SECONDS,
     webAclRules,
     BLOCK_BODY_MATCHES_RULE,
+    DICOM_UPLOAD_LABEL,
+    DICOM_UPLOAD_RULE,
     WAF_REDACTED_HEADERS,
 } from "../rules/loadBalancerLayout";
 
@@ -141,17 +144,28 @@ describe("load balancer layout (pure)", () => {
     });
 
     describe("WAF", () => {
-        it("evaluates the core rule set first, then the body-match rule, then the two other AWS managed groups", () => {
+        it("evaluates the core rule set first, then the upload label, then the body-match rule, then the two other AWS managed groups", () => {
             const rules = webAclRules("lb-waf");
             expect(rules.map((r) => [r.priority, r.name])).to.deep.equal([
                 [0, "AWSManagedRulesCommonRuleSet"],
-                [1, BLOCK_BODY_MATCHES_RULE],
-                [2, "AWSManagedRulesKnownBadInputsRuleSet"],
-                [3, "AWSManagedRulesAmazonIpReputationList"],
+                [1, DICOM_UPLOAD_RULE],
+                [2, BLOCK_BODY_MATCHES_RULE],
+                [3, "AWSManagedRulesKnownBadInputsRuleSet"],
+                [4, "AWSManagedRulesAmazonIpReputationList"],
             ]);
             const groups = rules.filter((r) => r.statement.managedRuleGroupStatement);
             expect(groups.every((r) => r.statement.managedRuleGroupStatement!.vendorName === "AWS" && r.overrideAction !== undefined && "none" in r.overrideAction)).to.equal(true);
-            expect(rules[1].action).to.deep.equal({ block: {} });
+            expect(rules[1]).to.deep.include({ action: { count: {} }, ruleLabels: [{ name: DICOM_UPLOAD_LABEL }] });
+            expect(rules[2].action).to.deep.equal({ block: {} });
+        });
+
+        it("is a web ACL the AWS provider and WAF accept: statements at most 3 levels deep, capacity within the limit", () => {
+            const rules = webAclRules("lb-waf");
+            expect(webAclProblems(rules)).to.deep.equal([]);
+            expect(rules.map((r) => statementLevels(r.statement).levels)).to.deep.equal([1, 2, 2, 1, 1]);
+            // 700 + 200 + 25 for the groups; POST (2), two path matches with two transformations (2 x 22), five labels.
+            expect(webAclCapacity(rules)).to.deep.equal({ wcu: 976, unpriced: [] });
+            expect(webAclCapacity(rules).wcu).to.be.at.most(WEB_ACL_BASE_PRICE_WCU);
         });
 
         it("counts the body rules, SizeRestrictions_BODY and NoUserAgent_HEADER of the core rule set, and nothing else", () => {

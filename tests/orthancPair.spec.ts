@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { PEER_CERTIFICATE_NAME } from "../rules/certificates";
 import { OrthancPair } from "../components/orthancPair";
 import { MOCK_CERT_PEM, MOCK_PRIVATE_KEY_PEM, runUnderMocks, Registration } from "../plan/mockRuntime";
 import { build, Built, isSecretInput, REGION, reveal, TYPES, userDataOf, withConfig } from "./harness";
@@ -248,14 +249,14 @@ describe("OrthancPair", () => {
 
         it("adds a front door's names to the self-signed certificate", async () => {
             const regs = await pairAlone({ certificateNames: ["pacs.example.org"] });
-            const [cert] = of(regs, TYPES.selfSignedCert);
+            const [cert] = of(regs, TYPES.selfSignedCert).filter((c) => c.name === "pair-tls");
             expect(cert.inputs.dnsNames[0]).to.equal("pacs.example.org");
             expect(cert.inputs.dnsNames).to.have.length(3);
         });
 
         it("names private instances by the region's private domain (their names are not known before they exist)", async () => {
             const regs = await pairAlone({ placement: "private" });
-            const [cert] = of(regs, TYPES.selfSignedCert);
+            const [cert] = of(regs, TYPES.selfSignedCert).filter((c) => c.name === "pair-tls");
             expect(cert.inputs.dnsNames).to.deep.equal([`*.${REGION}.compute.internal`]);
             // Nothing about the certificate waits for an instance: the rollout chain can depend on it.
             expect(cert.options?.dependencies ?? []).to.not.include(`${TYPES.instance}::pair-2`);
@@ -264,16 +265,32 @@ describe("OrthancPair", () => {
         it("stores certificate and key in Secrets Manager as a Pulumi secret", () => {
             const secretString = dev.one(TYPES.secretVersion, "orthanc-tls").inputs.secretString;
             expect(isSecretInput(secretString), "passed as a Pulumi secret").to.equal(true);
-            expect(JSON.parse(reveal(secretString))).to.deep.equal({ certificatePem: MOCK_CERT_PEM, privateKeyPem: MOCK_PRIVATE_KEY_PEM });
+            expect(JSON.parse(reveal(secretString))).to.deep.equal({
+                certificatePem: MOCK_CERT_PEM,
+                privateKeyPem: MOCK_PRIVATE_KEY_PEM,
+                // The peer link's (mutual TLS between the instances): read by the start script like the key above.
+                peerCertificatePem: MOCK_CERT_PEM,
+                peerPrivateKeyPem: MOCK_PRIVATE_KEY_PEM,
+                peerCaPem: MOCK_CERT_PEM,
+            });
         });
 
         it("installs a certificate of your own instead of generating one", async () => {
             const regs = await pairAlone({ tls: { certificatePem: "-----BEGIN CERTIFICATE-----\nMINE\n-----END CERTIFICATE-----\n", privateKeyPem: "MY-KEY" } });
-            expect(of(regs, TYPES.selfSignedCert)).to.deep.equal([]);
-            expect(of(regs, TYPES.privateKey)).to.deep.equal([]);
+            // Only the peer link's own CA and certificate are made: never one that clients see.
+            expect(of(regs, TYPES.selfSignedCert).map((r) => r.name)).to.deep.equal(["pair-peer-ca"]);
+            expect(of(regs, TYPES.privateKey).map((r) => r.name)).to.deep.equal(["pair-peer-ca", "pair-peer-server"]);
             const value = JSON.parse(reveal(of(regs, TYPES.secretVersion).find((s) => s.name === "pair-tls")!.inputs.secretString));
             expect(value.certificatePem).to.include("MINE");
             expect(value.privateKeyPem).to.equal("MY-KEY");
+        });
+
+        it("issues the peer link's CA and one certificate for both instances, server and client, named as the relay checks", () => {
+            const leaf = dev.one(TYPES.certRequest, "orthanc-peer-server").inputs;
+            expect(leaf.subject.commonName).to.equal(PEER_CERTIFICATE_NAME);
+            expect(leaf.dnsNames).to.deep.equal([PEER_CERTIFICATE_NAME]);
+            expect(dev.one(TYPES.locallySignedCert, "orthanc-peer-server").inputs.allowedUses).to.include.members(["server_auth", "client_auth"]);
+            expect(dev.one(TYPES.selfSignedCert, "orthanc-peer-ca").inputs.isCaCertificate).to.equal(true);
         });
     });
 

@@ -5,6 +5,8 @@ import { plannedStack } from "./harness";
 import { renderJson, renderMarkdown, renderText } from "../plan/render";
 import { PlanReport } from "../plan/report";
 import { PRICES } from "../plan/prices";
+import { awsEndpointsOf } from "../plan/awsEndpoints";
+import { instanceEndpoints } from "../components/pair/endpoints";
 
 describe("plan: site-to-site and no internet (Pulumi.site.yaml)", () => {
     let site: PlanReport;
@@ -46,7 +48,8 @@ describe("plan: site-to-site and no internet (Pulumi.site.yaml)", () => {
 
     it("says where the instances' traffic leaves: nowhere without the internet, NAT behind a load balancer, public addresses direct", () => {
         expect(site.reachability.egress.kind).to.equal("none");
-        expect(site.reachability.sources.find((s) => s.key === "internetEgress")!.detail).to.match(/^none: no internet gateway, no NAT; AWS only through VPC endpoints \(s3 gateway; secretsmanager, kms, ecr\.api, ecr\.dkr, ssm, ssmmessages, ec2messages, logs, sts\)$/);
+        const interfaces = instanceEndpoints("eu-west-1").filter((e) => e.type === "Interface").map((e) => e.service);
+        expect(site.reachability.sources.find((s) => s.key === "internetEgress")!.detail).to.equal(`none: no internet gateway, no NAT; AWS only through VPC endpoints (s3 gateway; ${interfaces.join(", ")})`);
         expect(prod.reachability.egress).to.deep.equal({ kind: "nat", detail: "through 2 NAT gateways" });
         expect(dev.reachability.egress.kind).to.equal("public");
         expect(site.reachability.cells.filter((c) => c.source === "internetEgress").every((c) => c.verdict === "n/a")).to.equal(true);
@@ -57,12 +60,38 @@ describe("plan: site-to-site and no internet (Pulumi.site.yaml)", () => {
     it("prices the VPN connection around the clock and every interface endpoint per AZ-hour; no NAT, no public address", () => {
         const line = (item: string) => site.cost.lines.find((l) => l.item === item);
         expect(line("Site-to-site VPN")!.monthlyUsd).to.equal(Math.round(PRICES.siteToSiteVpnConnectionHour * 730 * 100) / 100);
-        expect(line("VPC interface endpoints")).to.deep.include({ monthlyUsd: Math.round(9 * 2 * PRICES.interfaceEndpointAzHour * 730 * 100) / 100 });
-        expect(line("VPC interface endpoints")!.detail).to.match(/^9 endpoints, 18 AZ-hours per hour/);
+        // One interface endpoint per service the scripts and agents need, in both AZs (10 today: 20 AZ-hours, $146.00).
+        const interfaces = site.vpcEndpoints.endpoints.filter((e) => e.type === "Interface").length;
+        expect(interfaces).to.equal(instanceEndpoints("eu-west-1").filter((e) => e.type === "Interface").length);
+        expect(line("VPC interface endpoints")).to.deep.include({ monthlyUsd: Math.round(interfaces * 2 * PRICES.interfaceEndpointAzHour * 730 * 100) / 100 });
+        expect(line("VPC interface endpoints")!.detail).to.match(new RegExp(`^${interfaces} endpoints, ${interfaces * 2} AZ-hours per hour`));
         expect(line("NAT gateways")).to.equal(undefined);
         expect(line("Public IPv4 addresses")).to.equal(undefined);
         expect(site.cost.notIncluded).to.include("data leaving AWS through the VPN tunnels (billed as data transfer out)");
         expect(dev.cost.lines.find((l) => l.item === "Site-to-site VPN")).to.equal(undefined);
+    });
+
+    it("lists the VPC endpoints it creates, each limited to the account, with the script calls and agents that need it", () => {
+        expect(site.vpcEndpoints.missing).to.deep.equal([]);
+        const rows = Object.fromEntries(site.vpcEndpoints.endpoints.map((e) => [e.service, e]));
+        expect(Object.keys(rows)).to.include.members(["s3", "autoscaling", "ec2", "tagging", "secretsmanager", "ecr.api", "ecr.dkr", "ssm", "ssmmessages", "ec2messages"]);
+        expect(Object.keys(rows)).to.not.include.members(["logs", "sts", "kms"]);
+        expect(rows.autoscaling.neededBy).to.deep.equal(["aws autoscaling describe-auto-scaling-instances, describe-auto-scaling-groups, describe-instance-refreshes, cancel-instance-refresh, start-instance-refresh, record-lifecycle-action-heartbeat, complete-lifecycle-action, terminate-instance-in-auto-scaling-group, describe-traffic-sources"]);
+        expect(rows.ssm.neededBy).to.deep.equal(["SSM agent (registration, the rollout association)"]);
+        for (const e of site.vpcEndpoints.endpoints) expect(e.policy, e.service).to.match(/^account 123456789012 \(principals and resources\) only/);
+        expect(rows.s3.policy).to.include("read-only objects of al2023-repos-eu-west-1-de612dc2, prod-eu-west-1-starport-layer-bucket");
+        expect(renderText(site)).to.match(/VPC endpoints\n=+\n/);
+        expect(renderMarkdown(site)).to.include("### VPC endpoints");
+        // With the internet, only the free S3 gateway endpoint, under the same policy; nothing can be missing.
+        expect(dev.vpcEndpoints.endpoints.map((e) => [e.service, e.type])).to.deep.equal([["s3", "Gateway"]]);
+        expect(dev.vpcEndpoints.missing).to.deep.equal([]);
+    });
+
+    it("flags a service the scripts call that has no endpoint, when there is no internet", async () => {
+        const planned = await plannedStack("site");
+        const withoutTagging = planned.registrations.filter((r) => !(r.type === "aws:ec2/vpcEndpoint:VpcEndpoint" && String(r.inputs.serviceName).endsWith(".tagging")));
+        expect(awsEndpointsOf(withoutTagging, true).missing).to.deep.equal(["tagging"]);
+        expect(awsEndpointsOf(withoutTagging, false).missing).to.deep.equal([]);
     });
 
     it("draws the tunnel from the site to its gateway, and the gateway's traffic onto the instances", () => {

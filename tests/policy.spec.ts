@@ -5,6 +5,7 @@ import * as tls from "@pulumi/tls";
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import * as fs from "fs";
 import * as path from "path";
+import { gzipSync } from "zlib";
 import { parse } from "yaml";
 import * as rules from "../policy/rules";
 import * as packTypes from "../policy/resourceTypes";
@@ -14,6 +15,7 @@ import { MOCK_PRIVATE_KEY_PEM } from "../plan/mockRuntime";
 import { enforcementOf, evaluate, NotApplicableError, Policy, POLICY_DIR, policyConfigFor, policyResources, resourceArgs, stackArgs, subjectsOf, Violation } from "../plan/policyRun";
 import { build, plannedStack, REGION, TYPES, withConfig } from "./harness";
 import { DICOM_PORT, WEB_PORT, DATABASE_PORT } from "../rules/ports";
+import { webAclRules } from "../rules/loadBalancerLayout";
 
 // The engine's sentinel for a string it cannot know during preview (an id of a resource yet to be created).
 // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -47,6 +49,8 @@ interface Hand {
     readonly name: string;
     readonly props: Record<string, unknown>;
     readonly propertyDependencies?: Record<string, string[]>;
+    /** The parent's URN (as the engine sets it: awsx's children have the VPC component as parent). */
+    readonly parent?: string;
 }
 
 const urn = (type: string, name: string) => `urn:pulumi:test::orthweb::${type}::${name}`;
@@ -135,10 +139,10 @@ describe("policy pack: shape", () => {
     it("keeps the pack's TypeScript off @pulumi/aws and @pulumi/tls (the CLI type-checks the pack at every start)", () => {
         const dir = path.resolve(__dirname, "..", "policy");
         const sources = fs.readdirSync(dir).filter((f) => f.endsWith(".ts"));
-        expect(sources).to.include.members(["index.ts", "rules.ts", "resourceTypes.ts"]);
+        expect(sources).to.include.members(["index.ts", "rules.ts", "common.ts", "compute.ts", "database.ts", "network.ts", "security.ts", "storage.ts", "resourceTypes.ts"]);
         const imports = sources.flatMap((f) => [...fs.readFileSync(path.join(dir, f), "utf8").matchAll(/(?:from\s+|require\(|import\()\s*["']([^"']+)["']/g)].map((m) => `${f}: ${m[1]}`));
         expect(imports.filter((i) => /@pulumi\/(aws|tls|awsx|random)\b/.test(i))).to.deep.equal([]);
-        expect(imports).to.include("rules.ts: @pulumi/policy");
+        expect(imports).to.include("network.ts: @pulumi/policy");
     });
 });
 
@@ -421,6 +425,13 @@ describe("policy: healing-never-churns", () => {
         expect(await check(T.lifecycleHook, { ...gate, defaultResult: "ABANDON" })).to.have.length(1);
     });
 
+    it("reports a group whose creation wait outlasts its launch hook's timeout (a timed-out hook would pass the deploy)", async () => {
+        expect(await check(T.autoscalingGroup, { healthCheckType: "EC2", waitForCapacityTimeout: "1170s", initialLifecycleHooks: [{ ...gate, heartbeatTimeout: 1470 }] })).to.deep.equal([]);
+        expect(await check(T.autoscalingGroup, { healthCheckType: "EC2", waitForCapacityTimeout: "0", initialLifecycleHooks: [gate] })).to.deep.equal([]);
+        expect((await check(T.autoscalingGroup, { healthCheckType: "EC2", waitForCapacityTimeout: "20m", initialLifecycleHooks: [gate] }))[0]).to.match(/^initialLifecycleHooks\[0\] heartbeatTimeout 1200 s is not longer than waitForCapacityTimeout "20m"/);
+        expect(await check(T.autoscalingGroup, { healthCheckType: "EC2", waitForCapacityTimeout: "1h", initialLifecycleHooks: [gate] })).to.have.length(1);
+    });
+
     it("passes the program's slots in every stack file", async () => {
         for (const stack of ["dev", "prod", "site"]) {
             const { registrations } = await plannedStack(stack);
@@ -509,10 +520,19 @@ describe("policy: credentials-only-in-secret-properties", () => {
     });
 
     it("reads cloud-init's gz+b64 write_files too: a key compressed into user data is still reported", async () => {
-        const files = [{ path: "/opt/x", permissions: "0600", content: `key:\n${KEY}` }];
-        const found = await check([{ type: T.launchTemplate, name: "lt", props: { userData: Buffer.from(renderCloudConfig(files)).toString("base64") } }]);
+        const content = gzipSync(Buffer.from(`key:\n${KEY}`)).toString("base64");
+        const cloudConfig = `#cloud-config\nwrite_files:\n  - path: /opt/x\n    encoding: gz+b64\n    content: ${content}\n`;
+        const found = await check([{ type: T.launchTemplate, name: "lt", props: { userData: Buffer.from(cloudConfig).toString("base64") } }]);
         expect(found.map((f) => f.message)).to.deep.equal([
             "LaunchTemplate lt: userData (write_files, gz+b64-decoded) holds a private key. Keep it in a Secrets Manager secret or an SSM SecureString and pass its ARN.",
+        ]);
+    });
+
+    it("reads gzip-compressed user data as cloud-init does (as renderUserData makes it)", async () => {
+        const userData = gzipSync(renderCloudConfig([{ path: "/opt/x", permissions: "0600", content: `key:\n${KEY}` }]));
+        const found = await check([{ type: T.launchTemplate, name: "lt", props: { userData: userData.toString("base64") } }]);
+        expect(found.map((f) => f.message)).to.deep.equal([
+            "LaunchTemplate lt: userData (base64-decoded) holds a private key. Keep it in a Secrets Manager secret or an SSM SecureString and pass its ARN.",
         ]);
     });
 });
@@ -599,6 +619,78 @@ describe("policy: waf-logging", () => {
         expect((await stackViolations(rules.wafLogging, [acl, logging("arn:aws:s3:::lb-logs-123")]))[0].message).to.equal(
             "web ACL lb-waf logs to arn:aws:s3:::lb-logs-123; WAF delivers only to destinations named aws-waf-logs-*.",
         );
+    });
+});
+
+describe("policy: waf-web-acl-limits", () => {
+    const label = (key: string) => ({ labelMatchStatement: { scope: "LABEL", key } });
+    const post = { byteMatchStatement: { fieldToMatch: { method: {} }, positionalConstraint: "EXACTLY", searchString: "POST", textTransformations: [{ priority: 0, type: "NONE" }] } };
+    const rule = (statement: object) => ({ name: "body", priority: 1, action: { block: {} }, statement, visibilityConfig: {} });
+
+    it("passes the program's own web ACL", async () => {
+        expect(await resourceViolations(rules.wafWebAclLimits, T.webAcl, { rules: webAclRules("lb-waf") })).to.deep.equal([]);
+    });
+
+    it("stops a rule nested four levels deep, which the provider's schema refuses at preview", async () => {
+        const deep = { andStatement: { statements: [label("a"), { notStatement: { statement: { andStatement: { statements: [post, { orStatement: { statements: [label("b"), label("c")] } }] } } } }] } };
+        expect(await resourceViolations(rules.wafWebAclLimits, T.webAcl, { rules: [rule(deep)] })).to.deep.equal([
+            'rule "body" nests its statements 4 levels deep (and > not > and > or); the AWS provider accepts 3 (webACLRootStatementSchemaLevel): split it into rules joined by labels.',
+        ]);
+    });
+
+    it("stops a web ACL over 5000 WCUs", async () => {
+        const group = (i: number) => ({ name: `g${i}`, priority: i, overrideAction: { none: {} }, statement: { managedRuleGroupStatement: { vendorName: "AWS", name: "AWSManagedRulesCommonRuleSet" } } });
+        expect(await resourceViolations(rules.wafWebAclLimits, T.webAcl, { rules: [0, 1, 2, 3, 4, 5, 6, 7].map(group) })).to.deep.equal(["the rules need 5600 WCUs; a web ACL holds at most 5000."]);
+    });
+});
+
+describe("policy: no-internet-endpoint-coverage", () => {
+    const vpc = (name: string, props: Record<string, unknown> = {}): Hand => ({ type: T.vpcResource, name, props: { id: `vpc-${name}`, cidrBlock: "10.0.0.0/16", ...props } });
+    const endpoint = (vpcId: string, service: string, type = "Interface"): Hand => ({ type: T.vpcEndpoint, name: `${vpcId}-${service}`, props: { vpcId, serviceName: `com.amazonaws.eu-west-1.${service}`, vpcEndpointType: type } });
+    const all = (vpcId: string) => rules.NO_INTERNET_ENDPOINT_SERVICES.map((s) => endpoint(vpcId, s, s === "s3" ? "Gateway" : "Interface"));
+    const check = (resources: Hand[], config: Record<string, unknown> = {}) => stackViolations(rules.noInternetEndpointCoverage, resources, config);
+
+    it("passes a VPC without the internet that has every endpoint, and never judges a VPC with an internet gateway", async () => {
+        expect(await check([vpc("a"), ...all("vpc-a")])).to.deep.equal([]);
+        const igw: Hand = { type: "aws:ec2/internetGateway:InternetGateway", name: "igw", props: { vpcId: "vpc-b" } };
+        expect(await check([vpc("b"), igw])).to.deep.equal([]);
+        expect(await check([{ type: T.vpc, name: "awsx", props: { vpcId: "vpc-x", subnetSpecs: [{ type: "Public" }, { type: "Private" }] } }])).to.deep.equal([]);
+    });
+
+    it("names every missing service of a VPC without the internet, the endpoints of other VPCs not counting", async () => {
+        const partial = all("vpc-a").filter((e) => !/\.(autoscaling|tagging)$/.test(String(e.props.serviceName)));
+        const found = await check([vpc("a"), vpc("b", { id: "vpc-b" }), ...partial, ...all("vpc-b")]);
+        expect(found.map((f) => f.message)).to.deep.equal([
+            "VPC a has no internet gateway and no VPC endpoint for autoscaling, tagging: the instances' calls to them cannot leave the VPC. Add an aws.ec2.VpcEndpoint per service in this VPC (s3 as a Gateway endpoint).",
+        ]);
+        // awsx's VPC component with isolated subnets only (as Pulumi.site.yaml builds it), judged once: its own Vpc child is skipped.
+        const awsx: Hand = { type: T.vpc, name: "site-vpc", props: { vpcId: "vpc-s", subnetSpecs: [{ type: "Isolated" }], publicSubnetIds: [] } };
+        const child = { ...vpc("site-vpc", { id: "vpc-s" }), parent: urn(T.vpc, "site-vpc") };
+        expect((await check([awsx, child, endpoint("vpc-s", "s3", "Gateway")])).map((f) => f.urn)).to.deep.equal([urn(T.vpc, "site-vpc")]);
+    });
+
+    it("takes the required services from its config", async () => {
+        expect(await check([vpc("a"), endpoint("vpc-a", "ssm")], { services: ["ssm"] })).to.deep.equal([]);
+    });
+});
+
+describe("policy: endpoint-policies-present", () => {
+    const own = { Version: "2012-10-17", Statement: [{ Sid: "OwnAccountOnly", Effect: "Allow", Principal: "*", Action: "*", Resource: "*", Condition: { StringEquals: { "aws:PrincipalAccount": "123456789012" } } }] };
+    const check = (props: Record<string, unknown>) => resourceViolations(rules.endpointPoliciesPresent, T.vpcEndpoint, { serviceName: "com.amazonaws.eu-west-1.s3", ...props });
+
+    it("passes a policy limited to the account, with read-only downloads of named AWS-owned buckets", async () => {
+        const repos = { Sid: "AwsOwnedReadOnly", Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: ["arn:aws:s3:::al2023-repos-eu-west-1-de612dc2/*"] };
+        expect(await check({ policy: JSON.stringify({ ...own, Statement: [...own.Statement, repos] }) })).to.deep.equal([]);
+    });
+
+    it("reports an endpoint without a policy, and one whose policy lets any principal write or list", async () => {
+        expect(await check({})).to.deep.equal(["the s3 endpoint has no policy: AWS then allows every principal of every account. Set a policy limited to aws:PrincipalAccount."]);
+        const open = { Sid: "Everything", Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "*" };
+        const anyBucket = { Sid: "AnyBucket", Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "arn:aws:s3:::*/*" };
+        expect(await check({ policy: JSON.stringify({ Statement: [open, anyBucket] }) })).to.deep.equal([
+            "the s3 endpoint's policy: statement Everything allows s3:* on * to any principal; limit it with a StringEquals condition on aws:PrincipalAccount.",
+            "the s3 endpoint's policy: statement AnyBucket allows s3:GetObject on arn:aws:s3:::*/* to any principal; limit it with a StringEquals condition on aws:PrincipalAccount.",
+        ]);
     });
 });
 
@@ -722,8 +814,12 @@ describe("policy pack over the program (mocks)", () => {
     });
 
     it("is never constructed by the tests (a PolicyPack starts a gRPC server)", () => {
-        const specs = fs.readdirSync(__dirname).filter((f) => f.endsWith(".ts"));
-        for (const f of specs) expect(fs.readFileSync(path.join(__dirname, f), "utf8"), f).not.to.match(/from "\.\.\/policy(\/index)?"/);
+        const specs = [
+            ...fs.readdirSync(__dirname).filter((f) => f.endsWith(".ts")).map((f) => path.join(__dirname, f)),
+            ...fs.readdirSync(path.join(__dirname, "system")).filter((f) => f.endsWith(".ts")).map((f) => path.join(__dirname, "system", f)),
+        ];
+        expect(specs.some((f) => f.endsWith(path.join("system", "policyPack.spec.ts")))).to.equal(true);
+        for (const f of specs) expect(fs.readFileSync(f, "utf8"), f).not.to.match(/from "(\.\.\/)+policy(\/index)?"/);
     });
 });
 

@@ -1,19 +1,17 @@
 // Rolling changes: the config bundle, the chained SSM associations (one instance at a time, for every pattern),
 // self-healing options, and the teardown options of the key and the final snapshot.
 import { expect } from "chai";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { renderBootstrapFiles } from "../components/bootstrap";
 import { APPLY_DOCUMENT_PARAMETERS, renderApplyDocument, renderApplyScript } from "../components/bootstrap/apply";
 import { instanceRevision, recoveryOptions, rolloutPolicy } from "../components/pair/instances";
 import { keyTeardown } from "../components/pair/dataStore";
-import { bundleKey, finalSnapshotIdentifier, parseBundle, renderBundle, rolloutChanges, ROLLOUT_TIMING, SLOT_GROUP, SLOT_TAGS, slotAddress } from "../rules/rollout";
+import { bundleKey, finalSnapshotIdentifier, FIRST_BOOT_SECONDS, parseBundle, renderBundle, rolloutChanges, ROLLOUT_TIMING, SLOT_GROUP, SLOT_TAGS, slotAddress } from "../rules/rollout";
 import { SAMPLE } from "./fixtures";
+import { awsCliCalls } from "../rules/awsCliCalls";
 import { Registration } from "../plan/mockRuntime";
 import { build, Built, PROD_NETWORK, REGION, TYPES, withConfig } from "./harness";
-import { needTool } from "./localTools";
 
 const PATTERNS: Record<string, Record<string, unknown>> = {
     direct: withConfig({}),
@@ -23,6 +21,20 @@ const PATTERNS: Record<string, Record<string, unknown>> = {
 };
 
 const deps = (r: Registration) => r.options?.dependencies ?? [];
+/** Everything a resource waits for, directly or through others, as `<type>::<name>`. */
+const transitiveDependencies = (b: Built) => (type: string, name: string): string[] => {
+    const byKey = new Map(b.registrations.map((r) => [`${r.type}::${r.name}`, r]));
+    const seen = new Set<string>();
+    const todo = [...deps(b.one(type, name))];
+    while (todo.length > 0) {
+        const key = todo.pop()!;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const r = byKey.get(key);
+        if (r) todo.push(...deps(r));
+    }
+    return [...seen];
+};
 const ofName = (b: Built, type: string, name: string) => b.one(type, name);
 
 describe("rollout: the config bundle", () => {
@@ -50,7 +62,7 @@ describe("rollout: the apply script and its SSM document", function () {
     const script = renderApplyScript({ region: "eu-west-1", bucket: "orthanc-bucket-1", bundleKey: `config/${"a".repeat(64)}.json`, tagFilters: { project: "orthweb", stack: "prod" } });
 
     it("checks the bundle's hash, drains before the restart, waits for /healthz, registers again and gates on every target group", () => {
-        const marks = ["flock 9", "sha256sum", "elbv2 deregister-targets", "systemctl start orthweb.service", 'until [ "$(healthz)" = "200" ]', 'log "/healthz is 200"', 'wait_target_healthy "$arn" "Id=$INSTANCE_ID,Port=$port"', '"$DIR/claim.sh" --healthy', "\n    enter_service\n"];
+        const marks = ["flock 9", "sha256sum", "elbv2 deregister-targets", "\n        bring_up\n", '\n        until [ "$(healthz)" = "200" ]', 'log "/healthz is 200"', 'wait_target_healthy "$arn" "Id=$INSTANCE_ID,Port=$port"', "\n    enter_service\n", '"$DIR/claim.sh" --healthy'];
         const order = marks.map((s) => script.indexOf(s));
         expect(script.indexOf("elbv2 register-targets", order[5])).to.be.greaterThan(order[5]).and.lessThan(order[6]);
         expect(order.every((i) => i >= 0), String(order)).to.equal(true);
@@ -64,36 +76,20 @@ describe("rollout: the apply script and its SSM document", function () {
         // So is the health checker's script (its container reads it once).
         expect(script).to.include("'/opt/orthweb/healthz.py') restart+=('healthz')");
         // What cloud-init's runcmd would do on a manual boot: the units are new, so reload, then every timer.
-        expect(script).to.include("systemctl daemon-reload\n        systemctl enable --now orthweb.timer orthweb-peer.timer orthweb-claim.timer\n");
-    });
-
-    it("passes shellcheck, as rendered and inside the document", function () {
-        needTool(this, "shellcheck");
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "orthweb-apply-"));
-        try {
-            const doc = JSON.parse(renderApplyDocument());
-            const fromDocument = (doc.mainSteps[0].inputs.runCommand as string[]).join("\n");
-            for (const [name, text] of [["apply.sh", script], ["document.sh", fromDocument]]) {
-                fs.writeFileSync(path.join(dir, name), text);
-                const r = spawnSync("shellcheck", ["--shell=bash", "--severity=style", path.join(dir, name)], { encoding: "utf8" });
-                expect(r.status, `${name}: ${r.stdout}`).to.equal(0);
-            }
-        } finally {
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
+        expect(script).to.include("systemctl daemon-reload\n    systemctl enable --now orthweb.timer orthweb-peer.timer orthweb-claim.timer\n    systemctl start orthweb.service\n");
     });
 
     it("is a Command document (schema 2.2) whose every parameter is pattern-checked before the script sees it", () => {
         const doc = JSON.parse(renderApplyDocument());
         expect(doc.schemaVersion).to.equal("2.2");
-        expect(Object.keys(doc.parameters).sort()).to.deep.equal(["bucket", "bundleKey", "project", "region", "revision", "stack"]);
+        expect(Object.keys(doc.parameters).sort()).to.deep.equal(["bucket", "bundleKey", "mode", "project", "region", "revision", "stack"]);
         for (const p of Object.values(doc.parameters) as { allowedPattern: string }[]) expect(p.allowedPattern).to.match(/^\^.*\$$/);
         expect(doc.mainSteps[0].action).to.equal("aws:runShellScript");
         expect(Number(doc.mainSteps[0].inputs.timeoutSeconds)).to.equal(ROLLOUT_TIMING.associationWaitSeconds);
         expect(new RegExp(doc.parameters.bucket.allowedPattern).test("x'; rm -rf / #")).to.equal(false);
         // SSM substitutes {{ name }} anywhere in the script: only the parameters may look like that.
         const placeholders = [...(doc.mainSteps[0].inputs.runCommand as string[]).join("\n").matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]);
-        expect(placeholders).to.deep.equal(["region", "bucket", "bundleKey", "project", "stack"]);
+        expect(placeholders).to.deep.equal(["region", "bucket", "bundleKey", "project", "stack", "mode"]);
         expect(JSON.stringify(doc).length).to.be.lessThan(64 * 1024);
     });
 });
@@ -121,29 +117,47 @@ describe("rollout: one instance at a time, for every pattern", function () {
                 expect(parseBundle(object.inputs.content).map((f) => f.path)).to.deep.equal(renderBootstrapFiles(SAMPLE).map((f) => f.path));
             });
 
-            it("applies them with one association per instance: concurrency 1, no error allowed, waited for, replaced on every change", () => {
+            it("applies them with two associations per slot (apply, gate): both instances of a slot at once, no error allowed, waited for, replaced on every change", () => {
                 const b = built[pattern];
                 const [object] = b.ofType(TYPES.bucketObject);
                 const [document] = b.ofType(TYPES.ssmDocument);
                 const associations = b.ofType(TYPES.ssmAssociation);
-                expect(associations.map((a) => a.name)).to.deep.equal(["orthanc-1-apply", "orthanc-2-apply"]);
-                associations.forEach((a, i) => {
-                    expect(a.inputs).to.deep.include({ maxConcurrency: "1", maxErrors: "0", waitForSuccessTimeoutSeconds: ROLLOUT_TIMING.associationWaitSeconds, name: document.state.name });
+                expect(associations.map((a) => a.name)).to.deep.equal(["orthanc-1-apply", "orthanc-1-gate", "orthanc-2-apply", "orthanc-2-gate"]);
+                associations.forEach((a) => {
+                    const slot = a.name.replace(/-(apply|gate)$/, "");
+                    // Concurrency 2: during a refresh the old instance's run waits for the new one's, which must not queue behind it.
+                    expect(a.inputs).to.deep.include({ maxConcurrency: String(SLOT_GROUP.maxSize), maxErrors: "0", waitForSuccessTimeoutSeconds: ROLLOUT_TIMING.associationWaitSeconds, name: document.state.name });
                     // The slot's tag, not an instance id: a replacement instance gets the same files, without \`pulumi up\`.
-                    expect(a.inputs.targets).to.deep.equal([{ key: `tag:${SLOT_TAGS.slot}`, values: [`orthanc-${i + 1}`] }]);
-                    expect(a.inputs.parameters).to.deep.include({ bundleKey: object.inputs.key, region: REGION, project: "orthweb", stack: `rollout-${pattern}` });
+                    expect(a.inputs.targets).to.deep.equal([{ key: `tag:${SLOT_TAGS.slot}`, values: [slot] }]);
+                    expect(a.inputs.parameters).to.deep.include({ bundleKey: object.inputs.key, region: REGION, project: "orthweb", stack: `rollout-${pattern}`, mode: a.name.endsWith("-gate") ? "gate" : "apply" });
                     expect(a.options?.replaceOnChanges).to.include.members(["parameters", "targets", "documentVersion"]);
-                    // Never two associations of one slot at once: a replacement launched then would run both.
+                    // Never two generations of one association at once: a replacement launched then would run both.
                     expect(a.options?.deleteBeforeReplace).to.equal(true);
-                    expect(deps(a)).to.include.members([`${TYPES.bucketObject}::orthanc-config`, `${TYPES.secretVersion}::orthanc-tls`, `${TYPES.secretVersion}::orthanc-admin`]);
                 });
+                for (const i of [1, 2]) {
+                    expect(deps(ofName(b, TYPES.ssmAssociation, `orthanc-${i}-apply`))).to.include.members([`${TYPES.bucketObject}::orthanc-config`, `${TYPES.secretVersion}::orthanc-tls`, `${TYPES.secretVersion}::orthanc-admin`]);
+                    // The gate comes after the group: it sees the refresh the group's update started.
+                    expect(deps(ofName(b, TYPES.ssmAssociation, `orthanc-${i}-gate`))).to.include(`${TYPES.autoscalingGroup}::orthanc-${i}`);
+                }
             });
 
-            it("creates slot 2 only after slot 1's association has succeeded, and applies each slot's files after its group exists", () => {
+            it("touches slot 2 only after slot 1's instance is in service, on a first deploy and on a replaced group too (the group's creation waits)", () => {
                 const b = built[pattern];
-                expect(deps(ofName(b, TYPES.autoscalingGroup, "orthanc-2"))).to.include(`${TYPES.ssmAssociation}::orthanc-1-apply`);
-                expect(deps(ofName(b, TYPES.autoscalingGroup, "orthanc-1"))).to.not.include(`${TYPES.ssmAssociation}::orthanc-2-apply`);
-                for (const i of [1, 2]) expect(deps(ofName(b, TYPES.ssmAssociation, `orthanc-${i}-apply`))).to.include(`${TYPES.autoscalingGroup}::orthanc-${i}`);
+                const reach = transitiveDependencies(b);
+                for (const r of ["orthanc-2-apply", "orthanc-2-gate"]) expect(reach(TYPES.ssmAssociation, r), r).to.include(`${TYPES.autoscalingGroup}::orthanc-1`);
+                expect(reach(TYPES.autoscalingGroup, "orthanc-2")).to.include.members([`${TYPES.autoscalingGroup}::orthanc-1`, `${TYPES.ssmAssociation}::orthanc-1-gate`]);
+                expect(reach(TYPES.autoscalingGroup, "orthanc-1")).to.not.include(`${TYPES.autoscalingGroup}::orthanc-2`);
+                for (const i of [1, 2]) {
+                    const group = ofName(b, TYPES.autoscalingGroup, `orthanc-${i}`);
+                    // The apply association exists before the group's instance registers (it gets its files then)...
+                    expect(deps(group)).to.include(`${TYPES.ssmAssociation}::orthanc-${i}-apply`);
+                    // ...and creating the group (first deploy, replacement) waits until the apply has let its instance
+                    // in: the association's own wait cannot, while no instance is registered (#31175).
+                    const wait = Number(/^(\d+)s$/.exec(group.inputs.waitForCapacityTimeout)?.[1] ?? 0);
+                    expect(wait).to.equal(ROLLOUT_TIMING.capacityWaitSeconds).and.be.at.least(FIRST_BOOT_SECONDS);
+                    // Only a completed apply satisfies that wait: the hook's timeout (CONTINUE) comes after it.
+                    expect(group.inputs.initialLifecycleHooks[0].heartbeatTimeout).to.be.greaterThan(wait);
+                }
             });
 
             it("makes each slot a group of one in one subnet, replaced on EC2's word only, let into service by its apply", () => {
@@ -154,11 +168,18 @@ describe("rollout: one instance at a time, for every pattern", function () {
                 for (const s of subnets) expect(s).to.have.length(1);
                 expect(subnets[0][0]).to.not.equal(subnets[1][0]);
                 for (const g of groups) {
-                    expect(g.inputs).to.deep.include({ minSize: 1, maxSize: 2, desiredCapacity: 1, healthCheckType: "EC2", waitForCapacityTimeout: "0" });
+                    expect(g.inputs).to.deep.include({ minSize: 1, maxSize: 2, desiredCapacity: 1, healthCheckType: "EC2" });
                     expect(g.inputs.initialLifecycleHooks).to.deep.equal([
-                        { name: SLOT_GROUP.launchHookName, lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING", defaultResult: "CONTINUE", heartbeatTimeout: ROLLOUT_TIMING.associationWaitSeconds },
+                        { name: SLOT_GROUP.launchHookName, lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING", defaultResult: "CONTINUE", heartbeatTimeout: SLOT_GROUP.launchHookHeartbeatSeconds },
                     ]);
-                    expect(g.inputs.instanceRefresh.preferences).to.deep.include({ minHealthyPercentage: 100, maxHealthyPercentage: 200, autoRollback: true });
+                    // No AWS rollback: the provider points the group at the new template before the refresh starts
+                    // (#34189), and the template's image is an SSM parameter; the apply script keeps the old instance.
+                    expect(g.inputs.instanceRefresh.preferences).to.deep.include({ minHealthyPercentage: 100, maxHealthyPercentage: 200, autoRollback: false });
+                    // The refresh terminates the old instance only after the new one's target-group gate has had its time.
+                    expect(Number(g.inputs.instanceRefresh.preferences.instanceWarmup)).to.be.greaterThan(ROLLOUT_TIMING.targetHealthySeconds);
+                    // Deleting a group waits for an instance held in its hook: longer than the provider's 10 minutes.
+                    expect(g.options?.customTimeouts?.delete).to.equal(`${SLOT_GROUP.deleteTimeoutSeconds}s`);
+                    expect(SLOT_GROUP.deleteTimeoutSeconds).to.be.greaterThan(SLOT_GROUP.launchHookHeartbeatSeconds);
                     expect(g.inputs.enabledMetrics).to.include("GroupInServiceInstances");
                     expect(g.options?.ignoreChanges).to.include.members(["targetGroupArns", "loadBalancers"]);
                 }
@@ -206,14 +227,18 @@ describe("rollout: one instance at a time, for every pattern", function () {
         const base = built.loadBalancer;
         expect(changed.ofType(TYPES.bucketObject)[0].inputs.key).to.equal(base.ofType(TYPES.bucketObject)[0].inputs.key);
         expect(changed.ofType(TYPES.launchTemplate)[0].inputs.instanceType).to.equal("t3.large");
-        expect(changed.ofType(TYPES.ssmAssociation)[0].inputs.parameters.revision).to.not.equal(base.ofType(TYPES.ssmAssociation)[0].inputs.parameters.revision);
+        const gate = (b: Built) => ofName(b, TYPES.ssmAssociation, "orthanc-1-gate").inputs.parameters.revision;
+        const apply = (b: Built) => ofName(b, TYPES.ssmAssociation, "orthanc-1-apply").inputs.parameters.revision;
+        // The gate runs again (the old instance waits for its successor); the files need not be applied again.
+        expect(gate(changed)).to.not.equal(gate(base));
+        expect(apply(changed)).to.equal(apply(base));
     });
 
     it("an architecture change (t3 to t4g) needs another image: a new template version, and slot 2 still waits for slot 1", async () => {
         const changed = await build({ ...PATTERNS.loadBalancer, "orthweb:orthanc": { instanceType: "t4g.medium" } }, "rollout-loadBalancer");
         expect(changed.ofType(TYPES.launchTemplate)[0].inputs.imageId).to.match(/arm64$/);
         expect(built.loadBalancer.ofType(TYPES.launchTemplate)[0].inputs.imageId).to.match(/x86_64$/);
-        expect(deps(ofName(changed, TYPES.autoscalingGroup, "orthanc-2"))).to.include(`${TYPES.ssmAssociation}::orthanc-1-apply`);
+        expect(deps(ofName(changed, TYPES.ssmAssociation, "orthanc-2-apply"))).to.include(`${TYPES.ssmAssociation}::orthanc-1-gate`);
     });
 
     it("a new certificate, type or template version makes each slot pass the gate again", () => {
@@ -252,6 +277,23 @@ describe("self-healing keeps the instance's name, role and place", () => {
         expect(subnetGroup.options?.propertyDependencies?.subnetIds).to.include.members(reservations.map((r) => `${TYPES.subnetCidrReservation}::${r.name}`));
     });
 
+    it("allows every Auto Scaling call the apply script makes, the changing ones on the stack's tagged groups only", () => {
+        const policy = rolloutPolicy("eu-west-1", { Project: "orthweb", Stack: "prod" });
+        const needed = awsCliCalls(renderApplyScript({ region: "eu-west-1", bucket: "b", bundleKey: `config/${"a".repeat(64)}.json`, tagFilters: { project: "p", stack: "s" } }))
+            .filter((c) => c.service === "autoscaling").flatMap((c) => c.iamActions);
+        expect(needed).to.include.members(["autoscaling:CancelInstanceRefresh", "autoscaling:StartInstanceRefresh", "autoscaling:RecordLifecycleActionHeartbeat", "autoscaling:TerminateInstanceInAutoScalingGroup"]);
+        for (const action of needed) {
+            const granting = policy.Statement.filter((s) => ([] as string[]).concat(s.Action).includes(action));
+            expect(granting, action).to.not.deep.equal([]);
+            if (!/^autoscaling:Describe/.test(action)) {
+                for (const s of granting) {
+                    expect(s.Resource, action).to.match(/:autoScalingGroup:\*:autoScalingGroupName\/\*$/);
+                    expect(s.Condition, action).to.deep.equal({ StringEquals: { "aws:ResourceTag/Project": "orthweb", "aws:ResourceTag/Stack": "prod" } });
+                }
+            }
+        }
+    });
+
     it("lets the instances move only their stack's addresses and let only their stack's instances into service", async () => {
         const policy = rolloutPolicy("eu-west-1", { Project: "orthweb", Stack: "prod" });
         const take = policy.Statement.find((s) => s.Sid === "TakeSlotAddress")!;
@@ -261,6 +303,18 @@ describe("self-healing keeps the instance's name, role and place", () => {
         expect(enter.Action).to.deep.equal(["autoscaling:CompleteLifecycleAction"]);
         expect(enter.Condition).to.deep.equal(take.Condition);
         expect(rolloutPolicy("cn-north-1", {}).Statement.find((s) => s.Sid === "EnterService")!.Resource).to.match(/^arn:aws-cn:autoscaling:cn-north-1:/);
+    });
+});
+
+describe("rollout: the figures docs/operations.md quotes", () => {
+    it("are the program's: the first boot's budget, the waits built on it, the delete timeout", () => {
+        const doc = fs.readFileSync(path.join(__dirname, "..", "docs", "operations.md"), "utf8");
+        expect(doc).to.include(`| **first boot** | **${FIRST_BOOT_SECONDS} s** |`);
+        expect(doc).to.include(`\`waitForSuccessTimeoutSeconds\` (${ROLLOUT_TIMING.associationWaitSeconds} s)`);
+        expect(doc).to.include(`(\`waitForCapacityTimeout\`, ${ROLLOUT_TIMING.capacityWaitSeconds} s)`);
+        expect(doc).to.include(`delete timeout is ${SLOT_GROUP.deleteTimeoutSeconds} s`);
+        expect(doc).to.include(`warmup (${SLOT_GROUP.refresh.instanceWarmupSeconds} s)`);
+        expect(doc).to.include(`\`CONTINUE\` after ${SLOT_GROUP.launchHookHeartbeatSeconds} s`);
     });
 });
 

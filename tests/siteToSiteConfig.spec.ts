@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { derivedInsideCidrs, insideCidrProblem } from "../rules/siteToSite";
 import { validateStackConfig } from "../stacks/config";
 import { FRONT_DOORS } from "../stacks/schema";
 import { withConfig } from "./harness";
@@ -54,6 +55,12 @@ describe("config: traffic.siteToSiteVpn", () => {
         expect(problems.filter((p) => p.includes("onPremisesCidrs[2]:"))).to.deep.equal([]);
     });
 
+    it("rejects an on-premises range over the instances' container network (replies would stay on the Docker bridge)", () => {
+        const p = problemAbout(problemsOf({ siteToSiteVpn: { ...SITE, onPremisesCidrs: ["198.18.0.0/15"] } }), "traffic.siteToSiteVpn.onPremisesCidrs[0]");
+        expect(p).to.match(/got "198\.18\.0\.0\/15".*the instances' container network 198\.18\.0\.0\/24/);
+        expect(problemsOf({ siteToSiteVpn: { ...SITE, onPremisesCidrs: ["198.18.1.0/24"] } })).to.deep.equal([]);
+    });
+
     it("rejects more ranges than the security group has rules for", () => {
         const cidrs = Array.from({ length: 11 }, (_, i) => `10.${40 + i}.0.0/16`);
         expect(problemAbout(problemsOf({ siteToSiteVpn: { ...SITE, onPremisesCidrs: cidrs } }), "traffic.siteToSiteVpn.onPremisesCidrs")).to.match(/at most 10 blocks/);
@@ -87,9 +94,33 @@ describe("config: traffic.siteToSiteVpn", () => {
     });
 
     it("takes a BGP ASN other than Amazon's, and a transit gateway id", () => {
-        expect(problemsOf({ siteToSiteVpn: { ...SITE, bgpAsn: 65010, transitGatewayId: "tgw-0123456789abcdef0" } })).to.deep.equal([]);
+        expect(problemsOf({ siteToSiteVpn: { ...SITE, bgpAsn: 65010, transitGatewayId: "tgw-0123456789abcdef0", transitGatewayRouteTableId: "tgw-rtb-0123456789abcdef0", tunnels: { insideCidrs: ["169.254.20.0/30", "169.254.20.4/30"] } } })).to.deep.equal([]);
         expect(problemAbout(problemsOf({ siteToSiteVpn: { ...SITE, bgpAsn: 64512 } }), "traffic.siteToSiteVpn.bgpAsn")).to.match(/other than 64512/);
         expect(problemAbout(problemsOf({ siteToSiteVpn: { ...SITE, transitGatewayId: "tgw-x" } }), "traffic.siteToSiteVpn.transitGatewayId")).to.match(/tgw-0123456789abcdef0/);
+    });
+
+    it("asks for inside /30s of the connection's own on a shared transit gateway, suggesting a pair derived from it", () => {
+        const p = problemsOf({ siteToSiteVpn: { ...SITE, transitGatewayId: "tgw-0123456789abcdef0", transitGatewayRouteTableId: "tgw-rtb-0123456789abcdef0" } });
+        const suggestion = derivedInsideCidrs("tgw-0123456789abcdef0 198.51.100.10");
+        expect(problemAbout(p, "traffic.siteToSiteVpn.tunnels.insideCidrs")).to.include(`required with transitGatewayId "tgw-0123456789abcdef0"`).and.include(JSON.stringify(suggestion)).and.include('["169.254.210.0/30","169.254.210.4/30"]');
+        expect(problemsOf({ siteToSiteVpn: { ...SITE, transitGatewayId: "tgw-0123456789abcdef0", transitGatewayRouteTableId: "tgw-rtb-0123456789abcdef0", tunnels: { insideCidrs: suggestion } } })).to.deep.equal([]);
+        // A virtual private gateway is the stack's own: the fixed default cannot collide there.
+        expect(problemsOf({ siteToSiteVpn: SITE })).to.deep.equal([]);
+        // Valid, stable, and different for another site on the same gateway.
+        for (const seed of ["a", "b", "tgw-0123456789abcdef0 198.51.100.10", "tgw-0123456789abcdef0 198.51.100.11"]) {
+            const pair = derivedInsideCidrs(seed);
+            expect(pair.map(insideCidrProblem), seed).to.deep.equal([undefined, undefined]);
+            expect(derivedInsideCidrs(seed)).to.deep.equal(pair);
+        }
+        expect(derivedInsideCidrs("tgw-0123456789abcdef0 198.51.100.11")).to.not.deep.equal(suggestion);
+    });
+
+    it("asks for the transit gateway's route table rather than assuming a default one, which may be disabled", () => {
+        const missing = problemsOf({ siteToSiteVpn: { ...SITE, transitGatewayId: "tgw-0123456789abcdef0" } });
+        expect(problemAbout(missing, "traffic.siteToSiteVpn.transitGatewayRouteTableId")).to.match(/required with transitGatewayId "tgw-0123456789abcdef0"; allowed: the id of the transit gateway route table/);
+        const stray = problemsOf({ siteToSiteVpn: { ...SITE, transitGatewayRouteTableId: "tgw-rtb-0123456789abcdef0" } });
+        expect(problemAbout(stray, "traffic.siteToSiteVpn.transitGatewayRouteTableId")).to.match(/without transitGatewayId; allowed: only with transitGatewayId/);
+        expect(problemAbout(problemsOf({ siteToSiteVpn: { ...SITE, transitGatewayId: "tgw-0123456789abcdef0", transitGatewayRouteTableId: "rtb-1" } }), "traffic.siteToSiteVpn.transitGatewayRouteTableId")).to.match(/tgw-rtb-0123456789abcdef0/);
     });
 });
 

@@ -7,11 +7,12 @@ import {
     parameterSummary,
     presharedKeyFrom,
     PSK_PATTERN,
-    renderSwanctlConf,
     strongswanProposals,
 } from "../rules/siteToSite";
-import { awsEndFrom, childBytes, childInstalled, customerEndOf, renderAwsSwanctlConf } from "../twin/ipsec";
+import { awsEndFrom, childBytes, childInstalled, renderAwsSwanctlConf } from "../twin/ipsec";
+import { awsBirdConf, siteBgpSummary } from "../twin/scenarios/siteBgp";
 import { siteToSiteSummary } from "../twin/scenarios/siteToSite";
+import { FAILOVER_BOUND_SECONDS, tunnelFailoverSummary } from "../twin/scenarios/tunnelFailover";
 import { build, withConfig } from "./harness";
 
 describe("site-to-site rules (pure)", () => {
@@ -41,26 +42,6 @@ describe("site-to-site rules (pure)", () => {
     it("tells public addresses from private, shared and special ones", () => {
         expect(["198.51.100.10", "8.8.8.8", "203.0.113.5"].every(isPublicIpv4)).to.equal(true);
         expect(["10.0.0.1", "172.31.255.1", "192.168.1.1", "100.64.1.1", "127.0.0.1", "169.254.1.1", "224.0.0.1", "0.1.2.3", "300.1.1.1", "1.2.3"].some(isPublicIpv4)).to.equal(false);
-    });
-
-    it("renders swanctl.conf: IKEv2, the proposals only, both tunnels, tunnel 2 on standby, keys quoted", () => {
-        const conf = renderSwanctlConf({
-            localAddress: "198.51.100.10",
-            tunnels: [
-                { remoteAddress: "192.0.2.1", presharedKey: 'k"1\\x', insideCidr: "169.254.20.0/30" },
-                { remoteAddress: "192.0.2.2", presharedKey: "k2", insideCidr: "169.254.20.4/30" },
-            ],
-            localNetworks: ["10.40.0.0/16", "10.41.0.0/24"],
-            remoteNetworks: ["172.17.0.0/16"],
-            algorithms: DEFAULT_TUNNEL_ALGORITHMS,
-            initiate: true,
-        });
-        expect(conf.match(/version = 2/g)).to.have.length(2);
-        expect(conf).to.include("proposals = aes256gcm16-prfsha384-ecp384\n").and.include("esp_proposals = aes256gcm16-ecp384\n");
-        expect(conf).to.not.match(/default/);
-        expect(conf.match(/start_action = (\w+)/g)).to.deep.equal(["start_action = start", "start_action = trap"]);
-        expect(conf).to.include('secret = "k\\"1\\\\x"');
-        expect(customerEndOf(conf)).to.deep.equal({ localAddress: "198.51.100.10", remoteAddresses: ["192.0.2.1", "192.0.2.2"], localNetworks: ["10.40.0.0/16", "10.41.0.0/24"], remoteNetworks: ["172.17.0.0/16"] });
     });
 
     it("summarises the parameters for any vendor's device", () => {
@@ -97,6 +78,23 @@ describe("local twin: site-to-site (pure parts)", () => {
         expect(childInstalled(listing, "tunnel1-net")).to.equal(true);
         expect(childInstalled(listing, "tunnel2-net")).to.equal(false);
         expect(childBytes(listing)).to.deep.equal({ in: 2460, out: 802 });
+    });
+
+    it("configures the AWS end's BGP speaker from the registered connection: inside CIDRs, the two ASNs", async () => {
+        const built = await build(withConfig({ "orthweb:traffic": { frontDoor: "none", siteToSiteVpn: { customerGatewayIp: "198.51.100.10", onPremisesCidrs: ["10.40.0.0/16"], bgpAsn: 65010 } } }));
+        const end = awsEndFrom(built.registrations);
+        expect(end.bgp).to.deep.equal({ customerAsn: 65010, amazonAsn: 64512 });
+        expect(end.tunnels.map((t) => t.insideCidr)).to.deep.equal(["169.254.210.0/30", "169.254.210.4/30"]);
+        const conf = awsBirdConf({ site: { aws: end, vpcCidr: "10.251.0.0/16" } as any }, [{ insideAws: "169.254.210.1", insideSite: "169.254.210.2" }, { insideAws: "169.254.210.5", insideSite: "169.254.210.6" }]);
+        expect(conf).to.include("local 169.254.210.1 as 64512;\n    neighbor 169.254.210.2 as 65010;").and.include("route 10.251.0.0/16 unreachable;");
+        const stat = await build(withConfig({ "orthweb:traffic": { frontDoor: "none", siteToSiteVpn: { customerGatewayIp: "198.51.100.10", onPremisesCidrs: ["10.40.0.0/16"] } } }));
+        expect(awsEndFrom(stat.registrations).bgp).to.equal(undefined);
+    });
+
+    it("prints the new scenarios' summary lines in the issue's form; the failover bound is DPD's plus 2 s", () => {
+        expect(tunnelFailoverSummary(27, 0, 23.34)).to.equal("twin tunnel-failover: 27 stored, 0 lost, moved to tunnel 2 after 23.3s");
+        expect(siteBgpSummary(4.71, 20, 0)).to.equal("twin site-bgp: routes learned in 4.7s, 20 stored, 0 lost");
+        expect(FAILOVER_BOUND_SECONDS).to.equal(28.25);
     });
 
     it("prints the summary line in the issue's form", () => {

@@ -1,8 +1,9 @@
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { expect } from "chai";
+import { siteDicomCidrs } from "../rules/siteToSite";
 import * as pulumi from "@pulumi/pulumi";
-import { siteToSiteDetails, SiteToSiteVpnAccess, TUNNEL_ALARM, tunnelOptions } from "../components/siteToSiteVpnAccess";
-import { INTERFACE_ENDPOINT_SERVICES } from "../components/pair/endpoints";
+import { PSK_IGNORED_AFTER_CREATE, siteToSiteDetails, SiteToSiteVpnAccess, TUNNEL_ALARM, tunnelOptions } from "../components/siteToSiteVpnAccess";
+import { instanceEndpoints } from "../components/pair/endpoints";
 import { promiseOf, runUnderMocks } from "../plan/mockRuntime";
 import { SITE_TYPES } from "../plan/siteToSite";
 import { DEFAULT_TUNNEL_ALGORITHMS, PSK_PATTERN } from "../rules/siteToSite";
@@ -46,7 +47,7 @@ describe("SiteToSiteVpnAccess", () => {
     before(async () => {
         stat = await build(withConfig({ "orthweb:traffic": { frontDoor: "none", siteToSiteVpn: SITE } }));
         bgp = await build(withConfig({ "orthweb:traffic": { frontDoor: "direct", siteToSiteVpn: { ...SITE, bgpAsn: 65010 } } }));
-        tgw = await build(withConfig({ "orthweb:traffic": { frontDoor: "none", siteToSiteVpn: { ...SITE, transitGatewayId: "tgw-0123456789abcdef0" } } }));
+        tgw = await build(withConfig({ "orthweb:traffic": { frontDoor: "none", siteToSiteVpn: { ...SITE, transitGatewayId: "tgw-0123456789abcdef0", transitGatewayRouteTableId: "tgw-rtb-0123456789abcdef0", tunnels: { insideCidrs: ["169.254.210.0/30", "169.254.210.4/30"] } } } }));
     });
 
     const connection = (b: Built) => b.one(T.vpnConnection, "site-connection");
@@ -108,7 +109,8 @@ describe("SiteToSiteVpnAccess", () => {
             expect(r.options!.dependencies).to.include(`${T.tgwAttachment}::site-tgw`);
         }
         expect(tgw.ofType(T.tgwRoute).map((r) => [r.inputs.destinationCidrBlock, r.inputs.transitGatewayRouteTableId, r.inputs.transitGatewayAttachmentId])).to.deep.equal(
-            SITE.onPremisesCidrs.map((c) => [c, "tgw-rtb-0mock", "tgw-attach-0mock1"]),
+            // The configured table, never an assumed default one (it may be disabled).
+            SITE.onPremisesCidrs.map((c) => [c, "tgw-rtb-0123456789abcdef0", "tgw-attach-0mock1"]),
         );
     });
 
@@ -121,6 +123,24 @@ describe("SiteToSiteVpnAccess", () => {
         for (const r of rules) expect(r.inputs.ipProtocol).to.equal("tcp");
     });
 
+    it("with frontDoor none and modalities listed, admits on 11112 only the modalities' blocks inside the site", async () => {
+        const modalities = [
+            { name: "ct-1", aet: "CT1", cidr: "10.40.3.0/24" },
+            { name: "ct-2", aet: "CT2", cidr: "10.40.3.7/32" },
+            { name: "us-1", aet: "US1", cidr: "192.0.2.0/28" },
+        ];
+        const run = await build(withConfig({ "orthweb:orthanc": { modalities }, "orthweb:traffic": { frontDoor: "none", siteToSiteVpn: SITE } }));
+        const rules = run.ofType(T.ingressRule).filter((r) => r.name.startsWith("site-onprem-"));
+        const on = (port: number) => rules.filter((r) => r.inputs.fromPort === port).map((r) => r.inputs.cidrIpv4).sort();
+        expect(on(11112)).to.deep.equal(["10.40.3.0/24"]);
+        expect(on(443)).to.deep.equal([...SITE.onPremisesCidrs].sort());
+        // A modality without a block could send from anywhere in the site: the whole site stays admitted.
+        const open = await build(withConfig({ "orthweb:orthanc": { modalities: [...modalities, { name: "mr-1", aet: "MR1" }] }, "orthweb:traffic": { frontDoor: "none", siteToSiteVpn: SITE } }));
+        expect(open.ofType(T.ingressRule).filter((r) => r.name.startsWith("site-onprem-") && r.inputs.fromPort === 11112).map((r) => r.inputs.cidrIpv4).sort()).to.deep.equal([...SITE.onPremisesCidrs].sort());
+        expect(siteDicomCidrs(["10.40.0.0/16"], [])).to.deep.equal(["10.40.0.0/16"]);
+        expect(siteDicomCidrs(["10.40.0.0/16", "10.41.0.0/24"], [{ cidr: "10.41.0.5/32" }, { cidr: "10.41.0.5/32" }, { cidr: "10.9.0.0/16" }])).to.deep.equal(["10.41.0.5/32"]);
+    });
+
     it("outputs a secret with both tunnels' addresses and keys, a swanctl.conf and the parameters", () => {
         expect(stat.secretOutputs.has("siteToSiteVpn")).to.equal(true);
         const out = stat.outputs.siteToSiteVpn;
@@ -129,10 +149,30 @@ describe("SiteToSiteVpnAccess", () => {
             [{ aws: "192.0.2.11", customerGateway: "198.51.100.10" }, "169.254.210.0/30", { aws: "169.254.210.1", customerGateway: "169.254.210.2" }, unwrap(inputs.tunnel1PresharedKey)],
             [{ aws: "192.0.2.12", customerGateway: "198.51.100.10" }, "169.254.210.4/30", { aws: "169.254.210.5", customerGateway: "169.254.210.6" }, unwrap(inputs.tunnel2PresharedKey)],
         ]);
-        expect(out.swanctlConf).to.include("remote_ts = 172.17.0.0/16").and.include("local_ts = 10.40.0.0/16,10.41.0.0/24").and.include(`secret = "${unwrap(inputs.tunnel2PresharedKey)}"`);
+        // Route-based: 0.0.0.0/0 selectors; the VPC's block is a route on the tunnel interfaces, tunnel 1 preferred.
+        expect(out.swanctlConf).to.include("remote_ts = 0.0.0.0/0").and.include("local_ts = 0.0.0.0/0").and.include(`secret = "${unwrap(inputs.tunnel2PresharedKey)}"`);
+        expect(out.staticRoutes.map((r: any) => [r.destination, r.metric])).to.deep.equal([["172.17.0.0/16", 100], ["172.17.0.0/16", 200]]);
+        expect(out.strongswanConf).to.include("retransmit_tries = 3");
+        expect(out.tunnelScript).to.match(/^#!\/bin\/sh/);
+        expect(out.birdConf).to.equal(undefined);
+        expect(bgp.outputs.siteToSiteVpn.birdConf).to.include("neighbor 169.254.210.1 as 64512;").and.include("route 10.40.0.0/16 unreachable;");
+        expect(bgp.outputs.siteToSiteVpn.staticRoutes).to.equal(undefined);
         expect(out.parameters).to.deep.include({ ikeVersion: "IKEv2", mtu: 1399, tcpMss: 1359 });
         expect(out.parameters.routing).to.match(/^static: the on-premises ranges 10\.40\.0\.0\/16, 10\.41\.0\.0\/24/);
         expect(bgp.outputs.siteToSiteVpn.parameters.routing).to.match(/^BGP: customer ASN 65010, Amazon ASN 64512/);
+    });
+
+    it("leaves the tunnels alone on a second pulumi up although AWS reads the keys back REDACTED (Secrets Manager storage)", () => {
+        const recorded = connection(stat);
+        expect(recorded.inputs.presharedKeyStorage).to.equal("SecretsManager");
+        // The provider's read-back: every input echoed, except the keys, which DescribeVpnConnections redacts once
+        // they live in Secrets Manager (terraform-provider-aws PR #42819; the provider reads them from there).
+        const readBack: Record<string, unknown> = { ...recorded.inputs, tunnel1PresharedKey: "REDACTED", tunnel2PresharedKey: "REDACTED" };
+        const differing = Object.keys(recorded.inputs).filter((k) => JSON.stringify(unwrap(recorded.inputs[k])) !== JSON.stringify(unwrap(readBack[k])));
+        expect(differing).to.deep.equal(["tunnel1PresharedKey", "tunnel2PresharedKey"]);
+        const ignored = recorded.options?.ignoreChanges ?? [];
+        expect(differing.filter((k) => !ignored.includes(k))).to.deep.equal([]);
+        expect([...PSK_IGNORED_AFTER_CREATE]).to.deep.equal(ignored);
     });
 
     it("keeps the keys out of user data and every plain output", () => {
@@ -144,10 +184,27 @@ describe("SiteToSiteVpnAccess", () => {
         }
     });
 
-    it("alarms on each tunnel's TunnelState to the stack's alerts topic", () => {
+    it("alarms on each tunnel's TunnelState and on both down to the stack's alerts topic", () => {
         const topic = stat.outputs.alertTopicArn;
         const alarms = stat.ofType(T.alarm).filter((a) => a.name.startsWith("site-"));
-        expect(alarms.map((a) => [a.name, a.inputs.metricName, a.inputs.alarmActions])).to.deep.equal([1, 2].map((n) => [`site-tunnel-${n}-down`, "TunnelState", [topic]]));
+        expect(alarms.map((a) => [a.name, a.inputs.alarmActions])).to.deep.equal(["site-tunnel-1-down", "site-tunnel-2-down", "site-tunnels-down"].map((n) => [n, [topic]]));
+    });
+
+    it("says in the alarm texts which tunnel is down, that the site runs on the other, and with BGP that BGP is down", () => {
+        const text = (built: Built, name: string) => String(unwrap(built.one(T.alarm, name).inputs.alarmDescription));
+        expect(text(stat, "site-tunnel-1-down")).to.match(/tunnel 1 \(AWS 192\.0\.2\.11\) is down\. The site runs on tunnel 2 alone/);
+        expect(text(stat, "site-tunnel-2-down")).to.match(/tunnel 2 \(AWS 192\.0\.2\.12\) is down\. The site runs on tunnel 1 alone/);
+        expect(text(stat, "site-tunnel-1-down")).to.not.match(/BGP/);
+        expect(text(bgp, "site-tunnel-2-down")).to.match(/the BGP session over tunnel 2 \(AWS 192\.0\.2\.12, inside 169\.254\.210\.4\/30\) is down/);
+        expect(text(stat, "site-tunnels-down")).to.match(/both tunnels are down: the site cannot reach the Orthanc pair/);
+        expect(text(bgp, "site-tunnels-down")).to.match(/no BGP session established on either/);
+        // Both down: the better of the two tunnels' states below 1 (one up keeps it OK).
+        const both = stat.one(T.alarm, "site-tunnels-down").inputs;
+        const queries = both.metricQueries as any[];
+        expect(queries.map((q) => [q.id, q.expression ?? q.metric.dimensions.TunnelIpAddress, q.returnData])).to.deep.equal([["t1", "192.0.2.11", false], ["t2", "192.0.2.12", false], ["up", "MAX([t1, t2])", true]]);
+        expect(both).to.deep.include({ comparisonOperator: "LessThanThreshold", threshold: 1, treatMissingData: "breaching" });
+        const maxOf = (states: [number, number]) => Math.max(...states) < both.threshold;
+        expect([maxOf([0, 0]), maxOf([1, 0]), maxOf([0, 1]), maxOf([1, 1])]).to.deep.equal([true, false, false, false]);
     });
 
     it("alarms on each tunnel's TunnelState to the alerts topic when one is given, and not otherwise", async () => {
@@ -156,8 +213,8 @@ describe("SiteToSiteVpnAccess", () => {
         const topic = "arn:aws:sns:eu-west-1:123456789012:orthweb-alerts";
         const run = await alone(topic);
         const alarms = run.registrations.filter((r) => r.type === T.alarm);
-        expect(alarms.map((a) => a.name)).to.deep.equal(["site-tunnel-1-down", "site-tunnel-2-down"]);
-        alarms.forEach((a, i) => {
+        expect(alarms.map((a) => a.name)).to.deep.equal(["site-tunnel-1-down", "site-tunnel-2-down", "site-tunnels-down"]);
+        alarms.slice(0, 2).forEach((a, i) => {
             expect(a.inputs).to.deep.include({
                 namespace: "AWS/VPN",
                 metricName: "TunnelState",
@@ -187,6 +244,7 @@ describe("SiteToSiteVpnAccess", () => {
         });
         expect(details.tunnels[1].insideAddress).to.deep.equal({ aws: "169.254.20.5", customerGateway: "169.254.20.6" });
         expect(details.swanctlConf.match(/remote_addrs = (\S+)/g)).to.deep.equal(["remote_addrs = 192.0.2.1", "remote_addrs = 192.0.2.2"]);
+        expect(details.swanctlConf.match(/start_action = (\S+)/g)).to.deep.equal(["start_action = start", "start_action = start"]);
         expect(Object.keys(tunnelOptions(2, DEFAULT_TUNNEL_ALGORITHMS, "169.254.20.4/30", "k")).every((k) => k.startsWith("tunnel2"))).to.equal(true);
     });
 });
@@ -226,8 +284,8 @@ describe("OrthancPair without the internet (network.internetAccess false)", () =
         expect(s3.inputs.serviceName).to.equal(`com.amazonaws.${REGION}.s3`);
         expect(s3.inputs.routeTableIds).to.deep.equal([`rtb-isolated-${REGION}a`, `rtb-isolated-${REGION}b`]);
         const interfaces = endpoints.filter((e) => e.inputs.vpcEndpointType === "Interface");
-        expect(interfaces.map((e) => e.inputs.serviceName)).to.deep.equal(INTERFACE_ENDPOINT_SERVICES.map((s) => `com.amazonaws.${REGION}.${s}`));
-        expect(INTERFACE_ENDPOINT_SERVICES).to.include.members(["secretsmanager", "ssm", "ssmmessages", "ec2messages", "kms", "ecr.api", "ecr.dkr", "logs"]);
+        const wanted = instanceEndpoints(REGION).filter((e) => e.type === "Interface").map((e) => `com.amazonaws.${REGION}.${e.service}`);
+        expect(interfaces.map((e) => e.inputs.serviceName)).to.deep.equal(wanted);
         const group = isolated.one(T.securityGroup, "orthanc-endpoints");
         for (const e of interfaces) {
             expect(e.inputs).to.deep.include({ privateDnsEnabled: true, subnetIds: [`subnet-isolated-${REGION}a`, `subnet-isolated-${REGION}b`], securityGroupIds: [group.id] });

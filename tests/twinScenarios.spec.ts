@@ -4,6 +4,7 @@ import { SCENARIOS } from "../twin/scenarios";
 import { dbOutageLine, DB_OUTAGE_MAX_DETECTION_SECONDS } from "../twin/scenarios/dbOutage";
 import { rotatedPassword } from "../twin/scenarios/rotation";
 import { replaceLine } from "../twin/scenarios/replace";
+import { badUpgradeLine, badUpgradeVerdict } from "../twin/scenarios/badUpgrade";
 
 describe("twin scenarios db-outage and rotation", () => {
     it("are registered beside instance-kill", () => {
@@ -27,5 +28,17 @@ describe("twin scenario replace", () => {
     it("prints its line in one form, with the time the slot address took to serve again", () => {
         expect(replaceLine({ stored: 47, lost: 0, retried: 19, backSeconds: 4.94 })).to.equal("twin replace: 47 stored, 0 lost, 19 retried, slot address back after 4.9s");
         expect(replaceLine({ stored: 3, lost: 2, retried: 0, backSeconds: undefined })).to.equal("twin replace: 3 stored, 2 lost, 0 retried, slot address back after never");
+    });
+});
+
+describe("twin scenario bad-upgrade", () => {
+    it("is registered, and prints its line exactly in the issue's form", () => {
+        expect(SCENARIOS.map((s) => s.name)).to.include("bad-upgrade");
+        expect(badUpgradeLine({ stored: 89, lost: 0, oldKept: true, slot2Touched: false })).to.equal("twin bad-upgrade: 89 stored, 0 lost, old instance kept: yes, slot 2 touched: no");
+    });
+
+    it("fails on a lost instance, an old instance not kept, or slot 2 touched", () => {
+        expect(badUpgradeVerdict({ stored: 89, lost: 0, oldKept: true, slot2Touched: false }, [])).to.deep.equal([]);
+        expect(badUpgradeVerdict({ stored: 89, lost: 1, oldKept: false, slot2Touched: true }, [])).to.have.length(3);
     });
 });

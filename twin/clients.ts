@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as https from "https";
 import * as path from "path";
+import * as tls from "tls";
 import { newUid, secondaryCapture } from "./dicom";
 import { Attempt } from "./summary";
 
@@ -295,4 +296,76 @@ export async function waitFor(probe: () => Promise<boolean> | boolean, timeoutMs
         if (now() >= until) return false;
         await sleep(intervalMs);
     }
+}
+
+export interface RawExchange {
+    /** The TLS handshake succeeded, then the server closed the connection before `holdMs` was up. */
+    readonly closedByServer: boolean;
+    /** Bytes the server sent back. */
+    readonly received: number;
+    /** From the end of the TLS handshake (the first write) to the close, or to `holdMs`. */
+    readonly elapsedMs: number;
+}
+
+/**
+ * Raw bytes over TLS with a client certificate: writes `chunks` (50 ms apart, so each is its own TLS record), then
+ * keeps the connection open until the server closes it or `holdMs` is up. What a broken or hostile modality does.
+ */
+export function rawTlsExchange(t: { host: string; port: number; caPath: string }, identity: { key: string; cert: string }, chunks: readonly Buffer[], holdMs: number): Promise<RawExchange> {
+    return new Promise((resolve) => {
+        let t0 = now();
+        let received = 0;
+        let settled = false;
+        let connected = false;
+        const socket = tls.connect({ host: t.host, port: t.port, key: fs.readFileSync(identity.key), cert: fs.readFileSync(identity.cert), ca: fs.readFileSync(t.caPath), checkServerIdentity: () => undefined }, async () => {
+            connected = true;
+            t0 = now();
+            for (const chunk of chunks) {
+                socket.write(chunk);
+                await sleep(50);
+            }
+        });
+        const finish = (closedByServer: boolean) => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            socket.destroy();
+            resolve({ closedByServer: closedByServer && connected, received, elapsedMs: Math.round(now() - t0) });
+        };
+        const timer = setTimeout(() => finish(false), holdMs);
+        socket.on("data", (d: Buffer) => (received += d.length));
+        socket.on("error", () => finish(true));
+        socket.on("close", () => finish(true));
+    });
+}
+
+/**
+ * Times `count` associations one after the other, in process: TLS handshake with a client certificate, `associateRq`,
+ * until the first byte of the answer (A-ASSOCIATE-AC is type 2), then an orderly release. Milliseconds per association
+ * from connect to the answer; throws when an answer is not an AC.
+ */
+export async function timeAssociations(t: { host: string; port: number; caPath: string }, identity: { key: string; cert: string }, associateRq: Buffer, releaseRq: Buffer, count: number): Promise<number[]> {
+    const key = fs.readFileSync(identity.key);
+    const cert = fs.readFileSync(identity.cert);
+    const ca = fs.readFileSync(t.caPath);
+    const times: number[] = [];
+    for (let i = 0; i < count; i++) {
+        times.push(
+            await new Promise<number>((resolve, reject) => {
+                const t0 = now();
+                let answered = -1;
+                const socket = tls.connect({ host: t.host, port: t.port, key, cert, ca, checkServerIdentity: () => undefined }, () => socket.write(associateRq));
+                socket.on("data", (d: Buffer) => {
+                    if (answered >= 0) return;
+                    if (d[0] !== 0x02) return reject(new Error(`association ${i + 1}: answered with PDU type ${d[0]}`));
+                    answered = now() - t0;
+                    socket.write(releaseRq);
+                    socket.end();
+                });
+                socket.on("error", reject);
+                socket.on("close", () => (answered >= 0 ? resolve(answered) : reject(new Error(`association ${i + 1}: closed unanswered`))));
+            }),
+        );
+    }
+    return times;
 }

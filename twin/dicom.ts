@@ -45,10 +45,10 @@ export interface InstanceIds {
     readonly instanceNumber: number;
 }
 
-/** An 8x8 8-bit grey image whose pixels differ per instance number. */
-export function secondaryCapture(ids: InstanceIds, studyDate = "20250101"): Buffer {
-    const rows = 8;
-    const columns = 8;
+/** A `side`x`side` 8-bit grey image (8x8 unless a test needs bulk) whose pixels differ per instance number. */
+export function secondaryCapture(ids: InstanceIds, studyDate = "20250101", side = 8): Buffer {
+    const rows = side;
+    const columns = side;
     const pixels = Buffer.alloc(rows * columns, ids.instanceNumber % 256);
     // Elements in ascending tag order, as Part 5 requires.
     const dataset = Buffer.concat([
@@ -83,3 +83,41 @@ export function secondaryCapture(ids: InstanceIds, studyDate = "20250101"): Buff
     const meta = Buffer.concat([element(0x0002, 0x0000, "UL", ul(metaBody.length)), metaBody]);
     return Buffer.concat([Buffer.alloc(128), text("DICM"), meta, dataset]);
 }
+
+/**
+ * The fixed part of an A-ASSOCIATE-RQ (PS3.8 9.3.2) declaring `length` bytes after its 6-byte header, without its
+ * variable items: enough for nginx's sender gate, which reads the calling AE title, to judge it.
+ */
+export function associateRqHead(calledAet: string, callingAet: string, length = 68): Buffer {
+    const pdu = Buffer.alloc(6 + 68, 0);
+    pdu[0] = 0x01;
+    pdu.writeUInt32BE(length, 2);
+    pdu.writeUInt16BE(1, 6);
+    pdu.write(calledAet.padEnd(16, " "), 10, "latin1");
+    pdu.write(callingAet.padEnd(16, " "), 26, "latin1");
+    return pdu;
+}
+
+const item = (type: number, body: Buffer): Buffer => {
+    const head = Buffer.alloc(4);
+    head[0] = type;
+    head.writeUInt16BE(body.length, 2);
+    return Buffer.concat([head, body]);
+};
+
+/**
+ * A whole A-ASSOCIATE-RQ (PS3.8 9.3.2) proposing Verification in Implicit VR Little Endian: what echoscu sends, with
+ * nothing optional. For timing associations without starting a process per association.
+ */
+export function verificationAssociateRq(calledAet: string, callingAet: string): Buffer {
+    const items = Buffer.concat([
+        item(0x10, text("1.2.840.10008.3.1.1.1")),
+        item(0x20, Buffer.concat([Buffer.from([1, 0, 0, 0]), item(0x30, text("1.2.840.10008.1.1")), item(0x40, text("1.2.840.10008.1.2"))])),
+        item(0x50, Buffer.concat([item(0x51, Buffer.from([0, 0, 0x40, 0])), item(0x52, text(IMPLEMENTATION_CLASS_UID))])),
+    ]);
+    const head = associateRqHead(calledAet, callingAet, 68 + items.length);
+    return Buffer.concat([head, items]);
+}
+
+/** A-RELEASE-RQ: a requestor's orderly end of an association. */
+export const RELEASE_RQ = Buffer.from([0x05, 0, 0, 0, 0, 4, 0, 0, 0, 0]);

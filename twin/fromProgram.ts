@@ -2,7 +2,7 @@
 // groups and the files an instance gets (orthanc.json template and nginx.conf, out of the config bundle that the
 // SSM association applies; a cloud-config user data is read the same way).
 import { parse } from "yaml";
-import { writtenContent } from "../components/bootstrap";
+import { userDataText, writtenContent } from "../components/bootstrap";
 import { CONFIG_PREFIX, parseBundle } from "../rules/rollout";
 import { createInfrastructure } from "../program";
 import { validateStackConfig } from "../stacks/config";
@@ -21,6 +21,10 @@ export interface BootstrapFromProgram {
     readonly healthChecker: string;
     /** The database setup the start script runs with the master login (database-setup.sql). */
     readonly databaseSetupSql: string;
+    /** nginx's DICOM sender gate (dicom-senders.js), written only with client certificates. */
+    readonly dicomSenderGate?: string;
+    /** docker-compose.yml: the containers' capabilities, which the twin gives its processes. */
+    readonly compose: string;
 }
 
 function bootstrapFromFiles(files: readonly { path: string; content: string }[], where: string): BootstrapFromProgram {
@@ -34,12 +38,14 @@ function bootstrapFromFiles(files: readonly { path: string; content: string }[],
         nginxConf: file("/nginx.conf"),
         healthChecker: file("/healthz.py"),
         databaseSetupSql: file("/database-setup.sql"),
+        dicomSenderGate: files.find((f) => f.path.endsWith("/dicom-senders.js"))?.content,
+        compose: file("/docker-compose.yml"),
     };
 }
 
 /** The orthanc.json template and nginx.conf inside a cloud-config user data. */
-export function bootstrapFromUserData(userData: string): BootstrapFromProgram {
-    const doc = (parse(userData) ?? {}) as { write_files?: { path: string; content: string; encoding?: string }[] };
+export function bootstrapFromUserData(userData: Buffer | string): BootstrapFromProgram {
+    const doc = (parse(userDataText(userData)) ?? {}) as { write_files?: { path: string; content: string; encoding?: string }[] };
     return bootstrapFromFiles((doc.write_files ?? []).map((f) => ({ path: f.path, content: writtenContent(f) })), "the user data");
 }
 

@@ -11,11 +11,14 @@ import { validateStackConfig } from "../stacks/config";
 import { loadStackFile } from "../stacks/stackFile";
 
 export const SITE_STACK = "site";
-/** The plugins charon needs here, and no others (no bypass-lan: it would route the peers' own link into the TUN). */
-export const CHARON_PLUGINS = "random nonce openssl gcm aes sha2 hmac kdf pem pkcs1 pubkey kernel-libipsec kernel-netlink socket-default vici";
+/**
+ * The plugins charon needs here, and no others (no bypass-lan: it would route the peers' own link into the TUN);
+ * updown runs the site's rendered tunnel script on CHILD_SA up and down.
+ */
+export const CHARON_PLUGINS = "random nonce openssl gcm aes sha2 hmac kdf pem pkcs1 pubkey kernel-libipsec kernel-netlink socket-default vici updown";
 
 /** A charon of its own: its log, its vici socket, nothing else loaded. */
-export function renderStrongswanConf(p: { logPath: string; viciSocket: string }): string {
+export function renderStrongswanConf(p: { logPath: string; viciSocket: string; include?: string }): string {
     return `charon {
     load = ${CHARON_PLUGINS}
     # A twin end is one of two charons on the machine: each in its own mount namespace (pid files), with its own socket.
@@ -39,7 +42,7 @@ export function renderStrongswanConf(p: { logPath: string; viciSocket: string })
 swanctl {
     load = pem pkcs1 pubkey openssl random
 }
-`;
+${p.include ? `include ${p.include}\n` : ""}`;
 }
 
 export interface AwsTunnel {
@@ -53,6 +56,8 @@ export interface AwsTunnel {
     readonly phase1LifetimeSeconds?: number;
     readonly phase2LifetimeSeconds?: number;
     readonly startupAction?: string;
+    /** tunnelNInsideCidr: the /30 whose first address is AWS's BGP speaker, the second the site's. */
+    readonly insideCidr?: string;
 }
 
 export interface AwsEnd {
@@ -61,6 +66,8 @@ export interface AwsEnd {
     /** localIpv4NetworkCidr / remoteIpv4NetworkCidr of the connection (AWS default: 0.0.0.0/0 both). */
     readonly customerNetwork: string;
     readonly awsNetwork: string;
+    /** BGP (staticRoutesOnly false): the customer gateway's ASN and the Amazon side's (the gateway's amazonSideAsn). */
+    readonly bgp?: { readonly customerAsn: number; readonly amazonAsn: number };
 }
 
 const list = (v: unknown): unknown[] => (Array.isArray(plain(v)) ? (plain(v) as unknown[]) : []);
@@ -91,13 +98,18 @@ export function awsEndFrom(registrations: readonly Registration[]): AwsEnd {
             phase1LifetimeSeconds: plain(c.inputs[`tunnel${n}Phase1LifetimeSeconds`]),
             phase2LifetimeSeconds: plain(c.inputs[`tunnel${n}Phase2LifetimeSeconds`]),
             startupAction: plain(c.inputs[`tunnel${n}StartupAction`]),
+            insideCidr: plain(c.inputs[`tunnel${n}InsideCidr`]),
         };
     });
+    const vgw = registrations.find((r) => r.type === "aws:ec2/vpnGateway:VpnGateway" && r.id === plain(c.inputs.vpnGatewayId));
+    const bgp =
+        plain(c.inputs.staticRoutesOnly) === true ? undefined : { customerAsn: Number(plain(cgw.inputs.bgpAsn)), amazonAsn: Number(plain(vgw?.inputs.amazonSideAsn) ?? 64512) };
     return {
         customerGatewayIp: String(plain(cgw.inputs.ipAddress)),
         tunnels,
         customerNetwork: plain(c.inputs.localIpv4NetworkCidr) ?? "0.0.0.0/0",
         awsNetwork: plain(c.inputs.remoteIpv4NetworkCidr) ?? "0.0.0.0/0",
+        ...(bgp ? { bgp } : {}),
     };
 }
 
@@ -144,13 +156,20 @@ export function renderAwsSwanctlConf(end: AwsEnd): string {
     return out.join("\n");
 }
 
-/** The customer end's remote_ts/local_ts and outside addresses, read back from the rendered swanctl.conf. */
-export function customerEndOf(swanctlConf: string): { localAddress: string; remoteAddresses: string[]; localNetworks: string[]; remoteNetworks: string[] } {
+/** The customer end's identity, local addresses, outside addresses of AWS and selectors, read back from the rendered swanctl.conf. */
+export function customerEndOf(swanctlConf: string): { identity: string; localAddrs: string[]; remoteAddresses: string[]; localNetworks: string[]; remoteNetworks: string[]; startActions: string[] } {
     const all = (key: string) => [...swanctlConf.matchAll(new RegExp(`^\\s*${key} = (.+)$`, "gm"))].map((m) => m[1].trim());
-    const localAddress = [...new Set(all("local_addrs"))];
-    if (localAddress.length !== 1) throw new Error(`the rendered swanctl.conf has ${localAddress.length} local addresses; expected one`);
+    const identity = [...new Set(all("id-local"))];
+    if (identity.length !== 1) throw new Error(`the rendered swanctl.conf has ${identity.length} local identities; expected one`);
     const split = (values: string[]) => [...new Set(values.flatMap((v) => v.split(",").map((s) => s.trim())))];
-    return { localAddress: localAddress[0], remoteAddresses: split(all("remote_addrs")), localNetworks: split(all("local_ts")), remoteNetworks: split(all("remote_ts")) };
+    return {
+        identity: identity[0],
+        localAddrs: split(all("local_addrs")),
+        remoteAddresses: split(all("remote_addrs")),
+        localNetworks: split(all("local_ts")),
+        remoteNetworks: split(all("remote_ts")),
+        startActions: all("start_action"),
+    };
 }
 
 /** The CHILD_SA of `child` is INSTALLED in `swanctl --list-sas` output. */
@@ -167,6 +186,10 @@ export function childBytes(listSas: string): { in: number; out: number } {
 export interface SiteFromProgram {
     readonly aws: AwsEnd;
     readonly customerSwanctlConf: string;
+    /** The rendered strongswan.conf drop-in, and BIRD's configuration with BGP. */
+    readonly customerStrongswanConf: string;
+    readonly customerTunnelScript: string;
+    readonly customerBirdConf?: string;
     readonly onPremisesCidrs: string[];
     /** The ranges the program admits on 443 and 11112, from its ingress rules for the site. */
     readonly admitted: { readonly port: number; readonly cidr: string }[];
@@ -175,18 +198,20 @@ export interface SiteFromProgram {
 }
 
 /** Pulumi.site.yaml with its VPC moved onto the twin's block, so that the instances' twin addresses lie inside it. */
-export async function siteToSiteFromProgram(twinVpcCidr: string): Promise<SiteFromProgram> {
+export async function siteToSiteFromProgram(twinVpcCidr: string, siteOverrides: Record<string, unknown> = {}): Promise<SiteFromProgram> {
     const file = loadStackFile(SITE_STACK);
     const network = { ...((file.config["orthweb:network"] as Record<string, unknown>) ?? {}), vpcCidr: twinVpcCidr };
-    const raw = { ...file.config, "orthweb:network": network };
+    const traffic = (file.config["orthweb:traffic"] as Record<string, unknown>) ?? {};
+    const siteConfig = { ...((traffic.siteToSiteVpn as Record<string, unknown>) ?? {}), ...siteOverrides };
+    const raw = { ...file.config, "orthweb:network": network, "orthweb:traffic": { ...traffic, siteToSiteVpn: siteConfig } };
     const { config, problems } = validateStackConfig(raw, { opaqueKeys: file.encryptedKeys });
     if (!config) throw new Error(`Pulumi.${SITE_STACK}.yaml with vpcCidr ${twinVpcCidr}: ${problems.join("; ")}`);
     const site = config.traffic.siteToSiteVpn;
     if (!site) throw new Error(`Pulumi.${SITE_STACK}.yaml has no traffic.siteToSiteVpn`);
     const run = await runUnderMocks({ stack: SITE_STACK, region: config.region }, () => createInfrastructure(config));
     const { values } = await resolveOutputs(run.result as unknown as Record<string, unknown>);
-    const output = values.siteToSiteVpn as { swanctlConf?: string } | undefined;
-    if (!output?.swanctlConf) throw new Error("the program's siteToSiteVpn output has no swanctlConf");
+    const output = values.siteToSiteVpn as { swanctlConf?: string; strongswanConf?: string; tunnelScript?: string; birdConf?: string } | undefined;
+    if (!output?.swanctlConf || !output.strongswanConf || !output.tunnelScript) throw new Error("the program's siteToSiteVpn output has no swanctlConf, strongswanConf or tunnelScript");
     const admitted = run.registrations
         .filter((r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule" && r.name.startsWith("site-onprem-"))
         .map((r) => ({ port: Number(plain(r.inputs.fromPort)), cidr: String(plain(r.inputs.cidrIpv4)) }))
@@ -194,9 +219,12 @@ export async function siteToSiteFromProgram(twinVpcCidr: string): Promise<SiteFr
     return {
         aws: awsEndFrom(run.registrations),
         customerSwanctlConf: output.swanctlConf,
+        customerStrongswanConf: output.strongswanConf,
+        customerTunnelScript: output.tunnelScript,
+        ...(output.birdConf ? { customerBirdConf: output.birdConf } : {}),
         onPremisesCidrs: [...site.onPremisesCidrs],
         admitted,
         vpcCidr: twinVpcCidr,
-        note: `stack ${SITE_STACK} (Pulumi.${SITE_STACK}.yaml) with vpcCidr ${twinVpcCidr}, the twin's block`,
+        note: `stack ${SITE_STACK} (Pulumi.${SITE_STACK}.yaml) with vpcCidr ${twinVpcCidr}, the twin's block${Object.keys(siteOverrides).length ? ` and siteToSiteVpn ${JSON.stringify(siteOverrides)}` : ""}`,
     };
 }

@@ -7,9 +7,11 @@ import { Ipv4Cidr, overlaps, parseCidr } from "../rules/cidr";
 
 /** Debian packages the twin runs (also in .ci/debian-packages.txt). */
 export const TWIN_PACKAGES = [
-    "orthanc", "orthanc-postgresql", "postgresql", "nginx", "libnginx-mod-stream", "haproxy", "dcmtk", "openssl", "iproute2", "jq", "curl",
+    "orthanc", "orthanc-postgresql", "postgresql", "nginx", "libnginx-mod-stream", "libnginx-mod-stream-js", "haproxy", "dcmtk", "openssl", "iproute2", "jq", "curl",
     // site-to-site: strongSwan with userspace ESP (kernel-libipsec), and the VPC's forwarding filter.
     "strongswan-charon", "strongswan-swanctl", "libcharon-extra-plugins", "libstrongswan-standard-plugins", "iptables",
+    // site-bgp: BIRD at both ends.
+    "bird2",
     // acme: an ACME CA (pebble) and the ACME client the instances run as an image (lego).
     "pebble", "lego",
 ];

@@ -6,17 +6,19 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
-import { DATABASE_APP_USER } from "../components/bootstrap/databaseSetup";
+import { DATABASE_APP_PASSWORD_ENV, DATABASE_APP_USER, DATABASE_CHECK_VARIABLE } from "../components/bootstrap/databaseSetup";
 import { healthCheckerArgs, HEALTH_USER } from "../components/bootstrap/healthChecker";
 import { PEER_MAP_FILE, renderNginxConf } from "../components/bootstrap/nginx";
-import { ADMIN_USER } from "../components/bootstrap/orthanc";
+import { ADMIN_USER, TIMEOUTS_ONLY_URI } from "../components/bootstrap/orthanc";
 import { DATABASE_NAME, DATABASE_USER } from "../components/orthancPair";
 import { DATABASE_PORT, DICOM_PORT, HEALTH_CHECKER_PORT, ORTHANC_HTTP_PORT, WEB_PORT } from "../rules/ports";
 import { DicomClient, DicomClientOptions, now, ServerState, StatsWatcher, WebPoller, waitFor } from "./clients";
 import { debianNginxConf, debianOrthancConfig, INERT_ON_DEBIAN, lineChanges, secretsFilter } from "./debian";
+import { CREATE_TRIGRAM_EXTENSION, DROP_FIRST_RELEASE_OBJECTS, FIRST_RELEASE_ALL_OWNED, FIRST_RELEASE_OBJECTS, FIRST_RELEASE_OWNED, notOwnedBySql, USE_FIRST_RELEASE_OBJECTS } from "./databaseChecks";
 import { BootstrapFromProgram, ProgramInputs } from "./fromProgram";
+import { boundingSet, withCapabilitiesOf } from "./capabilities";
 import { imageEnvsubst } from "./orthancImage";
-import { issueModalityCertificates, ModalityCertificateFiles } from "./senders";
+import { issueModalityCertificates, issuePeerCertificates, IssuedFiles, ModalityCertificateFiles } from "./senders";
 import { renderHaproxyConfig } from "./haproxy";
 import { AddressPlan, inNs, Lab, must, run } from "./lab";
 import { modeledFailoverSeconds, TargetGroupSpec } from "./targetGroups";
@@ -96,12 +98,15 @@ function nginxTest(ns: string, file: string, files: Files): void {
 
 /** The rendered nginx.conf asks DICOM senders for a client certificate. */
 export function requiresClientCertificates(nginxConf: string): boolean {
-    return /^\s*ssl_verify_client on;/m.test(nginxConf);
+    // In the DICOM listener's own server block: the peer-only listeners verify the peer link's certificates, always.
+    const at = nginxConf.search(new RegExp(`listen \\S*\\b${DICOM_PORT} ssl;`));
+    return at >= 0 && /^\s*ssl_verify_client on;/m.test(nginxConf.slice(at, nginxConf.indexOf("}", at)));
 }
 
 /** The modality names of a rendered orthanc.json (DicomModalities' keys). */
 export function modalityNames(orthancTemplate: Record<string, unknown>): string[] {
-    return Object.keys((orthancTemplate.DicomModalities ?? {}) as Record<string, unknown>);
+    // A modality's further AE titles are entries of their own, `<name>_2` and on (a name holds no `_`).
+    return Object.keys((orthancTemplate.DicomModalities ?? {}) as Record<string, unknown>).filter((key) => !key.includes("_"));
 }
 
 /** A running pair behind HAProxy, and what scenarios do to it. */
@@ -116,6 +121,8 @@ export class TwinPair {
     readonly watcher: StatsWatcher;
     /** The modalities' CA and client certificates, issued from the program's plan when its nginx.conf asks for them. */
     modalityCertificates?: ModalityCertificateFiles;
+    /** The peer link's CA and certificate (mutual TLS between the two nginx), issued from the program's plan. */
+    peerCertificates?: { ca: IssuedFiles; instance: IssuedFiles };
     private readonly bin = postgresBin();
 
     constructor(
@@ -150,8 +157,12 @@ export class TwinPair {
 
         await this.startPostgres();
         say(`PostgreSQL (RDS stand-in): TLS-only (hostssl) on ${plan.instances.map((i) => i.databaseAddress).join(", ")}:${DATABASE_PORT}, database ${DATABASE_NAME}`);
+        await this.psqlAs(0, DATABASE_USER, this.passwords.database, FIRST_RELEASE_OBJECTS);
         await this.runDatabaseSetup(0);
         say(`database setup: the program's database-setup.sql as the master ${DATABASE_USER} (not a superuser, CREATEROLE like RDS's) over TLS: Orthanc logs in as ${DATABASE_APP_USER}`);
+        await this.checkDatabase();
+        say(`database checks as ${DATABASE_APP_USER}: "${CREATE_TRIGRAM_EXTENSION}" is a no-op; it owns every object in public and every large object, ` +
+            "also a first release's (tables, sequences, a function, types, a view, a large object, made by the master) and may use and drop them; the setup run again changes nothing; the start script's check passes");
 
         const deviations = [];
         for (const instance of plan.instances) {
@@ -169,6 +180,8 @@ export class TwinPair {
             this.modalityCertificates = await issueModalityCertificates(path.join(files.dir, "modalities"), names);
             say(`modalities' certificates from the program's plan (openssl): CA and ${names.join(", ")}`);
         }
+        this.peerCertificates = await issuePeerCertificates(path.join(files.dir, "peer-link"));
+        say("peer link: its CA and the instances' certificate from the program's plan (openssl): the relay verifies the peer, the peer-only ports require the certificate");
         for (const instance of plan.instances) this.nginxConfigs.push(this.writeNginxConfig(instance, program.bootstrap));
         say(`nginx.conf: renderNginxConf() with the twin's parameters; differences from the instance's nginx.conf (${first.name}):`);
         for (const c of lineChanges(program.bootstrap.nginxConf, this.nginxConfigs[0].conf)) say(`  ${c.removed !== undefined ? `- ${c.removed}` : `+ ${c.added}`}`);
@@ -176,6 +189,12 @@ export class TwinPair {
         say(`peer fallback: each instance's ${PEER_MAP_FILE} names the other's address on the instance link (${plan.instances.map((i) => `${i.name} ${i.peerAddress}`).join(", ")}), ` +
             "written by the twin where peer.sh writes what the EC2 API answers");
         this.nginxConfigs.forEach((n, i) => nginxTest(plan.instances[i].ns, n.file, files));
+
+        // Each process gets only the capabilities compose gives its container; binding 443 as root without
+        // NET_BIND_SERVICE then needs what Docker sets in every container's network namespace.
+        for (const instance of plan.instances) await must("ip", ["netns", "exec", instance.ns, "sysctl", "-qw", "net.ipv4.ip_unprivileged_port_start=0"]);
+        say(`capabilities as compose gives them (setpriv): ${["orthanc", "healthz", "nginx"].map((s) => `${s} ${boundingSet(program.bootstrap.compose, s) ?? "Docker's default set"}`).join(", ")}; ` +
+            "ip_unprivileged_port_start=0 in the instance namespaces, as Docker sets it in a container's");
 
         // The first Orthanc creates the schema; the second joins it (both with Lock false).
         for (const index of plan.instances.keys()) {
@@ -224,12 +243,43 @@ export class TwinPair {
         await this.psql(`CREATE ROLE ${DATABASE_USER} LOGIN CREATEROLE PASSWORD :'pw';\nCREATE DATABASE ${DATABASE_NAME} OWNER ${DATABASE_USER};\n`, { pw: this.passwords.database });
     }
 
-    /** psql from an instance's namespace to the database as the start script's psql_as runs it: login from the environment, TLS required. */
-    private psqlFrom(index: number, user: string, password: string, args: string[], input = "") {
+    /**
+     * psql from an instance's namespace to the database as the start script's psql_as runs it: login from the
+     * environment (and `env`), TLS required, the program's connection timeouts.
+     */
+    private psqlFrom(index: number, user: string, password: string, args: string[], input = "", env: Record<string, string> = {}) {
         const instance = this.plan.instances[index];
-        const env = { ...process.env, PGHOST: instance.databaseAddress, PGPORT: String(DATABASE_PORT), PGDATABASE: DATABASE_NAME, PGUSER: user, PGPASSWORD: password, PGSSLMODE: "require", PGCONNECT_TIMEOUT: "10" };
-        const [cmd, a] = inNs(instance.ns, `${this.bin}/psql`, ["--no-psqlrc", "--quiet", "-v", "ON_ERROR_STOP=1", ...args]);
-        return run(cmd, a, { input, env, timeoutMs: 30000 });
+        const login = { ...process.env, PGHOST: instance.databaseAddress, PGPORT: String(DATABASE_PORT), PGDATABASE: DATABASE_NAME, PGUSER: user, PGPASSWORD: password, PGSSLMODE: "require", ...env };
+        const [cmd, a] = inNs(instance.ns, `${this.bin}/psql`, ["--no-psqlrc", "--quiet", "-v", "ON_ERROR_STOP=1", `--dbname=${TIMEOUTS_ONLY_URI}`, ...args]);
+        return run(cmd, a, { input, env: login, timeoutMs: 30000 });
+    }
+
+    /** Runs SQL as `user` from an instance's namespace; resolves to psql's unaligned, tuples-only output. */
+    private async psqlAs(index: number, user: string, password: string, sql: string): Promise<string> {
+        const r = await this.psqlFrom(index, user, password, ["-At", "-f", "-"], sql);
+        if (r.code !== 0) throw new TwinFailure(`psql as ${user} failed: ${r.stderr.trim()}`);
+        return r.stdout.trim();
+    }
+
+    /**
+     * What the pinned plugin (10.0) needs of the database, which Debian's plugin 4.0 does not ask: as Orthanc's login,
+     * its `CREATE EXTENSION IF NOT EXISTS pg_trgm` is a no-op, and it owns every object in the schema, also what the
+     * master made the way the first release did (created before the setup); it may use and drop them; a second run
+     * of the setup leaves all of that as it is.
+     */
+    private async checkDatabase(): Promise<void> {
+        const app = (sql: string) => this.psqlAs(0, DATABASE_APP_USER, this.passwords.databaseApp, sql);
+        await app(CREATE_TRIGRAM_EXTENSION);
+        const owned = await app(FIRST_RELEASE_OWNED);
+        if (owned !== FIRST_RELEASE_ALL_OWNED) throw new TwinFailure(`the setup left some of the first release's objects to the master (${DATABASE_APP_USER} owns "${owned}" of "${FIRST_RELEASE_ALL_OWNED}")`);
+        await app(USE_FIRST_RELEASE_OBJECTS);
+        await this.runDatabaseSetup(0);
+        const left = await app(notOwnedBySql(DATABASE_APP_USER));
+        if (left) throw new TwinFailure(`objects in the schema not owned by ${DATABASE_APP_USER}: ${left.split("\n").join(", ")}`);
+        await app(DROP_FIRST_RELEASE_OBJECTS);
+        // The start script's own check on its next run, as Orthanc's login: it must pass, so the master stays unused.
+        const check = await this.psqlFrom(0, DATABASE_APP_USER, this.passwords.databaseApp, ["-v", `${DATABASE_CHECK_VARIABLE}=1`, "-f", "-"], this.program.bootstrap.databaseSetupSql);
+        if (check.code !== 0) throw new TwinFailure(`the start script's database check fails as ${DATABASE_APP_USER} after the setup: ${check.stderr.trim()}`);
     }
 
     /** The start script's first check: does Orthanc's own login work as it is (then the master is not used)? */
@@ -238,12 +288,12 @@ export class TwinPair {
     }
 
     /**
-     * The start script's setup_database when Orthanc's login does not work: the program's database-setup.sql as the
-     * master login, from an instance's namespace, making Orthanc's own login.
+     * The start script's setup_database when its check as Orthanc's login fails: the program's database-setup.sql as
+     * the master login, from an instance's namespace, with the app password in psql's environment (never its argv).
      */
     async runDatabaseSetup(index: number): Promise<void> {
-        const args = ["--single-transaction", "-v", `app_user=${DATABASE_APP_USER}`, "-v", `app_password=${this.passwords.databaseApp}`, "-f", "-"];
-        const r = await this.psqlFrom(index, DATABASE_USER, this.passwords.database, args, this.program.bootstrap.databaseSetupSql);
+        const args = ["--single-transaction", "-v", `app_user=${DATABASE_APP_USER}`, "-f", "-"];
+        const r = await this.psqlFrom(index, DATABASE_USER, this.passwords.database, args, this.program.bootstrap.databaseSetupSql, { [DATABASE_APP_PASSWORD_ENV]: this.passwords.databaseApp });
         if (r.code !== 0) throw new TwinFailure(`database-setup.sql as ${DATABASE_USER} failed from ${this.plan.instances[index].name}: ${r.stderr.trim()}`);
     }
 
@@ -293,6 +343,12 @@ export class TwinPair {
             if (!this.modalityCertificates) throw new TwinFailure("the program's nginx.conf asks for client certificates, but the twin issued none");
             dicomClientCaPath = this.modalityCertificates.ca.cert;
         }
+        // The program's sender gate script, as the instance gets it, where this nginx.conf imports it.
+        let dicomSenderGatePath: string | undefined;
+        if (bootstrap.dicomSenderGate !== undefined) {
+            dicomSenderGatePath = path.join(dir, "dicom-senders.js");
+            fs.writeFileSync(dicomSenderGatePath, bootstrap.dicomSenderGate);
+        }
         const conf = debianNginxConf(
             renderNginxConf({
                 orthancHost: "127.0.0.1",
@@ -304,11 +360,19 @@ export class TwinPair {
                 peerListenAddress: instance.peerAddress,
                 peerMapGlob: path.join(dir, "peer", "*.map"),
                 dicomClientCaPath,
+                dicomSenderGatePath,
+                peerTls: this.peerLinkFiles(),
             }),
         );
         const file = path.join(dir, "nginx.conf");
         fs.writeFileSync(file, conf);
         return { file, conf };
+    }
+
+    private peerLinkFiles() {
+        if (!this.peerCertificates) throw new TwinFailure("the twin has not issued the peer link's certificates");
+        const { ca, instance } = this.peerCertificates;
+        return { certificatePath: instance.cert, keyPath: instance.key, caPath: ca.cert };
     }
 
     /** Rewrites each instance's nginx.conf from another rendering of the program and reloads nginx (SIGHUP). */
@@ -365,7 +429,7 @@ export class TwinPair {
 
     startOrthanc(index: number): void {
         const instance = this.plan.instances[index];
-        this.lab.start(instance.name, instance.ns, "Orthanc", [this.orthancConfigs[index]]);
+        this.lab.start(instance.name, instance.ns, ...withCapabilitiesOf(this.program.bootstrap.compose, "orthanc", "Orthanc", [this.orthancConfigs[index]]));
     }
 
     /** The program's health checker (healthz.py from the user data) with the arguments compose gives it. */
@@ -375,12 +439,13 @@ export class TwinPair {
         const script = path.join(dir, "healthz.py");
         fs.writeFileSync(script, this.program.bootstrap.healthChecker);
         const args = healthCheckerArgs({ listen: `127.0.0.1:${HEALTH_CHECKER_PORT}`, orthancUrl: `http://127.0.0.1:${ORTHANC_HTTP_PORT}`, credentialsFile: path.join(dir, "healthz.auth") });
-        this.lab.start(`healthz-${instance.name}`, instance.ns, "python3", [script, ...args]);
+        this.lab.start(`healthz-${instance.name}`, instance.ns, ...withCapabilitiesOf(this.program.bootstrap.compose, "healthz", "python3", [script, ...args]));
     }
 
     startNginx(index: number): void {
         const instance = this.plan.instances[index];
-        this.lab.start(`nginx-${instance.name}`, instance.ns, "nginx", ["-p", path.join(this.files.dir, instance.name), "-e", "stderr", "-c", this.nginxConfigs[index].file, "-g", "daemon off;"]);
+        const args = ["-p", path.join(this.files.dir, instance.name), "-e", "stderr", "-c", this.nginxConfigs[index].file, "-g", "daemon off;"];
+        this.lab.start(`nginx-${instance.name}`, instance.ns, ...withCapabilitiesOf(this.program.bootstrap.compose, "nginx", "nginx", args));
     }
 
     /** HAProxy's runtime API (the load balancer's control plane in the twin). */

@@ -1,8 +1,8 @@
-// The modalities' certificates for the twin, issued with openssl from the program's own plan (rules/modalities.ts):
+// The modalities' certificates (and the peer link's) for the twin, issued with openssl from the program's own plan (rules/modalities.ts):
 // the same CNs, key usages and CA-outlives-leaf lifetimes ClientVpn-style issuing gives them on AWS.
 import * as fs from "fs";
 import * as path from "path";
-import { CertificateSpec, ORGANIZATION, RSA_BITS } from "../rules/certificates";
+import { CertificateSpec, ORGANIZATION, peerCertificatePlan, RSA_BITS } from "../rules/certificates";
 import { modalityCertificatePlan } from "../rules/modalities";
 import { must } from "./lab";
 
@@ -28,6 +28,7 @@ export function extensionLines(spec: CertificateSpec): string[] {
         `basicConstraints=critical,CA:${spec.isCa ? "TRUE" : "FALSE"}`,
         ...(usages.length ? [`keyUsage=critical,${usages.join(",")}`] : []),
         ...(extended.length ? [`extendedKeyUsage=${extended.join(",")}`] : []),
+        ...(spec.dnsNames.length ? [`subjectAltName=${spec.dnsNames.map((n) => `DNS:${n}`).join(",")}`] : []),
     ];
 }
 
@@ -58,6 +59,14 @@ export async function issueModalityCertificates(dir: string, names: readonly str
     const clients: Record<string, IssuedFiles> = {};
     for (const spec of plan.clients) clients[spec.client] = await signed(dir, spec.resourceSuffix, spec, ca);
     return { ca, clients };
+}
+
+/** The peer link's CA and the one certificate both instances present (rules/certificates.ts peerCertificatePlan). */
+export async function issuePeerCertificates(dir: string): Promise<{ ca: IssuedFiles; instance: IssuedFiles }> {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const plan = peerCertificatePlan();
+    const ca = await selfSigned(dir, "peer-ca", plan.ca);
+    return { ca, instance: await signed(dir, "peer", plan.instance, ca) };
 }
 
 /** A client certificate of the right kind from a CA nginx does not trust: what an outsider could make. */

@@ -54,7 +54,8 @@ configure_locally() {
     cidr=$(imds "network/interfaces/macs/$mac/subnet-ipv4-cidr-block")
     device=$(ip -o link | awk -v mac="$mac" 'index($0, mac) { sub(":$", "", $2); sub("@.*", "", $2); print $2; exit }')
     if ! ip -4 -o address show dev "$device" | grep -qF " $address/"; then
-        ip address add "$address/\${cidr#*/}" dev "$device"
+        # replace, not add: Amazon Linux's own network scripts may configure it in between ("File exists").
+        ip address replace "$address/\${cidr#*/}" dev "$device"
         log "configured $address on $device"
     fi
 }

@@ -7,7 +7,8 @@
 // faces the network) should not hold one. The checker's credential is a login made on the instance at boot
 // (components/bootstrap/startScript.ts): it never leaves the instance, and nginx never sees it. With PostgreSQL
 // gone, Orthanc's requests hang for many seconds: the checker's own timeout turns that into a 503 within about
-// two seconds, and probing once a second (whoever asks, however often) keeps hung requests from piling up.
+// two seconds, and probing once a second (whoever asks, however often) keeps hung requests from piling up. The probe
+// loop is the process's reason to live: when it dies, the process exits (compose restarts it).
 import { HEALTH_CHECKER_PORT, HEALTH_PATH } from "../../rules/ports";
 
 export const HEALTH_USER = "healthz";
@@ -17,6 +18,8 @@ export const PROBE_TIMEOUT_SECONDS = 1.5;
 export const PROBE_INTERVAL_SECONDS = 1;
 /** A result older than this no longer counts as healthy (a stuck probe thread must not keep 200 alive). */
 export const RESULT_MAX_AGE_SECONDS = 4;
+/** The checker's exit status when its probe loop died (EX_SOFTWARE): Docker's restart policy starts it again. */
+export const PROBE_LOOP_DIED_EXIT_CODE = 70;
 
 export interface HealthCheckerArgs {
     /** host:port the checker listens on (nginx's upstream). */
@@ -47,10 +50,15 @@ export function renderHealthChecker(): string {
 import argparse
 import base64
 import http.server
+import os
+import sys
 import threading
+import traceback
 import time
 import urllib.error
 import urllib.request
+
+PROBE_LOOP_DIED = ${PROBE_LOOP_DIED_EXIT_CODE}
 
 
 def probe(args):
@@ -83,12 +91,19 @@ def main():
     lock = threading.Lock()
 
     def loop():
-        while True:
-            started = time.monotonic()
-            ok, why = probe(args)
-            with lock:
-                state.update(ok=ok, at=time.monotonic(), why=why)
-            time.sleep(max(0.0, args.interval - (time.monotonic() - started)))
+        try:
+            while True:
+                started = time.monotonic()
+                ok, why = probe(args)
+                with lock:
+                    state.update(ok=ok, at=time.monotonic(), why=why)
+                time.sleep(max(0.0, args.interval - (time.monotonic() - started)))
+        except BaseException:
+            # Never live on without the loop (${HEALTH_PATH} would be 503 for ever): exit; Docker restarts us.
+            traceback.print_exc()
+            sys.stderr.write("healthz: the probe loop died; exiting\\n")
+            sys.stderr.flush()
+            os._exit(PROBE_LOOP_DIED)
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):

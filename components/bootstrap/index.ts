@@ -6,6 +6,7 @@ import { renderCompose } from "./compose";
 import { renderDatabaseSetupSql } from "./databaseSetup";
 import { renderHealthChecker } from "./healthChecker";
 import { renderNginxConf } from "./nginx";
+import { DICOM_SENDER_GATE_FILE, NGINX_DICOM_SENDER_GATE, renderDicomSenderGate } from "./dicomSenderGate";
 import { OrthancParams, renderOrthancJson } from "./orthanc";
 import { DOCKER_DROP_IN_PATH, METADATA_GUARD_FILE, renderDockerDropIn, renderMetadataGuard } from "./metadataGuard";
 import { renderPeerScript } from "./peerScript";
@@ -13,6 +14,7 @@ import { renderClaimScript } from "./claimScript";
 import { AcmeScriptParams, renderAcmeScript } from "./acmeScript";
 import { ACME_CHECK_INTERVAL_SECONDS } from "../../rules/acme";
 import { CLAIM_INTERVAL_SECONDS } from "../../rules/rollout";
+import { HEALTHZ_CONTAINER_ADDRESS, ORTHANC_CONTAINER_ADDRESS } from "../../rules/containerNetwork";
 import { DICOM_CLIENT_CA_FILE, renderStartScript, StartScriptParams } from "./startScript";
 
 export const BOOTSTRAP_DIR = "/opt/orthweb";
@@ -119,9 +121,23 @@ export const BOOTSTRAP_TIMERS = ["orthweb.timer", "orthweb-peer.timer", "orthweb
 
 export function renderBootstrapFiles(p: BootstrapParams): BootstrapFile[] {
     const dir = BOOTSTRAP_DIR;
+    // With client certificates, nginx's sender gate ties each certificate to its modality's AE titles.
+    const senderGate = p.dicomClientCertificates ? `${dir}/${DICOM_SENDER_GATE_FILE}` : undefined;
     return [
-        { path: `${dir}/docker-compose.yml`, permissions: "0644", content: renderCompose({ orthancImage: p.orthancImage, nginxImage: p.nginxImage, dir, region: p.region }) },
-        { path: `${dir}/nginx.conf`, permissions: "0644", content: renderNginxConf({ orthancHost: "orthanc", healthCheckerHost: "healthz", certificatePath: "/etc/nginx/tls/server.crt", keyPath: "/etc/nginx/tls/server.key", dicomClientCaPath: p.dicomClientCertificates ? NGINX_DICOM_CLIENT_CA : undefined }) },
+        { path: `${dir}/docker-compose.yml`, permissions: "0644", content: renderCompose({ orthancImage: p.orthancImage, nginxImage: p.nginxImage, dir, region: p.region, dicomSenderGate: senderGate !== undefined }) },
+        {
+            path: `${dir}/nginx.conf`,
+            permissions: "0644",
+            content: renderNginxConf({
+                orthancHost: ORTHANC_CONTAINER_ADDRESS,
+                healthCheckerHost: HEALTHZ_CONTAINER_ADDRESS,
+                certificatePath: "/etc/nginx/tls/server.crt",
+                keyPath: "/etc/nginx/tls/server.key",
+                dicomClientCaPath: p.dicomClientCertificates ? NGINX_DICOM_CLIENT_CA : undefined,
+                dicomSenderGatePath: senderGate && NGINX_DICOM_SENDER_GATE,
+            }),
+        },
+        ...(senderGate ? [{ path: senderGate, permissions: "0644", content: renderDicomSenderGate(p.orthanc.modalities ?? []) }] : []),
         { path: `${dir}/orthanc.template.json`, permissions: "0600", content: renderOrthancJson(p.orthanc) },
         { path: `${dir}/start.sh`, permissions: "0700", content: renderStartScript({ region: p.region, dir, secretArns: p.secretArns, registry: p.registry, composeSource: p.composeSource, acmeSecretArn: p.acme?.secretArn }) },
         { path: `${dir}/healthz.py`, permissions: "0644", content: renderHealthChecker() },
@@ -162,14 +178,7 @@ export function writtenContent(entry: { readonly content: string; readonly encod
  */
 export function renderCloudConfig(files: BootstrapFile[]): string {
     const doc = {
-        // Compressed: none of these files holds a secret (those are fetched at run time), and plain text no longer fits.
-        write_files: files.map((f) => ({
-            path: f.path,
-            owner: "root:root",
-            permissions: f.permissions,
-            encoding: WRITE_FILES_ENCODING,
-            content: gzipSync(Buffer.from(f.content, "utf8"), { level: 9 }).toString("base64"),
-        })),
+        write_files: files.map((f) => ({ path: f.path, owner: "root:root", permissions: f.permissions, content: f.content })),
         runcmd: [
             ["systemctl", "daemon-reload"],
             ["systemctl", "enable", "--now", ...[...BOOTSTRAP_TIMERS, ACME_TIMER].filter((timer) => files.some((f) => f.path === `/etc/systemd/system/${timer}`))],
@@ -183,14 +192,21 @@ export function renderCloudConfig(files: BootstrapFile[]): string {
 export const SLOT_FILES: readonly string[] = [`${BOOTSTRAP_DIR}/claim.sh`, "/etc/systemd/system/orthweb-claim.service", "/etc/systemd/system/orthweb-claim.timer"];
 
 /**
- * The instance user data for a manual boot: an instance launched by hand holds no slot, so the slot's files are left
- * out (they would find no address to keep). Throws when it would exceed what EC2 accepts.
+ * The instance user data for a manual boot, as EC2 counts it: the cloud-config gzip-compressed as a whole (cloud-init
+ * recognises gzip user data and decompresses it; compressing the document rather than each file lets the files share
+ * one dictionary, and spares base64). Base64-encode it for the API. An instance launched by hand holds no slot, so the
+ * slot's files are left out (they would find no address to keep). Throws when it would exceed what EC2 accepts.
  */
-export function renderUserData(p: BootstrapParams): string {
-    const userData = renderCloudConfig(renderBootstrapFiles(p).filter((f) => !SLOT_FILES.includes(f.path)));
-    const size = Buffer.byteLength(userData, "utf8");
-    if (size > USER_DATA_LIMIT_BYTES) {
-        throw new Error(`rendered user data is ${size} bytes; EC2 accepts at most ${USER_DATA_LIMIT_BYTES}`);
+export function renderUserData(p: BootstrapParams): Buffer {
+    const userData = gzipSync(Buffer.from(renderCloudConfig(renderBootstrapFiles(p).filter((f) => !SLOT_FILES.includes(f.path))), "utf8"), { level: 9 });
+    if (userData.length > USER_DATA_LIMIT_BYTES) {
+        throw new Error(`rendered user data is ${userData.length} bytes (gzip-compressed); EC2 accepts at most ${USER_DATA_LIMIT_BYTES}`);
     }
     return userData;
+}
+
+/** User data as cloud-init reads it: gzip-compressed user data decompressed, anything else as it is. */
+export function userDataText(userData: Buffer | string): string {
+    const bytes = typeof userData === "string" ? Buffer.from(userData, "utf8") : userData;
+    return bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes).toString("utf8") : bytes.toString("utf8");
 }

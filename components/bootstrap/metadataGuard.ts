@@ -4,17 +4,8 @@
 // jumped to from DOCKER-USER (which Docker evaluates first on forwarded traffic and never flushes), lets Orthanc's
 // fixed address through and rejects every other container's packets to IMDS. Pure renderers; the start script and
 // a docker.service drop-in run the guard (before dockerd restarts containers at boot, and on every run).
+import { CONTAINER_BRIDGE, ORTHANC_CONTAINER_ADDRESS } from "../../rules/containerNetwork";
 
-/** The compose network: a fixed bridge name and block, so that the rule can name Orthanc's address. */
-export const CONTAINER_BRIDGE = "orthweb0";
-/**
- * RFC 2544's benchmarking range: never a VPC block (those are RFC 1918) nor an AWS service's address, so the
- * containers still reach the database, S3, KMS and Secrets Manager.
- */
-export const CONTAINER_SUBNET = "198.18.0.0/24";
-export const ORTHANC_CONTAINER_ADDRESS = "198.18.0.10";
-/** Where Docker picks the other containers' addresses: never Orthanc's, whatever order they start in. */
-export const DYNAMIC_ADDRESS_RANGE = "198.18.0.128/25";
 export const METADATA_ADDRESS = "169.254.169.254";
 export const METADATA_CHAIN = "ORTHWEB-IMDS";
 export const METADATA_GUARD_FILE = "metadata-guard.sh";

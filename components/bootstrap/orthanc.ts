@@ -1,3 +1,4 @@
+import { modalityAeTitles } from "../../rules/modalities";
 import { ORTHANC_DICOM_PORT, ORTHANC_HTTP_PORT } from "../../rules/ports";
 import { HEALTH_USER } from "./healthChecker";
 // orthanc.json, without secrets: the start script adds the database credentials and the logins at boot (with jq,
@@ -17,7 +18,7 @@ export interface OrthancParams {
     readonly database: { readonly host: string; readonly port: number; readonly name: string };
     readonly bucket: { readonly name: string; readonly region: string };
     /** The DICOM senders allowed to store and query; none: anyone may store (the easy default). @default [] */
-    readonly modalities?: readonly { readonly name: string; readonly aet: string }[];
+    readonly modalities?: readonly { readonly name: string; readonly aet: string | readonly string[] }[];
 }
 
 /**
@@ -25,9 +26,11 @@ export interface OrthancParams {
  * false, so an unknown AE title's association is rejected), each may echo, store and query but not retrieve (C-GET, C-MOVE), and
  * the called AE title must be Orthanc's. Orthanc sees nginx's address, not the modality's: the host is not checked
  * here (DicomCheckModalityHost false), the network edge admits the modalities' blocks instead. Orthanc never
- * connects to a sender, so Host/Port are placeholders.
+ * connects to a sender, so Host/Port are placeholders. Orthanc knows one AE title per entry: a modality with several
+ * gets one entry each, the first under its name, the others as `<name>_2`, `<name>_3`: Orthanc allows letters, digits,
+ * `-` and `_` in these keys, and a modality's name never holds `_`, so they cannot collide.
  */
-export function dicomAccessKeys(modalities: readonly { readonly name: string; readonly aet: string }[]): Record<string, unknown> {
+export function dicomAccessKeys(modalities: readonly { readonly name: string; readonly aet: string | readonly string[] }[]): Record<string, unknown> {
     if (modalities.length === 0) {
         return { DicomCheckCalledAet: false, DicomAlwaysAllowEcho: true, DicomAlwaysAllowStore: true };
     }
@@ -41,14 +44,43 @@ export function dicomAccessKeys(modalities: readonly { readonly name: string; re
         DicomAlwaysAllowMove: false,
         DicomCheckModalityHost: false,
         DicomModalities: Object.fromEntries(
-            modalities.map((m) => [
-                m.name,
-                // Allow* default to true: echo, store, find (and storage commitment) stay allowed; retrieving is not.
-                { AET: m.aet, Host: "0.0.0.0", Port: 104, AllowGet: false, AllowMove: false },
-            ]),
+            modalities.flatMap((m) =>
+                modalityAeTitles(m).map((aet, i) => [
+                    i === 0 ? m.name : `${m.name}_${i + 1}`,
+                    // Allow* default to true: echo, store, find (and storage commitment) stay allowed; retrieving is not.
+                    { AET: aet, Host: "0.0.0.0", Port: 104, AllowGet: false, AllowMove: false },
+                ]),
+            ),
         ),
     };
 }
+
+/**
+ * libpq's connection timeouts, on Orthanc's ConnectionUri and on the start script's psql. Without them a black-holed
+ * RDS endpoint (a Multi-AZ failover, a broken route) holds a connection attempt for the kernel's SYN retries (about
+ * 2 minutes) and a request in flight for TCP's retransmissions (about 15 minutes), each holding an Orthanc thread.
+ * - connect_timeout: seconds a connection attempt may take (libpq's own timer; it covers TCP, TLS and the login).
+ * - keepalives*: an idle connection whose peer went silent is found dead after idle + interval x count = 25 s.
+ * - tcp_user_timeout: a request whose data stay unacknowledged this many milliseconds fails (the server's kernel
+ *   acknowledges even while a slow query runs, so only a dead path trips it). libpq 12 and later; the pinned plugin
+ *   builds against libpq 13 or the system's.
+ */
+export const DATABASE_CONNECTION_TIMEOUTS = {
+    connect_timeout: 10,
+    keepalives: 1,
+    keepalives_idle: 10,
+    keepalives_interval: 5,
+    keepalives_count: 3,
+    tcp_user_timeout: 10000,
+} as const;
+
+/** The timeouts as a libpq URI's query (`connect_timeout=10&...`). */
+export function databaseConnectionOptions(): string {
+    return Object.entries(DATABASE_CONNECTION_TIMEOUTS).map(([key, value]) => `${key}=${value}`).join("&");
+}
+
+/** The timeouts alone as a libpq URI, for psql: host, port, database and login come from the environment. */
+export const TIMEOUTS_ONLY_URI = `postgresql://?${databaseConnectionOptions()}`;
 
 /** The keys the start script fills in (jq paths): from Secrets Manager, and the health checker's local login. */
 export const SECRET_PATHS = {
@@ -59,12 +91,12 @@ export const SECRET_PATHS = {
 
 /**
  * The jq program that puts the secrets into orthanc.json, given `--arg user`, `--arg password`, `--arg admin` and
- * `--arg health`: the database login becomes a ConnectionUri built from the template's Host, Port, Database and
- * EnableSsl, each part percent-encoded (@uri). The start script runs it; the twin runs the same text.
+ * `--arg health` (or --rawfile): the database login becomes a ConnectionUri built from the template's Host, Port,
+ * Database and EnableSsl, each part percent-encoded (@uri), with DATABASE_CONNECTION_TIMEOUTS. The start script runs it; the twin runs the same text.
  */
 export const SECRETS_FILTER =
     `${SECRET_PATHS.databaseUri} = "postgresql://\\($user | @uri):\\($password | @uri)@\\(.PostgreSQL.Host | @uri):\\(.PostgreSQL.Port)/` +
-    `\\(.PostgreSQL.Database | @uri)?sslmode=\\(if .PostgreSQL.EnableSsl then "require" else "disable" end)"` +
+    `\\(.PostgreSQL.Database | @uri)?sslmode=\\(if .PostgreSQL.EnableSsl then "require" else "disable" end)&${databaseConnectionOptions()}"` +
     ` | ${SECRET_PATHS.adminPassword} = $admin | ${SECRET_PATHS.healthPassword} = $health`;
 
 export function renderOrthancConfig(p: OrthancParams): Record<string, unknown> {

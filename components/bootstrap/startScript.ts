@@ -3,10 +3,14 @@
 // secrets from Secrets Manager with the instance role, makes Orthanc's own database login with the master login,
 // writes what Orthanc and the health checker read where only root can read it, and (re)starts the containers
 // whose inputs changed.
-import { DATABASE_APP_USER } from "./databaseSetup";
+// No secret on a command line (anyone on the host may read /proc/*/cmdline, only root a root process's environment):
+// the logins reach psql in its environment (the app password through \getenv in database-setup.sql), and the
+// secrets reach jq through pipes (--rawfile). The rendered script stays lean: EC2's user data holds 16 KB.
+import { DATABASE_APP_PASSWORD_ENV, DATABASE_APP_USER, DATABASE_CHECK_VARIABLE } from "./databaseSetup";
 import { HEALTH_USER } from "./healthChecker";
 import { METADATA_GUARD_FILE } from "./metadataGuard";
-import { SECRETS_FILTER } from "./orthanc";
+import { PEER_TLS_FILE_NAMES } from "./nginx";
+import { SECRETS_FILTER, TIMEOUTS_ONLY_URI } from "./orthanc";
 
 /** The modalities' CA, next to the server certificate in run/tls (nginx's /etc/nginx/tls). */
 export const DICOM_CLIENT_CA_FILE = "dicom-clients-ca.crt";
@@ -168,6 +172,13 @@ write_dicom_client_ca() {
     jq -r '.dicomClientCaPem // ""' <<<"$1" | replace_file "$DIR/run/tls/${DICOM_CLIENT_CA_FILE}" 0644
 }
 
+# The peer link's certificate, key and CA.
+write_peer_tls() {
+    jq -er .peerCertificatePem <<<"$1" | replace_file "$DIR/run/tls/${PEER_TLS_FILE_NAMES.certificate}" 0644
+    jq -er .peerPrivateKeyPem <<<"$1" | replace_file "$DIR/run/tls/${PEER_TLS_FILE_NAMES.key}" 0600
+    jq -er .peerCaPem <<<"$1" | replace_file "$DIR/run/tls/${PEER_TLS_FILE_NAMES.ca}" 0644
+}
+
 # Only Orthanc's container may reach the instance metadata service (also run by docker.service at boot).
 guard_metadata_service() {
     "$DIR/${METADATA_GUARD_FILE}"
@@ -187,16 +198,15 @@ psql_as() {
     local template="$DIR/orthanc.template.json"
     PGHOST=$(jq -r .PostgreSQL.Host "$template") PGPORT=$(jq -r .PostgreSQL.Port "$template") \\
         PGDATABASE=$(jq -r .PostgreSQL.Database "$template") PGUSER="$1" PGPASSWORD="$2" \\
-        PGSSLMODE=require PGCONNECT_TIMEOUT=10 psql --no-psqlrc --quiet -v ON_ERROR_STOP=1 "\${@:3}" >/dev/null
+        PGSSLMODE=require psql --no-psqlrc --quiet -v ON_ERROR_STOP=1 --dbname=${shellQuote(TIMEOUTS_ONLY_URI)} "\${@:3}" >/dev/null
 }
 
-# Orthanc's own database login: made (or its password set) with the master login, whose password RDS rotates,
-# only when Orthanc's login does not work as it is.
+# Orthanc's database login, checked as itself; set up by the master (RDS rotates its password) only when that fails.
 setup_database() {
     local master="$1" app_password="$2"
-    if psql_as "$DB_APP_USER" "$app_password" --command 'SELECT 1' 2>/dev/null; then return 0; fi
-    psql_as "$(jq -r .username <<<"$master")" "$(jq -r .password <<<"$master")" --single-transaction \\
-        -v app_user="$DB_APP_USER" -v app_password="$app_password" -f "$DIR/database-setup.sql"
+    if psql_as "$DB_APP_USER" "$app_password" -v ${DATABASE_CHECK_VARIABLE}=1 -f "$DIR/database-setup.sql" 2>/dev/null; then return 0; fi
+    ${DATABASE_APP_PASSWORD_ENV}="$app_password" psql_as "$(jq -r .username <<<"$master")" "$(jq -r .password <<<"$master")" \\
+        --single-transaction -v app_user="$DB_APP_USER" -f "$DIR/database-setup.sql"
 }
 
 main() {
@@ -220,11 +230,12 @@ main() {
     tls_changed=$(jq -r .certificatePem <<<"$tls" | replace_file "$DIR/run/tls/server.crt" 0644)
     tls_changed+=$(jq -r .privateKeyPem <<<"$tls" | replace_file "$DIR/run/tls/server.key" 0600)
     tls_changed+=$(write_dicom_client_ca "$tls")
+    tls_changed+=$(write_peer_tls "$tls")
     orthanc_changed=$(jq \\
         --arg user "$DB_APP_USER" \\
-        --arg password "$db_app" \\
-        --arg admin "$admin_password" \\
-        --arg health "$health" \\
+        --rawfile password <(printf '%s' "$db_app") \\
+        --rawfile admin <(printf '%s' "$admin_password") \\
+        --rawfile health <(printf '%s' "$health") \\
         ${shellQuote(SECRETS_FILTER)} \\
         "$DIR/orthanc.template.json" | replace_file "$DIR/run/orthanc.json" 0600)
     health_changed=$(printf '%s:%s' "$HEALTH_USER" "$health" | replace_file "$DIR/run/healthz.auth" 0600)

@@ -149,3 +149,29 @@ function createRole(ctx: PairContext, data: DataStore, secretArns: pulumi.Input<
     const profile = new aws.iam.InstanceProfile(`${name}-instance`, { role: role.name, tags: tagsFor(`${name}-instance`, tags) }, { parent });
     return { role, instanceProfileArn: profile.arn };
 }
+
+/**
+ * What the apply script needs to keep a failed rollout from costing the slot its serving instance, on the stack's
+ * own groups only (they carry its Project and Stack tags): end a refresh and start one again (a re-run after a failed
+ * one), keep a successor waiting in the launch hook from timing out into service, abandon a successor that failed
+ * (or terminate it once let in). Reading refreshes cannot be limited to resources.
+ */
+export function slotGroupControlStatements(region: string, tags: Record<string, string | undefined>) {
+    const partition = partitionOf(region);
+    return [
+        { Sid: "FollowRefresh", Effect: "Allow", Action: ["autoscaling:DescribeInstanceRefreshes"], Resource: "*" },
+        {
+            Sid: "KeepServingInstance",
+            Effect: "Allow",
+            Action: [
+                "autoscaling:CancelInstanceRefresh",
+                "autoscaling:StartInstanceRefresh",
+                "autoscaling:RecordLifecycleActionHeartbeat",
+                "autoscaling:CompleteLifecycleAction",
+                "autoscaling:TerminateInstanceInAutoScalingGroup",
+            ],
+            Resource: `arn:${partition}:autoscaling:${region}:*:autoScalingGroup:*:autoScalingGroupName/*`,
+            Condition: { StringEquals: { "aws:ResourceTag/Project": tags.Project ?? "", "aws:ResourceTag/Stack": tags.Stack ?? "" } },
+        },
+    ];
+}

@@ -15,9 +15,11 @@ import { DEFAULT_LEGO_IMAGE } from "../bootstrap/acmeScript";
 import { renderApplyDocument } from "../bootstrap/apply";
 import { amazonLinuxParameter, partitionOf, Tags, tagsFor } from "../naming";
 import { DATABASE_NAME, DataStore } from "./dataStore";
-import { Identity } from "./identity";
+import { Identity, slotGroupControlStatements } from "./identity";
 import { ImageCache } from "./imageCache";
 import { cachedImage } from "../bootstrap/images";
+import { issueCertificateAuthority, issueLeafCertificate } from "../certificateIssuer";
+import { peerCertificatePlan } from "../../rules/certificates";
 import { at, defined, PairContext, text } from "./shared";
 
 export const ROOT_VOLUME_GIB = 30;
@@ -40,7 +42,7 @@ export interface InstanceSettings {
     /** Names the self-signed certificate must carry besides the instances' own (a front-door name). @default [] */
     readonly certificateNames?: string[];
     /** DICOM senders allowed to store and query. @default [] */
-    readonly modalities?: readonly { readonly name: string; readonly aet: string }[];
+    readonly modalities?: readonly { readonly name: string; readonly aet: string | readonly string[] }[];
     /** The modalities' CA: when given, nginx requires client certificates on 11112 (delivered in the TLS secret). */
     readonly dicomClientCaPem?: pulumi.Input<string>;
     readonly subnetIds: pulumi.Output<string[]>;
@@ -121,12 +123,52 @@ function rollOut(
 ): { groups: aws.autoscaling.Group[]; instanceIds: pulumi.Output<string>[]; rolloutDocumentName: pulumi.Output<string> } {
     const { name, tags, parent } = ctx;
     const delivery = createDelivery(ctx, args, data, identity, imageCache);
-    const revision = pulumi.all([certificate.certificatePem, template.latestVersion]).apply(([pem, version]) => instanceRevision(args.instanceType, String(version), pem));
+    // The apply association re-runs for a new certificate; the gate association for a new machine too.
+    const applyRevision = certificate.certificatePem.apply((pem) => certificateRevision(pem));
+    const gateRevision = pulumi.all([certificate.certificatePem, template.latestVersion]).apply(([pem, version]) => instanceRevision(args.instanceType, String(version), pem));
     const groups: aws.autoscaling.Group[] = [];
     const instanceIds: pulumi.Output<string>[] = [];
-    let gate: pulumi.Resource[] = [identity.adminSecretVersion, identity.databaseAppSecretVersion, certificate.secretVersion];
+    const secrets = [identity.adminSecretVersion, identity.databaseAppSecretVersion, certificate.secretVersion];
+    let previous: pulumi.Resource[] = [];
     for (const i of [0, 1]) {
         const slot = slotName(name, i);
+        const association = (kind: "apply" | "gate", revision: pulumi.Output<string>, dependsOn: pulumi.Resource[]) =>
+            new aws.ssm.Association(
+                `${slot}-${kind}`,
+                {
+                    name: delivery.document.name,
+                    documentVersion: delivery.document.latestVersion,
+                    targets: [{ key: `tag:${SLOT_TAGS.slot}`, values: [slot] }],
+                    parameters: {
+                        region: ctx.region,
+                        bucket: data.bucket.bucket,
+                        bundleKey: delivery.bundleKey,
+                        project: tags.Project ?? "",
+                        stack: tags.Stack ?? "",
+                        revision,
+                        mode: kind,
+                    },
+                    // Both instances of a slot during a refresh at once: the old one's run waits for the new one's.
+                    maxConcurrency: String(SLOT_GROUP.maxSize),
+                    maxErrors: "0",
+                    complianceSeverity: "HIGH",
+                    waitForSuccessTimeoutSeconds: ROLLOUT_TIMING.associationWaitSeconds,
+                },
+                {
+                    parent,
+                    // The provider waits for success only when it creates an association: every change is a new one.
+                    replaceOnChanges: ["parameters", "targets", "documentVersion", "name"],
+                    // The old one goes first: both target the slot's tag, and an instance launched while both existed
+                    // would run both, in either order, and might end on the old bundle.
+                    deleteBeforeReplace: true,
+                    dependsOn,
+                },
+            );
+        // Before the group: a new group's instance finds it when it registers, and the secrets are in place before
+        // the start script reads them. Its wait gates a change on a running instance (in place); while no instance
+        // is registered (a new group) it returns at once (hashicorp/terraform-provider-aws#31175): the group's own
+        // creation waits instead.
+        const apply = association("apply", applyRevision, [delivery.object, delivery.permissions, ...secrets, ...previous]);
         const group = new aws.autoscaling.Group(
             slot,
             {
@@ -139,49 +181,25 @@ function rollOut(
             },
             {
                 parent,
-                dependsOn: gate,
+                // Created (a first deploy, a replaced group) only once its instance is in service: let in by a
+                // successful apply, since the hook's timeout outlasts this wait.
+                dependsOn: [apply, ...secrets, ...previous],
                 // Load balancer front doors attach their target groups with aws.autoscaling.Attachment.
                 ignoreChanges: ["loadBalancers", "targetGroupArns"],
+                customTimeouts: { delete: `${SLOT_GROUP.deleteTimeoutSeconds}s` },
             },
         );
-        const association = new aws.ssm.Association(
-            `${slot}-apply`,
-            {
-                name: delivery.document.name,
-                documentVersion: delivery.document.latestVersion,
-                targets: [{ key: `tag:${SLOT_TAGS.slot}`, values: [slot] }],
-                parameters: {
-                    region: ctx.region,
-                    bucket: data.bucket.bucket,
-                    bundleKey: delivery.bundleKey,
-                    project: tags.Project ?? "",
-                    stack: tags.Stack ?? "",
-                    revision,
-                },
-                maxConcurrency: "1",
-                maxErrors: "0",
-                complianceSeverity: "HIGH",
-                waitForSuccessTimeoutSeconds: ROLLOUT_TIMING.associationWaitSeconds,
-            },
-            {
-                parent,
-                // The provider waits for success only when it creates an association: every change is a new one.
-                replaceOnChanges: ["parameters", "targets", "documentVersion", "name"],
-                // The old one goes first: both target the slot's tag, and an instance launched while both existed
-                // would run both, in either order, and might end on the old bundle.
-                deleteBeforeReplace: true,
-                // The secrets first: a new certificate must be in Secrets Manager before the start script reads it.
-                dependsOn: [delivery.object, delivery.permissions, identity.adminSecretVersion, identity.databaseAppSecretVersion, certificate.secretVersion, group],
-            },
-        );
-        // Informational (the stack output instanceIds): the slot's instance once its apply has succeeded.
+        // After the group: its update may have started a refresh; the run on the instance being replaced waits for
+        // its successor to be in service (on any other instance it has nothing to do).
+        const gate = association("gate", gateRevision, [group]);
+        // Informational (the stack output instanceIds): the slot's instance once its gate has passed.
         const running = aws.ec2.getInstancesOutput(
             { filters: [{ name: "tag:aws:autoscaling:groupName", values: [group.name] }], instanceStateNames: ["running"] },
-            { parent, dependsOn: [association] },
+            { parent, dependsOn: [gate] },
         );
         groups.push(group);
         instanceIds.push(running.ids.apply((ids) => [...(ids ?? [])].sort()[0] ?? ""));
-        gate = [association];
+        previous = [gate, group];
     }
     return { groups, instanceIds, rolloutDocumentName: delivery.document.name };
 }
@@ -194,8 +212,10 @@ export function slotGroupSettings() {
         desiredCapacity: SLOT_GROUP.desiredCapacity,
         healthCheckType: SLOT_GROUP.healthCheckType,
         healthCheckGracePeriod: SLOT_GROUP.healthCheckGracePeriodSeconds,
-        // Pulumi waits for the slot's association instead: the instance enters service only when its apply lets it.
-        waitForCapacityTimeout: "0",
+        // On creation only (a first deploy, a replaced group): `pulumi up` waits until the instance is in service,
+        // which its apply decides (the association's own wait returns early while no instance is registered:
+        // hashicorp/terraform-provider-aws#31175).
+        waitForCapacityTimeout: `${ROLLOUT_TIMING.capacityWaitSeconds}s`,
         initialLifecycleHooks: [
             {
                 name: SLOT_GROUP.launchHookName,
@@ -210,7 +230,7 @@ export function slotGroupSettings() {
                 minHealthyPercentage: SLOT_GROUP.refresh.minHealthyPercentage,
                 maxHealthyPercentage: SLOT_GROUP.refresh.maxHealthyPercentage,
                 instanceWarmup: String(SLOT_GROUP.refresh.instanceWarmupSeconds),
-                autoRollback: true,
+                autoRollback: SLOT_GROUP.refresh.autoRollback,
             },
         },
         enabledMetrics: [...SLOT_GROUP.metrics],
@@ -227,13 +247,17 @@ function slotTags(slot: string, tags: Tags, claim: pulumi.Input<string>) {
     ];
 }
 
+/** What makes a slot's apply run again though its files did not change: a new certificate. */
+export function certificateRevision(certificatePem: string | undefined): string {
+    return createHash("sha256").update(certificatePem ?? "", "utf8").digest("hex").slice(0, 16);
+}
+
 /**
  * What makes a slot pass the gate again though its files did not change: a new certificate, or a new machine (a new
  * type or template version: the group refreshes, and the old instance's apply waits until its successor serves).
  */
 export function instanceRevision(instanceType: string, templateVersion: string, certificatePem: string | undefined): string {
-    const cert = createHash("sha256").update(certificatePem ?? "", "utf8").digest("hex").slice(0, 16);
-    return `${instanceType}:${templateVersion}:${cert}`;
+    return `${instanceType}:${templateVersion}:${certificateRevision(certificatePem)}`;
 }
 
 /**
@@ -372,6 +396,7 @@ export function rolloutPolicy(region: string, tags: Tags) {
                 Resource: `arn:${partition}:autoscaling:${region}:*:autoScalingGroup:*:autoScalingGroupName/*`,
                 Condition: ownedByStack,
             },
+            ...slotGroupControlStatements(region, tags),
         ],
     };
 }
@@ -426,12 +451,18 @@ function createCertificate(ctx: PairContext, args: InstanceSettings, tlsSecret: 
         certificatePem = cert.certPem;
         privateKeyPem = pulumi.secret(privateKey.privateKeyPem);
     }
+    // The peer link's own CA and certificate (mutual TLS between the instances' nginx): in the same secret as the
+    // instance key, which the start script reads; the CA's key stays in the stack's state.
+    const peerPlan = peerCertificatePlan();
+    const peerCa = issueCertificateAuthority(`${name}-peer`, peerPlan.ca, parent);
+    const peer = issueLeafCertificate(`${name}-peer`, peerPlan.instance, peerCa, parent);
+    const peerTls = { peerCertificatePem: peer.certPem, peerPrivateKeyPem: peer.keyPem, peerCaPem: peerCa.certPem };
     const secretVersion = new aws.secretsmanager.SecretVersion(
         `${name}-tls`,
         {
             secretId: tlsSecret.id,
             secretString: pulumi.secret(
-                pulumi.jsonStringify(args.dicomClientCaPem !== undefined ? { certificatePem, privateKeyPem, dicomClientCaPem: args.dicomClientCaPem } : { certificatePem, privateKeyPem }),
+                pulumi.jsonStringify({ certificatePem, privateKeyPem, ...(args.dicomClientCaPem !== undefined ? { dicomClientCaPem: args.dicomClientCaPem } : {}), ...peerTls }),
             ),
         },
         { parent },

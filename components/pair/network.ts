@@ -6,7 +6,7 @@ import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { DATABASE_PORT, PEER_PORTS, PEER_WEB_PORT } from "../../rules/ports";
 import { s3ServiceName, tagsFor } from "../naming";
-import { createEndpoints } from "./endpoints";
+import { createEndpoints, endpointPolicyJson } from "./endpoints";
 import { slotAddress } from "../../rules/rollout";
 import { at, PairContext } from "./shared";
 
@@ -98,12 +98,24 @@ function createVpc(ctx: PairContext, vpcCidr: string, subnetSpecs: awsx.types.in
     );
 }
 
+/**
+ * Its policy admits this account's buckets and the AWS-owned ones dnf and docker read (rules/vpcEndpoints.ts): in
+ * the VPC's region every S3 request takes this route, so no other bucket can receive a copy of the studies.
+ */
 function createS3Endpoint(ctx: PairContext, vpc: awsx.ec2.Vpc): pulumi.Output<string[]> {
     const { name, tags, parent } = ctx;
     const routeTableIds = vpc.routeTables.apply((tables) => pulumi.all((tables ?? []).map((table) => table.id)));
+    const accountId = aws.getCallerIdentityOutput({}, { parent }).accountId;
     new aws.ec2.VpcEndpoint(
         `${name}-s3`,
-        { vpcId: vpc.vpcId, serviceName: s3ServiceName(ctx.region), vpcEndpointType: "Gateway", routeTableIds, tags: tagsFor(`${name}-s3`, tags) },
+        {
+            vpcId: vpc.vpcId,
+            serviceName: s3ServiceName(ctx.region),
+            vpcEndpointType: "Gateway",
+            routeTableIds,
+            policy: endpointPolicyJson(ctx, "s3", accountId),
+            tags: tagsFor(`${name}-s3`, tags),
+        },
         { parent },
     );
     return routeTableIds;

@@ -5,11 +5,10 @@
 // EC2 and the VPC (twin/slotNetwork.ts: who holds the address, and the route that delivers it) and the group's
 // launch itself (the twin starts the new instance where the group would). The claim timer's minute is shortened.
 // Summary line: `twin replace: <N> stored, <L> lost, <R> retried, slot address back after <S>s`.
-import * as path from "path";
 import { now, sleep, waitFor } from "../clients";
-import { say, TwinFailure, TwinPair } from "../pair";
+import { say, TwinPair } from "../pair";
 import { Measured, Scenario, ScenarioContext } from "../scenario";
-import { SlotNetwork } from "../slotNetwork";
+import { firstHolder, firstSlot, slotModality } from "../slotScenario";
 
 const TIMING = {
     warmupSeconds: 6,
@@ -28,29 +27,12 @@ export function replaceLine(o: { stored: number; lost: number; retried: number; 
 }
 
 async function run(pair: TwinPair, ctx: ScenarioContext): Promise<Measured> {
-    const { plan, lab } = pair;
-    const [first] = plan.instances;
-    const link = plan.links.find((l) => l.a.ns === plan.namespaces.lb && l.b.ns === first.ns);
-    if (!link) throw new TwinFailure(`no link between ${plan.namespaces.lb} and ${first.ns}`);
-    // An address outside every link of the twin's /24, and a block around it that the metadata names as the subnet.
-    const base = plan.subnet.replace(/\.0\/24$/, "");
-    const slot = new SlotNetwork({
-        dir: path.join(ctx.dir, "slot"),
-        lbNamespace: plan.namespaces.lb,
-        instance: { ns: first.ns, dev: link.b.dev, address: first.address },
-        address: `${base}.100`,
-        subnet: `${base}.96/27`,
-    });
-    const address = `${base}.100`;
+    const { lab } = pair;
+    const [first] = pair.plan.instances;
+    const { slot, address } = firstSlot(pair, ctx);
     const other: string[] = [];
 
-    // The first instance of the slot takes the address on its first apply.
-    slot.launch("i-first");
-    const first0 = await slot.claim("i-first", "--healthy");
-    if (first0.code !== 0 || slot.holder() !== "i-first" || !(await slot.configured())) {
-        throw new TwinFailure(`claim.sh did not give ${first.name} the slot address ${address}: exit ${first0.code}, holder ${slot.holder()}: ${first0.stderr.trim()}`);
-    }
-    say(`slot address ${address}: claim.sh (the program's) took it for ${first.name} (i-first) and configured it in ${first.ns}; the VPC stand-in routes it there`);
+    await firstHolder(pair, slot, address, "i-first");
 
     // A second instance of the slot, still starting (a refresh), must not take it from the one serving.
     slot.launch("i-early");
@@ -59,17 +41,8 @@ async function run(pair: TwinPair, ctx: ScenarioContext): Promise<Measured> {
     else say("a second instance of the slot running claim.sh on its timer leaves the address where it serves");
     await slot.terminate("i-early");
 
-    const clientDir = path.join(ctx.dir, "modality");
-    const client = pair.dicomClient(clientDir, {
-        namespace: plan.namespaces.lb,
-        target: { host: address, port: pair.dicomTargetGroup.port, calledAet: pair.aet, caPath: pair.files.cert },
-        // The modality keeps retrying through the replacement, as a modality's queue does.
-        maxTries: 400,
-    });
-    ctx.onAbort(() => client.abort());
     const clientStart = now();
-    client.start();
-    say(`modality: C-STORE over TLS to the slot address ${address}:${pair.dicomTargetGroup.port} from the site's side (${plan.namespaces.lb}) every 250 ms, retrying`);
+    const client = slotModality(pair, ctx, address);
     await sleep(TIMING.warmupSeconds * 1000);
 
     const terminated = now();

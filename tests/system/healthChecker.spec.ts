@@ -7,8 +7,8 @@ import * as http from "http";
 import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
-import { healthCheckerArgs, HEALTH_USER, PROBE_INTERVAL_SECONDS, PROBE_TIMEOUT_SECONDS, renderHealthChecker } from "../components/bootstrap/healthChecker";
-import { HEALTH_PATH } from "../rules/ports";
+import { healthCheckerArgs, HEALTH_USER, PROBE_INTERVAL_SECONDS, PROBE_LOOP_DIED_EXIT_CODE, PROBE_TIMEOUT_SECONDS, renderHealthChecker } from "../../components/bootstrap/healthChecker";
+import { HEALTH_PATH } from "../../rules/ports";
 
 type Mode = "ok" | "fail" | "hang";
 
@@ -101,5 +101,83 @@ describe("health checker (healthz.py)", function () {
         fs.writeFileSync(path.join(dir, "auth"), `${HEALTH_USER}:wrong\n`);
         expect(await until(checkerPort, 503, 5000), "503 with a login Orthanc refuses").to.not.equal(undefined);
         fs.writeFileSync(path.join(dir, "auth"), `${HEALTH_USER}:${password}\n`);
+    });
+});
+
+/**
+ * Docker's restart policy as the spec's own loop: whenever the process exits, start it again after a delay that
+ * doubles from 100 ms (Docker's backoff; it resets once a run lasted 10 s, longer than this spec waits).
+ */
+class Supervisor {
+    readonly exits: (number | null)[] = [];
+    private child?: ChildProcess;
+    private stopped = false;
+    private delayMs = 100;
+
+    constructor(private readonly argv: string[]) {}
+
+    start(): void {
+        const child = spawn("python3", this.argv, { stdio: "ignore" });
+        this.child = child;
+        child.on("exit", (code) => {
+            this.exits.push(code);
+            if (this.stopped) return;
+            setTimeout(() => !this.stopped && this.start(), this.delayMs);
+            this.delayMs *= 2;
+        });
+    }
+
+    stop(): void {
+        this.stopped = true;
+        this.child?.kill("SIGKILL");
+    }
+}
+
+describe("health checker (healthz.py) under a restart policy", function () {
+    this.timeout(40000);
+    let dir: string;
+    let orthanc: http.Server;
+    let supervisor: Supervisor | undefined;
+    const password = "s3cret-restart";
+
+    before(function () {
+        if (spawnSync("sh", ["-c", "command -v python3"]).status !== 0) {
+            if (process.env.REQUIRE_TOOLS) throw new Error("python3 is required");
+            this.skip();
+        }
+    });
+
+    after(() => {
+        supervisor?.stop();
+        orthanc?.closeAllConnections?.();
+        orthanc?.close();
+        if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("exits when its probe loop dies (the credentials file gone for 2 s), so a restart brings /healthz back to 200", async () => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "healthz-restart-"));
+        const login = `Basic ${Buffer.from(`${HEALTH_USER}:${password}`).toString("base64")}`;
+        orthanc = http.createServer((req, res) => res.writeHead(req.headers.authorization === login ? 200 : 401).end("{}"));
+        await new Promise<void>((r) => orthanc.listen(0, "127.0.0.1", r));
+        const free = http.createServer();
+        await new Promise<void>((r) => free.listen(0, "127.0.0.1", r));
+        const port = (free.address() as AddressInfo).port;
+        await new Promise<void>((r) => free.close(() => r()));
+        const script = path.join(dir, "healthz.py");
+        const auth = path.join(dir, "auth");
+        fs.writeFileSync(script, renderHealthChecker());
+        fs.writeFileSync(auth, `${HEALTH_USER}:${password}\n`, { mode: 0o600 });
+        supervisor = new Supervisor([script, ...healthCheckerArgs({ listen: `127.0.0.1:${port}`, orthancUrl: `http://127.0.0.1:${(orthanc.address() as AddressInfo).port}`, credentialsFile: auth })]);
+        supervisor.start();
+        expect(await until(port, 200, 8000), "200 at first").to.not.equal(undefined);
+
+        fs.renameSync(auth, `${auth}.away`);
+        await new Promise((r) => setTimeout(r, 2000));
+        fs.renameSync(`${auth}.away`, auth);
+        const back = await until(port, 200, 10000);
+
+        expect(supervisor.exits.length, "the process exited while its input was gone").to.be.at.least(1);
+        expect(supervisor.exits.every((code) => code === PROBE_LOOP_DIED_EXIT_CODE), `exit statuses ${supervisor.exits.join(", ")}`).to.equal(true);
+        expect(back, "/healthz 200 again within 10 s of the file's return").to.not.equal(undefined);
     });
 });

@@ -5,10 +5,10 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { renderBootstrapFiles, renderUserData } from "../components/bootstrap";
-import { renderNginxConf } from "../components/bootstrap/nginx";
-import { SAMPLE } from "./fixtures";
-import { makeSelfSignedCertificate, needFile, needTool } from "./localTools";
+import { renderBootstrapFiles, renderUserData, userDataText } from "../../components/bootstrap";
+import { renderNginxConf } from "../../components/bootstrap/nginx";
+import { SAMPLE } from "../fixtures";
+import { makeSelfSignedCertificate, needFile, needTool } from "../localTools";
 
 const DEBIAN_STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so";
 
@@ -35,7 +35,7 @@ describe("rendered bootstrap files pass the real validators", function () {
 
     before(() => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "orthweb-bootstrap-"));
-        fs.writeFileSync(file("user-data"), renderUserData(SAMPLE));
+        fs.writeFileSync(file("user-data"), userDataText(renderUserData(SAMPLE)));
         for (const f of renderBootstrapFiles(SAMPLE)) fs.writeFileSync(file(path.basename(f.path)), f.content);
     });
 
@@ -60,7 +60,7 @@ describe("rendered bootstrap files pass the real validators", function () {
         needFile(this, DEBIAN_STREAM_MODULE, "libnginx-mod-stream");
         needTool(this, "openssl");
         makeSelfSignedCertificate(dir, "tls", "DNS:test", 1, "pacs"); // tls.crt and tls.key
-        const conf = renderNginxConf({ orthancHost: "127.0.0.1", certificatePath: file("tls.crt"), keyPath: file("tls.key"), pidPath: file("nginx.pid") });
+        const conf = renderNginxConf({ orthancHost: "127.0.0.1", certificatePath: file("tls.crt"), keyPath: file("tls.key"), pidPath: file("nginx.pid"), peerTls: { certificatePath: file("tls.crt"), keyPath: file("tls.key"), caPath: file("tls.crt") } });
         // Debian builds the stream module separately; the pinned image has it built in.
         fs.writeFileSync(file("nginx-test.conf"), `load_module ${DEBIAN_STREAM_MODULE};\n${conf}`);
         const r = runNginxTest(dir, file("nginx-test.conf"));
@@ -70,7 +70,7 @@ describe("rendered bootstrap files pass the real validators", function () {
     it("nginx rejects a broken variant of the same file (the check can fail)", function () {
         needTool(this, "nginx");
         needFile(this, DEBIAN_STREAM_MODULE, "libnginx-mod-stream");
-        const broken = renderNginxConf({ orthancHost: "127.0.0.1", certificatePath: file("missing.crt"), keyPath: file("missing.key"), pidPath: file("nginx.pid") });
+        const broken = renderNginxConf({ orthancHost: "127.0.0.1", certificatePath: file("missing.crt"), keyPath: file("missing.key"), pidPath: file("nginx.pid"), peerTls: { certificatePath: file("tls.crt"), keyPath: file("tls.key"), caPath: file("tls.crt") } });
         fs.writeFileSync(file("nginx-broken.conf"), `load_module ${DEBIAN_STREAM_MODULE};\n${broken}`);
         const r = runNginxTest(dir, file("nginx-broken.conf"));
         expect(r.status).to.not.equal(0);

@@ -7,10 +7,11 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { renderCompose } from "../components/bootstrap/compose";
-import { CONTAINER_BRIDGE, CONTAINER_SUBNET, DYNAMIC_ADDRESS_RANGE, METADATA_ADDRESS, METADATA_CHAIN, ORTHANC_CONTAINER_ADDRESS, renderDockerDropIn, renderMetadataGuard, renderMetadataRules } from "../components/bootstrap/metadataGuard";
+import { renderCompose } from "../../components/bootstrap/compose";
+import { METADATA_ADDRESS, METADATA_CHAIN, renderDockerDropIn, renderMetadataGuard, renderMetadataRules } from "../../components/bootstrap/metadataGuard";
+import { CONTAINER_BRIDGE, CONTAINER_SUBNET, DYNAMIC_ADDRESS_RANGE, ORTHANC_CONTAINER_ADDRESS } from "../../rules/containerNetwork";
 import { parse } from "yaml";
-import { needTool } from "./localTools";
+import { needTool } from "../localTools";
 
 function sh(script: string, timeout = 20000): { status: number | null; output: string } {
     const r = spawnSync("bash", ["-c", script], { encoding: "utf8", timeout });
@@ -31,7 +32,8 @@ describe("metadata guard (nginx cannot reach the instance metadata service)", fu
         const compose = parse(renderCompose({ orthancImage: "o:1", nginxImage: "n:1", dir: "/opt/orthweb", region: "eu-west-1" }));
         expect(compose.services.orthanc.networks.default.ipv4_address).to.equal(ORTHANC_CONTAINER_ADDRESS);
         expect(compose.services.nginx.networks).to.equal(undefined);
-        expect(compose.services.nginx.cap_drop).to.deep.equal(["NET_RAW"]);
+        for (const service of ["orthanc", "healthz", "nginx"]) expect(compose.services[service].cap_drop, service).to.deep.equal(["ALL"]);
+        expect(compose.services.nginx.cap_add).to.not.include("NET_RAW");
         expect(compose.networks.default.driver_opts["com.docker.network.bridge.name"]).to.equal(CONTAINER_BRIDGE);
         expect(compose.networks.default.ipam.config).to.deep.equal([{ subnet: CONTAINER_SUBNET, ip_range: DYNAMIC_ADDRESS_RANGE }]);
         expect(renderMetadataRules()).to.include(`-s ${ORTHANC_CONTAINER_ADDRESS}/32 -i ${CONTAINER_BRIDGE} -d ${METADATA_ADDRESS}/32 -j RETURN`);

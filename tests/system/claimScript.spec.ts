@@ -1,9 +1,9 @@
 // claim.sh for real (bash), against stand-ins for the AWS CLI, the instance metadata service and ip(8) that answer
 // as AWS would and record every call: who takes the slot's address, and when it must not.
 import { expect } from "chai";
-import { renderClaimScript } from "../components/bootstrap/claimScript";
-import { SLOT_TAGS } from "../rules/rollout";
-import { metadataStub, StubShell } from "./stubShell";
+import { renderClaimScript } from "../../components/bootstrap/claimScript";
+import { SLOT_TAGS } from "../../rules/rollout";
+import { metadataStub, StubShell } from "../stubShell";
 
 const STUBS: Record<string, string> = {
     // The metadata service: this instance is i-new, its interface eni-new, in 10.0.128.0/18.
@@ -26,7 +26,9 @@ case "$*" in
         if [ -n "$VETH" ]; then echo "7: ens5@if8: <BROADCAST,MULTICAST,UP> mtu 1500 link/ether 0a:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff link-netns lb"
         else echo "2: ens5: <BROADCAST,MULTICAST,UP> mtu 9001 qdisc mq state UP link/ether 0a:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff"; fi ;;
     "-4 -o address show dev ens5") echo "2: ens5    inet 10.0.130.7/18 brd 10.0.191.255 scope global dynamic ens5" ; [ -n "$LOCAL" ] && echo "2: ens5    inet $LOCAL/18 scope global secondary ens5" ;;
-    "address add"*) echo "ip $*" >>"$CALLS" ;;
+    "address replace"*) echo "ip $*" >>"$CALLS" ;;
+    # What Amazon Linux's network scripts make of an add racing them: the address is there by now.
+    "address add"*) echo "RTNETLINK answers: File exists" >&2; exit 2 ;;
     *) echo "unexpected ip call: $*" >&2; exit 1 ;;
 esac
 `,
@@ -86,16 +88,16 @@ describe("claim.sh keeps the slot's address on the slot's instance (real bash, s
         expect(r.status, r.stderr).to.equal(0);
         expect(r.calls).to.deep.equal([
             "aws ec2 assign-private-ip-addresses --region eu-west-1 --network-interface-id eni-new --private-ip-addresses 10.0.128.16 --allow-reassignment",
-            "ip address add 10.0.128.16/18 dev ens5",
+            "ip address replace 10.0.128.16/18 dev ens5",
         ]);
     });
 
     it("finds its interface by MAC address whatever ip(8) appends to the name (a veth's @ifN, as in the local twin)", () => {
-        expect(claim({ ADDRESS: "10.0.128.16", HOLDER: "i-new", VETH: "1" }).calls).to.deep.equal(["ip address add 10.0.128.16/18 dev ens5"]);
+        expect(claim({ ADDRESS: "10.0.128.16", HOLDER: "i-new", VETH: "1" }).calls).to.deep.equal(["ip address replace 10.0.128.16/18 dev ens5"]);
     });
 
     it("configures a private address it already holds but the OS lost (a reboot), and leaves one that is there", () => {
-        expect(claim({ ADDRESS: "10.0.128.16", HOLDER: "i-new" }).calls).to.deep.equal(["ip address add 10.0.128.16/18 dev ens5"]);
+        expect(claim({ ADDRESS: "10.0.128.16", HOLDER: "i-new" }).calls).to.deep.equal(["ip address replace 10.0.128.16/18 dev ens5"]);
         expect(claim({ ADDRESS: "10.0.128.16", HOLDER: "i-new", LOCAL: "10.0.128.16" }).calls).to.deep.equal([]);
     });
 

@@ -2,10 +2,10 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { validateStackConfig } from "../stacks/config";
-import { certificateCovers, inspectCertificatePair, nameMatches, splitPemChain } from "../stacks/tlsMaterial";
-import { withConfig } from "./harness";
-import { makeSelfSignedCertificate, needTool } from "./localTools";
+import { validateStackConfig } from "../../stacks/config";
+import { certificateCovers, inspectCertificatePair, nameMatches, splitPemChain } from "../../stacks/tlsMaterial";
+import { withConfig } from "../harness";
+import { makeSelfSignedCertificate, needTool } from "../localTools";
 
 describe("bring-your-own certificate checks", function () {
     let dir: string;

@@ -2,11 +2,11 @@
 // (ts-node type-checks the pack, about 3.5 s of CPU), so it starts once, in the background, when mocha begins.
 import { expect } from "chai";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
-import * as rules from "../policy/rules";
-import { listStacks } from "../stacks/stackFile";
-import { enforcementOf, evaluate, PolicyConfig, policyConfigFor, Subject, subjectsOf, urnOf, Violation } from "../plan/policyRun";
-import { build, plannedStack, withConfig } from "./harness";
-import { RunningPack, sharedPack } from "./packProcess";
+import * as rules from "../../policy/rules";
+import { listStacks } from "../../stacks/stackFile";
+import { enforcementOf, evaluate, PolicyConfig, policyConfigFor, Subject, subjectsOf, urnOf, Violation } from "../../plan/policyRun";
+import { build, plannedStack, withConfig } from "../harness";
+import { RunningPack, sharedPack } from "../packProcess";
 
 /** The config the CLI sends for a --policy-pack-config file: each named policy with its effective level. */
 function engineConfig(config: PolicyConfig) {
@@ -83,7 +83,8 @@ describe("policy pack process (as `pulumi preview --policy-pack policy` runs it)
             subject("aws:lb/listener:Listener", "http", { protocol: "HTTP", defaultActions: [{ type: "forward", targetGroupArn: "arn:tg" }] }),
             subject("aws:lb/listener:Listener", "dicom", { loadBalancerArn: "arn:nlb", protocol: "TLS", sslPolicy: "ELBSecurityPolicy-2016-08", defaultActions: [] }),
             subject("aws:ec2/vpc:Vpc", "vpc", { cidrBlock: "10.0.0.0/16" }),
-            subject("aws:wafv2/webAcl:WebAcl", "waf", { scope: "REGIONAL" }, { arn: "arn:waf" }),
+            subject("aws:ec2/vpcEndpoint:VpcEndpoint", "s3", { vpcEndpointType: "Gateway", serviceName: "com.amazonaws.eu-west-1.s3" }),
+            subject("aws:wafv2/webAcl:WebAcl", "waf", { scope: "REGIONAL", rules: [{ name: "one", priority: 0, action: { block: {} }, statement: { orStatement: { statements: [{ labelMatchStatement: { scope: "LABEL", key: "x" } }] } } }] }, { arn: "arn:waf" }),
             subject("aws:ec2clientvpn/endpoint:Endpoint", "vpn", { splitTunnel: false, connectionLogOptions: { enabled: false } }),
             subject("tls:index/selfSignedCert:SelfSignedCert", "ca", { isCaCertificate: true, validityPeriodHours: 3650 }, { certPem: "CA" }),
             subject("tls:index/locallySignedCert:LocallySignedCert", "leaf", { caCertPem: "CA", validityPeriodHours: 19800 }),

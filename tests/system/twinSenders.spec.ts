@@ -5,13 +5,13 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { chainProblems } from "../rules/certificates";
-import { modalityCertificatePlan } from "../rules/modalities";
-import { fromProgram, withOverrides } from "../twin/fromProgram";
-import { modalityNames, requiresClientCertificates } from "../twin/pair";
-import { dicomSenders } from "../twin/scenarios/dicomSenders";
-import { extensionLines, issueModalityCertificates, strangerCertificate } from "../twin/senders";
-import { needTool } from "./localTools";
+import { chainProblems } from "../../rules/certificates";
+import { modalityCertificatePlan } from "../../rules/modalities";
+import { fromProgram, withOverrides } from "../../twin/fromProgram";
+import { modalityNames, requiresClientCertificates } from "../../twin/pair";
+import { dicomSenders } from "../../twin/scenarios/dicomSenders";
+import { extensionLines, issueModalityCertificates, strangerCertificate } from "../../twin/senders";
+import { needTool } from "../localTools";
 
 describe("local twin: dicom-senders", function () {
     this.timeout(60000);
