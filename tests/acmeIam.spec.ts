@@ -2,7 +2,10 @@
 // and condition-key data) with the request context Route 53 gives ChangeResourceRecordSets: the record names
 // (normalized), types and change actions of the batch. The role is every policy the built stack attaches to it.
 import { expect } from "chai";
-import { build, Built, TYPES, withConfig } from "./harness";
+import { ACME_LOCK_KEY } from "../components/bootstrap/acmeScript";
+import { ACME_METRIC } from "../rules/acme";
+import { awsCliCalls } from "../rules/awsCliCalls";
+import { bootstrapFilesOf, build, Built, TYPES, withConfig } from "./harness";
 import { ACCOUNT, decide, PolicyDocument } from "./iamEvaluation";
 
 const STACK = withConfig({
@@ -32,9 +35,10 @@ describe("the instance role may write only the certificate's challenge records (
     let role: Role;
     let zoneArn: string;
     let secrets: { acme: string; admin: string };
+    let built: Built;
 
     before(async () => {
-        const built = await build(STACK);
+        built = await build(STACK);
         role = instanceRole(built);
         const zone = built.invocations.find((i) => i.token === "aws:route53/getZone:getZone" && i.inputs.name === "example.org");
         zoneArn = `arn:aws:route53:::hostedzone/${zone!.outputs!.zoneId}`;
@@ -77,6 +81,31 @@ describe("the instance role may write only the certificate's challenge records (
         expect(await ask("route53:ListResourceRecordSets", zoneArn)).to.equal("Allowed");
         expect(await ask("route53:ListResourceRecordSets", "arn:aws:route53:::hostedzone/Z0OTHERZONE")).to.equal("ImplicitlyDenied");
         expect(await ask("route53:ListHostedZonesByName", "*"), "lego is given the zone id: it never lists zones").to.equal("ImplicitlyDenied");
+    });
+
+    it("allows every call acme.sh makes, on the resources it names (the lock under the bucket's policy, the secret, the metric)", async () => {
+        const script = bootstrapFilesOf(built).find((f) => f.path.endsWith("/acme.sh"))!.content;
+        const study = built.one(TYPES.bucket, "orthanc-bucket");
+        const bucketPolicy = JSON.parse(String(built.ofType(TYPES.bucketPolicy).find((p) => p.inputs.bucket === study.id)!.inputs.policy)) as PolicyDocument;
+        expect(script).to.include(`readonly BUCKET='${study.state.bucket}'`);
+        const secure = { "aws:SecureTransport": "true" };
+        // What each call acts on, as AWS authorizes it (ec2:DescribeTags and PutMetricData take no resource).
+        const on: Record<string, { resource: string; context?: Record<string, string>; resourcePolicy?: PolicyDocument }> = {
+            "s3:PutObject": { resource: `arn:aws:s3:::${study.state.bucket}/${ACME_LOCK_KEY}`, context: secure, resourcePolicy: bucketPolicy },
+            "s3:GetObject": { resource: `arn:aws:s3:::${study.state.bucket}/${ACME_LOCK_KEY}`, context: secure, resourcePolicy: bucketPolicy },
+            "s3:DeleteObject": { resource: `arn:aws:s3:::${study.state.bucket}/${ACME_LOCK_KEY}`, context: secure, resourcePolicy: bucketPolicy },
+            "secretsmanager:GetSecretValue": { resource: secrets.acme },
+            "secretsmanager:PutSecretValue": { resource: secrets.acme },
+            "cloudwatch:PutMetricData": { resource: "*", context: { "cloudwatch:namespace": ACME_METRIC.namespace } },
+            "ec2:DescribeTags": { resource: "*" },
+        };
+        // The ECR login runs only with the pull-through cache (REGISTRY set); this stack has none.
+        const actions = [...new Set(awsCliCalls(script).filter((c) => c.service !== "ecr").flatMap((c) => c.iamActions))];
+        expect(actions.sort()).to.deep.equal(Object.keys(on).sort());
+        for (const action of actions) {
+            const verdict = await decide({ principal: role.principal, action, identityPolicies: role.policies, ...on[action] });
+            expect(verdict, `${action} on ${on[action].resource}`).to.equal("Allowed");
+        }
     });
 
     it("lets the script write the acme secret and its metric, and nothing beside them", async () => {
