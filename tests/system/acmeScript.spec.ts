@@ -7,12 +7,12 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ACME_LOCK_KEY, renderAcmeScript } from "../components/bootstrap/acmeScript";
-import { ACME_DIRECTORIES } from "../rules/acme";
-import { needTool } from "./localTools";
-import { AWS_STAND_IN, METADATA_STAND_IN } from "../twin/acmeStandIns";
-import { renderBootstrapFiles } from "../components/bootstrap";
-import { SAMPLE } from "./fixtures";
+import { ACME_LOCK_KEY, renderAcmeScript } from "../../components/bootstrap/acmeScript";
+import { ACME_DIRECTORIES } from "../../rules/acme";
+import { needTool } from "../localTools";
+import { AWS_STAND_IN, METADATA_STAND_IN } from "../../twin/acmeStandIns";
+import { renderBootstrapFiles } from "../../components/bootstrap";
+import { SAMPLE } from "../fixtures";
 
 const NAMES = ["pacs.example.org"];
 const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orthanc-acme-x";
