@@ -267,11 +267,11 @@ const TTL = `a whole number of seconds from 1 to ${DNS_MAX_TTL} (${DNS_RECOMMEND
 const INTERVAL = "10 | 30 (seconds between checks; 10 costs $1 more per check and month; fixed once created)";
 const THRESHOLD = "a whole number of failed checks from 1 to 10";
 
+/** A public hosted zone's name: two labels or more, normalized (lowercase, no root dot). */
+const zoneNameSchema = (text: string) => z.string(allowed(text)).refine((v) => isDnsName(v, 2), allowed(text)).transform(normalizeDnsName);
+
 export const dnsSchema = section({
-    zoneName: z
-        .string(allowed(ZONE_NAME))
-        .refine((v) => isDnsName(v, 2), allowed(ZONE_NAME))
-        .transform(normalizeDnsName),
+    zoneName: zoneNameSchema(ZONE_NAME),
     recordName: z
         .string(allowed(RECORD_NAME))
         .refine((v) => !v.endsWith(".") && isDnsName(v, 1), allowed(RECORD_NAME))
@@ -377,10 +377,7 @@ const RECORD_PREFIX = "a label of a-z 0-9 and inner -, at most 61 characters, su
  * stacks/tlsRules.ts.
  */
 export const directSchema = section({
-    zoneName: z
-        .string(allowed(DIRECT_ZONE_NAME))
-        .refine((v) => isDnsName(v, 2), allowed(DIRECT_ZONE_NAME))
-        .transform(normalizeDnsName),
+    zoneName: zoneNameSchema(DIRECT_ZONE_NAME),
     recordPrefix: z
         .string(allowed(RECORD_PREFIX))
         .regex(/^[a-z0-9](?:[a-z0-9-]{0,59}[a-z0-9])?$/, allowed(RECORD_PREFIX))
