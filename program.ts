@@ -21,6 +21,7 @@ import { admittedDicomCidrs } from "./rules/modalities";
 import { siteDicomCidrs } from "./rules/siteToSite";
 import { ModalityCertificateBundle, ModalityCertificates } from "./components/modalityCertificates";
 import { auditRetentionDays } from "./rules/audit";
+import { instanceNames, PAIR_SLOTS, trustText } from "./rules/acme";
 
 export interface DicomEndpoint {
     readonly host: string;
@@ -90,9 +91,30 @@ export function certificateNamesFor(config: StackConfig): string[] {
             const lb = config.traffic.loadBalancer;
             return passThroughNames({ ...lb, hasCertificate: lb.zoneName !== undefined || lb.certificateArn !== undefined });
         }
+        case "direct": {
+            const direct = config.traffic.direct;
+            return direct ? instanceNames(direct.zoneName, direct.recordPrefix, PAIR_SLOTS) : [];
+        }
         default:
             return [];
     }
+}
+
+/**
+ * What clients are told about the instances' certificate (the certificateNotice output): which names it carries and
+ * who trusts it. Nothing for a certificate of your own, or when no client sees the instances' certificate.
+ */
+export function certificateNoticeFor(config: StackConfig, clientsSeeInstanceCertificate: boolean): string | undefined {
+    if (!clientsSeeInstanceCertificate) return undefined;
+    const source = config.certificateSource;
+    if (source.source === "provided") return undefined;
+    if (source.source === "acme") {
+        return `The instances present ${trustText({ source: "acme", names: source.acme.names, directoryUrl: source.acme.directoryUrl })}. Until the first one is issued (minutes after the first boot) they present a self-signed one.`;
+    }
+    return (
+        "The instances present a self-signed certificate: browsers and modalities will not trust it until you " +
+        "import it, or set orthweb:tlsCertificatePem and orthweb:tlsPrivateKeyPem to a certificate of your own, or orthweb:tls.source acme with a zone."
+    );
 }
 
 /** What clients use to reach the service, as the front door publishes it. */
@@ -107,13 +129,25 @@ interface Entry {
 }
 
 function directEntry(config: StackConfig, pair: OrthancPair, tags: Record<string, string>): Entry {
-    new DirectAccess(COMPONENT_NAMES.direct, {
+    const zone = config.traffic.direct;
+    const access = new DirectAccess(COMPONENT_NAMES.direct, {
         securityGroupId: pair.securityGroupId,
         webClientCidrs: config.network.webClientCidrs,
         dicomClientCidrs: dicomCidrsFor(config),
+        names: zone && {
+            zoneName: zone.zoneName,
+            hostNames: instanceNames(zone.zoneName, zone.recordPrefix, PAIR_SLOTS),
+            instanceIps: pair.instanceAddresses.map((address) => address.apply((a) => a?.ip)),
+        },
         tags,
     });
-    return instanceEntry(config, pair);
+    if (!zone) return instanceEntry(config, pair);
+    // Each instance by its name in the user's zone: what the certificate names.
+    const hosts = access.hostNames;
+    return {
+        webUrls: pulumi.output(hosts.map((h) => `https://${h}/`)),
+        dicomEndpoints: pulumi.output(hosts.map((host) => ({ host, port: DICOM_PORT, aet: config.orthanc.aet, tls: true }))),
+    };
 }
 
 /** Each instance by its own name: public names (direct), reserved private addresses (none: reached over a VPN). */
@@ -202,6 +236,7 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         dicomClientCaPem: senders?.caPem,
         tags,
         imageCache: imageCacheFor(config, pullThroughCacheOf(config)),
+        acme: config.certificateSource.source === "acme" ? config.certificateSource.acme : undefined,
     });
 
     let entry: Entry;
@@ -229,6 +264,7 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         ...entry.watched,
         database: { identifier: pair.databaseIdentifier, allocatedStorageGiB: config.database.allocatedStorageGiB },
         rolloutDocumentName: pair.rolloutDocumentName,
+        certificateSlots: config.certificateSource.source === "acme" ? pair.slotNames : undefined,
         tags,
     });
 
@@ -262,6 +298,7 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
             tags,
         });
 
+    const notice = certificateNoticeFor(config, entry.clientsSeeInstanceCertificate !== false);
     return {
         frontDoor,
         webUrls: entry.webUrls,
@@ -271,12 +308,7 @@ export function createInfrastructure(config: StackConfig): StackOutputs {
         bucketName: pair.bucketName,
         auditBucketName: pair.auditBucketName,
         adminSecretArn: pair.adminSecretArn,
-        certificateNotice: pair.selfSignedCertificate && entry.clientsSeeInstanceCertificate !== false
-            ? pulumi.output(
-                  "The instances present a self-signed certificate: browsers and modalities will not trust it until you " +
-                      "import it, or set orthweb:tlsCertificatePem and orthweb:tlsPrivateKeyPem to a certificate of your own.",
-              )
-            : undefined,
+        certificateNotice: notice === undefined ? undefined : pulumi.output(notice),
         failover: entry.failover,
         vpnEndpointId: vpn?.endpointId,
         vpnProfiles: vpn?.profiles,

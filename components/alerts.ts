@@ -4,7 +4,8 @@
 // subscriptions (an alarm notifies topics of its own region), go through a us-east-1 provider.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { AlarmSpec, databaseAlarms, emptySlotAlarm, LoadBalancerKind, rolloutStoppedPattern, route53Alarm, statusCheckAlarms, targetGroupAlarm } from "../rules/alarms";
+import { ACME_CHECK_INTERVAL_SECONDS, ACME_METRIC, ALARM_BELOW_DAYS } from "../rules/acme";
+import { AlarmSpec, certificateExpiryAlarm, databaseAlarms, emptySlotAlarm, LoadBalancerKind, rolloutStoppedPattern, route53Alarm, statusCheckAlarms, targetGroupAlarm } from "../rules/alarms";
 import { partitionOf, Tags, tagsFor } from "./naming";
 
 export interface WatchedTargetGroup {
@@ -28,6 +29,8 @@ export interface AlertsArgs {
     readonly database: { readonly identifier: pulumi.Input<string>; readonly allocatedStorageGiB: number };
     /** The SSM document the rollout runs: a failed run on an instance means the rollout stopped. */
     readonly rolloutDocumentName: pulumi.Input<string>;
+    /** With orthweb:tls.source acme: each slot's name (the renewal step's metric dimension). @default none */
+    readonly certificateSlots?: readonly string[];
     readonly tags?: Tags;
 }
 
@@ -88,6 +91,9 @@ export class Alerts extends pulumi.ComponentResource {
             this.usEast1TopicArn = usEast1Topic.arn;
             checks.forEach((id, i) => watch(route53Alarm(i + 1), { HealthCheckId: id }, usEast1Topic.arn, { parent: this, provider }));
         }
+        (args.certificateSlots ?? []).forEach((slot, i) =>
+            watch(certificateExpiryAlarm(i + 1, ALARM_BELOW_DAYS, ACME_METRIC, ACME_CHECK_INTERVAL_SECONDS), { [ACME_METRIC.dimension]: slot }, topic.arn),
+        );
         for (const spec of databaseAlarms(args.database.allocatedStorageGiB)) watch(spec, { DBInstanceIdentifier: args.database.identifier }, topic.arn);
 
         const rule = new aws.cloudwatch.EventRule(

@@ -7,8 +7,9 @@ import { Tags } from "./naming";
 import { createAuditTrail } from "./pair/auditTrail";
 import { createDataStore, DatabaseSettings } from "./pair/dataStore";
 import { createIdentity } from "./pair/identity";
+import { AcmeArgs, createAcme } from "./pair/acme";
 import { createImageCache, ImageCacheSettings } from "./pair/imageCache";
-import { createInstances, InstanceAddress } from "./pair/instances";
+import { createInstances, InstanceAddress, slotName } from "./pair/instances";
 import { createNetwork } from "./pair/network";
 import { mirrorComposePlugin } from "./pair/toolMirror";
 
@@ -43,6 +44,8 @@ export interface OrthancPairArgs {
     readonly tags?: Tags;
     /** Pull the Docker Hub images through an ECR pull-through cache. @default undefined (straight from Docker Hub) */
     readonly imageCache?: ImageCacheSettings;
+    /** The instances issue and renew the certificate from an ACME CA (DNS-01 in the user's zone). @default undefined */
+    readonly acme?: AcmeArgs;
 }
 
 export class OrthancPair extends pulumi.ComponentResource {
@@ -57,6 +60,8 @@ export class OrthancPair extends pulumi.ComponentResource {
     public readonly routeTableIds: pulumi.Output<string>[];
     /** The instance in each slot when the stack was last deployed; a replacement has a new id and the same address. */
     public readonly instanceIds: pulumi.Output<string>[];
+    /** Each slot's name: the slot tag its instances carry (what the renewal step's metric is published under). */
+    public readonly slotNames: string[];
     /** Each slot's Auto Scaling group (one instance): what load balancers attach and alarms watch. */
     public readonly slotGroupNames: pulumi.Output<string>[];
     /** What clients reach each instance by: the Elastic IP's name (public) or the slot's reserved address (private). */
@@ -72,6 +77,8 @@ export class OrthancPair extends pulumi.ComponentResource {
     /** The certificate the instances present (public part only). */
     public readonly certificatePem: pulumi.Output<string>;
     public readonly selfSignedCertificate: boolean;
+    /** With acme: the secret the instances share the certificate in. */
+    public readonly acmeSecretArn?: pulumi.Output<string>;
     /** The RDS instance's identifier (what CloudWatch names it by). */
     public readonly databaseIdentifier: pulumi.Output<string>;
     /** The SSM document that applies the config bundle, one instance at a time. */
@@ -95,6 +102,7 @@ export class OrthancPair extends pulumi.ComponentResource {
         });
         const imageCache = args.imageCache && createImageCache(ctx, args.imageCache);
         const identity = createIdentity(ctx, data, imageCache);
+        const acme = args.acme && createAcme(ctx, args.acme, data, identity);
         const instances = createInstances(
             ctx,
             {
@@ -103,6 +111,7 @@ export class OrthancPair extends pulumi.ComponentResource {
                 slotAddresses: network.slotAddresses,
                 securityGroup: network.instanceSecurityGroup,
                 composeSource: args.internetAccess === false ? mirrorComposePlugin(ctx, data.bucket, args.instanceType) : undefined,
+                acmeRenewal: acme && args.acme && { settings: args.acme, secretArn: acme.secret.arn, hostedZoneId: acme.hostedZoneId },
             },
             data,
             identity,
@@ -117,6 +126,7 @@ export class OrthancPair extends pulumi.ComponentResource {
         this.routeTableIds = network.routeTableIds;
         this.instanceIds = instances.instanceIds;
         this.slotGroupNames = instances.groups.map((group) => group.name);
+        this.slotNames = instances.groups.map((_, i) => slotName(name, i));
         this.instanceAddresses = instances.addresses;
         this.databaseEndpoint = data.database.address;
         this.databaseSecretArn = data.databaseSecretArn;
@@ -126,7 +136,8 @@ export class OrthancPair extends pulumi.ComponentResource {
         this.adminSecretArn = identity.adminSecret.arn;
         this.tlsSecretArn = identity.tlsSecret.arn;
         this.certificatePem = instances.certificatePem;
-        this.selfSignedCertificate = args.tls === undefined;
+        this.selfSignedCertificate = args.tls === undefined && args.acme === undefined;
+        this.acmeSecretArn = acme?.secret.arn;
         this.databaseIdentifier = data.database.identifier;
         this.rolloutDocumentName = instances.rolloutDocumentName;
         this.registerOutputs({

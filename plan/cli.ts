@@ -3,6 +3,7 @@
 // and reports from the registered resources: resources by component, endpoints, reachability, failover, cost and
 // a Mermaid diagram. Bad config: exit 1 with one line per problem, each naming its key; never a stack trace.
 import { StackConfig, validateStackConfig } from "../stacks/config";
+import { trustText } from "../rules/acme";
 import { listStacks, loadStackFile, StackFileError } from "../stacks/stackFile";
 import { DEFAULT_USAGE } from "./cost";
 import type { Invocation, Registration } from "./mockRuntime";
@@ -60,6 +61,13 @@ function vpnClientsOf(config: StackConfig): number {
     return Array.isArray(vpn?.clients) ? vpn!.clients.length : 0;
 }
 
+/** Which names the instances' certificate carries and who trusts it, from the stack's orthweb:tls. */
+export function instanceCertificateOf(config: StackConfig, selfSignedNames: readonly string[]): string {
+    const source = config.certificateSource;
+    if (source.source === "acme") return trustText({ source: "acme", names: source.acme.names, directoryUrl: source.acme.directoryUrl });
+    return trustText({ source: source.source, names: source.source === "selfSigned" ? selfSignedNames : [] });
+}
+
 export function reportOf(plan: PlanResult): PlanReport {
     const { config } = plan;
     return buildReport(
@@ -70,6 +78,7 @@ export function reportOf(plan: PlanResult): PlanReport {
             webClientCidrs: config.network.webClientCidrs,
             dicomClientCidrs: programUnderMocks().program.dicomCidrsFor(config),
             aet: config.orthanc.aet,
+            instanceCertificate: instanceCertificateOf(config, programUnderMocks().program.certificateNamesFor(config)),
             prefixLists: prefixListsOf(plan.invocations),
             usage: { ...DEFAULT_USAGE, vpnClients: vpnClientsOf(config) },
             onPremisesCidrs: config.traffic.siteToSiteVpn?.onPremisesCidrs,

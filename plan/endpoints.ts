@@ -29,6 +29,13 @@ export interface Endpoint {
 export interface EndpointContext {
     /** The DICOM AE title the instances answer to (orthweb:orthanc.aet). */
     readonly aet: string;
+    /** Which names the instances' certificate carries and who trusts it (rules/acme.ts trustText). */
+    readonly instanceCertificate?: string;
+}
+
+/** TLS ended by nginx on the instances, with what their certificate is when the context says. */
+function atInstances(where: string, ctx: EndpointContext): string {
+    return ctx.instanceCertificate ? `${where}: ${ctx.instanceCertificate}` : where;
 }
 
 function kindOfPort(port: number | undefined): TrafficKind | undefined {
@@ -97,17 +104,19 @@ function dnsEndpoints(model: PlanModel, ctx: EndpointContext): Endpoint[] {
         const checked = records.flatMap((r) => (r.healthCheck ? [r.healthCheck, ...r.healthCheck.children] : [])).map((c) => c.port);
         const open = new Set([...targets.flatMap((t) => [...ingressPorts(t, model, "cidr")]), ...checked]);
         const ttl = records.find((r) => r.ttl !== undefined)?.ttl;
+        // A simple record on one instance without a health check is that instance's own name (traffic.direct.zoneName).
+        const ownName = targets.length === 1 && records.every((r) => r.routing === "simple" && !r.healthCheck);
         const servedBy = `${records[0].routing} records ${records.map((r) => r.resource).join(", ")} -> ${targets.map((t) => t.name).join(", ") || "no instance"}${ttl === undefined ? "" : `, TTL ${ttl} s`}`;
         for (const kind of ["web", "dicom"] as const) {
             const port = kind === "web" ? WEB_PORT : DICOM_PORT;
             if (!open.has(port)) continue;
             out.push({
                 kind,
-                frontDoor: "dns",
+                frontDoor: ownName ? "direct" : "dns",
                 address: address(kind, name, port),
                 host: name,
                 port,
-                tls: "TLS at the instances (nginx)",
+                tls: atInstances(ownName ? "TLS at the instance (nginx)" : "TLS at the instances (nginx)", ctx),
                 aet: kind === "dicom" ? ctx.aet : undefined,
                 reachableFrom: "the configured client blocks",
                 resource: name,
@@ -132,7 +141,7 @@ function directEndpoints(model: PlanModel, ctx: EndpointContext, covered: Set<Tr
                 address: address(kind, name, port),
                 host: name,
                 port,
-                tls: "TLS at the instance (nginx)",
+                tls: atInstances("TLS at the instance (nginx)", ctx),
                 aet: kind === "dicom" ? ctx.aet : undefined,
                 reachableFrom: "the configured client blocks",
                 resource: host.name,
@@ -180,7 +189,7 @@ function vpnEndpoints(model: PlanModel, ctx: EndpointContext): Endpoint[] {
         });
         for (const inst of model.instances) {
             const open = ingressPorts(inst, model, "securityGroup", ep.securityGroupIds);
-            out.push(...privateNameEndpoints(inst, open, ctx, { frontDoor: "clientVpn", tls: "TLS at the instance (nginx)", reachableFrom: `VPN clients of ${ep.name}` }));
+            out.push(...privateNameEndpoints(inst, open, ctx, { frontDoor: "clientVpn", tls: atInstances("TLS at the instance (nginx)", ctx), reachableFrom: `VPN clients of ${ep.name}` }));
         }
     }
     return out;
@@ -212,7 +221,7 @@ function siteEndpoints(model: PlanModel, ctx: EndpointContext): Endpoint[] {
         out.push(
             ...privateNameEndpoints(inst, open, ctx, {
                 frontDoor: "siteToSite",
-                tls: "TLS at the instance (nginx), inside IPsec",
+                tls: atInstances("TLS at the instance (nginx), inside IPsec", ctx),
                 reachableFrom: `the site (${[...blocks].join(", ")}) over ${connections.map((c) => c.name).join(", ")}`,
             }),
         );

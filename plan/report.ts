@@ -135,6 +135,8 @@ export interface ReportContext {
     readonly webClientCidrs: readonly string[];
     readonly dicomClientCidrs: readonly string[];
     readonly aet: string;
+    /** Which names the instances' certificate carries and who trusts it. */
+    readonly instanceCertificate?: string;
     readonly prefixLists?: readonly PrefixListInfo[];
     readonly usage?: CostUsage;
     /** A site-to-site VPN's on-premises ranges: a reachability source. */

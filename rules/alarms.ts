@@ -101,6 +101,22 @@ export function emptySlotAlarm(slot: number): AlarmSpec {
     });
 }
 
+/**
+ * The certificate a slot serves (orthweb:tls.source acme) has fewer than ALARM_BELOW_DAYS days left: renewals have
+ * failed for two weeks. The renewal step publishes the metric every hour; missing data is breaching, so a slot whose
+ * renewal step stopped running alarms after three hours as well.
+ */
+export function certificateExpiryAlarm(slot: number, belowDays: number, metric: { readonly namespace: string; readonly name: string }, periodSeconds: number): AlarmSpec {
+    return alarm("certificate days left", { comparison: "LessThanThreshold", threshold: belowDays, evaluationPeriods: 3, periodSeconds }, {
+        role: `${slot}-certificate`,
+        description: `Instance ${slot}: its certificate expires in less than ${belowDays} days (renewal failing), or its renewal step reported nothing for 3 hours`,
+        namespace: metric.namespace,
+        metricName: metric.name,
+        statistic: "Minimum",
+        treatMissingData: "breaching",
+    }, " days");
+}
+
 export const GIB = 1024 ** 3;
 /** Free storage below this share of the allocated storage alarms (RDS storage autoscaling acts near 10 % too). */
 export const FREE_STORAGE_SHARE = 0.1;

@@ -50,6 +50,8 @@ const SPECIAL_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     "s3 rm": ["s3:DeleteObject"],
     "s3 mb": ["s3:CreateBucket"],
     "s3 rb": ["s3:DeleteBucket"],
+    // HeadObject has no action of its own: "you must have the s3:GetObject permission" (S3 API reference, HeadObject).
+    "s3api head-object": ["s3:GetObject"],
 };
 
 /** `aws s3 cp|mv|sync` options that take no value (every other `--option` takes one). */

@@ -200,7 +200,7 @@ export function rolloutChanges(pattern: Pattern, figures: ClientImpactFigures = 
         row("orthanc.nginxImage", "in place", `${inPlace}; the nginx container is recreated with the new image`, restartClients),
         row("orthanc.aet", "in place", `${inPlace}; Orthanc restarts with the new orthanc.json`, restartClients),
         row("Orthanc / nginx settings (a new program version)", "in place", `${inPlace}; only the containers whose files changed restart`, restartClients),
-        row("tlsCertificatePem / tlsPrivateKeyPem (or the self-signed renewal)", "in place", `the secret is updated, then ${inPlace}; nginx restarts with the new certificate`, restartClients),
+        row("tlsCertificatePem / tlsPrivateKeyPem (or the self-signed renewal)", "in place", `the secret is updated, then ${inPlace}; nginx reloads with the new certificate (open connections finish on the old one)`, restartClients),
         row("orthanc.instanceType", "replaced", refresh, refreshClients(pattern)),
         row("the boot template (launch template)", "replaced", refresh, refreshClients(pattern)),
         row("Amazon Linux release", "none", "resolved when a machine is launched: running instances keep theirs until they are replaced", "nothing"),

@@ -10,6 +10,7 @@ import { clientVpnProblems } from "./clientVpnRules";
 import { siteToSiteProblems } from "./siteToSiteRules";
 import { rawModalityCidrCount, senderProblems, senderWarnings } from "./senderRules";
 import { pullThroughCacheProblems } from "./imageCacheRules";
+import { CertificateSource, certificateSourceOf, tlsProblems, zoneNamesOf } from "./tlsRules";
 
 export const NAMESPACE = "orthweb";
 const SECRET_KEYS = new Set(["tlsCertificatePem", "tlsPrivateKeyPem"]);
@@ -22,9 +23,12 @@ export interface TlsMaterial {
     readonly facts?: CertificateFacts;
 }
 
-export type StackConfig = Omit<OrthwebConfig, "tlsCertificatePem" | "tlsPrivateKeyPem"> & {
+export type StackConfig = Omit<OrthwebConfig, "tlsCertificatePem" | "tlsPrivateKeyPem" | "tls"> & {
     readonly region: string;
+    /** The provided certificate and key (orthweb:tls.source provided). */
     readonly tls?: TlsMaterial;
+    /** Where the instances' certificate comes from (orthweb:tls), with what acme needs. */
+    readonly certificateSource: CertificateSource;
 };
 
 /** Raised with every problem found; its message lists them one per line. */
@@ -173,6 +177,13 @@ export function configWarnings(config: StackConfig): string[] {
                 `resolvers keep a failed instance's address that long, so failover takes up to ${worst} s. Set ${DNS_RECOMMENDED_MAX_TTL} or less to fail over faster.`,
         );
     }
+    const zone = zoneNamesOf(config.traffic as unknown as Record<string, unknown>);
+    if (zone && config.certificateSource.source === "selfSigned") {
+        warnings.push(
+            `${NAMESPACE}:tls.source: selfSigned while ${zone.names.join(", ")} ${zone.names.length === 1 ? "is" : "are"} in your zone ${zone.zoneName}: ` +
+                `clients do not trust the certificate. Set ${NAMESPACE}:tls.source acme (with ${NAMESPACE}:tls.acme.email) for one they trust, renewed by the instances.`,
+        );
+    }
     warnings.push(...senderWarnings(config));
     return warnings;
 }
@@ -203,11 +214,13 @@ export function validateStackConfig(raw: Record<string, unknown>, options: Parse
     problems.push(...cross.problems);
     problems.push(...loadBalancerProblems(input, region, cross.tlsFacts));
     problems.push(...pullThroughCacheProblems(input, region));
+    problems.push(...tlsProblems(input));
 
     if (problems.length > 0 || !parsed.success) return { problems };
-    const { tlsCertificatePem, tlsPrivateKeyPem, ...rest } = parsed.data;
+    const { tlsCertificatePem, tlsPrivateKeyPem, tls: tlsSection, ...rest } = parsed.data;
     const tls = tlsCertificatePem !== undefined && tlsPrivateKeyPem !== undefined ? { certificatePem: tlsCertificatePem, privateKeyPem: tlsPrivateKeyPem, facts: cross.tlsFacts } : undefined;
-    return { config: { ...rest, region: region as string, tls }, problems };
+    const certificateSource = certificateSourceOf({ ...parsed.data, tls: tlsSection });
+    return { config: { ...rest, region: region as string, tls, certificateSource }, problems };
 }
 
 /** Like validateStackConfig, but throws a ConfigError listing every problem. */

@@ -7,6 +7,7 @@ import { hostBitsSet, isPrivate, parseCidr, canonical } from "../rules/cidr";
 import { DEFAULT_INSIDE_CIDRS, DEFAULT_TUNNEL_ALGORITHMS, insideCidrProblem, isPublicIpv4, TUNNEL_DH_GROUPS, TUNNEL_ENCRYPTION, TUNNEL_INTEGRITY } from "../rules/siteToSite";
 import { AE_TITLE, MAX_AE_TITLES_PER_MODALITY, MAX_MODALITY_NAME_LENGTH, MODALITY_NAME, modalityAeTitles } from "../rules/modalities";
 import { PEER_PORTS } from "../rules/ports";
+import { ACME_DIRECTORIES, isAcmeDirectoryUrl, TLS_SOURCES } from "../rules/acme";
 import { DNS_DEFAULT_TTL, DNS_RECOMMENDED_MAX_TTL, frontDoorName, isDnsName, LOWERCASE_DNS_NAME, LOWERCASE_RELATIVE_NAME, MAX_DNS_NAME_LENGTH, normalizeDnsName, relativeNameMeant } from "../rules/dnsName";
 
 /** The traffic patterns this build can deploy. Later front doors add themselves here. */
@@ -266,11 +267,11 @@ const TTL = `a whole number of seconds from 1 to ${DNS_MAX_TTL} (${DNS_RECOMMEND
 const INTERVAL = "10 | 30 (seconds between checks; 10 costs $1 more per check and month; fixed once created)";
 const THRESHOLD = "a whole number of failed checks from 1 to 10";
 
+/** A public hosted zone's name: two labels or more, normalized (lowercase, no root dot). */
+const zoneNameSchema = (text: string) => z.string(allowed(text)).refine((v) => isDnsName(v, 2), allowed(text)).transform(normalizeDnsName);
+
 export const dnsSchema = section({
-    zoneName: z
-        .string(allowed(ZONE_NAME))
-        .refine((v) => isDnsName(v, 2), allowed(ZONE_NAME))
-        .transform(normalizeDnsName),
+    zoneName: zoneNameSchema(ZONE_NAME),
     recordName: z
         .string(allowed(RECORD_NAME))
         .refine((v) => !v.endsWith(".") && isDnsName(v, 1), allowed(RECORD_NAME))
@@ -368,8 +369,24 @@ export const siteToSiteVpnSchema = section({
     }).prefault({}),
 });
 
+const DIRECT_ZONE_NAME = "the name of an existing public hosted zone in Route 53, such as example.org (each instance gets a name in it)";
+const RECORD_PREFIX = "a label of a-z 0-9 and inner -, at most 61 characters, such as pacs (for pacs-1 and pacs-2)";
+/**
+ * `traffic.direct`: with frontDoor direct, each instance by a name of the user's zone, `<recordPrefix>-<slot>.<zoneName>`
+ * (an A record on the slot's Elastic IP), instead of its ec2-....amazonaws.com name. Optional. Cross-field rules:
+ * stacks/tlsRules.ts.
+ */
+export const directSchema = section({
+    zoneName: zoneNameSchema(DIRECT_ZONE_NAME),
+    recordPrefix: z
+        .string(allowed(RECORD_PREFIX))
+        .regex(/^[a-z0-9](?:[a-z0-9-]{0,59}[a-z0-9])?$/, allowed(RECORD_PREFIX))
+        .default("pacs"),
+});
+
 export const trafficSchema = section({
     frontDoor: z.enum(FRONT_DOORS, allowed(FRONT_DOORS.join(" | "))).default("direct"),
+    direct: directSchema.optional(),
     loadBalancer: loadBalancerSchema.prefault({}),
     /** Required when frontDoor is dns (checked in stacks/config.ts, which sees the raw input). */
     dns: dnsSchema.optional(),
@@ -401,6 +418,27 @@ export const alertsSchema = section({
 
 const PEM_TEXT = "a PEM text (set it with `pulumi config set --secret`)";
 
+const TLS_SOURCE =
+    "selfSigned (a certificate made by pulumi up; no client trusts it) | provided (orthweb:tlsCertificatePem and tlsPrivateKeyPem) | " +
+    "acme (issued and renewed by the instances from an ACME CA, by DNS-01 in your Route 53 zone)";
+const ACME_EMAIL = "the contact e-mail address of the ACME account, such as pki@example.org";
+const ACME_DIRECTORY = `${Object.keys(ACME_DIRECTORIES).join(" | ")} (Let's Encrypt; default staging in dev, production in prod) | the https:// directory URL of another ACME CA`;
+const ACME_EXTRA_NAME = "one more DNS name for the certificate, in the stack's zone, such as images.example.org";
+/** `orthweb:tls`: where the instances' certificate comes from. Cross-field rules: stacks/tlsRules.ts. */
+export const tlsSchema = section({
+    /** @default provided when orthweb:tlsCertificatePem is set, else selfSigned */
+    source: z.enum(TLS_SOURCES, allowed(TLS_SOURCE)).optional(),
+    acme: section({
+        email: z.string(allowed(ACME_EMAIL)).refine(isPlausibleEmail, allowed(ACME_EMAIL)),
+        /** @default staging in dev, production in prod */
+        directory: z
+            .string(allowed(ACME_DIRECTORY))
+            .refine((v) => v in ACME_DIRECTORIES || isAcmeDirectoryUrl(v), allowed(ACME_DIRECTORY))
+            .optional(),
+        extraName: z.string(allowed(ACME_EXTRA_NAME)).regex(LOWERCASE_DNS_NAME, allowed(ACME_EXTRA_NAME)).optional(),
+    }).optional(),
+});
+
 /** The whole `orthweb` namespace. `traffic` is the one required key. */
 export const stackSchema = section({
     environment: z.enum(["dev", "prod"], allowed("dev | prod")).default("dev"),
@@ -411,6 +449,7 @@ export const stackSchema = section({
     audit: auditSchema.prefault({}),
     traffic: trafficSchema,
     alerts: alertsSchema.prefault({}),
+    tls: tlsSchema.prefault({}),
     tlsCertificatePem: z.string(allowed(PEM_TEXT)).optional(),
     tlsPrivateKeyPem: z.string(allowed(PEM_TEXT)).optional(),
 });

@@ -232,7 +232,8 @@ describe("instance bootstrap rendering", () => {
 
         it("restarts the containers whose inputs changed (rotated database password, renewed certificate)", () => {
             expect(script).to.match(/if \[ -n "\$orthanc_changed" \]; then .* restart orthanc; fi/);
-            expect(script).to.match(/if \[ -n "\$tls_changed" \]; then .* restart nginx; fi/);
+            // A certificate needs no restart: nginx -s reload lets open connections finish (a restart only if that fails).
+            expect(script).to.match(/if \[ -n "\$tls_changed" \]; then "\$\{compose\[@\]\}" exec -T nginx nginx -s reload \|\| "\$\{compose\[@\]\}" restart nginx; fi/);
         });
 
         it("quotes every value so nothing in it is interpreted by bash", () => {

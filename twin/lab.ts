@@ -12,6 +12,8 @@ export const TWIN_PACKAGES = [
     "strongswan-charon", "strongswan-swanctl", "libcharon-extra-plugins", "libstrongswan-standard-plugins", "iptables",
     // site-bgp: BIRD at both ends.
     "bird2",
+    // acme: an ACME CA (pebble) and the ACME client the instances run as an image (lego).
+    "pebble", "lego",
 ];
 
 /** The twin takes one /24 of this block, chosen to overlap no route or address of the machine. */

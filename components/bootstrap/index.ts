@@ -11,6 +11,8 @@ import { OrthancParams, renderOrthancJson } from "./orthanc";
 import { DOCKER_DROP_IN_PATH, METADATA_GUARD_FILE, renderDockerDropIn, renderMetadataGuard } from "./metadataGuard";
 import { renderPeerScript } from "./peerScript";
 import { renderClaimScript } from "./claimScript";
+import { AcmeScriptParams, renderAcmeScript } from "./acmeScript";
+import { ACME_CHECK_INTERVAL_SECONDS } from "../../rules/acme";
 import { CLAIM_INTERVAL_SECONDS } from "../../rules/rollout";
 import { HEALTHZ_CONTAINER_ADDRESS, ORTHANC_CONTAINER_ADDRESS } from "../../rules/containerNetwork";
 import { DICOM_CLIENT_CA_FILE, renderStartScript, StartScriptParams } from "./startScript";
@@ -30,6 +32,8 @@ export interface BootstrapParams {
     /** The ECR registry the images come from (pull-through cache); absent: Docker Hub, anonymously. */
     readonly registry?: string;    /** s3:// URL of the compose plugin, without the internet. @default GitHub's release */
     readonly composeSource?: string;
+    /** orthweb:tls.source acme: the renewal script's settings (its lego image already rewritten to the cache). */
+    readonly acme?: Omit<AcmeScriptParams, "region" | "dir" | "registry">;
 }
 
 /** Where nginx reads the modalities' CA (written by the start script from the TLS secret's dicomClientCaPem). */
@@ -105,6 +109,13 @@ const CLAIM_SERVICE_UNIT = oneshotUnit(CLAIM_DESCRIPTION, "claim.sh");
 /** A replaced instance's address is taken by its successor within a minute, whatever else is going on. */
 const CLAIM_TIMER_UNIT = minutelyTimer(CLAIM_DESCRIPTION, CLAIM_INTERVAL_SECONDS);
 
+const ACME_DESCRIPTION = "Orthweb: issue or renew the certificate (ACME), share it, reload nginx";
+/** lego's run (10 minutes at most) or the wait for the peer's certificate, with room to spare. */
+const ACME_SERVICE_UNIT = oneshotUnit(ACME_DESCRIPTION, "acme.sh").replace("TimeoutStartSec=50", "TimeoutStartSec=20min");
+/** Hourly: the days-left metric must keep coming (the alarm treats missing data as breaching). */
+const ACME_TIMER_UNIT = minutelyTimer(ACME_DESCRIPTION, ACME_CHECK_INTERVAL_SECONDS).replace("OnBootSec=1min", "OnBootSec=3min");
+export const ACME_TIMER = "orthweb-acme.timer";
+
 /** The timers an instance runs: the start script's (secrets, restarts), peer.sh's (the peer's address), claim.sh's. */
 export const BOOTSTRAP_TIMERS = ["orthweb.timer", "orthweb-peer.timer", "orthweb-claim.timer"] as const;
 
@@ -128,7 +139,7 @@ export function renderBootstrapFiles(p: BootstrapParams): BootstrapFile[] {
         },
         ...(senderGate ? [{ path: senderGate, permissions: "0644", content: renderDicomSenderGate(p.orthanc.modalities ?? []) }] : []),
         { path: `${dir}/orthanc.template.json`, permissions: "0600", content: renderOrthancJson(p.orthanc) },
-        { path: `${dir}/start.sh`, permissions: "0700", content: renderStartScript({ region: p.region, dir, secretArns: p.secretArns, registry: p.registry, composeSource: p.composeSource }) },
+        { path: `${dir}/start.sh`, permissions: "0700", content: renderStartScript({ region: p.region, dir, secretArns: p.secretArns, registry: p.registry, composeSource: p.composeSource, acmeSecretArn: p.acme?.secretArn }) },
         { path: `${dir}/healthz.py`, permissions: "0644", content: renderHealthChecker() },
         { path: `${dir}/database-setup.sql`, permissions: "0644", content: renderDatabaseSetupSql() },
         { path: "/etc/systemd/system/orthweb.service", permissions: "0644", content: SERVICE_UNIT },
@@ -141,6 +152,13 @@ export function renderBootstrapFiles(p: BootstrapParams): BootstrapFile[] {
         { path: `${dir}/claim.sh`, permissions: "0700", content: renderClaimScript({ region: p.region }) },
         { path: "/etc/systemd/system/orthweb-claim.service", permissions: "0644", content: CLAIM_SERVICE_UNIT },
         { path: "/etc/systemd/system/orthweb-claim.timer", permissions: "0644", content: CLAIM_TIMER_UNIT },
+        ...(p.acme
+            ? [
+                  { path: `${dir}/acme.sh`, permissions: "0700", content: renderAcmeScript({ ...p.acme, region: p.region, dir, registry: p.registry }) },
+                  { path: "/etc/systemd/system/orthweb-acme.service", permissions: "0644", content: ACME_SERVICE_UNIT },
+                  { path: `/etc/systemd/system/${ACME_TIMER}`, permissions: "0644", content: ACME_TIMER_UNIT },
+              ]
+            : []),
     ];
 }
 
@@ -163,7 +181,7 @@ export function renderCloudConfig(files: BootstrapFile[]): string {
         write_files: files.map((f) => ({ path: f.path, owner: "root:root", permissions: f.permissions, content: f.content })),
         runcmd: [
             ["systemctl", "daemon-reload"],
-            ["systemctl", "enable", "--now", ...BOOTSTRAP_TIMERS.filter((timer) => files.some((f) => f.path === `/etc/systemd/system/${timer}`))],
+            ["systemctl", "enable", "--now", ...[...BOOTSTRAP_TIMERS, ACME_TIMER].filter((timer) => files.some((f) => f.path === `/etc/systemd/system/${timer}`))],
             ["systemctl", "start", "orthweb.service"],
         ],
     };

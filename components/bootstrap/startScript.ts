@@ -27,7 +27,24 @@ export interface StartScriptParams {
     /** The ECR registry to log in to before pulling (the pull-through cache). @default none: Docker Hub */
     readonly registry?: string;    /** s3:// URL of the compose plugin (its checksum at the same URL + .sha256). @default GitHub's release */
     readonly composeSource?: string;
+    /** orthweb:tls.source acme: the secret the renewal script (acme.sh) shares the certificate in. */
+    readonly acmeSecretArn?: string;
 }
+
+/** A bash function: replaces $1 (mode $2) with standard input; prints "changed" when the content differs. */
+export const REPLACE_FILE = `# Replaces $1 (mode $2) with standard input; prints "changed" when the content differs.
+replace_file() {
+    local tmp
+    tmp=$(mktemp "$1.XXXXXX")
+    cat >"$tmp"
+    chmod "$2" "$tmp"
+    if cmp -s "$tmp" "$1"; then
+        rm -f "$tmp"
+    else
+        mv -f "$tmp" "$1"
+        echo changed
+    fi
+}`;
 
 /** Quotes a value for bash so that nothing in it is interpreted. */
 export function shellQuote(value: string): string {
@@ -53,6 +70,7 @@ readonly COMPOSE_VERSION=${shellQuote(p.composeVersion ?? COMPOSE_VERSION)}
 readonly COMPOSE_PLUGIN=/usr/libexec/docker/cli-plugins/docker-compose
 readonly COMPOSE_S3=${shellQuote(p.composeSource ?? "")}
 readonly REGISTRY=${shellQuote(p.registry ?? "")}
+readonly ACME_SECRET_ARN=${shellQuote(p.acmeSecretArn ?? "")}
 
 log() { echo "orthweb: $*" >&2; }
 
@@ -123,17 +141,29 @@ secret() {
     return 1
 }
 
-# Replaces $1 (mode $2) with standard input; prints "changed" when the content differs.
-replace_file() {
-    local tmp
-    tmp=$(mktemp "$1.XXXXXX")
-    cat >"$tmp"
-    chmod "$2" "$tmp"
-    if cmp -s "$tmp" "$1"; then
-        rm -f "$tmp"
+${REPLACE_FILE}
+
+# With acme, the TLS secret with the shared ACME certificate and key in place of the bootstrap ones (the modalities'
+# CA stays); as it is until acme.sh first shares one. The renewal timer runs exactly when acme is on (the apply
+# script enables the timers every stack has; this one only some).
+with_acme_certificate() {
+    local acme
+    if [ -n "$ACME_SECRET_ARN" ] && ! systemctl is-enabled --quiet orthweb-acme.timer; then
+        systemctl enable --now orthweb-acme.timer
+    fi
+    if [ -z "$ACME_SECRET_ARN" ]; then
+        if [ -e /etc/systemd/system/orthweb-acme.timer ]; then
+            systemctl disable --now orthweb-acme.timer || true
+            rm -f /etc/systemd/system/orthweb-acme.timer /etc/systemd/system/orthweb-acme.service "$DIR/acme.sh"
+        fi
+        echo "$1"
+        return 0
+    fi
+    if acme=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id "$ACME_SECRET_ARN" --query SecretString --output text 2>/dev/null) &&
+        jq -e .certificatePem <<<"$acme" >/dev/null 2>&1; then
+        jq -s '.[0] + (.[1] | {certificatePem, privateKeyPem})' <<<"$1 $acme"
     else
-        mv -f "$tmp" "$1"
-        echo changed
+        echo "$1"
     fi
 }
 
@@ -192,6 +222,7 @@ main() {
     admin=$(secret "$ADMIN_SECRET_ARN")
     admin_password=$(jq -er .password <<<"$admin")
     tls=$(secret "$TLS_SECRET_ARN")
+    tls=$(with_acme_certificate "$tls")
     health=$(health_password)
 
     retry setup_database "$db" "$db_app" || log "could not set up the database login $DB_APP_USER; the next run tries again"
@@ -215,7 +246,8 @@ main() {
     retry "\${compose[@]}" up --detach --remove-orphans --pull missing
     # up does not notice new file contents behind unchanged mounts: restart what read them.
     if [ -n "$orthanc_changed" ]; then "\${compose[@]}" restart orthanc; fi
-    if [ -n "$tls_changed" ]; then "\${compose[@]}" restart nginx; fi
+    # A new certificate needs no restart: a reload lets the old workers finish their connections.
+    if [ -n "$tls_changed" ]; then "\${compose[@]}" exec -T nginx nginx -s reload || "\${compose[@]}" restart nginx; fi
     if [ -n "$health_changed" ]; then "\${compose[@]}" restart healthz; fi
     log "running"
 }

@@ -10,6 +10,8 @@ import { isIpv4Address } from "../../rules/cidr";
 import { createHash } from "crypto";
 import { bundleKey, renderBundle, ROLLOUT_TIMING, SLOT_GROUP, SLOT_TAGS } from "../../rules/rollout";
 import { renderBootstrapFiles } from "../bootstrap";
+import { AcmeArgs } from "./acme";
+import { DEFAULT_LEGO_IMAGE } from "../bootstrap/acmeScript";
 import { renderApplyDocument } from "../bootstrap/apply";
 import { amazonLinuxParameter, partitionOf, Tags, tagsFor } from "../naming";
 import { DATABASE_NAME, DataStore } from "./dataStore";
@@ -49,6 +51,14 @@ export interface InstanceSettings {
     readonly securityGroup: aws.ec2.SecurityGroup;
     /** s3:// URL of the compose plugin when the instances have no internet. */
     readonly composeSource?: pulumi.Output<string>;
+    /** orthweb:tls.source acme: what the renewal script needs (pair/acme.ts). */
+    readonly acmeRenewal?: AcmeRenewal;
+}
+
+export interface AcmeRenewal {
+    readonly settings: AcmeArgs;
+    readonly secretArn: pulumi.Output<string>;
+    readonly hostedZoneId: pulumi.Output<string>;
 }
 
 export interface Instances {
@@ -84,6 +94,11 @@ export function createInstances(ctx: PairContext, args: InstanceSettings, data: 
     return { ...slots, addresses, certificatePem: certificate.certificatePem };
 }
 
+/** Slot `index` (0-based) of pair `name`: its group's logical name and its instances' slot tag. */
+export function slotName(name: string, index: number): string {
+    return `${name}-${index + 1}`;
+}
+
 /** The domain of EC2 private DNS names (ip-10-0-1-5.<domain>): ec2.internal in us-east-1, <region>.compute.internal elsewhere. */
 export function privateDomain(region: string): string {
     return region === "us-east-1" ? "ec2.internal" : `${region}.compute.internal`;
@@ -116,7 +131,7 @@ function rollOut(
     const secrets = [identity.adminSecretVersion, identity.databaseAppSecretVersion, certificate.secretVersion];
     let previous: pulumi.Resource[] = [];
     for (const i of [0, 1]) {
-        const slot = `${name}-${i + 1}`;
+        const slot = slotName(name, i);
         const association = (kind: "apply" | "gate", revision: pulumi.Output<string>, dependsOn: pulumi.Resource[]) =>
             new aws.ssm.Association(
                 `${slot}-${kind}`,
@@ -262,8 +277,8 @@ export function recoveryOptions(prod: boolean) {
 function createDelivery(ctx: PairContext, args: InstanceSettings, data: DataStore, identity: Identity, imageCache?: ImageCache) {
     const { name, tags, parent, region } = ctx;
     const bundle = pulumi
-        .all([data.bucket.bucket, data.database.address, data.databaseSecretArn, identity.adminSecret.arn, identity.tlsSecret.arn, imageCache?.registry, identity.databaseAppSecret.arn, args.composeSource])
-        .apply(([bucketName, dbHost, dbSecret, adminArn, tlsArn, registry, dbAppArn, composeSource]) =>
+        .all([data.bucket.bucket, data.database.address, data.databaseSecretArn, identity.adminSecret.arn, identity.tlsSecret.arn, imageCache?.registry, identity.databaseAppSecret.arn, pulumi.all([args.composeSource, acmeOf(args.acmeRenewal)])])
+        .apply(([bucketName, dbHost, dbSecret, adminArn, tlsArn, registry, dbAppArn, [composeSource, acme]]) =>
             renderBundle(
                 renderBootstrapFiles({
                     region,
@@ -278,6 +293,11 @@ function createDelivery(ctx: PairContext, args: InstanceSettings, data: DataStor
                     dicomClientCertificates: args.dicomClientCaPem !== undefined,
                     secretArns: { database: text(dbSecret), databaseApp: text(dbAppArn), admin: text(adminArn), tls: text(tlsArn) },
                     composeSource,
+                    acme: acme && {
+                        ...acme,
+                        bucket: text(bucketName),
+                        legoImage: imageCache && registry ? cachedImage(acme.legoImage, { registry, prefix: imageCache.prefix }) : acme.legoImage,
+                    },
                 }),
             ),
         );
@@ -379,6 +399,19 @@ export function rolloutPolicy(region: string, tags: Tags) {
             ...slotGroupControlStatements(region, tags),
         ],
     };
+}
+
+/** The renewal script's settings once the secret and the zone are known. */
+function acmeOf(renewal: AcmeRenewal | undefined) {
+    if (!renewal) return undefined;
+    return pulumi.all([renewal.secretArn, renewal.hostedZoneId]).apply(([secretArn, hostedZoneId]) => ({
+        email: renewal.settings.email,
+        directoryUrl: renewal.settings.directoryUrl,
+        names: [...renewal.settings.names],
+        legoImage: renewal.settings.legoImage ?? DEFAULT_LEGO_IMAGE,
+        secretArn: text(secretArn),
+        hostedZoneId: text(hostedZoneId),
+    }));
 }
 
 /** The images the compose file names, and the registry to log in to when they come through the cache. */

@@ -1,5 +1,6 @@
 // Every twin scenario, in the order `npm run test:twin` runs them. Each runs on a fresh pair.
 import { Scenario } from "../scenario";
+import { acme } from "./acme";
 import { badUpgrade } from "./badUpgrade";
 import { dbOutage } from "./dbOutage";
 import { dicomSenders } from "./dicomSenders";
@@ -12,4 +13,4 @@ import { siteToSite } from "./siteToSite";
 import { tunnelFailover } from "./tunnelFailover";
 import { upgrade } from "./upgrade";
 
-export const SCENARIOS: readonly Scenario[] = [instanceKill, orthancKill, dbOutage, rotation, upgrade, replace, badUpgrade, dicomSenders, siteToSite, tunnelFailover, siteBgp];
+export const SCENARIOS: readonly Scenario[] = [instanceKill, orthancKill, dbOutage, rotation, upgrade, replace, badUpgrade, dicomSenders, siteToSite, tunnelFailover, siteBgp, acme];
