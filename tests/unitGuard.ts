@@ -3,6 +3,7 @@
 // time are expected. Loaded by tests/rootHooks.ts in every mocha worker; the main process (which forks the workers)
 // is never patched.
 import * as path from "path";
+import { promisify } from "util";
 // The modules themselves, not `import * as` copies: other modules must see the patched functions.
 import childProcess = require("child_process");
 import timersPromises = require("timers/promises");
@@ -64,6 +65,8 @@ export class UnitGuard {
             }, ms);
         };
         Object.assign(guarded, realSetTimeout);
+        // util.promisify(setTimeout) keeps working (through timers/promises, guarded below).
+        Object.defineProperty(guarded, promisify.custom, { value: (ms?: number, ...rest: unknown[]) => timersPromises.setTimeout(ms, ...rest) });
         global.setTimeout = guarded as typeof setTimeout;
         const realSleep = timersPromises.setTimeout;
         (timersPromises as { setTimeout: typeof realSleep }).setTimeout = ((ms?: number, ...rest: unknown[]) => {
