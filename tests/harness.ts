@@ -1,7 +1,6 @@
 // Builds stacks under mocks for the specs: from raw config (as a stack file would give it), through the
 // same validation as `pulumi up`, into recorded registrations and resolved outputs.
-import { parse } from "yaml";
-import { writtenContent } from "../components/bootstrap";
+import { userDataText } from "../components/bootstrap";
 import { planStack, PlanResult } from "../plan/cli";
 import { createInfrastructure } from "../program";
 import { CONFIG_PREFIX, parseBundle } from "../rules/rollout";
@@ -129,7 +128,7 @@ async function buildOnce(raw: Record<string, unknown>, stack: string): Promise<B
 /** What the instances are given: the files of the config bundle (and any launch template user data), as text. */
 export function userDataOf(built: Built): string {
     const templates = built.ofType("aws:ec2/launchTemplate:LaunchTemplate").filter((t) => t.inputs.userData !== undefined);
-    const userData = templates.map((t) => decodedCloudConfig(Buffer.from(String(t.inputs.userData), "base64").toString("utf8")));
+    const userData = templates.map((t) => userDataText(Buffer.from(String(t.inputs.userData), "base64")));
     const files = bootstrapFilesOf(built).map((f) => `# ${f.path}\n${f.content}`);
     return [...userData, ...files].join("\n");
 }
@@ -138,13 +137,6 @@ export function userDataOf(built: Built): string {
 export function bootstrapFilesOf(built: Built): { path: string; content: string }[] {
     const bundles = built.ofType("aws:s3/bucketObjectv2:BucketObjectv2").filter((o) => String(o.inputs.key ?? "").startsWith(CONFIG_PREFIX));
     return bundles.flatMap((b) => parseBundle(String(b.inputs.content)));
-}
-
-/** A cloud-config with its write_files contents as written to disk (gz+b64 decoded), for text searches. */
-export function decodedCloudConfig(userData: string): string {
-    const doc = parse(userData) as { write_files?: { content: string; encoding?: string }[] } | null;
-    if (!doc?.write_files) return userData;
-    return [userData, ...doc.write_files.map((f) => writtenContent(f))].join("\n");
 }
 
 export const TYPES = {

@@ -2,7 +2,7 @@
 // groups and the files an instance gets (orthanc.json template and nginx.conf, out of the config bundle that the
 // SSM association applies; a cloud-config user data is read the same way).
 import { parse } from "yaml";
-import { userDataText, writtenContent } from "../components/bootstrap";
+import { userDataText } from "../components/bootstrap";
 import { CONFIG_PREFIX, parseBundle } from "../rules/rollout";
 import { createInfrastructure } from "../program";
 import { validateStackConfig } from "../stacks/config";
@@ -45,8 +45,8 @@ function bootstrapFromFiles(files: readonly { path: string; content: string }[],
 
 /** The orthanc.json template and nginx.conf inside a cloud-config user data. */
 export function bootstrapFromUserData(userData: Buffer | string): BootstrapFromProgram {
-    const doc = (parse(userDataText(userData)) ?? {}) as { write_files?: { path: string; content: string; encoding?: string }[] };
-    return bootstrapFromFiles((doc.write_files ?? []).map((f) => ({ path: f.path, content: writtenContent(f) })), "the user data");
+    const doc = (parse(userDataText(userData)) ?? {}) as { write_files?: { path: string; content: string }[] };
+    return bootstrapFromFiles((doc.write_files ?? []).map((f) => ({ path: f.path, content: f.content })), "the user data");
 }
 
 /** The orthanc.json template and nginx.conf inside the config bundle (rules/rollout.ts renderBundle). */

@@ -162,14 +162,6 @@ export function renderBootstrapFiles(p: BootstrapParams): BootstrapFile[] {
     ];
 }
 
-/** cloud-init's write_files encoding for gzip then base64: the files fit EC2's 16 KB of user data. */
-export const WRITE_FILES_ENCODING = "gz+b64";
-
-/** A write_files entry's content as written to disk (decoded when it is gz+b64). */
-export function writtenContent(entry: { readonly content: string; readonly encoding?: string }): string {
-    return entry.encoding === WRITE_FILES_ENCODING ? gunzipSync(Buffer.from(entry.content, "base64")).toString("utf8") : entry.content;
-}
-
 /**
  * The files as cloud-config. The program no longer boots instances from user data: it delivers
  * renderBootstrapFiles() as a bundle applied by SSM, one instance at a time (apply.ts renderApplyScript, which also
