@@ -36,8 +36,22 @@ function programUnderMocks(): { program: typeof import("../program"); mocks: typ
     /* eslint-enable @typescript-eslint/no-var-requires */
 }
 
+/** What building a validated config under mocks gives: the registrations, the calls, the resolved outputs. */
+export type BuiltStack = Omit<PlanResult, "stack" | "config"> & { readonly warnings: string[] };
+
+/** Builds a validated config under mocks, the way planStack does (the specs pass one that remembers its builds). */
+export type StackBuilder = (stack: string, config: StackConfig) => Promise<BuiltStack>;
+
+/** Runs the program for `config` under Pulumi mocks as stack `stack`. */
+export async function buildUnderMocks(stack: string, config: StackConfig): Promise<BuiltStack> {
+    const { program, mocks } = programUnderMocks();
+    const run = await mocks.runUnderMocks({ stack, region: config.region }, () => program.createInfrastructure(config));
+    const { values, secrets } = await mocks.resolveOutputs(run.result as unknown as Record<string, unknown>);
+    return { registrations: run.registrations, invocations: run.invocations, outputs: values, secretOutputs: secrets, warnings: run.warnings };
+}
+
 /** Validates a stack file and builds it under mocks. Throws PlanConfigError on a bad or unreadable stack file. */
-export async function planStack(stack: string, projectDir?: string): Promise<PlanResult> {
+export async function planStack(stack: string, projectDir?: string, builder: StackBuilder = buildUnderMocks): Promise<PlanResult> {
     let file;
     try {
         file = loadStackFile(stack, projectDir);
@@ -47,12 +61,10 @@ export async function planStack(stack: string, projectDir?: string): Promise<Pla
     }
     const { config, problems } = validateStackConfig(file.config, { opaqueKeys: file.encryptedKeys });
     if (!config) throw new PlanConfigError(stack, file.file, problems);
-    const { program, mocks } = programUnderMocks();
-    const run = await mocks.runUnderMocks({ stack, region: config.region }, () => program.createInfrastructure(config));
+    const built = await builder(stack, config);
     // What `pulumi up` would print as warnings (configWarnings): on stderr, apart from the report.
-    for (const warning of run.warnings) process.stderr.write(`warning: ${warning}\n`);
-    const { values, secrets } = await mocks.resolveOutputs(run.result as unknown as Record<string, unknown>);
-    return { stack, config, registrations: run.registrations, invocations: run.invocations, outputs: values, secretOutputs: secrets };
+    for (const warning of built.warnings) process.stderr.write(`warning: ${warning}\n`);
+    return { stack, config, registrations: built.registrations, invocations: built.invocations, outputs: built.outputs, secretOutputs: built.secretOutputs };
 }
 
 /** How many VPN users the config names, when the stack has a client VPN (the cost of their connection hours). */
@@ -122,7 +134,7 @@ export function parseArgs(argv: string[]): CliOptions | string {
     return { stacks, all, format, projectDir };
 }
 
-export async function main(argv: string[], io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
+export async function main(argv: string[], io: { out: (s: string) => void; err: (s: string) => void; builder?: StackBuilder }): Promise<number> {
     const options = parseArgs(argv);
     if (typeof options === "string") {
         io.err(`${options}\n${USAGE}\n`);
@@ -137,7 +149,7 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
     const summaries: StackSummary[] = [];
     for (const stack of stacks) {
         try {
-            const report = reportOf(await planStack(stack, options.projectDir));
+            const report = reportOf(await planStack(stack, options.projectDir, io.builder));
             if (options.all) summaries.push(summaryOf(report));
             else io.out(render(report, options.format));
         } catch (e) {

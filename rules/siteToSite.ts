@@ -178,12 +178,23 @@ export function siteDicomCidrs(onPremisesCidrs: readonly string[], modalities: r
 export function derivedInsideCidrs(seed: string): [string, string] {
     let hash = 0x811c9dc5;
     for (const byte of Buffer.from(seed, "utf8")) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+    const blocks = insideBlocks();
+    const base = blocks[hash % blocks.length];
+    return [`${ipv4ToString(base)}/30`, `${ipv4ToString(base + 4)}/30`];
+}
+
+let insideBlockList: readonly number[] | undefined;
+
+/** The /29s derivedInsideCidrs picks from, worked out once (8,000 pairs of /30s checked against AWS's reservations). */
+function insideBlocks(): readonly number[] {
+    if (insideBlockList) return insideBlockList;
     const first = parseCidr("169.254.6.0/29")!.network;
+    const last = parseCidr("169.254.255.248/29")!.network;
     const blocks: number[] = [];
-    for (let base = first; base < parseCidr("169.254.255.248/29")!.network + 8; base += 8) {
+    for (let base = first; base <= last; base += 8) {
         const pair = [ipv4ToString(base), ipv4ToString(base + 4)].map((a) => `${a}/30`);
         if (pair.every((c) => insideCidrProblem(c) === undefined)) blocks.push(base);
     }
-    const base = blocks[hash % blocks.length];
-    return [`${ipv4ToString(base)}/30`, `${ipv4ToString(base + 4)}/30`];
+    insideBlockList = Object.freeze(blocks);
+    return insideBlockList;
 }

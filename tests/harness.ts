@@ -1,11 +1,10 @@
 // Builds stacks under mocks for the specs: from raw config (as a stack file would give it), through the
 // same validation as `pulumi up`, into recorded registrations and resolved outputs.
 import { userDataText } from "../components/bootstrap";
-import { planStack, PlanResult } from "../plan/cli";
-import { createInfrastructure } from "../program";
+import { buildUnderMocks, planStack, PlanResult, StackBuilder } from "../plan/cli";
 import { CONFIG_PREFIX, parseBundle } from "../rules/rollout";
 import { parseStackConfig, StackConfig } from "../stacks/config";
-import { Registration, resolveOutputs, runUnderMocks, Invocation } from "../plan/mockRuntime";
+import { Registration, Invocation } from "../plan/mockRuntime";
 
 export const REGION = "eu-west-1";
 
@@ -47,22 +46,30 @@ export function withConfig(overrides: Record<string, unknown>): Record<string, u
 }
 
 /**
- * Builds `raw` as stack `stack` under mocks. The same config and stack give the same result, so a worker process
- * builds each only once and every spec in it shares that result: it is deeply frozen, and a spec that changed it
- * would throw (specs are strict mode) instead of leaking into another. Copy what you need to change.
+ * Builds `raw` as stack `stack` under mocks. The same validated config and stack give the same result, so a worker
+ * process builds each only once and every spec in it shares that result (build(), plannedStack() and the plan's CLI
+ * alike, through stackBuilder): it is deeply frozen, and a spec that changed it would throw (specs are strict mode)
+ * instead of leaking into another. Copy what you need to change.
  */
-export function build(raw: Record<string, unknown> = MINIMAL, stack = "test"): Promise<Built> {
-    const key = JSON.stringify([stack, raw]);
+export async function build(raw: Record<string, unknown> = MINIMAL, stack = "test"): Promise<Built> {
+    return builtStack(stack, parseStackConfig(raw));
+}
+
+const builds = new Map<string, Promise<Built>>();
+
+function builtStack(stack: string, config: StackConfig): Promise<Built> {
+    const key = JSON.stringify([stack, config]);
     let built = builds.get(key);
     if (!built) {
-        built = buildOnce(raw, stack).then(deepFreeze);
+        built = buildOnce(stack, config).then(deepFreeze);
         builds.set(key, built);
         built.catch(() => builds.delete(key)); // a failed build is not remembered
     }
     return built;
 }
 
-const builds = new Map<string, Promise<Built>>();
+/** planStack's and the CLI's builder for the specs: build()'s shared, frozen results. */
+export const stackBuilder: StackBuilder = builtStack;
 
 /**
  * `planStack(stack)` for one of the project's own stack files (what `npm run plan` builds), once per worker and
@@ -71,7 +78,7 @@ const builds = new Map<string, Promise<Built>>();
 export function plannedStack(stack: string): Promise<PlanResult> {
     let planned = plans.get(stack);
     if (!planned) {
-        planned = planStack(stack).then(deepFreeze);
+        planned = planStack(stack, undefined, stackBuilder).then(deepFreeze);
         plans.set(stack, planned);
         planned.catch(() => plans.delete(stack));
     }
@@ -85,7 +92,8 @@ const plans = new Map<string, Promise<PlanResult>>();
  * SDK's assets and the promises inside them, Buffers) are left as they are: the SDK may still annotate them.
  */
 export function deepFreeze<T>(value: T, seen = new WeakSet<object>()): T {
-    if ((typeof value !== "object" && typeof value !== "function") || value === null || seen.has(value)) return value;
+    // Frozen already: by an earlier deepFreeze (a plan holds a shared build), whose Sets and Maps it has sealed too.
+    if ((typeof value !== "object" && typeof value !== "function") || value === null || seen.has(value) || Object.isFrozen(value)) return value;
     seen.add(value);
     const proto = Object.getPrototypeOf(value);
     const freezable = typeof value === "function" || proto === null || proto === Object.prototype || Array.isArray(value) || value instanceof Set || value instanceof Map;
@@ -104,18 +112,12 @@ export function deepFreeze<T>(value: T, seen = new WeakSet<object>()): T {
     return Object.freeze(value);
 }
 
-async function buildOnce(raw: Record<string, unknown>, stack: string): Promise<Built> {
-    const config = parseStackConfig(raw);
-    const run = await runUnderMocks({ stack, region: config.region }, () => createInfrastructure(config));
-    const { values, secrets } = await resolveOutputs(run.result as unknown as Record<string, unknown>);
-    const registrations = run.registrations;
+async function buildOnce(stack: string, config: StackConfig): Promise<Built> {
+    const built = await buildUnderMocks(stack, config);
+    const registrations = built.registrations;
     return {
+        ...built,
         config,
-        registrations,
-        invocations: run.invocations,
-        outputs: values,
-        secretOutputs: secrets,
-        warnings: run.warnings,
         ofType: (type) => registrations.filter((r) => r.type === type),
         one(type, name) {
             const found = registrations.filter((r) => r.type === type && r.name === name);

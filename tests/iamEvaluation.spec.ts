@@ -32,11 +32,18 @@ import {
     writtenPolicies,
 } from "./iamEvaluation";
 
+/** A project stack file's build, its file read and parsed once per worker (each test asks for it again). */
+const stackFiles = new Map<string, Record<string, unknown>>();
+function plannedBuild(stack: string): Promise<Built> {
+    if (!stackFiles.has(stack)) stackFiles.set(stack, loadStackFile(stack).config);
+    return build(stackFiles.get(stack)!, stack);
+}
+
 /** The stacks evaluated: the project's own, and the load balancer front doors that write access, NLB and WAF logs. */
 const STACKS: Record<string, () => Promise<Built>> = {
-    dev: () => build(loadStackFile("dev").config, "dev"),
-    prod: () => build(loadStackFile("prod").config, "prod"),
-    site: () => build(loadStackFile("site").config, "site"),
+    dev: () => plannedBuild("dev"),
+    prod: () => plannedBuild("prod"),
+    site: () => plannedBuild("site"),
     // ALB logs from the regional ELB account (a region opened before August 2022), WAF logs.
     "alb-eu-west-1": () => build(withConfig({ "orthweb:traffic": { frontDoor: "loadBalancer", loadBalancer: { type: "application", certificateArn: `arn:aws:acm:eu-west-1:${ACCOUNT}:certificate/abc` } } }), "alb"),
     // ALB logs from the ELB log delivery service (a region opened since).

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { PEER_CERTIFICATE_NAME } from "../rules/certificates";
 import { OrthancPair } from "../components/orthancPair";
 import { MOCK_CERT_PEM, MOCK_PRIVATE_KEY_PEM, runUnderMocks, Registration } from "../plan/mockRuntime";
-import { build, Built, isSecretInput, REGION, reveal, TYPES, userDataOf, withConfig } from "./harness";
+import { build, Built, deepFreeze, isSecretInput, REGION, reveal, TYPES, userDataOf, withConfig } from "./harness";
 
 const PAIR_ARGS = {
     region: REGION,
@@ -15,12 +15,19 @@ const PAIR_ARGS = {
     database: { instanceClass: "db.t4g.small", engineVersion: "16", allocatedStorageGiB: 20 },
 };
 
-async function pairAlone(args: Partial<ConstructorParameters<typeof OrthancPair>[1]>): Promise<Registration[]> {
-    const run = await runUnderMocks({ stack: "unit", region: REGION }, () => new OrthancPair("pair", { ...PAIR_ARGS, placement: "public", ...args }));
-    return run.registrations;
+const pairs = new Map<string, Promise<readonly Registration[]>>();
+
+/** The pair alone under mocks with `args` over PAIR_ARGS, built once per set of args and shared read-only. */
+function pairAlone(args: Partial<ConstructorParameters<typeof OrthancPair>[1]>): Promise<readonly Registration[]> {
+    const key = JSON.stringify(args);
+    if (!pairs.has(key)) {
+        const run = runUnderMocks({ stack: "unit", region: REGION }, () => new OrthancPair("pair", { ...PAIR_ARGS, placement: "public", ...args }));
+        pairs.set(key, run.then((r) => deepFreeze(r.registrations)));
+    }
+    return pairs.get(key)!;
 }
 
-const of = (regs: Registration[], type: string) => regs.filter((r) => r.type === type);
+const of = (regs: readonly Registration[], type: string) => regs.filter((r) => r.type === type);
 
 describe("OrthancPair", () => {
     let dev: Built;

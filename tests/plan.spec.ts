@@ -6,7 +6,7 @@ import { main, parseArgs, PlanConfigError, planStack, reportOf } from "../plan/c
 import { renderAll, renderJson, renderMarkdown, renderText, summaryOf } from "../plan/render";
 import { PlanReport } from "../plan/report";
 import { listStacks, SECRET_PLACEHOLDER } from "../stacks/stackFile";
-import { plannedStack } from "./harness";
+import { plannedStack, stackBuilder } from "./harness";
 import { BAD_STACK_FILE, projectWith } from "./planProjects";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -14,7 +14,7 @@ const ROOT = path.resolve(__dirname, "..");
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
     let out = "";
     let err = "";
-    const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s) });
+    const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s), builder: stackBuilder });
     return { code, out, err };
 }
 
@@ -225,7 +225,7 @@ describe("npm run plan", () => {
             "",
         ].join("\n");
         const dir = projectWith({ "Pulumi.sealed.yaml": text });
-        const plan = await planStack("sealed", dir);
+        const plan = await planStack("sealed", dir, stackBuilder);
         expect(plan.config.tls).to.deep.include({ certificatePem: SECRET_PLACEHOLDER, privateKeyPem: SECRET_PLACEHOLDER });
         const report = reportOf(plan);
         // The certificate is yours: no self-signed notice, no generated key (only the peer link's own CA and certificate).

@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { listStacks } from "../stacks/stackFile";
+import { deepFreeze } from "./harness";
 
 const ROOT = path.resolve(__dirname, "..");
 const DIR = path.join(ROOT, ".github", "workflows");
@@ -32,7 +33,12 @@ interface Workflow {
 }
 
 const FILES = fs.existsSync(DIR) ? fs.readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f)) : [];
-const load = (file: string) => parse(fs.readFileSync(path.join(DIR, file), "utf8")) as Workflow;
+const workflows = new Map<string, Workflow>();
+/** A workflow file, parsed once per worker: the specs only read it. */
+const load = (file: string): Workflow => {
+    if (!workflows.has(file)) workflows.set(file, deepFreeze(parse(fs.readFileSync(path.join(DIR, file), "utf8")) as Workflow));
+    return workflows.get(file)!;
+};
 const actionOf = (step: Step) => step.uses?.split("@")[0];
 const using = (job: Job, action: string) => job.steps.filter((s) => actionOf(s) === action);
 const runs = (job: Job) => job.steps.map((s) => s.run ?? "").filter((r) => r !== "");
