@@ -1,6 +1,8 @@
 // The harness itself: a worker builds each (config, stack) once and shares the frozen result between specs.
 import { expect } from "chai";
-import { build, deepFreeze, MINIMAL, TYPES, withConfig } from "./harness";
+import { main } from "../plan/cli";
+import { loadStackFile } from "../stacks/stackFile";
+import { build, deepFreeze, MINIMAL, plannedStack, stackBuilder, TYPES, withConfig } from "./harness";
 
 describe("harness build()", () => {
     it("gives the same result for the same config and stack, a separate one for another stack", async () => {
@@ -9,6 +11,27 @@ describe("harness build()", () => {
         const dev = await build(withConfig({}), "dev");
         expect(dev).to.not.equal(a);
         expect(dev.registrations.map((r) => r.type)).to.deep.equal(a.registrations.map((r) => r.type));
+    });
+
+    it("builds a project stack once for build(), plannedStack() and the plan's CLI alike", async () => {
+        const planned = await plannedStack("dev");
+        const built = await build(loadStackFile("dev").config, "dev");
+        expect(planned.registrations).to.equal(built.registrations);
+        const seen: unknown[] = [];
+        const out: string[] = [];
+        const code = await main(["dev", "--format", "json"], {
+            out: (s) => out.push(s),
+            err: () => undefined,
+            builder: async (stack, config) => {
+                const shared = await stackBuilder(stack, config);
+                seen.push(shared.registrations);
+                return shared;
+            },
+        });
+        expect(code).to.equal(0);
+        expect(seen).to.deep.equal([built.registrations]);
+        expect(seen[0]).to.equal(built.registrations);
+        expect(JSON.parse(out.join("")).stack).to.equal("dev");
     });
 
     it("shares nothing a spec can change: the registrations, their inputs and the outputs throw on writes", async () => {
