@@ -5,6 +5,7 @@
 import { StackConfig, validateStackConfig } from "../stacks/config";
 import { trustText } from "../rules/acme";
 import { listStacks, loadStackFile, StackFileError } from "../stacks/stackFile";
+import { BuiltStack, buildStack, programUnderMocks } from "./build";
 import { DEFAULT_USAGE } from "./cost";
 import type { Invocation, Registration } from "./mockRuntime";
 import { Format, FORMATS, render, renderAll, StackSummary, summaryOf } from "./render";
@@ -26,32 +27,11 @@ export class PlanConfigError extends Error {
     }
 }
 
-/**
- * The program and the mocks, loaded on first use: they load the Pulumi SDKs (about a second of CPU), which only a
- * valid stack file needs; a bad one is reported without them.
- */
-function programUnderMocks(): { program: typeof import("../program"); mocks: typeof import("./mockRuntime") } {
-    /* eslint-disable @typescript-eslint/no-var-requires */
-    return { program: require("../program"), mocks: require("./mockRuntime") };
-    /* eslint-enable @typescript-eslint/no-var-requires */
-}
-
-/** What building a validated config under mocks gives: the registrations, the calls, the resolved outputs. */
-export type BuiltStack = Omit<PlanResult, "stack" | "config"> & { readonly warnings: string[] };
-
 /** Builds a validated config under mocks, the way planStack does (the specs pass one that remembers its builds). */
 export type StackBuilder = (stack: string, config: StackConfig) => Promise<BuiltStack>;
 
-/** Runs the program for `config` under Pulumi mocks as stack `stack`. */
-export async function buildUnderMocks(stack: string, config: StackConfig): Promise<BuiltStack> {
-    const { program, mocks } = programUnderMocks();
-    const run = await mocks.runUnderMocks({ stack, region: config.region }, () => program.createInfrastructure(config));
-    const { values, secrets } = await mocks.resolveOutputs(run.result as unknown as Record<string, unknown>);
-    return { registrations: run.registrations, invocations: run.invocations, outputs: values, secretOutputs: secrets, warnings: run.warnings };
-}
-
 /** Validates a stack file and builds it under mocks. Throws PlanConfigError on a bad or unreadable stack file. */
-export async function planStack(stack: string, projectDir?: string, builder: StackBuilder = buildUnderMocks): Promise<PlanResult> {
+export async function planStack(stack: string, projectDir?: string, builder: StackBuilder = buildStack): Promise<PlanResult> {
     let file;
     try {
         file = loadStackFile(stack, projectDir);

@@ -1,7 +1,8 @@
 // Builds stacks under mocks for the specs: from raw config (as a stack file would give it), through the
 // same validation as `pulumi up`, into recorded registrations and resolved outputs.
 import { userDataText } from "../components/bootstrap";
-import { buildUnderMocks, planStack, PlanResult, StackBuilder } from "../plan/cli";
+import { buildStack } from "../plan/build";
+import { planStack, PlanResult, StackBuilder } from "../plan/cli";
 import { CONFIG_PREFIX, parseBundle } from "../rules/rollout";
 import { parseStackConfig, StackConfig } from "../stacks/config";
 import { Registration, Invocation } from "../plan/mockRuntime";
@@ -21,7 +22,7 @@ export interface Built {
     readonly outputs: Record<string, any>;
     readonly secretOutputs: Set<string>;
     /** What the program warned about through pulumi.log.warn (configWarnings). */
-    readonly warnings: string[];
+    readonly warnings: readonly string[];
     /** Every registration of a type token, e.g. "aws:ec2/instance:Instance". */
     ofType(type: string): Registration[];
     /** The one registration of that type and name; throws when absent or ambiguous. */
@@ -113,7 +114,7 @@ export function deepFreeze<T>(value: T, seen = new WeakSet<object>()): T {
 }
 
 async function buildOnce(stack: string, config: StackConfig): Promise<Built> {
-    const built = await buildUnderMocks(stack, config);
+    const built = await buildStack(stack, config);
     const registrations = built.registrations;
     return {
         ...built,
