@@ -34,7 +34,7 @@ const named = process.argv.slice(2).filter((arg, i, args) => !arg.startsWith("-"
 const cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
 
 module.exports = {
-    require: ["tests/transpileCache.js", "tests/rootHooks.ts"],
+    require: ["tests/compileCache.js", "tests/transpileCache.js", "tests/rootHooks.ts"],
     spec: named.length > 0 ? [] : suiteSpecs(process.env.ORTHWEB_SUITE === "system" ? "system" : "unit"),
     extension: ["ts"],
     timeout: 60000,

@@ -1,5 +1,5 @@
 require('./tests/transpileCache.js');
-const {buildUnderMocks}=require('./plan/cli.ts');
+const {buildStack: buildUnderMocks}=require('./plan/build.ts');
 const {parseStackConfig}=require('./stacks/config.ts');
 const {withConfig}=require('./tests/harness.ts');
 (async()=>{

@@ -19,7 +19,7 @@ describe("alerts", function () {
     let dns: Built;
     before(async () => {
         direct = await build(withConfig({ "orthweb:alerts": { emails: ["oncall@example.org", "pacs-admins@example.org"] } }), "alerts-direct");
-        nlb = await build(withConfig({ "orthweb:traffic": { frontDoor: "loadBalancer", loadBalancer: { type: "network" } } }), "alerts-nlb");
+        nlb = await build(withConfig({ "orthweb:traffic": { frontDoor: "loadBalancer", loadBalancer: { type: "network" } } }));
         alb = await build(withConfig({ "orthweb:traffic": { frontDoor: "loadBalancer", loadBalancer: { type: "application", zoneName: "example.org" } } }), "alerts-alb");
         dns = await build(withConfig({ "orthweb:alerts": { emails: ["oncall@example.org"] }, "orthweb:traffic": { frontDoor: "dns", dns: { zoneName: "example.org", recordName: "pacs" } } }), "alerts-dns");
     });

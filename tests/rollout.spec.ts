@@ -98,7 +98,7 @@ describe("rollout: one instance at a time, for every pattern", function () {
     this.timeout(60000);
     const built: Record<string, Built> = {};
     before(async () => {
-        for (const [pattern, raw] of Object.entries(PATTERNS)) built[pattern] = await build(raw, `rollout-${pattern}`);
+        for (const [pattern, raw] of Object.entries(PATTERNS)) built[pattern] = await build(raw);
     });
 
     for (const pattern of Object.keys(PATTERNS)) {
@@ -129,7 +129,7 @@ describe("rollout: one instance at a time, for every pattern", function () {
                     expect(a.inputs).to.deep.include({ maxConcurrency: String(SLOT_GROUP.maxSize), maxErrors: "0", waitForSuccessTimeoutSeconds: ROLLOUT_TIMING.associationWaitSeconds, name: document.state.name });
                     // The slot's tag, not an instance id: a replacement instance gets the same files, without \`pulumi up\`.
                     expect(a.inputs.targets).to.deep.equal([{ key: `tag:${SLOT_TAGS.slot}`, values: [slot] }]);
-                    expect(a.inputs.parameters).to.deep.include({ bundleKey: object.inputs.key, region: REGION, project: "orthweb", stack: `rollout-${pattern}`, mode: a.name.endsWith("-gate") ? "gate" : "apply" });
+                    expect(a.inputs.parameters).to.deep.include({ bundleKey: object.inputs.key, region: REGION, project: "orthweb", stack: "test", mode: a.name.endsWith("-gate") ? "gate" : "apply" });
                     expect(a.options?.replaceOnChanges).to.include.members(["parameters", "targets", "documentVersion"]);
                     // Never two generations of one association at once: a replacement launched then would run both.
                     expect(a.options?.deleteBeforeReplace).to.equal(true);
@@ -210,12 +210,12 @@ describe("rollout: one instance at a time, for every pattern", function () {
         const policy = JSON.parse(ofName(b, TYPES.rolePolicy, "orthanc-rollout").inputs.policy);
         const drain = policy.Statement.find((s: { Sid: string }) => s.Sid === "DrainAndRegister");
         expect(drain.Action).to.have.members(["elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:RegisterTargets"]);
-        expect(drain.Condition.StringEquals).to.deep.equal({ "aws:ResourceTag/Project": "orthweb", "aws:ResourceTag/Stack": "rollout-loadBalancer" });
-        for (const tg of b.ofType(TYPES.targetGroup)) expect(tg.inputs.tags).to.include({ Project: "orthweb", Stack: "rollout-loadBalancer" });
+        expect(drain.Condition.StringEquals).to.deep.equal({ "aws:ResourceTag/Project": "orthweb", "aws:ResourceTag/Stack": "test" });
+        for (const tg of b.ofType(TYPES.targetGroup)) expect(tg.inputs.tags).to.include({ Project: "orthweb", Stack: "test" });
     });
 
     it("an image change makes a new bundle and new associations, and touches neither the template nor the slots", async () => {
-        const changed = await build({ ...PATTERNS.loadBalancer, "orthweb:orthanc": { image: "orthancteam/orthanc:99.1.1" } }, "rollout-loadBalancer");
+        const changed = await build({ ...PATTERNS.loadBalancer, "orthweb:orthanc": { image: "orthancteam/orthanc:99.1.1" } });
         const base = built.loadBalancer;
         expect(changed.ofType(TYPES.bucketObject)[0].inputs.key).to.not.equal(base.ofType(TYPES.bucketObject)[0].inputs.key);
         expect(changed.ofType(TYPES.launchTemplate)[0].inputs).to.deep.equal(base.ofType(TYPES.launchTemplate)[0].inputs);
@@ -223,7 +223,7 @@ describe("rollout: one instance at a time, for every pattern", function () {
     });
 
     it("an instance type change is a new template version (each slot refreshes, launch before terminate), with the same files", async () => {
-        const changed = await build({ ...PATTERNS.loadBalancer, "orthweb:orthanc": { instanceType: "t3.large" } }, "rollout-loadBalancer");
+        const changed = await build({ ...PATTERNS.loadBalancer, "orthweb:orthanc": { instanceType: "t3.large" } });
         const base = built.loadBalancer;
         expect(changed.ofType(TYPES.bucketObject)[0].inputs.key).to.equal(base.ofType(TYPES.bucketObject)[0].inputs.key);
         expect(changed.ofType(TYPES.launchTemplate)[0].inputs.instanceType).to.equal("t3.large");
@@ -235,7 +235,7 @@ describe("rollout: one instance at a time, for every pattern", function () {
     });
 
     it("an architecture change (t3 to t4g) needs another image: a new template version, and slot 2 still waits for slot 1", async () => {
-        const changed = await build({ ...PATTERNS.loadBalancer, "orthweb:orthanc": { instanceType: "t4g.medium" } }, "rollout-loadBalancer");
+        const changed = await build({ ...PATTERNS.loadBalancer, "orthweb:orthanc": { instanceType: "t4g.medium" } });
         expect(changed.ofType(TYPES.launchTemplate)[0].inputs.imageId).to.match(/arm64$/);
         expect(built.loadBalancer.ofType(TYPES.launchTemplate)[0].inputs.imageId).to.match(/x86_64$/);
         expect(deps(ofName(changed, TYPES.ssmAssociation, "orthanc-2-apply"))).to.include(`${TYPES.ssmAssociation}::orthanc-1-gate`);
@@ -257,7 +257,7 @@ describe("self-healing keeps the instance's name, role and place", () => {
     });
 
     it("puts those options on the launch template both slots launch from", async () => {
-        const prod = await build(withConfig({ "orthweb:environment": "prod", "orthweb:network": PROD_NETWORK }), "heal");
+        const prod = await build(withConfig({ "orthweb:environment": "prod", "orthweb:network": PROD_NETWORK }), "prod");
         const [lt] = prod.ofType(TYPES.launchTemplate);
         expect(lt.inputs).to.deep.include(recoveryOptions(true));
         for (const group of prod.ofType(TYPES.autoscalingGroup)) expect(group.inputs.launchTemplate.id).to.equal(lt.id);
@@ -266,11 +266,11 @@ describe("self-healing keeps the instance's name, role and place", () => {
     });
 
     it("reserves each private slot's address in its subnet, clear of AWS's own, before anything else is placed there", async () => {
-        const prod = await build(withConfig({ "orthweb:traffic": PATTERNS.loadBalancer["orthweb:traffic"], "orthweb:environment": "prod", "orthweb:network": PROD_NETWORK }), "heal");
+        const prod = await build(withConfig({ "orthweb:traffic": PATTERNS.loadBalancer["orthweb:traffic"], "orthweb:environment": "prod", "orthweb:network": PROD_NETWORK }), "prod");
         const reservations = prod.ofType(TYPES.subnetCidrReservation);
         // The mock VPC 172.17.0.0/16 in quarters: the private subnets are the last two.
         expect(reservations.map((r) => r.inputs.cidrBlock)).to.deep.equal([slotAddress("172.17.128.0/18").reservation, slotAddress("172.17.192.0/18").reservation]);
-        const direct = await build(PATTERNS.direct, "heal");
+        const direct = await build(PATTERNS.direct);
         expect(direct.ofType(TYPES.subnetCidrReservation)).to.deep.equal([]);
         // The database's subnet group takes the private subnets through the reservations.
         const subnetGroup = prod.ofType(TYPES.subnetGroup)[0];
@@ -337,9 +337,9 @@ describe("teardown", function () {
     let prod: Built;
     let prod2: Built;
     before(async () => {
-        dev = await build(withConfig({}), "teardown-dev");
-        prod = await build(withConfig({ "orthweb:environment": "prod", "orthweb:network": PROD_NETWORK }), "teardown-prod");
-        prod2 = await build(withConfig({ "orthweb:environment": "prod", "orthweb:network": PROD_NETWORK }), "teardown-prod-eu");
+        dev = await build(withConfig({}), "dev");
+        prod = await build(withConfig({ "orthweb:environment": "prod", "orthweb:network": PROD_NETWORK }), "prod");
+        prod2 = await build(withConfig({ "orthweb:environment": "prod", "orthweb:network": PROD_NETWORK }), "prod-eu");
     });
 
     it("retains the KMS key in prod (what prod keeps on destroy stays decryptable), deletes it with a dev stack", () => {
@@ -352,7 +352,7 @@ describe("teardown", function () {
     it("names the prod final snapshot per stack and per destroy (a random suffix that lives with the database)", () => {
         const [db] = prod.ofType(TYPES.rds);
         expect(db.inputs.skipFinalSnapshot).to.equal(false);
-        expect(db.inputs.finalSnapshotIdentifier).to.equal("orthweb-teardown-prod-orthanc-db-final-0a1b2c3d");
+        expect(db.inputs.finalSnapshotIdentifier).to.equal("orthweb-prod-orthanc-db-final-0a1b2c3d");
         expect(prod2.ofType(TYPES.rds)[0].inputs.finalSnapshotIdentifier).to.not.equal(db.inputs.finalSnapshotIdentifier);
         expect(prod.ofType(TYPES.randomId).map((r) => r.name)).to.deep.equal(["orthanc-db-final"]);
         expect(prod.ofType(TYPES.randomId)[0].options?.retainOnDelete).to.equal(false);
