@@ -2,7 +2,7 @@
 // groups and the files an instance gets (orthanc.json template and nginx.conf, out of the config bundle that the
 // SSM association applies; a cloud-config user data is read the same way).
 import { parse } from "yaml";
-import { userDataText } from "../components/bootstrap";
+import { userDataText } from "../rules/userData";
 import { CONFIG_PREFIX, parseBundle } from "../rules/rollout";
 import { createInfrastructure } from "../program";
 import { validateStackConfig } from "../stacks/config";

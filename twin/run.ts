@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ADMIN_USER } from "../components/bootstrap/orthanc";
+import { ADMIN_USER } from "../rules/logins";
 import { now } from "./clients";
 import { fromProgram, ProgramInputError, ProgramInputs } from "./fromProgram";
 import { addressPlan, Lab, must, pickSubnetNumber, run, TWIN_PACKAGES } from "./lab";
