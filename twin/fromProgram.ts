@@ -4,10 +4,10 @@
 import { parse } from "yaml";
 import { userDataText } from "../rules/userData";
 import { CONFIG_PREFIX, parseBundle } from "../rules/rollout";
-import { createInfrastructure } from "../program";
 import { validateStackConfig } from "../stacks/config";
 import { loadStackFile } from "../stacks/stackFile";
-import { Registration, runUnderMocks } from "../plan/mockRuntime";
+import { buildStack } from "../plan/build";
+import type { Registration } from "../plan/mockRuntime";
 import { networkLoadBalancerStack, TargetGroupError, targetGroupsFrom, TargetGroupSpec } from "./targetGroups";
 
 export const BUCKET_OBJECT_TYPE = "aws:s3/bucketObjectv2:BucketObjectv2";
@@ -74,8 +74,7 @@ export class ProgramInputError extends Error {}
 async function registrationsOf(raw: Record<string, unknown>, encryptedKeys: ReadonlySet<string>): Promise<{ registrations?: Registration[]; problems: string[] }> {
     const { config, problems } = validateStackConfig(raw, { opaqueKeys: encryptedKeys });
     if (!config) return { problems };
-    const run = await runUnderMocks({ stack: "prod", region: config.region }, () => createInfrastructure(config));
-    return { registrations: run.registrations, problems: [] };
+    return { registrations: (await buildStack("prod", config)).registrations, problems: [] };
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
