@@ -17,7 +17,7 @@ import { renderAcmeScript } from "../components/bootstrap/acmeScript";
 import { BOOTSTRAP_DIR } from "../rules/instanceFiles";
 import { acknowledged, parseStatsCsv, routed, storescuArgs } from "../twin/clients";
 import { DEBIAN_PLUGINS, DEBIAN_STREAM_MODULE, debianNginxConf, debianOrthancConfig, jsonChanges, lineChanges, secretsFilter } from "../twin/debian";
-import { applyDocumentFrom, bootstrapFromBundle, bootstrapFromRegistrations, bootstrapFromUserData, fromProgram, SSM_DOCUMENT_TYPE } from "../twin/fromProgram";
+import { acmeFromProgram, applyDocumentFrom, bootstrapFromBundle, bootstrapFromRegistrations, bootstrapFromUserData, fromProgram, ProgramInputError, SSM_DOCUMENT_TYPE } from "../twin/fromProgram";
 import { acmeSubstitutions, applySubstitutions, describeSubstitutions, nginxSubstitutions, substitute, SubstitutionError, withFlagValues } from "../twin/repoint";
 import { addressPlan, pickSubnetNumber, TWIN_PACKAGES } from "../twin/lab";
 import { Attempt, ceilTenth, failoverGap, Outcome, summaryLine, verdict } from "../twin/summary";
@@ -204,9 +204,14 @@ describe("local twin: Debian deviations", () => {
     });
 
     it("takes the program's files from the one config bundle the instances apply", async () => {
-        const { bootstrap } = await fromProgram();
+        const { bootstrap, applyDocument } = await fromProgram();
         expect(bootstrap.orthancTemplate.DicomAet).to.be.a("string");
         expect(bootstrap.nginxConf).to.include("/healthz");
+        expect(bootstrap.claimScript).to.include("keeps this slot's address");
+        expect(secretsFilter(bootstrap.startScript)).to.equal(SECRETS_FILTER);
+        // The apply script as the SSM document carries it, with the parameters SSM fills in and their patterns.
+        expect(applyDocument.script).to.equal(applyDocumentFrom([{ type: SSM_DOCUMENT_TYPE, name: "d", custom: true, inputs: { content: renderApplyDocument() }, state: {}, id: "d" }]).script);
+        expect(Object.keys(applyDocument.patterns)).to.include.members(["region", "bucket", "bundleKey", "project", "stack", "mode"]);
         expect(() => bootstrapFromRegistrations([])).to.throw(/registered 0 config bundles/);
     });
 });
@@ -261,6 +266,18 @@ describe("local twin: the program's files, re-pointed by checked substitutions",
             "readonly RELOAD=('sh' '-c' 'exec nginx -s reload')",
         ]);
         expect(twin).to.not.match(/^[^#]*docker (run|compose)/m);
+    });
+
+    it("takes acme.sh and the role's Route 53 statement from the prod stack with a dns front door and acme from the twin's CA", async () => {
+        const acme = await acmeFromProgram({ zoneName: "example.org", recordName: "pacs", email: "pki@example.org", directoryUrl: "https://10.251.9.101:14000/dir" });
+        expect(acme.script).to.include("\nreadonly DIRECTORY='https://10.251.9.101:14000/dir'\n");
+        expect(acme.script).to.include("\nreadonly NAMES=('pacs.example.org')\n");
+        expect(acme.changeStatement.Condition["ForAllValues:StringEquals"]["route53:ChangeResourceRecordSetsNormalizedRecordNames"]).to.deep.equal(["_acme-challenge.pacs.example.org"]);
+        // The twin's substitutions hold for the script the program delivers (each matches as often as expected).
+        expect(substitute("acme.sh", acme.script, acmeSubstitutions({ dir: "/t/a", legoCommand: ["lego"], reloadCommand: ["true"] }))).to.include("\nreadonly LEGO=('lego')\n");
+        const refused = await acmeFromProgram({ zoneName: "example.org", recordName: "pacs", email: "pki@example.org", directoryUrl: "http://10.251.9.101/dir" }).catch((e: Error) => e);
+        expect(refused).to.be.instanceOf(ProgramInputError);
+        expect((refused as Error).message).to.match(/the program rejects the prod stack with .*orthweb:tls/);
     });
 
     it("runs the health checker with compose's command, re-pointing only the flags it names", () => {

@@ -23,7 +23,7 @@ export interface HealthCheckerArgs {
     readonly credentialsFile: string;
 }
 
-/** The checker's command line after `python3 <script>`; compose and the twin both run it with these. */
+/** The checker's command line after `python3 <script>`: compose runs it with these (the twin takes them from the rendered compose file). */
 export function healthCheckerArgs(a: HealthCheckerArgs): string[] {
     return [
         "--listen", a.listen,

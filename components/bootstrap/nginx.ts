@@ -27,7 +27,7 @@ export interface NginxParams {
     readonly certificatePath: string;
     readonly keyPath: string;
     readonly pidPath?: string;
-    /** Addresses to listen on; empty means all (the instance). The local twin binds its own addresses. */
+    /** Addresses to listen on; empty means all (the instance). Specs on one host bind their own addresses (the twin re-points the peer-only listeners of the rendered file). */
     readonly listenAddress?: string;
     /** Seconds a DICOM association may stay silent before nginx drops it. */
     readonly dicomIdleSeconds?: number;

@@ -64,7 +64,7 @@ export const SECRET_PATHS = {
 /**
  * The jq program that puts the secrets into orthanc.json, given `--arg user`, `--arg password`, `--arg admin` and
  * `--arg health` (or --rawfile): the database login becomes a ConnectionUri built from the template's Host, Port,
- * Database and EnableSsl, each part percent-encoded (@uri), with DATABASE_CONNECTION_TIMEOUTS. The start script runs it; the twin runs the same text.
+ * Database and EnableSsl, each part percent-encoded (@uri), with DATABASE_CONNECTION_TIMEOUTS. The start script runs it; the twin reads it out of the rendered start.sh.
  */
 export const SECRETS_FILTER =
     `${SECRET_PATHS.databaseUri} = "postgresql://\\($user | @uri):\\($password | @uri)@\\(.PostgreSQL.Host | @uri):\\(.PostgreSQL.Port)/` +
