@@ -61,7 +61,7 @@ function quoteFree(value: string): string {
 }
 
 /** A single-quoted shell word. */
-export const singleQuoted = (value: string): string => `'${quoteFree(value)}'`;
+const singleQuoted = (value: string): string => `'${quoteFree(value)}'`;
 
 /** Where the twin's nginx for one instance finds its files and binds its peer-only listeners. */
 export interface TwinNginxFiles {
