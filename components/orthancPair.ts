@@ -13,7 +13,6 @@ import { createInstances, InstanceAddress, slotName } from "./pair/instances";
 import { createNetwork } from "./pair/network";
 import { mirrorComposePlugin } from "./pair/toolMirror";
 
-export { DATABASE_NAME, DATABASE_USER } from "./pair/dataStore";
 export { InstanceAddress, ROOT_VOLUME_GIB, SELF_SIGNED_VALIDITY_HOURS } from "./pair/instances";
 
 export interface OrthancPairArgs {

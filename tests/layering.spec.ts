@@ -1,17 +1,20 @@
 // The layers stay apart: components/ and stacks/ are two sides that only program.ts joins; rules/ holds the
 // pure rules both use and depends on nothing of ours but itself (and no Pulumi SDK); the plan and the twin
-// sit on top and nothing in the program depends on them.
+// sit on top and nothing in the program depends on them. The twin reads the program's plan (plan/), the stack files
+// (stacks/) and the shared rules, never a component's module nor the program itself: what it runs is what the plan
+// delivers.
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 
 const ROOT = path.resolve(__dirname, "..");
 
-/** What a top-level folder may not import: other top-level folders, and package name prefixes. */
+/** What a top-level folder may not import: other top-level folders or root modules (program.ts), and package name prefixes. */
 const FORBIDDEN: Record<string, { folders: string[]; packages: string[] }> = {
     components: { folders: ["stacks", "plan", "twin"], packages: [] },
     stacks: { folders: ["components", "plan", "twin"], packages: [] },
     rules: { folders: ["components", "stacks", "plan", "twin"], packages: ["@pulumi/"] },
+    twin: { folders: ["components", "program", "index", "policy"], packages: ["@pulumi/"] },
 };
 
 export interface SourceFile {
@@ -41,8 +44,11 @@ export function layeringViolations(files: readonly SourceFile[]): string[] {
         if (!rule) continue;
         for (const spec of specifiers(file.text)) {
             if (spec.startsWith(".")) {
-                const target = path.posix.normalize(path.posix.join(path.posix.dirname(file.path), spec)).split("/")[0];
-                if (rule.folders.includes(target)) problems.push(`${file.path}: imports "${spec}" (${layer}/ may not import ${target}/)`);
+                const segments = path.posix.normalize(path.posix.join(path.posix.dirname(file.path), spec)).split("/");
+                const target = segments[0];
+                // A folder, or a module at the root (program.ts).
+                const name = segments.length > 1 ? `${target}/` : target;
+                if (rule.folders.includes(target)) problems.push(`${file.path}: imports "${spec}" (${layer}/ may not import ${name})`);
             } else {
                 const banned = rule.packages.find((p) => spec.startsWith(p));
                 if (banned) problems.push(`${file.path}: imports "${spec}" (${layer}/ may not import ${banned}*)`);
@@ -93,10 +99,11 @@ function sources(folder: string): SourceFile[] {
 }
 
 describe("layering", () => {
-    it("no file in components/, stacks/ or rules/ imports a layer it may not", () => {
+    it("no file in components/, stacks/, rules/ or twin/ imports a layer it may not", () => {
         const files = Object.keys(FORBIDDEN).flatMap(sources);
         expect(files.filter((f) => f.path.startsWith("rules/")).length).to.be.greaterThan(0);
         expect(files.filter((f) => f.path.startsWith("components/pair/")).length, "walks into subfolders").to.be.greaterThan(0);
+        expect(files.filter((f) => f.path.startsWith("twin/scenarios/")).length, "walks into the twin's scenarios").to.be.greaterThan(0);
         expect(layeringViolations(files)).to.deep.equal([]);
     });
 
@@ -161,6 +168,12 @@ describe("layering", () => {
                 { path: "rules/r.ts", text: 'import * as pulumi from "@pulumi/pulumi";\nimport { f } from "../plan/report";\nimport { g } from "./cidr";' },
                 { path: "components/p.ts", text: 'import { h } from "../twin/lab";' },
                 { path: "plan/ok.ts", text: 'import { i } from "../components/naming";\nimport { j } from "../stacks/config";' },
+                { path: "twin/pair.ts", text: 'import { renderNginxConf } from "../components/bootstrap/nginx";\nimport { DATABASE_NAME } from "../rules/database";' },
+                { path: "twin/scenarios/acme.ts", text: 'import { renderAcmeScript } from "../../components/bootstrap/acmeScript";\nimport { acmeFromProgram } from "../fromProgram";' },
+                {
+                    path: "twin/fromProgram.ts",
+                    text: 'import { createInfrastructure } from "../program";\nimport * as aws from "@pulumi/aws";\nimport { buildStack } from "../plan/build";\nimport { loadStackFile } from "../stacks/stackFile";',
+                },
             ]);
             expect(problems).to.deep.equal([
                 'components/x.ts: imports "../stacks/config" (components/ may not import stacks/)',
@@ -169,6 +182,10 @@ describe("layering", () => {
                 'rules/r.ts: imports "@pulumi/pulumi" (rules/ may not import @pulumi/*)',
                 'rules/r.ts: imports "../plan/report" (rules/ may not import plan/)',
                 'components/p.ts: imports "../twin/lab" (components/ may not import twin/)',
+                'twin/pair.ts: imports "../components/bootstrap/nginx" (twin/ may not import components/)',
+                'twin/scenarios/acme.ts: imports "../../components/bootstrap/acmeScript" (twin/ may not import components/)',
+                'twin/fromProgram.ts: imports "../program" (twin/ may not import program)',
+                'twin/fromProgram.ts: imports "@pulumi/aws" (twin/ may not import @pulumi/*)',
             ]);
         });
     });

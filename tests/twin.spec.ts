@@ -9,11 +9,16 @@ import { renderBundle } from "../rules/rollout";
 import { renderNginxConf } from "../components/bootstrap/nginx";
 import { renderHealthChecker } from "../components/bootstrap/healthChecker";
 import { renderDatabaseSetupSql } from "../components/bootstrap/databaseSetup";
-import { renderOrthancConfig, SECRET_PATHS } from "../components/bootstrap/orthanc";
+import { renderOrthancConfig, SECRET_PATHS, SECRETS_FILTER } from "../components/bootstrap/orthanc";
 import { renderStartScript, shellQuote } from "../components/bootstrap/startScript";
+import { renderClaimScript } from "../components/bootstrap/claimScript";
+import { renderApplyDocument, renderApplyScript } from "../components/bootstrap/apply";
+import { renderAcmeScript } from "../components/bootstrap/acmeScript";
+import { BOOTSTRAP_DIR } from "../rules/instanceFiles";
 import { acknowledged, parseStatsCsv, routed, storescuArgs } from "../twin/clients";
 import { DEBIAN_PLUGINS, DEBIAN_STREAM_MODULE, debianNginxConf, debianOrthancConfig, jsonChanges, lineChanges, secretsFilter } from "../twin/debian";
-import { bootstrapFromBundle, bootstrapFromRegistrations, bootstrapFromUserData, fromProgram } from "../twin/fromProgram";
+import { acmeFromProgram, applyDocumentFrom, bootstrapFromBundle, bootstrapFromRegistrations, bootstrapFromUserData, fromProgram, ProgramInputError, SSM_DOCUMENT_TYPE } from "../twin/fromProgram";
+import { acmeSubstitutions, applySubstitutions, describeSubstitutions, nginxSubstitutions, substitute, SubstitutionError, withFlagValues } from "../twin/repoint";
 import { addressPlan, pickSubnetNumber, TWIN_PACKAGES } from "../twin/lab";
 import { Attempt, ceilTenth, failoverGap, Outcome, summaryLine, verdict } from "../twin/summary";
 import { SCENARIOS } from "../twin/scenarios";
@@ -159,10 +164,13 @@ describe("local twin: Debian deviations", () => {
         expect(() => debianOrthancConfig({ ...rendered, PostgreSQL: { EnableIndex: false } }, twin)).to.throw(/PostgreSQL.EnableIndex/);
     });
 
-    it("fills the secrets with the start script's own jq filter, at SECRET_PATHS", () => {
+    it("fills the secrets with the jq filter read out of the program's start script, at SECRET_PATHS", () => {
         const script = renderStartScript({ region: "eu-west-1", dir: "/opt/orthweb", secretArns: { database: "a", databaseApp: "d", admin: "b", tls: "c" } });
-        expect(script).to.contain(shellQuote(secretsFilter()));
-        expect(secretsFilter()).to.contain(`${SECRET_PATHS.databaseUri} = "postgresql://`);
+        expect(secretsFilter(script)).to.equal(SECRETS_FILTER);
+        expect(script).to.contain(shellQuote(secretsFilter(script)));
+        expect(secretsFilter(script)).to.contain(`${SECRET_PATHS.databaseUri} = "postgresql://`);
+        expect(() => secretsFilter(script.replace('"$DIR/orthanc.template.json" | replace_file', '"$DIR/other.json" | replace_file'))).to.throw(/start\.sh: 0 lines run jq on the orthanc\.json template/);
+        expect(() => secretsFilter(script.replace("--arg user ", "--arg login "))).to.throw(/does not pass --arg user/);
     });
 
     it("adds Debian's stream module to nginx.conf; the rest differs from the instance's file only in the twin's parameters", () => {
@@ -188,14 +196,96 @@ describe("local twin: Debian deviations", () => {
             expect(files.nginxConf).to.equal(nginx);
             expect(files.healthChecker).to.equal(renderHealthChecker());
             expect(files.databaseSetupSql).to.equal(renderDatabaseSetupSql());
+            expect(files.startScript).to.equal(renderStartScript({ region: params.region, dir: BOOTSTRAP_DIR, secretArns: params.secretArns }));
         }
+        // claim.sh keeps a slot's address: in the bundle, not in a manual boot's user data (that instance holds no slot).
+        expect(bootstrapFromBundle(renderBundle(renderBootstrapFiles(params))).claimScript).to.equal(renderClaimScript({ region: params.region }));
+        expect(bootstrapFromUserData(renderUserData(params)).claimScript).to.equal(undefined);
     });
 
     it("takes the program's files from the one config bundle the instances apply", async () => {
-        const { bootstrap } = await fromProgram();
+        const { bootstrap, applyDocument } = await fromProgram();
         expect(bootstrap.orthancTemplate.DicomAet).to.be.a("string");
         expect(bootstrap.nginxConf).to.include("/healthz");
+        expect(bootstrap.claimScript).to.include("keeps this slot's address");
+        expect(secretsFilter(bootstrap.startScript)).to.equal(SECRETS_FILTER);
+        // The apply script as the SSM document carries it, with the parameters SSM fills in and their patterns.
+        expect(applyDocument.script).to.equal(applyDocumentFrom([{ type: SSM_DOCUMENT_TYPE, name: "d", custom: true, inputs: { content: renderApplyDocument() }, state: {}, id: "d" }]).script);
+        expect(Object.keys(applyDocument.patterns)).to.include.members(["region", "bucket", "bundleKey", "project", "stack", "mode"]);
         expect(() => bootstrapFromRegistrations([])).to.throw(/registered 0 config bundles/);
+    });
+});
+
+describe("local twin: the program's files, re-pointed by checked substitutions", () => {
+    const params = { region: "eu-west-1", orthancImage: "orthancteam/orthanc:25.12.3", nginxImage: "nginx:1.28.0-alpine", orthanc: ORTHANC_PARAMS, secretArns: { database: "a", databaseApp: "d", admin: "b", tls: "c" } };
+    const files = { certificatePath: "/t/server.crt", keyPath: "/t/server.key", pidPath: "/t/nginx.pid", peerListenAddress: "10.251.9.21", peerMapGlob: "/t/peer/*.map", peerTls: { certificatePath: "/t/peer.crt", keyPath: "/t/peer.key", caPath: "/t/peer-ca.crt" } };
+
+    it("turns the instance's nginx.conf into exactly what the renderer gives with the twin's parameters", () => {
+        const plain = bootstrapFromBundle(renderBundle(renderBootstrapFiles(params))).nginxConf;
+        expect(substitute("nginx.conf", plain, nginxSubstitutions(files))).to.equal(renderNginxConf({ orthancHost: "127.0.0.1", ...files }));
+        // With client certificates and the sender gate: their paths too.
+        const senders = { ...params, dicomClientCertificates: true, orthanc: { ...ORTHANC_PARAMS, modalities: [{ name: "ct-1", aet: "CT_1" }] } };
+        const gated = bootstrapFromBundle(renderBundle(renderBootstrapFiles(senders))).nginxConf;
+        const withGate = { ...files, dicomClientCaPath: "/t/modalities-ca.crt", dicomSenderGatePath: "/t/dicom-senders.js" };
+        expect(substitute("nginx.conf", gated, nginxSubstitutions(withGate))).to.equal(renderNginxConf({ orthancHost: "127.0.0.1", ...withGate }));
+        // A file without the gate must not hold its path either (each substitution counts, also 0).
+        expect(() => substitute("nginx.conf", plain, nginxSubstitutions(withGate))).to.throw(SubstitutionError, /"the modalities' CA" expects 1 match/);
+    });
+
+    it("stops, naming the substitution, when the program's file holds what it re-points more or fewer times than expected", () => {
+        const plain = bootstrapFromBundle(renderBundle(renderBootstrapFiles(params))).nginxConf;
+        const changed = plain.replace("ssl_certificate /etc/nginx/tls/server.crt;", "ssl_certificate /etc/nginx/tls/other.crt;");
+        expect(() => substitute("nginx.conf", changed, nginxSubstitutions(files))).to.throw(SubstitutionError, /nginx\.conf: the twin's substitution "the server certificate" expects 2 match\(es\) of \/etc\/nginx\/tls\/server\.crt in the program's file, found 1/);
+        expect(describeSubstitutions(nginxSubstitutions(files)).every((l) => /: .+ -> .+ \(x\d+\): \S/.test(l))).to.equal(true);
+    });
+
+    it("runs the SSM document's apply script as SSM would, re-pointed at a twin instance: as if rendered with the twin's values", () => {
+        const doc = applyDocumentFrom([{ type: SSM_DOCUMENT_TYPE, name: "orthanc-apply", custom: true, inputs: { content: renderApplyDocument() }, state: {}, id: "d" }]);
+        const bundleKey = `config/${"a".repeat(64)}.json`;
+        const run = { region: "eu-west-1", bucket: "twin", bundleKey, project: "orthweb", stack: "twin", mode: "gate" as const, dir: "/t/i-1/opt", lockFile: "/t/i-1/apply.lock" };
+        expect(substitute("apply", doc.script, applySubstitutions(run, doc.patterns))).to.equal(
+            renderApplyScript({ region: run.region, bucket: run.bucket, bundleKey, tagFilters: { project: run.project, stack: run.stack }, mode: run.mode, dir: run.dir, lockFile: run.lockFile }),
+        );
+        // SSM checks each parameter against the document's pattern first: the twin refuses what SSM would.
+        expect(() => applySubstitutions({ ...run, bundleKey: "config/x.json" }, doc.patterns)).to.throw(SubstitutionError, /parameter bundleKey: SSM would refuse "config\/x\.json"/);
+        expect(() => applySubstitutions({ ...run, dir: "/t/it's" }, doc.patterns)).to.throw(SubstitutionError, /holds a quote/);
+        expect(() => applySubstitutions({ ...run, lockFile: "/t/it's" }, doc.patterns)).to.throw(SubstitutionError, /holds a quote/);
+    });
+
+    it("runs the program's acme.sh with Debian's lego and the twin's reload, changing only the lines it names", () => {
+        const rendered = renderAcmeScript({
+            region: "eu-west-1", dir: BOOTSTRAP_DIR, bucket: "b", secretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:s", email: "pki@example.org",
+            directoryUrl: "https://10.251.9.101:14000/dir", hostedZoneId: "Z0ZONE", names: ["pacs.example.org"], legoImage: "r.example/goacme/lego:v4.21.0", registry: "r.example",
+        });
+        const twin = substitute("acme.sh", rendered, acmeSubstitutions({ dir: "/t/acme-1", legoCommand: ["lego"], reloadCommand: ["sh", "-c", "exec nginx -s reload"] }));
+        expect(lineChanges(rendered, twin).filter((c) => c.added !== undefined).map((c) => c.added)).to.deep.equal([
+            "readonly DIR='/t/acme-1'",
+            "readonly REGISTRY=''",
+            "readonly LEGO=('lego')",
+            'readonly LEGO_PATH="$STATE/lego"',
+            "readonly RELOAD=('sh' '-c' 'exec nginx -s reload')",
+        ]);
+        expect(twin).to.not.match(/^[^#]*docker (run|compose)/m);
+    });
+
+    it("takes acme.sh and the role's Route 53 statement from the prod stack with a dns front door and acme from the twin's CA", async () => {
+        const acme = await acmeFromProgram({ zoneName: "example.org", recordName: "pacs", email: "pki@example.org", directoryUrl: "https://10.251.9.101:14000/dir" });
+        expect(acme.script).to.include("\nreadonly DIRECTORY='https://10.251.9.101:14000/dir'\n");
+        expect(acme.script).to.include("\nreadonly NAMES=('pacs.example.org')\n");
+        expect(acme.changeStatement.Condition["ForAllValues:StringEquals"]["route53:ChangeResourceRecordSetsNormalizedRecordNames"]).to.deep.equal(["_acme-challenge.pacs.example.org"]);
+        // The twin's substitutions hold for the script the program delivers (each matches as often as expected).
+        expect(substitute("acme.sh", acme.script, acmeSubstitutions({ dir: "/t/a", legoCommand: ["lego"], reloadCommand: ["true"] }))).to.include("\nreadonly LEGO=('lego')\n");
+        const refused = await acmeFromProgram({ zoneName: "example.org", recordName: "pacs", email: "pki@example.org", directoryUrl: "http://10.251.9.101/dir" }).catch((e: Error) => e);
+        expect(refused).to.be.instanceOf(ProgramInputError);
+        expect((refused as Error).message).to.match(/the program rejects the prod stack with .*orthweb:tls/);
+    });
+
+    it("runs the health checker with compose's command, re-pointing only the flags it names", () => {
+        const command = ["python3", "/opt/orthweb/healthz.py", "--listen", "0.0.0.0:8099", "--orthanc", "http://orthanc:8042", "--timeout", "1.5"];
+        const { command: twin, substitutions } = withFlagValues("compose", command, { python3: { to: "/t/healthz.py", why: "w" }, "--listen": { to: "127.0.0.1:8099", why: "w" } });
+        expect(twin).to.deep.equal(["python3", "/t/healthz.py", "--listen", "127.0.0.1:8099", "--orthanc", "http://orthanc:8042", "--timeout", "1.5"]);
+        expect(substitutions.map((s) => [s.from, s.to])).to.deep.equal([["/opt/orthweb/healthz.py", "/t/healthz.py"], ["0.0.0.0:8099", "127.0.0.1:8099"]]);
+        expect(() => withFlagValues("compose", command, { "--credentials": { to: "/t/a", why: "w" } })).to.throw(SubstitutionError, /"--credentials" expects the flag once/);
     });
 });
 

@@ -1,5 +1,6 @@
 // The twin's stand-in for what EC2 Auto Scaling does with a pair's two slots during an instance refresh, so that the
-// program's own apply script (components/bootstrap/apply.ts) can run for real as each instance of a slot: an AWS CLI
+// program's own apply script (out of the plan's SSM document, with the association's parameters filled in as SSM does
+// and the twin instance's directory and lock, twin/repoint.ts) can run for real as each instance of a slot: an AWS CLI
 // that answers from a small state directory (each group's template version, its instances' lifecycle states and
 // template versions, its latest refresh) and changes it as AWS would (a cancelled refresh stays Cancelling until the
 // instance in the launch hook has left; an abandoned instance is terminated), the bucket's bundle, the tagging and
@@ -8,8 +9,9 @@
 // tell which group anything touched. bash, the apply script, its locking and error handling are real.
 import * as fs from "fs";
 import * as path from "path";
-import { renderApplyScript } from "../components/bootstrap/apply";
+import { ApplyDocument } from "./fromProgram";
 import { run, RunResult } from "./lab";
+import { applySubstitutions, describeSubstitutions, substitute, Substitution } from "./repoint";
 
 const AWS_STUB = `#!/bin/bash
 # The twin's Auto Scaling, S3 and tagging APIs. State: $ASG_STATE/<group>/{version,refresh,instances/<id>} with an
@@ -98,7 +100,7 @@ export class TwinAutoScaling {
     private readonly state: string;
     private readonly bin: string;
 
-    constructor(private readonly dir: string, groups: Record<string, GroupState>, bundle: string) {
+    constructor(private readonly dir: string, groups: Record<string, GroupState>, bundle: string, private readonly document: ApplyDocument) {
         this.state = path.join(dir, "asg");
         this.bin = path.join(dir, "bin");
         fs.mkdirSync(this.bin, { recursive: true });
@@ -135,16 +137,28 @@ export class TwinAutoScaling {
         return fs.readFileSync(path.join(this.state, "calls"), "utf8").split("\n").filter(Boolean);
     }
 
+    /** The program's apply script as SSM would run it as `instanceId` for an association in `mode`, and what changed. */
+    applyScript(instanceId: string, mode: "apply" | "gate", bundleKey: string): { script: string; substitutions: Substitution[] } {
+        const home = path.join(this.dir, instanceId);
+        const substitutions = applySubstitutions(
+            { region: "eu-west-1", bucket: "twin", bundleKey, project: "orthweb", stack: "twin", mode, dir: path.join(home, "opt"), lockFile: path.join(home, "apply.lock") },
+            this.document.patterns,
+        );
+        return { script: substitute("the SSM document's apply script", this.document.script, substitutions), substitutions };
+    }
+
     /** Runs the program's apply script as `instanceId` (an SSM association's run on it), with the given mode. */
-    apply(instanceId: string, options: { mode: "apply" | "gate"; bundleKey: string; startCommand: string; timing?: Parameters<typeof renderApplyScript>[0]["timing"] }): Promise<RunResult> {
+    apply(instanceId: string, options: { mode: "apply" | "gate"; bundleKey: string; startCommand: string }): Promise<RunResult> {
         const home = path.join(this.dir, instanceId);
         fs.mkdirSync(home, { recursive: true });
         const script = path.join(home, `apply-${options.mode}.sh`);
-        fs.writeFileSync(script, renderApplyScript({
-            region: "eu-west-1", bucket: "twin", bundleKey: options.bundleKey, tagFilters: { project: "orthweb", stack: "twin" },
-            mode: options.mode, dir: path.join(home, "opt"), lockFile: path.join(home, "apply.lock"), timing: options.timing,
-        }), { mode: 0o700 });
+        fs.writeFileSync(script, this.applyScript(instanceId, options.mode, options.bundleKey).script, { mode: 0o700 });
         const env = { ...process.env, PATH: `${this.bin}:${process.env.PATH}`, ASG_STATE: this.state, SLOT_INSTANCE: instanceId, START_COMMAND: options.startCommand };
         return run("bash", [script], { timeoutMs: 120000, env });
+    }
+
+    /** One log line per change the twin makes to the program's apply script (for an instance and mode). */
+    describeApply(instanceId: string, mode: "apply" | "gate", bundleKey: string): string[] {
+        return describeSubstitutions(this.applyScript(instanceId, mode, bundleKey).substitutions);
     }
 }

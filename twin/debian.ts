@@ -1,7 +1,6 @@
 // What changes between the files an instance boots from and what the twin runs with Debian's packages.
 // Every change is computed as a diff of the program's rendered file against the twin's, and each carries its
 // reason, so the list the twin prints is complete by construction.
-import { SECRETS_FILTER } from "../components/bootstrap/orthanc";
 
 export const DEBIAN_PLUGIN_DIR = "/usr/share/orthanc/plugins";
 export const DEBIAN_PLUGINS = [`${DEBIAN_PLUGIN_DIR}/libOrthancPostgreSQLIndex.so`, `${DEBIAN_PLUGIN_DIR}/libOrthancPostgreSQLStorage.so`];
@@ -60,12 +59,26 @@ export function debianOrthancConfig(rendered: Record<string, unknown>, twin: Twi
     return { config, deviations };
 }
 
+/** The line of the start script's jq call that names its input: the orthanc.json template, written to run/orthanc.json. */
+const SECRETS_CALL_INPUT = '"$DIR/orthanc.template.json" | replace_file "$DIR/run/orthanc.json"';
+/** Its arguments before the filter: the variables the filter reads, as the twin passes them (--arg). */
+const SECRETS_CALL_VARIABLES = ["--arg user ", "--rawfile password ", "--rawfile admin ", "--rawfile health "];
+
 /**
- * The jq program the start script runs to put the secrets into orthanc.json (components/bootstrap/startScript.ts),
- * with the same variable names: $user, $password, $admin, $health.
+ * The jq program the start script runs to put the secrets into orthanc.json, read out of the rendered start.sh: the
+ * single-quoted argument on the line before the template's, after the variables $user, $password, $admin, $health.
+ * Throws, naming what it did not find, when the script holds no such call.
  */
-export function secretsFilter(): string {
-    return SECRETS_FILTER;
+export function secretsFilter(startScript: string): string {
+    const lines = startScript.split("\n");
+    const at = lines.flatMap((line, i) => (line.includes(SECRETS_CALL_INPUT) ? [i] : []));
+    if (at.length !== 1) throw new Error(`start.sh: ${at.length} lines run jq on the orthanc.json template (${SECRETS_CALL_INPUT}); the twin expects one`);
+    const quoted = /^\s*'((?:[^']|'\\'')*)' \\$/.exec(lines[at[0] - 1]);
+    if (!quoted) throw new Error(`start.sh: the line before the template's is not the jq filter as one single-quoted word: ${lines[at[0] - 1]}`);
+    const call = lines.slice(Math.max(0, at[0] - 1 - SECRETS_CALL_VARIABLES.length), at[0] - 1).join("\n");
+    const missing = SECRETS_CALL_VARIABLES.filter((v) => !call.includes(v));
+    if (missing.length > 0) throw new Error(`start.sh: the jq call before the filter does not pass ${missing.map((m) => m.trim()).join(", ")}`);
+    return quoted[1].split("'\\''").join("'");
 }
 
 /** Debian builds nginx's stream module separately (libnginx-mod-stream); the pinned image has it built in. */

@@ -2,8 +2,8 @@
 // /dev/net/tun, since this kernel refuses ESP states): the AWS end rendered from the tunnel options the program
 // registers on its VpnConnection, the customer end from the swanctl.conf the program renders for the network team.
 // Pure, except siteToSiteFromProgram, which runs the program under mocks.
-import { createInfrastructure } from "../program";
-import { Registration, resolveOutputs, runUnderMocks } from "../plan/mockRuntime";
+import { buildStack } from "../plan/build";
+import type { Registration } from "../plan/mockRuntime";
 import { plain } from "../plan/planModel";
 import { DICOM_PORT, WEB_PORT } from "../rules/ports";
 import { strongswanProposals, TunnelAlgorithms, TunnelDhGroup, TunnelEncryption, TunnelIntegrity } from "../rules/siteToSite";
@@ -208,9 +208,8 @@ export async function siteToSiteFromProgram(twinVpcCidr: string, siteOverrides: 
     if (!config) throw new Error(`Pulumi.${SITE_STACK}.yaml with vpcCidr ${twinVpcCidr}: ${problems.join("; ")}`);
     const site = config.traffic.siteToSiteVpn;
     if (!site) throw new Error(`Pulumi.${SITE_STACK}.yaml has no traffic.siteToSiteVpn`);
-    const run = await runUnderMocks({ stack: SITE_STACK, region: config.region }, () => createInfrastructure(config));
-    const { values } = await resolveOutputs(run.result as unknown as Record<string, unknown>);
-    const output = values.siteToSiteVpn as { swanctlConf?: string; strongswanConf?: string; tunnelScript?: string; birdConf?: string } | undefined;
+    const run = await buildStack(SITE_STACK, config);
+    const output = run.outputs.siteToSiteVpn as { swanctlConf?: string; strongswanConf?: string; tunnelScript?: string; birdConf?: string } | undefined;
     if (!output?.swanctlConf || !output.strongswanConf || !output.tunnelScript) throw new Error("the program's siteToSiteVpn output has no swanctlConf, strongswanConf or tunnelScript");
     const admitted = run.registrations
         .filter((r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule" && r.name.startsWith("site-onprem-"))

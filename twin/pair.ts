@@ -1,22 +1,22 @@
 // The twin's Orthanc pair, set up fresh for each scenario: PostgreSQL (the RDS stand-in), two Orthancs with the
-// program's rendered orthanc.json behind nginx with its rendered nginx.conf, each in a namespace of its own, and
+// program's rendered orthanc.json behind nginx with its rendered nginx.conf (both out of the plan's config bundle,
+// re-pointed at the twin's files by checked substitutions, twin/repoint.ts), each in a namespace of its own, and
 // HAProxy in front with the program's target groups. Scenarios (twin/scenarios/) get a TwinPair and break it.
 import { spawnSync } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
-import { DATABASE_APP_PASSWORD_ENV, DATABASE_APP_USER, DATABASE_CHECK_VARIABLE } from "../components/bootstrap/databaseSetup";
-import { healthCheckerArgs, HEALTH_USER } from "../components/bootstrap/healthChecker";
-import { PEER_MAP_FILE, renderNginxConf } from "../components/bootstrap/nginx";
-import { ADMIN_USER, TIMEOUTS_ONLY_URI } from "../components/bootstrap/orthanc";
-import { DATABASE_NAME, DATABASE_USER } from "../components/orthancPair";
+import { DATABASE_APP_PASSWORD_ENV, DATABASE_APP_USER, DATABASE_CHECK_VARIABLE, DATABASE_NAME, DATABASE_USER, TIMEOUTS_ONLY_URI } from "../rules/database";
+import { PEER_MAP_FILE } from "../rules/instanceFiles";
+import { ADMIN_USER, HEALTH_USER } from "../rules/logins";
 import { DATABASE_PORT, DICOM_PORT, HEALTH_CHECKER_PORT, ORTHANC_HTTP_PORT, WEB_PORT } from "../rules/ports";
 import { DicomClient, DicomClientOptions, now, ServerState, StatsWatcher, WebPoller, waitFor } from "./clients";
-import { debianNginxConf, debianOrthancConfig, INERT_ON_DEBIAN, lineChanges, secretsFilter } from "./debian";
+import { DEBIAN_STREAM_MODULE, debianNginxConf, debianOrthancConfig, INERT_ON_DEBIAN, secretsFilter } from "./debian";
 import { CREATE_TRIGRAM_EXTENSION, DROP_FIRST_RELEASE_OBJECTS, FIRST_RELEASE_ALL_OWNED, FIRST_RELEASE_OBJECTS, FIRST_RELEASE_OWNED, notOwnedBySql, USE_FIRST_RELEASE_OBJECTS } from "./databaseChecks";
 import { BootstrapFromProgram, ProgramInputs } from "./fromProgram";
-import { boundingSet, withCapabilitiesOf } from "./capabilities";
+import { boundingSet, composeCommand, withCapabilitiesOf } from "./capabilities";
+import { describeSubstitutions, nginxSubstitutions, substitute, Substitution, withFlagValues } from "./repoint";
 import { imageEnvsubst } from "./orthancImage";
 import { issueModalityCertificates, issuePeerCertificates, IssuedFiles, ModalityCertificateFiles } from "./senders";
 import { renderHaproxyConfig } from "./haproxy";
@@ -170,7 +170,7 @@ export class TwinPair {
             this.orthancConfigs.push(written.file);
             deviations.push(written.deviations);
         }
-        say("orthanc.json: the program's rendered template (launch template user data), secrets filled with the start script's jq filter, then the orthancteam image's envsubst rule; deviations for Debian's Orthanc 1.10.1:");
+        say("orthanc.json: the program's rendered template (config bundle), secrets filled with the jq filter read out of the program's start.sh, then the orthancteam image's envsubst rule; deviations for Debian's Orthanc 1.10.1:");
         for (const d of deviations[0]) say(`  ${d.path}: ${JSON.stringify(d.from)} -> ${JSON.stringify(d.to)}  (${d.why})`);
         for (const d of deviations[1].filter((d) => d.path === ".PostgreSQL.Host")) say(`  ${d.path} (${second.name}): ${JSON.stringify(d.to)}`);
         for (const note of INERT_ON_DEBIAN) say(`  ${note}`);
@@ -182,9 +182,11 @@ export class TwinPair {
         }
         this.peerCertificates = await issuePeerCertificates(path.join(files.dir, "peer-link"));
         say("peer link: its CA and the instances' certificate from the program's plan (openssl): the relay verifies the peer, the peer-only ports require the certificate");
-        for (const instance of plan.instances) this.nginxConfigs.push(this.writeNginxConfig(instance, program.bootstrap));
-        say(`nginx.conf: renderNginxConf() with the twin's parameters; differences from the instance's nginx.conf (${first.name}):`);
-        for (const c of lineChanges(program.bootstrap.nginxConf, this.nginxConfigs[0].conf)) say(`  ${c.removed !== undefined ? `- ${c.removed}` : `+ ${c.added}`}`);
+        const written = plan.instances.map((instance) => this.writeNginxConfig(instance, program.bootstrap));
+        this.nginxConfigs.push(...written.map(({ file, conf }) => ({ file, conf })));
+        say(`nginx.conf: the program's (config bundle), re-pointed by checked substitutions (${first.name}'s; ${second.name}'s alike with its own files and address):`);
+        for (const line of describeSubstitutions(written[0].substitutions)) say(`  ${line}`);
+        say(`  + load_module ${DEBIAN_STREAM_MODULE}; first: Debian builds nginx's stream module separately (libnginx-mod-stream), the pinned image has it built in`);
         plan.instances.forEach((instance, i) => this.writePeerMap(instance, plan.instances[1 - i]));
         say(`peer fallback: each instance's ${PEER_MAP_FILE} names the other's address on the instance link (${plan.instances.map((i) => `${i.name} ${i.peerAddress}`).join(", ")}), ` +
             "written by the twin where peer.sh writes what the EC2 API answers");
@@ -202,6 +204,8 @@ export class TwinPair {
             if (!(await waitFor(() => this.orthancReady(index), 40000, 300))) throw new TwinFailure(`${plan.instances[index].name} did not answer /system (logs: ${files.logs}/${plan.instances[index].name}.log)`);
         }
         for (const index of plan.instances.keys()) this.startHealthChecker(index);
+        say(`healthz.py: the program's, run with the command compose gives it, re-pointed (${first.name}'s):`);
+        for (const line of describeSubstitutions(this.healthCheckerCommand(0).substitutions)) say(`  ${line}`);
         for (const index of plan.instances.keys()) this.startNginx(index);
         for (const index of plan.instances.keys()) {
             if (!(await waitFor(() => this.nginxReady(index), 15000, 200))) throw new TwinFailure(`nginx of ${plan.instances[index].name} did not answer /healthz (logs: ${files.logs}/nginx-${plan.instances[index].name}.log)`);
@@ -328,14 +332,14 @@ export class TwinPair {
         // The secrets go in exactly as the start script puts them: jq, same paths, same filter; then what the
         // orthancteam image's entrypoint does to the file (envsubst), which Debian's Orthanc does not do itself.
         const health = secret();
-        const filled = await must("jq", ["--arg", "user", DATABASE_APP_USER, "--arg", "password", this.passwords.databaseApp, "--arg", "admin", this.passwords.admin, "--arg", "health", health, secretsFilter(), template]);
+        const filled = await must("jq", ["--arg", "user", DATABASE_APP_USER, "--arg", "password", this.passwords.databaseApp, "--arg", "admin", this.passwords.admin, "--arg", "health", health, secretsFilter(this.program.bootstrap.startScript), template]);
         const file = path.join(dir, "orthanc.json");
         fs.writeFileSync(file, imageEnvsubst(filled, process.env), { mode: 0o600 });
         fs.writeFileSync(path.join(dir, "healthz.auth"), `${HEALTH_USER}:${health}`, { mode: 0o600 });
         return { file, deviations };
     }
 
-    private writeNginxConfig(instance: Instance, bootstrap: BootstrapFromProgram): { file: string; conf: string } {
+    private writeNginxConfig(instance: Instance, bootstrap: BootstrapFromProgram): { file: string; conf: string; substitutions: Substitution[] } {
         const { files } = this;
         const dir = path.join(files.dir, instance.name);
         let dicomClientCaPath: string | undefined;
@@ -349,24 +353,22 @@ export class TwinPair {
             dicomSenderGatePath = path.join(dir, "dicom-senders.js");
             fs.writeFileSync(dicomSenderGatePath, bootstrap.dicomSenderGate);
         }
-        const conf = debianNginxConf(
-            renderNginxConf({
-                orthancHost: "127.0.0.1",
-                certificatePath: files.cert,
-                keyPath: files.key,
-                pidPath: path.join(dir, "nginx.pid"),
-                // 443 and 11112 on every address, as on the instance (a slot's address may be added to it later); the
-                // peer-only listeners on the instance link only.
-                peerListenAddress: instance.peerAddress,
-                peerMapGlob: path.join(dir, "peer", "*.map"),
-                dicomClientCaPath,
-                dicomSenderGatePath,
-                peerTls: this.peerLinkFiles(),
-            }),
-        );
+        // 443 and 11112 on every address, as on the instance (a slot's address may be added to it later); the peer-only
+        // listeners on the instance link only.
+        const substitutions = nginxSubstitutions({
+            certificatePath: files.cert,
+            keyPath: files.key,
+            pidPath: path.join(dir, "nginx.pid"),
+            peerListenAddress: instance.peerAddress,
+            peerMapGlob: path.join(dir, "peer", "*.map"),
+            dicomClientCaPath,
+            dicomSenderGatePath,
+            peerTls: this.peerLinkFiles(),
+        });
+        const conf = debianNginxConf(substitute("nginx.conf", bootstrap.nginxConf, substitutions));
         const file = path.join(dir, "nginx.conf");
         fs.writeFileSync(file, conf);
-        return { file, conf };
+        return { file, conf, substitutions };
     }
 
     private peerLinkFiles() {
@@ -378,9 +380,9 @@ export class TwinPair {
     /** Rewrites each instance's nginx.conf from another rendering of the program and reloads nginx (SIGHUP). */
     useNginxFrom(bootstrap: BootstrapFromProgram): void {
         this.plan.instances.forEach((instance, index) => {
-            const written = this.writeNginxConfig(instance, bootstrap);
-            nginxTest(instance.ns, written.file, this.files);
-            this.nginxConfigs[index] = written;
+            const { file, conf } = this.writeNginxConfig(instance, bootstrap);
+            nginxTest(instance.ns, file, this.files);
+            this.nginxConfigs[index] = { file, conf };
             this.lab.signal(`nginx-${instance.name}`, "SIGHUP");
         });
     }
@@ -432,14 +434,28 @@ export class TwinPair {
         this.lab.start(instance.name, instance.ns, ...withCapabilitiesOf(this.program.bootstrap.compose, "orthanc", "Orthanc", [this.orthancConfigs[index]]));
     }
 
-    /** The program's health checker (healthz.py from the user data) with the arguments compose gives it. */
+    /**
+     * The health checker's command line as compose gives it (entrypoint and command), re-pointed at this instance's
+     * copy of the program's healthz.py, its credentials file and loopback.
+     */
+    healthCheckerCommand(index: number): { command: string[]; substitutions: Substitution[] } {
+        const dir = path.join(this.files.dir, this.plan.instances[index].name);
+        const { entrypoint, command } = composeCommand(this.program.bootstrap.compose, "healthz");
+        const inNamespace = "the checker and Orthanc run as processes in the instance's namespace, on loopback, not in compose containers";
+        return withFlagValues("docker-compose.yml, service healthz", [...entrypoint, ...command], {
+            python3: { to: path.join(dir, "healthz.py"), why: "the program's healthz.py (config bundle), written to the twin instance's directory (compose mounts it on an instance)" },
+            "--listen": { to: `127.0.0.1:${HEALTH_CHECKER_PORT}`, why: inNamespace },
+            "--orthanc": { to: `http://127.0.0.1:${ORTHANC_HTTP_PORT}`, why: inNamespace },
+            "--credentials": { to: path.join(dir, "healthz.auth"), why: "written by the twin as the start script writes run/healthz.auth (compose mounts it on an instance)" },
+        });
+    }
+
+    /** The program's health checker (healthz.py from the config bundle) with the command compose gives it. */
     startHealthChecker(index: number): void {
         const instance = this.plan.instances[index];
-        const dir = path.join(this.files.dir, instance.name);
-        const script = path.join(dir, "healthz.py");
-        fs.writeFileSync(script, this.program.bootstrap.healthChecker);
-        const args = healthCheckerArgs({ listen: `127.0.0.1:${HEALTH_CHECKER_PORT}`, orthancUrl: `http://127.0.0.1:${ORTHANC_HTTP_PORT}`, credentialsFile: path.join(dir, "healthz.auth") });
-        this.lab.start(`healthz-${instance.name}`, instance.ns, ...withCapabilitiesOf(this.program.bootstrap.compose, "healthz", "python3", [script, ...args]));
+        fs.writeFileSync(path.join(this.files.dir, instance.name, "healthz.py"), this.program.bootstrap.healthChecker);
+        const [cmd, ...args] = this.healthCheckerCommand(index).command;
+        this.lab.start(`healthz-${instance.name}`, instance.ns, ...withCapabilitiesOf(this.program.bootstrap.compose, "healthz", cmd, args));
     }
 
     startNginx(index: number): void {

@@ -6,11 +6,12 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ADMIN_USER } from "../components/bootstrap/orthanc";
+import { ADMIN_USER } from "../rules/logins";
 import { now } from "./clients";
 import { fromProgram, ProgramInputError, ProgramInputs } from "./fromProgram";
 import { addressPlan, Lab, must, pickSubnetNumber, run, TWIN_PACKAGES } from "./lab";
 import { makeCertificate, resetClock, say, secret, TwinFailure, TwinPair } from "./pair";
+import { SubstitutionError } from "./repoint";
 import { Measured, Scenario } from "./scenario";
 import { SCENARIOS } from "./scenarios";
 
@@ -109,7 +110,8 @@ async function runScenario(scenario: Scenario, program: ProgramInputs): Promise<
     if (error || !measured || measured.reasons.length > 0) {
         keepOnlyLogs(dir);
         for (const r of measured?.reasons ?? []) process.stdout.write(`FAILED: ${r}\n`);
-        if (error) process.stdout.write(`FAILED: ${error instanceof TwinFailure ? error.message : (error as Error).stack ?? String(error)}\n`);
+        const explained = error instanceof TwinFailure || error instanceof SubstitutionError || error instanceof ProgramInputError;
+        if (error) process.stdout.write(`FAILED: ${explained ? (error as Error).message : (error as Error).stack ?? String(error)}\n`);
         process.stdout.write(`logs kept in ${logs}\n`);
         for (const line of measured?.summary ?? [`twin ${scenario.name}: failed before measuring`]) process.stdout.write(`${line}\n`);
         return false;

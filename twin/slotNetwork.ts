@@ -1,11 +1,10 @@
 // The twin's stand-in for what EC2 and the VPC do with a slot's reserved private address, so that the program's own
-// claim.sh can run for real inside an instance's namespace: an AWS CLI that answers from a small state directory and,
+// claim.sh (out of the plan's config bundle, unchanged) can run for real inside an instance's namespace: an AWS CLI that answers from a small state directory and,
 // when an address is assigned to an interface, moves the route to it in the load balancer's namespace (the VPC
 // delivering the address to its new holder); and an instance metadata service that answers for the instance the
 // scenario says is running there. claim.sh itself, bash, ip(8) and the routing are real.
 import * as fs from "fs";
 import * as path from "path";
-import { renderClaimScript } from "../components/bootstrap/claimScript";
 import { inNs, must, run, RunResult } from "./lab";
 
 const AWS_STUB = `#!/bin/bash
@@ -46,6 +45,8 @@ export interface SlotNetworkOptions {
     /** The slot's reserved address, and the block the instance's metadata names as its subnet (it holds the address). */
     readonly address: string;
     readonly subnet: string;
+    /** The program's claim.sh, as the config bundle carries it. */
+    readonly claimScript: string;
 }
 
 export class SlotNetwork {
@@ -61,7 +62,7 @@ export class SlotNetwork {
         fs.writeFileSync(path.join(this.bin, "aws"), AWS_STUB, { mode: 0o755 });
         fs.writeFileSync(path.join(this.bin, "curl"), CURL_STUB, { mode: 0o755 });
         this.script = path.join(o.dir, "claim.sh");
-        fs.writeFileSync(this.script, renderClaimScript({ region: "eu-west-1" }), { mode: 0o700 });
+        fs.writeFileSync(this.script, o.claimScript, { mode: 0o700 });
         fs.writeFileSync(path.join(this.state, "address"), `${o.address}\n`);
         fs.writeFileSync(path.join(this.state, "holder"), "None\n");
     }

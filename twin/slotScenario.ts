@@ -12,6 +12,8 @@ export function firstSlot(pair: TwinPair, ctx: ScenarioContext): { slot: SlotNet
     const [first] = plan.instances;
     const link = plan.links.find((l) => l.a.ns === plan.namespaces.lb && l.b.ns === first.ns);
     if (!link) throw new TwinFailure(`no link between ${plan.namespaces.lb} and ${first.ns}`);
+    const claimScript = pair.program.bootstrap.claimScript;
+    if (claimScript === undefined) throw new TwinFailure("the program's config bundle holds no claim.sh: nothing keeps a slot's address");
     const base = plan.subnet.replace(/\.0\/24$/, "");
     const address = `${base}.100`;
     const slot = new SlotNetwork({
@@ -20,6 +22,7 @@ export function firstSlot(pair: TwinPair, ctx: ScenarioContext): { slot: SlotNet
         instance: { ns: first.ns, dev: link.b.dev, address: first.address },
         address,
         subnet: `${base}.96/27`,
+        claimScript,
     });
     return { slot, address };
 }
@@ -32,7 +35,7 @@ export async function firstHolder(pair: TwinPair, slot: SlotNetwork, address: st
     if (took.code !== 0 || slot.holder() !== instanceId || !(await slot.configured())) {
         throw new TwinFailure(`claim.sh did not give ${first.name} the slot address ${address}: exit ${took.code}, holder ${slot.holder()}: ${took.stderr.trim()}`);
     }
-    say(`slot address ${address}: claim.sh (the program's) took it for ${first.name} (${instanceId}) and configured it in ${first.ns}; the VPC stand-in routes it there`);
+    say(`slot address ${address}: claim.sh (the program's, from the config bundle, unchanged) took it for ${first.name} (${instanceId}) and configured it in ${first.ns}; the VPC stand-in routes it there`);
 }
 
 /** A site's modality storing to the slot's address from the load balancer's side, retrying as a modality's queue does; started. */

@@ -37,23 +37,10 @@ export interface AcmeScriptParams {
     readonly legoImage: string;
     /** The ECR registry to log in to before pulling. @default none: Docker Hub */
     readonly registry?: string;
-    /**
-     * The local twin (and the specs) only: lego as a command (Debian's binary) instead of the image, and how nginx
-     * reloads. lego's arguments are the same. Production leaves these unset.
-     */
-    readonly twin?: { readonly legoCommand: readonly string[]; readonly reloadCommand: readonly string[] };
 }
 
 export function renderAcmeScript(p: AcmeScriptParams): string {
     const names = p.names.map(shellQuote).join(" ");
-    const lego = p.twin
-        ? `readonly LEGO=(${p.twin.legoCommand.map(shellQuote).join(" ")})
-readonly LEGO_PATH="$STATE/lego"`
-        : `# --network host: lego reaches the instance role's credentials as the host does (the metadata guard admits no
-# container but Orthanc's on the compose bridge). AWS_REGION and AWS_HOSTED_ZONE_ID are passed by name.
-readonly LEGO=(docker run --rm --network host --volume "$STATE/lego:/lego" --env AWS_REGION --env AWS_HOSTED_ZONE_ID "$LEGO_IMAGE")
-readonly LEGO_PATH=/lego`;
-    const reload = p.twin ? `(${p.twin.reloadCommand.map(shellQuote).join(" ")})` : "";
     return `#!/bin/bash
 # Rendered by orthweb: issues and renews this stack's certificate from ${p.directoryUrl} (DNS-01 in Route 53), one
 # instance at a time, shares it through Secrets Manager, and reloads nginx with it. Run by orthweb-acme.timer.
@@ -85,8 +72,11 @@ readonly PEER_WAIT=\${ORTHWEB_ACME_PEER_WAIT:-$((LEGO_TIMEOUT + 60))}
 readonly PEER_POLL=\${ORTHWEB_ACME_PEER_POLL:-15}
 readonly STATE="$DIR/run/acme"
 readonly TLS_DIR="$DIR/run/tls"
-${lego}
-readonly RELOAD=${reload || `(docker compose --project-name orthweb --file "$DIR/docker-compose.yml" exec -T nginx nginx -s reload)`}
+# --network host: lego reaches the instance role's credentials as the host does (the metadata guard admits no
+# container but Orthanc's on the compose bridge). AWS_REGION and AWS_HOSTED_ZONE_ID are passed by name.
+readonly LEGO=(docker run --rm --network host --volume "$STATE/lego:/lego" --env AWS_REGION --env AWS_HOSTED_ZONE_ID "$LEGO_IMAGE")
+readonly LEGO_PATH=/lego
+readonly RELOAD=(docker compose --project-name orthweb --file "$DIR/docker-compose.yml" exec -T nginx nginx -s reload)
 
 log() { echo "orthweb-acme: $*" >&2; }
 

@@ -9,9 +9,9 @@
 // also ends the refresh and leaves (abandoned in the hook), so the serving one keeps the slot and its address.
 import { ROLLOUT_TIMING, SLOT_GROUP } from "../../rules/rollout";
 import { WEB_PORT } from "../../rules/ports";
-import { BOOTSTRAP_DIR, BOOTSTRAP_TIMERS, BootstrapFile } from "./index";
+import { BOOTSTRAP_TIMERS, BootstrapFile } from "./index";
+import { APPLY_LOCK_FILE, BOOTSTRAP_DIR, DICOM_SENDER_GATE_FILE } from "../../rules/instanceFiles";
 import { shellQuote } from "./startScript";
-import { DICOM_SENDER_GATE_FILE } from "./dicomSenderGate";
 
 export interface ApplyScriptParams {
     /** Literal values, or SSM document placeholders such as `{{ bucket }}` (checked by the document's patterns). */
@@ -26,7 +26,7 @@ export interface ApplyScriptParams {
      */
     readonly mode?: string;
     readonly dir?: string;
-    /** One apply at a time on an instance. @default /run/orthweb-apply.lock */
+    /** One apply at a time on an instance. @default APPLY_LOCK_FILE */
     readonly lockFile?: string;
     readonly timing?: Partial<Record<keyof typeof ROLLOUT_TIMING, number>>;
 }
@@ -71,7 +71,7 @@ readonly SUCCESSOR_SECONDS=${t.successorSeconds}
 log() { echo "orthweb-apply: $*" >&2; }
 
 # One apply at a time on this instance, whoever starts it.
-exec 9>${shellQuote(p.lockFile ?? "/run/orthweb-apply.lock")}
+exec 9>${shellQuote(p.lockFile ?? APPLY_LOCK_FILE)}
 flock 9
 
 imds_token=$(curl -fsS -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 300" http://169.254.169.254/latest/api/token)

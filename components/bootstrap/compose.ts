@@ -4,8 +4,7 @@ import { stringify } from "yaml";
 import { DICOM_PORT, ORTHANC_HTTP_PORT, PEER_DICOM_PORT, PEER_WEB_PORT, WEB_PORT } from "../../rules/ports";
 import { DEFAULT_HEALTH_CHECKER_LISTEN, healthCheckerArgs } from "./healthChecker";
 import { CONTAINER_BRIDGE, CONTAINER_SUBNET, DYNAMIC_ADDRESS_RANGE, HEALTHZ_CONTAINER_ADDRESS, ORTHANC_CONTAINER_ADDRESS } from "../../rules/containerNetwork";
-import { PEER_MAP_DIR } from "./nginx";
-import { DICOM_SENDER_GATE_FILE, NGINX_DICOM_SENDER_GATE } from "./dicomSenderGate";
+import { DICOM_SENDER_GATE_FILE, NGINX_DICOM_SENDER_GATE, PEER_MAP_DIR } from "../../rules/instanceFiles";
 
 export interface ComposeParams {
     readonly orthancImage: string;

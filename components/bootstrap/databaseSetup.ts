@@ -15,17 +15,10 @@
 //   objects. PostgreSQL lets only an object's owner do that, so Orthanc's login must own every one of them, also
 //   those a stack that ran Orthanc as the master user (the first release) left behind.
 
-/** Orthanc's login. The RDS master login keeps its name (`orthanc`): renaming it would replace the database. */
-export const DATABASE_APP_USER = "orthanc_app";
-
-/** The environment variable the app password reaches psql in (psql's \getenv): never a command-line argument. */
-export const DATABASE_APP_PASSWORD_ENV = "ORTHWEB_DB_APP_PASSWORD";
+import { DATABASE_APP_PASSWORD_ENV, DATABASE_CHECK_VARIABLE } from "../../rules/database";
 
 /** The extension the plugin's schema script creates (trusted: a database owner may create it). */
 export const TRIGRAM_EXTENSION = "pg_trgm";
-
-/** The psql variable that makes database-setup.sql only check, as Orthanc's login (`-v check=1`). */
-export const DATABASE_CHECK_VARIABLE = "check";
 
 /**
  * Rows (kind, identity, owner, classid, objid) for every object in schema public, and every large object, of this

@@ -14,9 +14,6 @@
 import { modalityAeTitles, modalityCertificatePlan } from "../../rules/modalities";
 import { DICOM_PORT } from "../../rules/ports";
 
-/** The script's file name on the instance (next to nginx.conf) and in the nginx container. */
-export const DICOM_SENDER_GATE_FILE = "dicom-senders.js";
-export const NGINX_DICOM_SENDER_GATE = `/etc/nginx/njs/${DICOM_SENDER_GATE_FILE}`;
 /** Where nginx finds njs's stream module: the same path in Debian's libnginx-mod-stream-js and the official image. */
 export const NJS_STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_js_module.so";
 

@@ -10,14 +10,7 @@
 // two seconds, and probing once a second (whoever asks, however often) keeps hung requests from piling up. The probe
 // loop is the process's reason to live: when it dies, the process exits (compose restarts it).
 import { HEALTH_CHECKER_PORT, HEALTH_PATH } from "../../rules/ports";
-
-export const HEALTH_USER = "healthz";
-/** Seconds one probe may take before it counts as failed (Route 53 wants an answer within 2 s). */
-export const PROBE_TIMEOUT_SECONDS = 1.5;
-/** Seconds between the starts of two probes. */
-export const PROBE_INTERVAL_SECONDS = 1;
-/** A result older than this no longer counts as healthy (a stuck probe thread must not keep 200 alive). */
-export const RESULT_MAX_AGE_SECONDS = 4;
+import { PROBE_INTERVAL_SECONDS, PROBE_TIMEOUT_SECONDS, RESULT_MAX_AGE_SECONDS } from "../../rules/healthProbe";
 /** The checker's exit status when its probe loop died (EX_SOFTWARE): Docker's restart policy starts it again. */
 export const PROBE_LOOP_DIED_EXIT_CODE = 70;
 
@@ -30,7 +23,7 @@ export interface HealthCheckerArgs {
     readonly credentialsFile: string;
 }
 
-/** The checker's command line after `python3 <script>`; compose and the twin both run it with these. */
+/** The checker's command line after `python3 <script>`: compose runs it with these (the twin takes them from the rendered compose file). */
 export function healthCheckerArgs(a: HealthCheckerArgs): string[] {
     return [
         "--listen", a.listen,

@@ -1,12 +1,12 @@
 // Everything an instance boots from, as files, and the cloud-config user data that carries them.
 // Pure: tests feed these files to cloud-init, docker-compose, nginx and shellcheck.
-import { gunzipSync, gzipSync } from "zlib";
+import { gzipSync } from "zlib";
 import { stringify } from "yaml";
 import { renderCompose } from "./compose";
 import { renderDatabaseSetupSql } from "./databaseSetup";
 import { renderHealthChecker } from "./healthChecker";
 import { renderNginxConf } from "./nginx";
-import { DICOM_SENDER_GATE_FILE, NGINX_DICOM_SENDER_GATE, renderDicomSenderGate } from "./dicomSenderGate";
+import { renderDicomSenderGate } from "./dicomSenderGate";
 import { OrthancParams, renderOrthancJson } from "./orthanc";
 import { DOCKER_DROP_IN_PATH, METADATA_GUARD_FILE, renderDockerDropIn, renderMetadataGuard } from "./metadataGuard";
 import { renderPeerScript } from "./peerScript";
@@ -15,9 +15,9 @@ import { AcmeScriptParams, renderAcmeScript } from "./acmeScript";
 import { ACME_CHECK_INTERVAL_SECONDS } from "../../rules/acme";
 import { CLAIM_INTERVAL_SECONDS } from "../../rules/rollout";
 import { HEALTHZ_CONTAINER_ADDRESS, ORTHANC_CONTAINER_ADDRESS } from "../../rules/containerNetwork";
-import { DICOM_CLIENT_CA_FILE, renderStartScript, StartScriptParams } from "./startScript";
+import { renderStartScript, StartScriptParams } from "./startScript";
+import { BOOTSTRAP_DIR, DICOM_SENDER_GATE_FILE, NGINX_CERTIFICATE, NGINX_CERTIFICATE_KEY, NGINX_DICOM_CLIENT_CA, NGINX_DICOM_SENDER_GATE } from "../../rules/instanceFiles";
 
-export const BOOTSTRAP_DIR = "/opt/orthweb";
 /** EC2 rejects user data larger than 16 KB (before base64). */
 export const USER_DATA_LIMIT_BYTES = 16 * 1024;
 
@@ -35,9 +35,6 @@ export interface BootstrapParams {
     /** orthweb:tls.source acme: the renewal script's settings (its lego image already rewritten to the cache). */
     readonly acme?: Omit<AcmeScriptParams, "region" | "dir" | "registry">;
 }
-
-/** Where nginx reads the modalities' CA (written by the start script from the TLS secret's dicomClientCaPem). */
-export const NGINX_DICOM_CLIENT_CA = `/etc/nginx/tls/${DICOM_CLIENT_CA_FILE}`;
 
 export interface BootstrapFile {
     readonly path: string;
@@ -131,8 +128,8 @@ export function renderBootstrapFiles(p: BootstrapParams): BootstrapFile[] {
             content: renderNginxConf({
                 orthancHost: ORTHANC_CONTAINER_ADDRESS,
                 healthCheckerHost: HEALTHZ_CONTAINER_ADDRESS,
-                certificatePath: "/etc/nginx/tls/server.crt",
-                keyPath: "/etc/nginx/tls/server.key",
+                certificatePath: NGINX_CERTIFICATE,
+                keyPath: NGINX_CERTIFICATE_KEY,
                 dicomClientCaPath: p.dicomClientCertificates ? NGINX_DICOM_CLIENT_CA : undefined,
                 dicomSenderGatePath: senderGate && NGINX_DICOM_SENDER_GATE,
             }),
@@ -197,8 +194,5 @@ export function renderUserData(p: BootstrapParams): Buffer {
     return userData;
 }
 
-/** User data as cloud-init reads it: gzip-compressed user data decompressed, anything else as it is. */
-export function userDataText(userData: Buffer | string): string {
-    const bytes = typeof userData === "string" ? Buffer.from(userData, "utf8") : userData;
-    return bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes).toString("utf8") : bytes.toString("utf8");
-}
+/** How cloud-init reads user data (rules/userData.ts: the twin reads it too); here beside renderUserData for its specs. */
+export { userDataText } from "../../rules/userData";

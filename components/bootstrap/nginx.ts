@@ -9,27 +9,11 @@ import { MAX_ASSOCIATE_RQ_BYTES, NJS_STREAM_MODULE, PREREAD_TIMEOUT_SECONDS } fr
 import { isIpv4Address } from "../../rules/cidr";
 import { PEER_CERTIFICATE_NAME } from "../../rules/certificates";
 import { DICOM_PORT, HEALTH_CHECKER_PORT, HEALTH_PATH, ORTHANC_DICOM_PORT, ORTHANC_HTTP_PORT, PEER_DICOM_PORT, PEER_WEB_PORT, WEB_PORT } from "../../rules/ports";
+import { NGINX_PID_FILE, PEER_MAP_GLOB, PEER_TLS_FILES, PeerTlsFiles } from "../../rules/instanceFiles";
 
 /** Load balancers' and Route 53's HTTPS checks need TLS 1.2; 1.3 for everyone who can. */
 export const TLS_PROTOCOLS = "TLSv1.2 TLSv1.3";
 const TLS12_CIPHERS = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
-
-/** The peer link's mutual TLS (rules/certificates.ts peerCertificatePlan), as files nginx reads. */
-export interface PeerTlsFiles {
-    /** This instance's peer certificate: presented on 8443/11113 and by the relay as its client certificate. */
-    readonly certificatePath: string;
-    readonly keyPath: string;
-    /** The peer CA: the only issuer either side accepts. */
-    readonly caPath: string;
-}
-
-/** The peer link's files, as the start script writes them into run/tls (nginx's /etc/nginx/tls). */
-export const PEER_TLS_FILE_NAMES = { certificate: "peer.crt", key: "peer.key", ca: "peer-ca.crt" } as const;
-export const PEER_TLS_FILES: PeerTlsFiles = {
-    certificatePath: `/etc/nginx/tls/${PEER_TLS_FILE_NAMES.certificate}`,
-    keyPath: `/etc/nginx/tls/${PEER_TLS_FILE_NAMES.key}`,
-    caPath: `/etc/nginx/tls/${PEER_TLS_FILE_NAMES.ca}`,
-};
 
 export interface NginxParams {
     /**
@@ -43,7 +27,7 @@ export interface NginxParams {
     readonly certificatePath: string;
     readonly keyPath: string;
     readonly pidPath?: string;
-    /** Addresses to listen on; empty means all (the instance). The local twin binds its own addresses. */
+    /** Addresses to listen on; empty means all (the instance). Specs on one host bind their own addresses (the twin re-points the peer-only listeners of the rendered file). */
     readonly listenAddress?: string;
     /** Seconds a DICOM association may stay silent before nginx drops it. */
     readonly dicomIdleSeconds?: number;
@@ -84,10 +68,6 @@ function dicomSenderGate(gatePath: string | undefined, prereadSeconds = PREREAD_
         preread_timeout ${prereadSeconds}s;`;
 }
 
-/** Where nginx reads the peer's address: the start script's run/peer directory, mounted into the container. */
-export const PEER_MAP_DIR = "/etc/nginx/peer";
-export const PEER_MAP_FILE = "peer.map";
-export const PEER_MAP_GLOB = `${PEER_MAP_DIR}/*.map`;
 /** Loopback relays: the backup server of each local upstream, which re-encrypts to the peer. */
 export const PEER_RELAY_WEB_PORT = 18042;
 export const PEER_RELAY_DICOM_PORT = 14242;
@@ -177,7 +157,7 @@ export function renderNginxConf(p: NginxParams): string {
     const gate = p.dicomSenderGatePath;
     return `# Rendered by orthweb: TLS termination in front of Orthanc.
 ${gate ? `load_module ${NJS_STREAM_MODULE};\n` : ""}worker_processes auto;
-pid ${p.pidPath ?? "/var/run/nginx.pid"};
+pid ${p.pidPath ?? NGINX_PID_FILE};
 error_log stderr warn;
 
 events {

@@ -1,6 +1,7 @@
 import { modalityAeTitles } from "../../rules/modalities";
 import { ORTHANC_DICOM_PORT, ORTHANC_HTTP_PORT } from "../../rules/ports";
-import { HEALTH_USER } from "./healthChecker";
+import { databaseConnectionOptions } from "../../rules/database";
+import { ADMIN_USER, HEALTH_USER } from "../../rules/logins";
 // orthanc.json, without secrets: the start script adds the database credentials and the logins at boot (with jq,
 // so any character in a password stays valid JSON) before Orthanc reads it.
 //
@@ -9,8 +10,6 @@ import { HEALTH_USER } from "./healthChecker";
 // a letter, digit or _ becomes an environment variable, usually empty), and the PostgreSQL plugin hands Username
 // and Password to libpq in an unquoted key=value string (a space, quote or backslash breaks it). Percent-encoded,
 // the password holds only letters, digits, `%` and `-_.!~*'()`; libpq decodes it. tests/credentials.spec.ts.
-
-export const ADMIN_USER = "admin";
 
 export interface OrthancParams {
     readonly name: string;
@@ -55,33 +54,6 @@ export function dicomAccessKeys(modalities: readonly { readonly name: string; re
     };
 }
 
-/**
- * libpq's connection timeouts, on Orthanc's ConnectionUri and on the start script's psql. Without them a black-holed
- * RDS endpoint (a Multi-AZ failover, a broken route) holds a connection attempt for the kernel's SYN retries (about
- * 2 minutes) and a request in flight for TCP's retransmissions (about 15 minutes), each holding an Orthanc thread.
- * - connect_timeout: seconds a connection attempt may take (libpq's own timer; it covers TCP, TLS and the login).
- * - keepalives*: an idle connection whose peer went silent is found dead after idle + interval x count = 25 s.
- * - tcp_user_timeout: a request whose data stay unacknowledged this many milliseconds fails (the server's kernel
- *   acknowledges even while a slow query runs, so only a dead path trips it). libpq 12 and later; the pinned plugin
- *   builds against libpq 13 or the system's.
- */
-export const DATABASE_CONNECTION_TIMEOUTS = {
-    connect_timeout: 10,
-    keepalives: 1,
-    keepalives_idle: 10,
-    keepalives_interval: 5,
-    keepalives_count: 3,
-    tcp_user_timeout: 10000,
-} as const;
-
-/** The timeouts as a libpq URI's query (`connect_timeout=10&...`). */
-export function databaseConnectionOptions(): string {
-    return Object.entries(DATABASE_CONNECTION_TIMEOUTS).map(([key, value]) => `${key}=${value}`).join("&");
-}
-
-/** The timeouts alone as a libpq URI, for psql: host, port, database and login come from the environment. */
-export const TIMEOUTS_ONLY_URI = `postgresql://?${databaseConnectionOptions()}`;
-
 /** The keys the start script fills in (jq paths): from Secrets Manager, and the health checker's local login. */
 export const SECRET_PATHS = {
     databaseUri: ".PostgreSQL.ConnectionUri",
@@ -92,7 +64,7 @@ export const SECRET_PATHS = {
 /**
  * The jq program that puts the secrets into orthanc.json, given `--arg user`, `--arg password`, `--arg admin` and
  * `--arg health` (or --rawfile): the database login becomes a ConnectionUri built from the template's Host, Port,
- * Database and EnableSsl, each part percent-encoded (@uri), with DATABASE_CONNECTION_TIMEOUTS. The start script runs it; the twin runs the same text.
+ * Database and EnableSsl, each part percent-encoded (@uri), with DATABASE_CONNECTION_TIMEOUTS. The start script runs it; the twin reads it out of the rendered start.sh.
  */
 export const SECRETS_FILTER =
     `${SECRET_PATHS.databaseUri} = "postgresql://\\($user | @uri):\\($password | @uri)@\\(.PostgreSQL.Host | @uri):\\(.PostgreSQL.Port)/` +

@@ -4,7 +4,7 @@
 // VPC and security group, of the other slot" (during a refresh a slot briefly has two instances, the new one still
 // starting: never the peer of its own slot), read from instance metadata and tags, so nothing about it is rendered here.
 // A failed lookup keeps what nginx has; a lookup that finds no peer empties the map (nginx then works alone).
-import { PEER_MAP_FILE } from "./nginx";
+import { PEER_MAP_FILE } from "../../rules/instanceFiles";
 import { shellQuote } from "./startScript";
 import { SLOT_TAGS } from "../../rules/rollout";
 

@@ -6,14 +6,11 @@
 // No secret on a command line (anyone on the host may read /proc/*/cmdline, only root a root process's environment):
 // the logins reach psql in its environment (the app password through \getenv in database-setup.sql), and the
 // secrets reach jq through pipes (--rawfile). The rendered script stays lean: EC2's user data holds 16 KB.
-import { DATABASE_APP_PASSWORD_ENV, DATABASE_APP_USER, DATABASE_CHECK_VARIABLE } from "./databaseSetup";
-import { HEALTH_USER } from "./healthChecker";
+import { DATABASE_APP_PASSWORD_ENV, DATABASE_APP_USER, DATABASE_CHECK_VARIABLE, TIMEOUTS_ONLY_URI } from "../../rules/database";
+import { DICOM_CLIENT_CA_FILE, PEER_TLS_FILE_NAMES } from "../../rules/instanceFiles";
+import { HEALTH_USER } from "../../rules/logins";
 import { METADATA_GUARD_FILE } from "./metadataGuard";
-import { PEER_TLS_FILE_NAMES } from "./nginx";
-import { SECRETS_FILTER, TIMEOUTS_ONLY_URI } from "./orthanc";
-
-/** The modalities' CA, next to the server certificate in run/tls (nginx's /etc/nginx/tls). */
-export const DICOM_CLIENT_CA_FILE = "dicom-clients-ca.crt";
+import { SECRETS_FILTER } from "./orthanc";
 
 /** Docker Compose v2 release installed on Amazon Linux 2023 (its repositories do not carry the plugin). */
 export const COMPOSE_VERSION = "v2.32.4";

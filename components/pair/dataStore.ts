@@ -5,11 +5,9 @@ import * as random from "@pulumi/random";
 import { createHash } from "crypto";
 import { finalSnapshotIdentifier } from "../../rules/rollout";
 import { DATABASE_PORT } from "../../rules/ports";
+import { DATABASE_NAME, DATABASE_USER } from "../../rules/database";
 import { partitionOf, tagsFor } from "../naming";
 import { at, PairContext } from "./shared";
-
-export const DATABASE_NAME = "orthanc";
-export const DATABASE_USER = "orthanc";
 
 export interface DatabaseSettings {
     readonly instanceClass: string;

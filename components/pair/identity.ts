@@ -3,8 +3,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { DATABASE_APP_USER } from "../bootstrap/databaseSetup";
-import { ADMIN_USER } from "../bootstrap/orthanc";
+import { DATABASE_APP_USER } from "../../rules/database";
+import { ADMIN_USER } from "../../rules/logins";
 import { partitionOf, tagsFor } from "../naming";
 import { DataStore } from "./dataStore";
 import { ImageCache, imageCacheStatements } from "./imageCache";

@@ -1,7 +1,8 @@
 // acme.sh for real (bash, openssl, jq), with stand-ins for what it talks to: an `aws` that keeps S3 objects, the
 // acme secret and the published metric in a shared directory (S3's conditional writes honoured under a lock, as S3
 // does them), the metadata service's curl, and a lego that issues a certificate with openssl after a pause. Two
-// instances are two directories running the same script, concurrently.
+// instances are two directories running the same script, concurrently: the rendered script re-pointed as the twin
+// does it (twin/repoint.ts acmeSubstitutions: its directory, lego as a command, how nginx reloads).
 import { expect } from "chai";
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
@@ -11,8 +12,10 @@ import { ACME_LOCK_KEY, renderAcmeScript } from "../../components/bootstrap/acme
 import { ACME_DIRECTORIES } from "../../rules/acme";
 import { needTool } from "../localTools";
 import { AWS_STAND_IN, METADATA_STAND_IN } from "../../twin/acmeStandIns";
+import { acmeSubstitutions, substitute } from "../../twin/repoint";
 import { renderBootstrapFiles } from "../../components/bootstrap";
 import { SAMPLE } from "../fixtures";
+import { BOOTSTRAP_DIR } from "../../rules/instanceFiles";
 
 const NAMES = ["pacs.example.org"];
 const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orthanc-acme-x";
@@ -46,9 +49,9 @@ describe("acme.sh: one issuer, a shared certificate, a failed renewal that keeps
     function instance(id: string): Instance {
         const dir = path.join(root, id);
         fs.mkdirSync(path.join(dir, "run", "tls"), { recursive: true });
-        const text = renderAcmeScript({
+        const rendered = renderAcmeScript({
             region: "eu-west-1",
-            dir,
+            dir: BOOTSTRAP_DIR,
             bucket: "orthanc-bucket",
             secretArn: SECRET_ARN,
             email: "pki@example.org",
@@ -56,8 +59,8 @@ describe("acme.sh: one issuer, a shared certificate, a failed renewal that keeps
             hostedZoneId: "Z0ZONE",
             names: NAMES,
             legoImage: "goacme/lego:v4.21.0",
-            twin: { legoCommand: [path.join(bin, "lego")], reloadCommand: ["sh", "-c", `echo reload >>${dir}/reloads`] },
         });
+        const text = substitute("acme.sh", rendered, acmeSubstitutions({ dir, legoCommand: [path.join(bin, "lego")], reloadCommand: ["sh", "-c", `echo reload >>${dir}/reloads`] }));
         const script = path.join(dir, "acme.sh");
         fs.writeFileSync(script, text, { mode: 0o700 });
         return { id, dir, script };

@@ -2,7 +2,8 @@
 // the orthancteam image's envsubst pass and libpq's URI parsing; each step is run here as it runs there.
 import { expect } from "chai";
 import { spawnSync } from "child_process";
-import { databaseConnectionOptions, renderOrthancConfig, SECRETS_FILTER } from "../../components/bootstrap/orthanc";
+import { renderOrthancConfig, SECRETS_FILTER } from "../../components/bootstrap/orthanc";
+import { databaseConnectionOptions } from "../../rules/database";
 import { DATABASE_APP_PASSWORD_SPECIALS } from "../../components/pair/identity";
 import { imageEnvsubst } from "../../twin/orthancImage";
 import { SAMPLE } from "../fixtures";

@@ -8,8 +8,8 @@
 //   instead of TCP's retransmissions (about 15 minutes) while it holds an Orthanc thread.
 import { expect } from "chai";
 import { spawn, spawnSync } from "child_process";
-import { DATABASE_APP_USER } from "../../components/bootstrap/databaseSetup";
-import { DATABASE_CONNECTION_TIMEOUTS, renderOrthancConfig, SECRETS_FILTER } from "../../components/bootstrap/orthanc";
+import { renderOrthancConfig, SECRETS_FILTER } from "../../components/bootstrap/orthanc";
+import { DATABASE_APP_USER, DATABASE_CONNECTION_TIMEOUTS } from "../../rules/database";
 import { renderStartScript } from "../../components/bootstrap/startScript";
 import { needFile, needTool } from "../localTools";
 import { postgresBin } from "../../twin/pair";

@@ -7,7 +7,9 @@ import * as http from "http";
 import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
-import { healthCheckerArgs, HEALTH_USER, PROBE_INTERVAL_SECONDS, PROBE_LOOP_DIED_EXIT_CODE, PROBE_TIMEOUT_SECONDS, renderHealthChecker } from "../../components/bootstrap/healthChecker";
+import { healthCheckerArgs, PROBE_LOOP_DIED_EXIT_CODE, renderHealthChecker } from "../../components/bootstrap/healthChecker";
+import { PROBE_INTERVAL_SECONDS, PROBE_TIMEOUT_SECONDS } from "../../rules/healthProbe";
+import { HEALTH_USER } from "../../rules/logins";
 import { HEALTH_PATH } from "../../rules/ports";
 
 type Mode = "ok" | "fail" | "hang";

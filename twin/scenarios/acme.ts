@@ -1,7 +1,9 @@
 // acme: the instances get their certificate from a real ACME CA (pebble, in Debian) by DNS-01 in a zone the twin
 // serves, through a stand-in for the Route 53 API that enforces the instance role's Route 53 statement. The program's
-// own renewal script (renderAcmeScript) runs in each instance's namespace with Debian's lego where an instance runs
-// the pinned image (lego's arguments are the same), and stand-ins for the lock object, the secret and the metric.
+// own renewal script (acme.sh out of the config bundle of the prod stack with a dns front door and tls.source acme
+// from pebble, under mocks) runs in each instance's namespace with Debian's lego where an instance runs the pinned
+// image (lego's arguments are the same; twin/repoint.ts lists what the twin re-points), and stand-ins for the lock
+// object, the secret and the metric. The Route 53 stand-in applies the role's statement from the same plan.
 // 1. both instances run it at once: one issues, the other waits and serves the shared certificate; a client verifies
 //    both against pebble's root;
 // 2. pebble issues 29-day certificates, so the next runs (both at once again) are a renewal (due within 30 days): one
@@ -13,19 +15,21 @@ import * as path from "path";
 import * as tls from "tls";
 import * as https from "https";
 import { X509Certificate } from "crypto";
-import { renderAcmeScript } from "../../components/bootstrap/acmeScript";
-import { challengeStatements, RENEW_BEFORE_DAYS } from "../../rules/acme";
+import { RENEW_BEFORE_DAYS } from "../../rules/acme";
 import { frontDoorName } from "../../rules/dnsName";
 import { AWS_STAND_IN, METADATA_STAND_IN } from "../acmeStandIns";
 import { TwinZone } from "../acmeZone";
 import { now, sleep, waitFor } from "../clients";
+import { acmeFromProgram } from "../fromProgram";
 import { inNs, must, run as runCommand } from "../lab";
 import { say, TwinFailure, TwinPair } from "../pair";
+import { acmeSubstitutions, describeSubstitutions, substitute } from "../repoint";
 import { Measured, Scenario, ScenarioContext } from "../scenario";
 
 const ZONE = "example.org";
-const NAME = frontDoorName({ zoneName: ZONE, recordName: "pacs" });
-const HOSTED_ZONE_ID = "Z0TWINZONE";
+const RECORD = "pacs";
+const NAME = frontDoorName({ zoneName: ZONE, recordName: RECORD });
+const EMAIL = "pki@example.org";
 /** Pebble's certificates live one day less than the renewal window: the run after an issuance renews. */
 const VALIDITY_SECONDS = (RENEW_BEFORE_DAYS - 1) * 86400;
 const TIMING = { handshakeConcurrency: 4, reloadWindowBeforeMs: 1000, reloadWindowAfterMs: 2000, settleMs: 1500, scriptTimeoutMs: 90000 } as const;
@@ -138,15 +142,23 @@ async function run(pair: TwinPair, ctx: ScenarioContext): Promise<Measured> {
             fs.writeFileSync(path.join(dir, "resolv.conf"), `nameserver ${services}\n`);
         }
 
+        // The program's renewal script and the role's Route 53 statement, for a stack whose CA is this pebble.
+        const directory = `https://${services}:14000/dir`;
+        const program = await acmeFromProgram({ zoneName: ZONE, recordName: RECORD, email: EMAIL, directoryUrl: directory });
+        const zoneId = /^readonly ZONE_ID='([A-Za-z0-9]+)'$/m.exec(program.script)?.[1];
+        if (!zoneId) throw new TwinFailure("the program's acme.sh names no hosted zone (readonly ZONE_ID='...')");
+        if (!program.script.includes(`\nreadonly NAMES=('${NAME}')\n`)) throw new TwinFailure(`the program's acme.sh does not ask for ${NAME} alone, the name the twin's clients verify`);
+        say(`acme.sh and the role's Route 53 statement from the program: ${program.note}`);
+
         const certs = await twinCa(path.join(ctx.dir, "services-ca"), { pebble: `IP:${services}`, route53: "DNS:route53.amazonaws.com" });
         const r53 = certs.leaves.route53;
         zone = new TwinZone({
             address: services,
             zoneName: ZONE,
-            hostedZoneId: HOSTED_ZONE_ID,
+            hostedZoneId: zoneId,
             hosts: { [`ns1.${ZONE}`]: services },
             // The role's statement, as the program writes it for this name and zone.
-            changeStatement: challengeStatements("aws", HOSTED_ZONE_ID, [NAME])[0],
+            changeStatement: program.changeStatement,
             tls: { cert: fs.readFileSync(r53.cert, "utf8"), key: fs.readFileSync(r53.key, "utf8") },
         });
         await zone.start();
@@ -166,7 +178,6 @@ async function run(pair: TwinPair, ctx: ScenarioContext): Promise<Measured> {
         }));
         lab.start("pebble", "host", "env", ["PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0", "PEBBLE_AUTHZREUSE=0", "pebble", "-config", pebbleConfig, "-dnsserver", `${services}:53`]);
         const caPem = fs.readFileSync(certs.ca, "utf8");
-        const directory = `https://${services}:14000/dir`;
         if (!(await waitFor(async () => (await get(directory, caPem).catch(() => "")) !== "", 15000, 200))) throw new TwinFailure(`pebble did not answer ${directory}`);
         say(`pebble (ACME CA) at ${directory}; zone ${ZONE} (DNS on ${services}:53) and a Route 53 API stand-in on ${services}:443 that applies the role's conditions`);
 
@@ -185,24 +196,12 @@ async function run(pair: TwinPair, ctx: ScenarioContext): Promise<Measured> {
             const reloads = path.join(dir, "reloads");
             const reload = `date +%s%3N >>${reloads}; exec nginx -s reload -p ${path.join(pair.files.dir, instance.name)} -e stderr -c ${conf.file}`;
             const script = path.join(dir, "acme.sh");
-            fs.writeFileSync(
-                script,
-                renderAcmeScript({
-                    region: "eu-west-1",
-                    dir,
-                    bucket: "orthanc-twin",
-                    secretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orthanc-acme-twin",
-                    email: "pki@example.org",
-                    directoryUrl: directory,
-                    hostedZoneId: HOSTED_ZONE_ID,
-                    names: [NAME],
-                    legoImage: "goacme/lego:v4.21.0",
-                    twin: { legoCommand: ["lego"], reloadCommand: ["sh", "-c", reload] },
-                }),
-                { mode: 0o700 },
-            );
-            return { instance, index, dir, script, reloads, address: links[index].inside };
+            const substitutions = acmeSubstitutions({ dir, legoCommand: ["lego"], reloadCommand: ["sh", "-c", reload] });
+            fs.writeFileSync(script, substitute("acme.sh", program.script, substitutions), { mode: 0o700 });
+            return { instance, index, dir, script, reloads, address: links[index].inside, substitutions };
         });
+        say(`acme.sh: the program's, re-pointed by checked substitutions (${instances[0].instance.name}'s; the other's alike with its own directory):`);
+        for (const line of describeSubstitutions(instances[0].substitutions)) say(`  ${line}`);
         await sleep(TIMING.settleMs);
 
         const stateDir = path.join(ctx.dir, "aws");

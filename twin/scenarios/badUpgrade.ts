@@ -55,7 +55,9 @@ async function run(pair: TwinPair, ctx: ScenarioContext): Promise<Measured> {
     const asg = new TwinAutoScaling(path.join(ctx.dir, "autoscaling"), {
         [GROUPS[0]]: { version: "1", refresh: "Successful\tNone", instances: { "i-old": "InService 1" } },
         [GROUPS[1]]: { version: "1", refresh: "Successful\tNone", instances: { "i-two": "InService 1" } },
-    }, bundle);
+    }, bundle, pair.program.applyDocument);
+    say(`apply script: the program's (its SSM document), as SSM runs it for slot 1's associations; changes for i-new's apply run (i-old's gate run alike):`);
+    for (const line of asg.describeApply("i-new", "apply", key)) say(`  ${line}`);
 
     const clientStart = now();
     const client = slotModality(pair, ctx, address);

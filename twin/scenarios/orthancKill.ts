@@ -11,7 +11,7 @@
 import * as fs from "fs";
 import { execFile } from "child_process";
 import { now, routed, sleep, storescuArgs, waitFor } from "../clients";
-import { PROBE_TIMEOUT_SECONDS, RESULT_MAX_AGE_SECONDS } from "../../components/bootstrap/healthChecker";
+import { PROBE_TIMEOUT_SECONDS, RESULT_MAX_AGE_SECONDS } from "../../rules/healthProbe";
 import { newUid, secondaryCapture } from "../dicom";
 import { inFlightCounts, isMoved, isResent, parseAccessLog, ProbeRequest } from "../inFlight";
 import { inNs } from "../lab";

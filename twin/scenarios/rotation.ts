@@ -4,8 +4,7 @@
 // master password) changes nothing Orthanc reads. Then every Orthanc database connection is cut, as a Multi-AZ
 // failover or a network blip would: the reconnects must succeed. Summary line: `twin rotation: <N> stored, <L> lost`.
 import * as path from "path";
-import { DATABASE_APP_USER } from "../../components/bootstrap/databaseSetup";
-import { DATABASE_NAME, DATABASE_USER } from "../../components/orthancPair";
+import { DATABASE_APP_USER, DATABASE_NAME, DATABASE_USER } from "../../rules/database";
 import { now, sleep } from "../clients";
 import { say, secret, TwinPair } from "../pair";
 import { Measured, Scenario, ScenarioContext } from "../scenario";
