@@ -1,7 +1,8 @@
 import { randomBytes } from "crypto";
 import { expect } from "chai";
 import { parse } from "yaml";
-import { renderBootstrapFiles, renderCloudConfig, renderUserData, SLOT_FILES, USER_DATA_LIMIT_BYTES, userDataText } from "../components/bootstrap";
+import { renderBootstrapFiles, renderCloudConfig, renderUserData, SLOT_FILES, USER_DATA_LIMIT_BYTES } from "../components/bootstrap";
+import { userDataText } from "../rules/userData";
 import { renderCompose } from "../components/bootstrap/compose";
 import { renderNginxConf } from "../components/bootstrap/nginx";
 import { renderOrthancConfig, SECRET_PATHS, SECRETS_FILTER } from "../components/bootstrap/orthanc";

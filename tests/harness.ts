@@ -1,6 +1,6 @@
 // Builds stacks under mocks for the specs: from raw config (as a stack file would give it), through the
 // same validation as `pulumi up`, into recorded registrations and resolved outputs.
-import { userDataText } from "../components/bootstrap";
+import { userDataText } from "../rules/userData";
 import { buildStack } from "../plan/build";
 import { planStack, PlanResult, StackBuilder } from "../plan/cli";
 import { CONFIG_PREFIX, parseBundle } from "../rules/rollout";

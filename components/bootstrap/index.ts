@@ -194,5 +194,3 @@ export function renderUserData(p: BootstrapParams): Buffer {
     return userData;
 }
 
-/** How cloud-init reads user data (rules/userData.ts: the twin reads it too); here beside renderUserData for its specs. */
-export { userDataText } from "../../rules/userData";
