@@ -2,7 +2,7 @@
 // module.enableCompileCache() does, for Node 20. Every mocha process loads the Pulumi SDKs and the rest of
 // node_modules (thousands of CommonJS files), and compiling them is about half a second of CPU per process; with
 // V8's code cache a file whose text is unchanged is deserialised instead. Keyed by Node's version and architecture
-// (the cache's format), the file's path and its text, so an upgrade or an edit misses; V8 itself refuses data that
+// (the cache's format), the process's flags, the file's path and its text, so an upgrade or an edit misses; V8 itself refuses data that
 // does not fit (cachedDataRejected) and the file is compiled as usual. ES modules and our own TypeScript (transpiled
 // by tests/transpileCache.js) go Node's usual way. Plain JavaScript: it is loaded before anything it speeds up.
 "use strict";
@@ -10,6 +10,7 @@ const crypto = require("crypto");
 const fs = require("fs");
 const os = require("os");
 const path = require("path");
+const v8 = require("v8");
 const vm = require("vm");
 const Module = require("module");
 
@@ -30,8 +31,27 @@ function requireFor(mod) {
     return require;
 }
 
+// V8 refuses code cached under other flags. The Pulumi SDK turns on --allow-natives-syntax when it loads
+// (runtime/closure/v8.js), so a file compiled before that would be cached at exit under flags it is never loaded
+// with, and refused every run: the flag is set here first, as the SDK will set it anyway.
+v8.setFlagsFromString("--allow-natives-syntax");
+/**
+ * The main process and the workers (--max-semi-space-size) run with other flags: each keeps its own entries. Read from
+ * the command line the process really started with: .mocharc.js adds the workers' flag to the main process's
+ * process.execArgv (to fork them with it) before this file loads.
+ */
+const FLAGS = `${startFlags()}\0${process.env.NODE_OPTIONS ?? ""}`;
+
+function startFlags() {
+    try {
+        return fs.readFileSync("/proc/self/cmdline", "utf8");
+    } catch {
+        return process.execArgv.join(" ");
+    }
+}
+
 function cacheFile(filename, content) {
-    return path.join(CACHE_DIR, `${crypto.createHash("sha256").update(filename).update("\0").update(content).digest("hex")}.bin`);
+    return path.join(CACHE_DIR, `${crypto.createHash("sha256").update(FLAGS).update("\0").update(filename).update("\0").update(content).digest("hex")}.bin`);
 }
 
 Module.prototype._compile = function (content, filename, format) {
