@@ -55,7 +55,9 @@ function cacheFile(filename, content) {
 }
 
 Module.prototype._compile = function (content, filename, format) {
-    if (format === "module" || !filename.includes(NODE_MODULES)) return compile.call(this, content, filename, format);
+    // A script compiled from cached data loses its dynamic import() callback on Node 20 (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING,
+    // seen in tests/system/testCaches.spec.ts): a file that may call import() is compiled Node's way.
+    if (format === "module" || !filename.includes(NODE_MODULES) || /\bimport\s*\(/.test(content)) return compile.call(this, content, filename, format);
     const file = cacheFile(filename, content);
     let cachedData;
     try {
@@ -65,7 +67,7 @@ Module.prototype._compile = function (content, filename, format) {
     }
     let script;
     try {
-        script = new vm.Script(Module.wrap(content), { filename, cachedData, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
+        script = new vm.Script(Module.wrap(content), { filename, cachedData });
     } catch {
         // Not CommonJS after all (Node tells ES modules apart by more than the format argument): Node's own way.
         return compile.call(this, content, filename, format);
