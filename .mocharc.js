@@ -3,6 +3,7 @@
 //   and the real-tool specs spend much of their time waiting). Specs must not depend on each other or on order;
 //   those that start servers or processes use their own temp dirs and free ports.
 // - Run-wide fixtures live in tests/rootHooks.ts (mochaGlobalSetup: one policy pack process, one RSA key pool).
+// - Two disk caches load first: tests/compileCache.js (V8 code for node_modules) and tests/transpileCache.js (sucrase).
 // - Order: the specs that take longest start first, so that no worker is left with a long one at the end; the rest
 //   follow alphabetically. Add a spec here when it takes more than about half a second (mocha prints durations).
 // - `npx mocha tests/x.spec.ts` runs that file only: mocha would otherwise add the files named here to it.
@@ -11,7 +12,7 @@ const fs = require("fs");
 const os = require("os");
 const path = require("path");
 
-const SLOW_FIRST = ["databaseTimeouts", "policyPack", "databaseSetup", "plan", "policy", "iamEvaluation", "peerLink", "healthChecker", "instanceRuntime", "senderGate", "dnsFrontDoor", "twinSenders", "vpnCertificates", "ovpn", "loadBalancerFrontDoor", "rollout", "alerts", "orthancPair", "clientVpnAccess", "validators", "workflows"];
+const SLOW_FIRST = ["databaseTimeouts", "policyPack", "databaseSetup", "plan", "policy", "iamEvaluation", "peerLink", "healthChecker", "instanceRuntime", "senderGate", "dnsFrontDoor", "twinSenders", "vpnCertificates", "ovpn", "loadBalancerFrontDoor", "rollout", "alerts", "orthancPair", "clientVpnAccess", "validators"];
 
 /**
  * The suite's spec files, the slow ones first: the unit suite (`npm test`) is tests/*.spec.ts, the system suite

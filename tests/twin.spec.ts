@@ -20,7 +20,7 @@ import { DEBIAN_PLUGINS, DEBIAN_STREAM_MODULE, debianNginxConf, debianOrthancCon
 import { acmeFromProgram, applyDocumentFrom, bootstrapFromBundle, bootstrapFromRegistrations, bootstrapFromUserData, fromProgram, ProgramInputError, SSM_DOCUMENT_TYPE } from "../twin/fromProgram";
 import { acmeSubstitutions, applySubstitutions, describeSubstitutions, nginxSubstitutions, substitute, SubstitutionError, withFlagValues } from "../twin/repoint";
 import { addressPlan, pickSubnetNumber, TWIN_PACKAGES } from "../twin/lab";
-import { Attempt, ceilTenth, failoverGap, Outcome, summaryLine, verdict } from "../twin/summary";
+import { Attempt, ceilTenth, failoverGap, failuresOutside, Outcome, summaryLine, verdict } from "../twin/summary";
 import { SCENARIOS } from "../twin/scenarios";
 import { instanceKillLine, MAX_MODELED_FAILOVER_SECONDS } from "../twin/scenarios/instanceKill";
 import { orthancKillLine } from "../twin/scenarios/orthancKill";
@@ -373,6 +373,14 @@ describe("local twin: measurements and the summary line", () => {
         const stuck = failoverGap([a(11, false), a(15, false), a(16, false)], 10_000, 60_000);
         expect(stuck.recovered).to.equal(false);
         expect(stuck.seconds).to.equal(5);
+    });
+
+    it("counts as outside the failover only failures over before the kill or started after the restart, not those in flight at the kill", () => {
+        const span = (startS: number, endS: number, ok: boolean): Attempt => ({ startMs: startS * 1000, endMs: endS * 1000, ok });
+        // Killed at 10 s, back at 30 s: 9.9-10.4 was in flight when the instance died.
+        const attempts = [span(5, 5.2, false), span(9.9, 10.4, false), span(12, 12.5, false), span(30, 30.2, false), span(31, 31.2, true)];
+        expect(failuresOutside(attempts, 10_000, 30_000)).to.equal(2);
+        expect(failuresOutside([span(9.9, 10.4, false)], 10_000, 30_000)).to.equal(0);
     });
 
     it("only looks at attempts started inside the window", () => {

@@ -38,6 +38,14 @@ export function failoverGap(attempts: readonly Attempt[], fromMs: number, untilM
     return { firstFailureMs: first, recoveredMs: recovery.startMs, failures: failed.length, seconds: (recovery.startMs - first) / 1000, recovered: true };
 }
 
+/**
+ * Failed attempts that the failover does not explain: those over before the kill, and those started once the instance
+ * was back. An attempt in flight at the kill (started before, ended after) failed because of it: the client retries it.
+ */
+export function failuresOutside(attempts: readonly Attempt[], killedMs: number, restartedMs: number): number {
+    return attempts.filter((a) => !a.ok && (a.endMs < killedMs || a.startMs >= restartedMs)).length;
+}
+
 /** Rounds up to a tenth of a second, so a printed gap never looks smaller than the measured one. */
 export function ceilTenth(seconds: number): number {
     return Math.ceil(Math.round(seconds * 1000) / 100) / 10;

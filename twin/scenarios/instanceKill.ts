@@ -9,7 +9,7 @@ import { now, routed, runStorescu, sleep, waitFor } from "../clients";
 import { newUid, secondaryCapture } from "../dicom";
 import { httpCodeIn, say, states, TwinFailure, TwinPair } from "../pair";
 import { Measured, Scenario, ScenarioContext } from "../scenario";
-import { Attempt, ceilTenth, failoverGap, Gap, Outcome, summaryLine, verdict } from "../summary";
+import { ceilTenth, failoverGap, failuresOutside, Gap, Outcome, summaryLine, verdict } from "../summary";
 import { modeledFailoverSeconds } from "../targetGroups";
 
 /** The most a load balancer failover may take with the defaults (issue: fast failover with nothing failed). */
@@ -22,8 +22,6 @@ const TIMING = {
     /** After the restarted instance is back in, to see it serve. */
     serveSeconds: 10,
 } as const;
-
-const failuresIn = (attempts: readonly Attempt[], from: number, until: number) => attempts.filter((a) => !a.ok && a.startMs >= from && a.startMs < until).length;
 
 async function run(pair: TwinPair, ctx: ScenarioContext): Promise<Measured> {
     const { plan, files, watcher, lab } = pair;
@@ -102,10 +100,10 @@ async function run(pair: TwinPair, ctx: ScenarioContext): Promise<Measured> {
     if (!probe.ok) other.push(`a C-STORE straight to the restarted ${first.name} failed: ${probe.detail}`);
     else if (!indexed.has(probeUid)) other.push(`the C-STORE straight to ${first.name} is not in the index as ${second.name} sees it`);
     if (probeRest !== "200") other.push(`authenticated GET /system straight to ${first.name} answered ${probeRest || "nothing"}`);
-    const dicomOutside = failuresIn(client.attempts, 0, killed) + failuresIn(client.attempts, restarted, Infinity);
+    const dicomOutside = failuresOutside(client.attempts, killed, restarted);
     if (dicomOutside > 0) other.push(`${dicomOutside} C-STORE attempt(s) failed outside the failover window (before the kill or after the restart)`);
     if (web && webGap && webTg) {
-        const webOutside = failuresIn(web.attempts, 0, killed) + failuresIn(web.attempts, restarted, Infinity);
+        const webOutside = failuresOutside(web.attempts, killed, restarted);
         if (webOutside > 0) other.push(`${webOutside} HTTPS request(s) failed outside the failover window`);
         const webModeled = modeledFailoverSeconds(webTg);
         if (!webGap.recovered || ceilTenth(webGap.seconds) > webModeled) other.push(`HTTPS failover gap ${webGap.seconds.toFixed(1)}s exceeds the modeled ${webModeled}s`);
