@@ -340,7 +340,8 @@ export interface MockRun<T> {
 
 let queue: Promise<unknown> = Promise.resolve();
 
-type DebuggablePromise = <T>(p: Promise<T>, ctx?: unknown) => Promise<T>;
+/** runtime/debuggable.js's debuggablePromise, which the SDK does not type for its users. */
+export type DebuggablePromise = <T>(p: Promise<T>, ctx?: unknown) => Promise<T>;
 
 /**
  * The SDK passes every promise it makes through runtime/debuggable.js's debuggablePromise: it adds the promise to the

@@ -35,6 +35,18 @@ export function buckets(resources: readonly PolicyResource[]): PolicyResource[] 
     return resources.filter((r) => r.isType(aws.s3.Bucket) || r.isType(aws.s3.BucketV2));
 }
 
+export function isLoadBalancer(r: PolicyResource): boolean {
+    return r.isType(aws.lb.LoadBalancer) || r.isType(aws.alb.LoadBalancer);
+}
+
+export function loadBalancersIn(resources: readonly PolicyResource[]): PolicyResource[] {
+    return resources.filter(isLoadBalancer);
+}
+
+export function listenersIn(resources: readonly PolicyResource[]): PolicyResource[] {
+    return resources.filter((r) => r.isType(aws.lb.Listener) || r.isType(aws.alb.Listener));
+}
+
 export function isVpc(r: PolicyResource): boolean {
     return r.isType(aws.ec2.Vpc) || r.type === "awsx:ec2:Vpc";
 }

@@ -8,11 +8,11 @@ import {
     StackValidationPolicy,
     validateResourceOfType,
 } from "@pulumi/policy";
-import {  has, items, known, references, strings } from "./graph";
+import { has, items, known, references, strings } from "./graph";
 import { admitsTcpPort, insideAny, isWorld, PortRange, PRIVATE_IPV4 } from "./net";
 import { aws } from "./resourceTypes";
 import { WEB_ACL_MAX_WCU, WEB_ACL_STATEMENT_LEVELS, webAclProblems } from "./wafLimits";
-import {  configuredPorts, DICOM_PORT, isVpc, label, portsSchema, POSTGRES_PORT, SSH_PORT, vpcHandles, WEB_PORT } from "./common";
+import { configuredPorts, DICOM_PORT, isVpc, label, listenersIn, loadBalancersIn, portsSchema, POSTGRES_PORT, SSH_PORT, vpcHandles, WEB_PORT } from "./common";
 
 // ---------------------------------------------------------------------------------------------------
 // Security groups: who may reach which port.
@@ -180,8 +180,8 @@ export const albHttpRedirectsOnly: StackValidationPolicy = {
         "redirects with protocol HTTPS, so no study or login ever travels unencrypted.",
     enforcementLevel: "mandatory",
     validateStack: (args, report) => {
-        const listeners = args.resources.filter((r) => r.isType(aws.lb.Listener) || r.isType(aws.alb.Listener));
-        const balancers = args.resources.filter((r) => r.isType(aws.lb.LoadBalancer) || r.isType(aws.alb.LoadBalancer));
+        const listeners = listenersIn(args.resources);
+        const balancers = loadBalancersIn(args.resources);
         // A listener without a protocol is HTTP on an application load balancer (gateway listeners have none).
         const isHttp = (l: PolicyResource) => {
             const protocol = known(() => l.props.protocol);

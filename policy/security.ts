@@ -5,9 +5,9 @@ import {
     StackValidationPolicy,
 } from "@pulumi/policy";
 import { gunzipSync } from "zlib";
-import {  has, isProviderResource, items, known, references, strings } from "./graph";
+import { has, isProviderResource, items, known, references, strings } from "./graph";
 import { aws, tls } from "./resourceTypes";
-import { buckets, isVpc, label, vpcHandles } from "./common";
+import { buckets, isLoadBalancer, isVpc, label, listenersIn, loadBalancersIn, vpcHandles } from "./common";
 
 // ---------------------------------------------------------------------------------------------------
 // Certificates and secrets.
@@ -155,7 +155,7 @@ export function logDestinationBuckets(resources: readonly PolicyResource[]): Pol
         else if (r.isType(aws.cloudtrail.Trail)) hits = references(r, "s3BucketName", all);
         else if (r.isType(aws.ec2.FlowLog)) hits = references(r, "logDestination", all, byArn(strings(known(() => r.props.logDestination))));
         else if (r.isType(aws.wafv2.WebAclLoggingConfiguration)) hits = references(r, "logDestinationConfigs", all, byArn(strings(known(() => r.props.logDestinationConfigs))));
-        else if (r.isType(aws.lb.LoadBalancer) || r.isType(aws.alb.LoadBalancer)) hits = references(r, "accessLogs", all, { values: nested(r, "accessLogs", "bucket") });
+        else if (isLoadBalancer(r)) hits = references(r, "accessLogs", all, { values: nested(r, "accessLogs", "bucket") });
         hits.forEach((b) => found.add(b));
     }
     return [...found];
@@ -222,8 +222,8 @@ export const loadBalancerAccessLogs: StackValidationPolicy = {
         "for TLS listeners), writes access logs to a bucket.",
     enforcementLevel: "mandatory",
     validateStack: (args, report) => {
-        const listeners = args.resources.filter((r) => r.isType(aws.lb.Listener) || r.isType(aws.alb.Listener));
-        for (const lb of args.resources.filter((r) => r.isType(aws.lb.LoadBalancer) || r.isType(aws.alb.LoadBalancer))) {
+        const listeners = listenersIn(args.resources);
+        for (const lb of loadBalancersIn(args.resources)) {
             const type = known(() => lb.props.loadBalancerType) ?? "application";
             if (type === "gateway") continue;
             const tls = listeners.some((l) => references(l, "loadBalancerArn", [lb]).length > 0 && String(known(() => l.props.protocol)).toUpperCase() === "TLS");

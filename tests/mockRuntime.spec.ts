@@ -1,8 +1,7 @@
 // The mock runtime's own promises about the SDK: what it changes for the length of a run, and what it keeps.
 import { expect } from "chai";
-import { runUnderMocks } from "../plan/mockRuntime";
+import { DebuggablePromise, runUnderMocks } from "../plan/mockRuntime";
 
-type DebuggablePromise = <T>(p: Promise<T>, ctx?: unknown) => Promise<T>;
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const debuggable = require("@pulumi/pulumi/runtime/debuggable") as { debuggablePromise: DebuggablePromise };
 // eslint-disable-next-line @typescript-eslint/no-var-requires
